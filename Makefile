@@ -1,0 +1,39 @@
+# 民政一张图 — two commands: `make run` (dashboard on the embedded SQLite demo) and `make test` (whole suite).
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+PY := $(VENV)/bin/python
+TEST_DATABASE_URL ?= postgresql://postgres@127.0.0.1:5432/test
+PORT ?= 8501
+export TEST_DATABASE_URL
+
+.PHONY: run test venv browser-deps postgres bench clean
+
+$(VENV)/.installed: requirements.txt
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --upgrade pip >/dev/null
+	$(PY) -m pip install -r requirements.txt
+	touch $@
+
+venv: $(VENV)/.installed
+
+run: venv
+	$(PY) -m data init --demo
+	$(PY) -m streamlit run app.py --server.port $(PORT)
+
+browser-deps:
+	@if ! command -v chromium >/dev/null 2>&1 || ! fc-list 2>/dev/null | grep -qi "Noto Sans CJK"; then \
+		apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y chromium fonts-noto-cjk; fi
+
+postgres:
+	@pg_isready -h 127.0.0.1 -p 5432 -q || pg_ctlcluster --skip-systemctl-redirect $$(ls /etc/postgresql) main start
+	@for i in 1 2 3 4 5 6 7 8 9 10; do pg_isready -h 127.0.0.1 -p 5432 -q && exit 0; sleep 1; done; \
+		echo "PostgreSQL 未能启动（127.0.0.1:5432）" >&2; exit 1
+
+test: venv browser-deps postgres
+	$(PY) -m pytest -n 2 --dist loadgroup -q
+
+bench: venv postgres
+	$(PY) -m bench
+
+clean:
+	rm -rf $(VENV) data/minzheng.db data/minzheng.db-*

@@ -1,0 +1,92 @@
+"""`python -m data`: create, upgrade and inspect the database named by DATABASE_URL (default: the SQLite file)."""
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+
+from data.engine import DatabaseError, check_connection, database_url, describe_url, get_engine
+
+
+def _cmd_init(args) -> int:
+    from data.migrate import upgrade
+    from data.queries.meta import record_date_range
+
+    engine = get_engine(args.database_url)
+    check_connection(engine)
+    upgrade(engine)
+    print(f"数据库结构已是最新版本：{describe_url(database_url(args.database_url))}")
+    if args.demo:
+        if record_date_range(engine) is not None:
+            print("数据库中已有台账数据，未重复加载演示数据。")
+            return 0
+        from data.demo import build_demo
+
+        t0 = time.perf_counter()
+        counts = build_demo(engine, scale=args.scale)
+        total = sum(counts.values())
+        print(f"已加载演示数据（×{args.scale}）：{total:,} 条记录，用时 {time.perf_counter() - t0:.1f} 秒。")
+    return 0
+
+
+def _cmd_upgrade(args) -> int:
+    from data.migrate import current_revision, head_revision, upgrade
+
+    engine = get_engine(args.database_url)
+    check_connection(engine)
+    before = current_revision(engine)
+    upgrade(engine)
+    print(f"数据库结构已升级：{before or '空库'} → {head_revision()}")
+    return 0
+
+
+def _cmd_status(args) -> int:
+    from data.migrate import current_revision, head_revision
+    from data.queries.meta import meta_values, record_date_range, table_counts
+
+    engine = get_engine(args.database_url)
+    check_connection(engine)
+    current, head = current_revision(engine), head_revision()
+    print(f"数据库：{describe_url(database_url(args.database_url))}（{engine.dialect.name}）")
+    state = "最新" if current == head else ("未初始化" if current is None else "需要升级（python -m data upgrade）")
+    print(f"结构版本：{current or '无'}（最新 {head}，{state}）")
+    if current is None:
+        return 0
+    span = record_date_range(engine)
+    print("台账日期范围：" + (f"{span[0]} 至 {span[1]}" if span else "暂无台账记录"))
+    meta = meta_values(engine)
+    if "demo_scale" in meta:
+        print(f"演示数据：×{meta['demo_scale']}（种子 {meta.get('demo_seed', '-')}）")
+    print(f"数据版本：{meta.get('data_version', '0')}")
+    counts = table_counts(engine)
+    width = max(len(t) for t in counts["table"])
+    for t, n in zip(counts["table"], counts["rows"]):
+        print(f"  {t:<{width}}  {n:>10,}")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m data", description="民政一张图 数据库管理（遵循环境变量 DATABASE_URL）")
+    parser.add_argument("--database-url", default=None, help="数据库地址（默认取 DATABASE_URL，未设置时使用内置 SQLite 文件）")
+    sub = parser.add_subparsers(dest="command", required=True)
+    p = sub.add_parser("init", help="创建数据库结构（最新迁移版本），可选加载演示数据")
+    p.add_argument("--demo", action="store_true", help="加载演示城区数据（数据库为空时）")
+    p.add_argument("--scale", type=int, default=1, help="演示数据倍数：1 区级，10 市级，100 省级")
+    p.set_defaults(func=_cmd_init)
+    p = sub.add_parser("upgrade", help="把已有数据库升级到最新结构，不丢数据")
+    p.set_defaults(func=_cmd_upgrade)
+    p = sub.add_parser("status", help="显示数据库内容和结构版本")
+    p.set_defaults(func=_cmd_status)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    if getattr(args, "scale", 1) < 1:
+        print("错误：--scale 必须是正整数。", file=sys.stderr)
+        return 2
+    try:
+        return args.func(args)
+    except DatabaseError as exc:
+        print(f"错误：{exc}", file=sys.stderr)
+        return 2

@@ -1,0 +1,81 @@
+"""Test databases on both engines: SQLite files and PostgreSQL schemas (TEST_DATABASE_URL), never mocked.
+
+Each PostgreSQL database used by a test is a fresh schema of its own, dropped afterwards,
+so parallel workers and repeated runs never see each other's rows.
+"""
+from __future__ import annotations
+
+import os
+import uuid
+from contextlib import contextmanager
+from urllib.parse import quote
+
+import pytest
+from sqlalchemy import create_engine, text
+
+from data.engine import get_engine
+from data.migrate import upgrade
+
+ENGINES = ["sqlite", "postgresql"]
+DEFAULT_PG = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+
+
+def pg_admin_url() -> str:
+    url = os.environ.get("TEST_DATABASE_URL", DEFAULT_PG)
+    if url.startswith("postgresql://"):
+        url = "postgresql+psycopg://" + url[len("postgresql://"):]
+    return url
+
+
+@contextmanager
+def fresh_database(kind: str, tmp_dir):
+    """Yield the URL of a new, empty database of the given engine kind; clean it up afterwards."""
+    if kind == "sqlite":
+        yield f"sqlite:///{tmp_dir}/t_{uuid.uuid4().hex[:8]}.db"
+        return
+    admin_url = pg_admin_url()
+    schema = f"t_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
+    sep = "&" if "?" in admin_url else "?"
+    url = f"{admin_url}{sep}options={quote('-csearch_path=' + schema)}"
+    try:
+        yield url
+    finally:
+        get_engine(url).dispose()
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+        admin.dispose()
+
+
+@pytest.fixture(params=ENGINES)
+def db_url(request, tmp_path):
+    """An empty database at the latest schema, on each engine in turn."""
+    with fresh_database(request.param, tmp_path) as url:
+        upgrade(get_engine(url))
+        yield url
+
+
+@pytest.fixture(params=ENGINES)
+def bare_db_url(request, tmp_path):
+    """A database with no schema at all (for migration tests)."""
+    with fresh_database(request.param, tmp_path) as url:
+        yield url
+
+
+@pytest.fixture(scope="session", params=ENGINES)
+def demo_url(request, tmp_path_factory):
+    """The demo district (×1) on each engine, built once per test session and worker."""
+    from data.demo import build_demo
+
+    with fresh_database(request.param, tmp_path_factory.mktemp("demo")) as url:
+        engine = get_engine(url)
+        upgrade(engine)
+        build_demo(engine, scale=1)
+        yield url
+
+
+@pytest.fixture
+def demo_engine(demo_url):
+    return get_engine(demo_url)

@@ -1,0 +1,43 @@
+"""Schema migrations on both engines: empty → head → base → head, and the Chinese errors around them."""
+import pytest
+from sqlalchemy import inspect
+
+from data.engine import DatabaseUnavailable, SchemaMissing, SchemaOutdated, check_connection, get_engine
+from data.migrate import current_revision, downgrade, ensure_current, head_revision, upgrade
+from data.models import Base
+
+
+def test_upgrade_downgrade_upgrade(bare_db_url):
+    engine = get_engine(bare_db_url)
+    assert current_revision(engine) is None
+    upgrade(engine)
+    assert current_revision(engine) == head_revision()
+    tables = set(inspect(engine).get_table_names())
+    assert {t.name for t in Base.metadata.sorted_tables} <= tables
+    downgrade(engine, "base")
+    assert current_revision(engine) is None
+    assert not ({t.name for t in Base.metadata.sorted_tables} & set(inspect(engine).get_table_names()))
+    upgrade(engine)
+    assert current_revision(engine) == head_revision()
+
+
+def test_missing_schema_says_how_to_initialise(bare_db_url):
+    with pytest.raises(SchemaMissing, match="python -m data init"):
+        ensure_current(get_engine(bare_db_url))
+
+
+def test_outdated_schema_says_to_upgrade(bare_db_url):
+    engine = get_engine(bare_db_url)
+    upgrade(engine)
+    with engine.begin() as conn:
+        conn.exec_driver_sql("UPDATE alembic_version SET version_num = '0000'")
+    with pytest.raises(SchemaOutdated, match="python -m data upgrade"):
+        ensure_current(engine)
+
+
+def test_unreachable_database_message_is_chinese_and_hides_password():
+    engine = get_engine("postgresql://bureau:secret@127.0.0.1:1/nowhere")
+    with pytest.raises(DatabaseUnavailable) as info:
+        check_connection(engine)
+    assert "无法连接数据库" in str(info.value)
+    assert "secret" not in str(info.value)
