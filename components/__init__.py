@@ -1,0 +1,1 @@
+"""components: each module draws one kind of thing from DataFrames (never a database handle)."""

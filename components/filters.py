@@ -1,0 +1,99 @@
+"""The shared sidebar filters (period, subdistrict), kept in sync with the URL's query parameters.
+
+Drawn once, in app.py, so every page honours them and every view can be bookmarked:
+?period=2024-H1 | 2024-Q2 | 2024-06 | 2024-W23 | 2024 | 2024-01-01~2024-03-31, &street=<NBS code>.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+import streamlit as st
+
+from data import period as periods
+from data.period import Period, PeriodError
+
+KIND_LABELS = {"month": "月度", "quarter": "季度", "half": "半年", "year": "年度", "week": "周", "range": "自定义"}
+ALL_STREETS = ""
+
+
+@dataclass(frozen=True)
+class Filters:
+    period: Period
+    street: str | None  # subdistrict code, None = 全区
+    street_name: str
+    last_data_day: date
+
+    @property
+    def scope(self) -> str:
+        return self.street_name or "全区"
+
+
+def _options(kind: str, first: date, last: Period) -> list[Period]:
+    out, p = [], last
+    while p.end >= first and len(out) < 400:
+        out.append(p)
+        p = p.previous()
+    return out
+
+
+def sidebar_filters(first_day: date, last_day: date, streets: dict[str, str]) -> Filters:
+    """Draw the period and subdistrict selectors; return the chosen filters."""
+    qp = st.query_params
+    if "flt_kind" not in st.session_state:
+        chosen, problem = None, None
+        if qp.get("period"):
+            try:
+                chosen = periods.parse(qp["period"])
+            except PeriodError as exc:
+                problem = str(exc)
+        chosen = chosen or periods.latest_complete("month", last_day)
+        st.session_state.flt_kind = chosen.kind
+        st.session_state[f"flt_p_{chosen.kind}"] = chosen.key
+        if chosen.kind == "range":
+            st.session_state.flt_range = (chosen.start, chosen.end)
+        street = qp.get("street", ALL_STREETS)
+        if street and street not in streets:
+            problem = f"链接中的街道代码“{street}”不存在，已显示全区。"
+            street = ALL_STREETS
+        st.session_state.flt_street = street
+        st.session_state.flt_problem = problem
+
+    with st.sidebar:
+        st.markdown("### 筛选")
+        kind = st.selectbox("统计周期", list(KIND_LABELS), format_func=KIND_LABELS.get, key="flt_kind")
+        if kind == "range":
+            default = st.session_state.get("flt_range") or (periods.latest_complete("month", last_day).start, last_day)
+            picked = st.date_input("起止日期", value=default, min_value=first_day, max_value=max(last_day, date.today()),
+                                   key="flt_range_widget")
+            if isinstance(picked, (tuple, list)) and len(picked) == 2:
+                chosen = periods.custom(picked[0], picked[1])
+            else:
+                chosen = periods.custom(default[0], default[1])
+        else:
+            latest = periods.latest_complete(kind, last_day)
+            options = [p.key for p in _options(kind, first_day, latest)]
+            key = f"flt_p_{kind}"
+            if st.session_state.get(key) not in options:
+                current = st.session_state.get(key)
+                if current:  # a bookmarked period outside the data span is still shown
+                    options.insert(0, current)
+                else:
+                    st.session_state[key] = latest.key
+            chosen = periods.parse(st.selectbox("统计期", options, format_func=lambda k: periods.parse(k).label, key=key))
+        codes = [ALL_STREETS] + list(streets)
+        street = st.selectbox("街道", codes, format_func=lambda c: streets.get(c, "全区"), key="flt_street")
+        if st.session_state.get("flt_problem"):
+            st.warning(st.session_state.flt_problem)
+
+    qp["period"] = chosen.key
+    if street:
+        qp["street"] = street
+    elif "street" in qp:
+        del qp["street"]
+    return Filters(period=chosen, street=street or None, street_name=streets.get(street, ""), last_data_day=last_day)
+
+
+def current() -> Filters:
+    """The filters chosen in the sidebar for this run (set by app.py)."""
+    return st.session_state["_filters"]
