@@ -16,6 +16,8 @@ from sqlalchemy import create_engine, text
 from data.engine import get_engine
 from data.migrate import upgrade
 
+pytest_plugins = ["browser_fixtures"]
+
 ENGINES = ["sqlite", "postgresql"]
 DEFAULT_PG = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 
