@@ -87,6 +87,6 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     try:
         return args.func(args)
-    except DatabaseError as exc:
+    except (DatabaseError, ValueError) as exc:
         print(f"错误：{exc}", file=sys.stderr)
         return 2

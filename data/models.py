@@ -349,7 +349,7 @@ class ServiceStation(Base):
     __tablename__ = "service_stations"
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     name: Mapped[str] = mapped_column(String(80), nullable=False)
-    level: Mapped[str] = mapped_column(String(10), nullable=False)  # district / subdistrict
+    level: Mapped[str] = mapped_column(String(20), nullable=False)  # district / subdistrict
     subdistrict_code: Mapped[str | None] = mapped_column(ForeignKey("subdistricts.code"))
     opened_on: Mapped[date] = mapped_column(Date, nullable=False)
 
@@ -436,3 +436,7 @@ class Meta(Base):
     key: Mapped[str] = mapped_column(String(40), primary_key=True)
     value: Mapped[str] = mapped_column(String(200), nullable=False)
     updated_at: Mapped[datetime | None] = mapped_column(DateTime)
+
+
+# Tables defined in their own modules register on the same metadata.
+from data import models_site  # noqa: E402,F401

@@ -81,3 +81,20 @@ def demo_url(request, tmp_path_factory):
 @pytest.fixture
 def demo_engine(demo_url):
     return get_engine(demo_url)
+
+
+@pytest.fixture(autouse=True)
+def _apptest_runs_the_entry_script(monkeypatch):
+    """AppTest resets PagesManager.uses_pages_directory before every run, so with a `pages/` folder beside
+    app.py its reruns take the legacy multipage path and execute the page file alone, skipping app.py
+    (sidebar filters, navigation). A running server does not: st.navigation switches the flag off for the
+    process. Make AppTest behave like the server, so every rerun goes through app.py."""
+    from streamlit.runtime import pages_manager
+    from streamlit.testing.v1 import app_test
+
+    class ServerLikePagesManager(pages_manager.PagesManager):
+        def __init__(self, *args, **kwargs):
+            super().__init__(*args, **kwargs)
+            pages_manager.PagesManager.uses_pages_directory = False
+
+    monkeypatch.setattr(app_test, "PagesManager", ServerLikePagesManager)

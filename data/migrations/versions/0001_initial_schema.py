@@ -104,7 +104,7 @@ def upgrade() -> None:
     op.create_table('service_stations',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('name', sa.String(length=80), nullable=False),
-    sa.Column('level', sa.String(length=10), nullable=False),
+    sa.Column('level', sa.String(length=20), nullable=False),
     sa.Column('subdistrict_code', sa.String(length=20), nullable=True),
     sa.Column('opened_on', sa.Date(), nullable=False),
     sa.ForeignKeyConstraint(['subdistrict_code'], ['subdistricts.code'], ),

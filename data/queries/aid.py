@@ -1,0 +1,232 @@
+"""社会救助与主动发现: payments per programme, and screenings that led to new enrolments."""
+from __future__ import annotations
+
+import pandas as pd
+from sqlalchemy import and_, distinct, func, select, true
+from sqlalchemy.engine import Engine
+
+from data.models import AID_PROGRAMMES, AidEnrolment, AidHousehold, AidPayment, Screening, Subdistrict
+from data.period import Period
+from data.queries.common import as_date_series, frame, month_start, scalar, street_filter
+from data.units import fen_to_wan
+
+TOTAL_COLUMNS = ["programme", "name", "households", "persons", "payments", "amount_fen", "amount_wan"]
+
+
+def _paid_in(period: Period):
+    return and_(AidPayment.paid_on >= period.start, AidPayment.paid_on <= period.end)
+
+
+def _subtypes(subtypes):
+    return true() if not subtypes else AidPayment.subtype.in_(list(subtypes))
+
+
+def aid_totals(engine: Engine, period: Period, street: str | None = None) -> pd.DataFrame:
+    """救助发放（F40–F47）：各项目 paid_on 在统计期内的发放记录中不同家庭数、不同人数、笔数和金额（分；万元保留两位小数），无发放的项目记 0。"""
+    stmt = (select(AidPayment.programme, func.count(distinct(AidPayment.household_id)).label("households"),
+                   func.count(distinct(AidPayment.person_id)).label("persons"), func.count().label("payments"),
+                   func.sum(AidPayment.amount_fen).label("amount_fen"))
+            .where(_paid_in(period), street_filter(AidPayment.subdistrict_code, street))
+            .group_by(AidPayment.programme))
+    got = {r[0]: r[1:] for r in frame(engine, stmt).itertuples(index=False, name=None)}
+    codes = list(AID_PROGRAMMES) + sorted(set(got) - set(AID_PROGRAMMES))
+    rows = []
+    for code in codes:
+        households, persons, payments, fen = got.get(code, (0, 0, 0, 0))
+        fen = int(fen or 0)
+        rows.append({"programme": code, "name": AID_PROGRAMMES.get(code, code), "households": int(households),
+                     "persons": int(persons), "payments": int(payments), "amount_fen": fen,
+                     "amount_wan": fen_to_wan(fen)})
+    return pd.DataFrame(rows, columns=TOTAL_COLUMNS)
+
+
+def aid_amount(engine: Engine, period: Period, street: str | None = None, *, programme: str, subtypes=None) -> int:
+    """救助金额（分，F41、F43–F47）：某项目 paid_on 在统计期内的发放金额之和，可限子类（F43 取生活补贴与护理补贴）。"""
+    stmt = select(func.coalesce(func.sum(AidPayment.amount_fen), 0)).where(
+        AidPayment.programme == programme, _paid_in(period), _subtypes(subtypes),
+        street_filter(AidPayment.subdistrict_code, street))
+    return int(scalar(engine, stmt) or 0)
+
+
+def aid_by_subdistrict(engine: Engine, period: Period, street: str | None = None, *, programme: str) -> pd.DataFrame:
+    """救助发放（按街道）: households, persons and amount of one programme per subdistrict, every subdistrict listed."""
+    paid = (select(AidPayment.subdistrict_code, func.count(distinct(AidPayment.household_id)).label("households"),
+                   func.count(distinct(AidPayment.person_id)).label("persons"),
+                   func.sum(AidPayment.amount_fen).label("amount_fen"))
+            .where(AidPayment.programme == programme, _paid_in(period))
+            .group_by(AidPayment.subdistrict_code).subquery())
+    stmt = (select(Subdistrict.code.label("subdistrict_code"), Subdistrict.name.label("subdistrict_name"),
+                   func.coalesce(paid.c.households, 0).label("households"),
+                   func.coalesce(paid.c.persons, 0).label("persons"),
+                   func.coalesce(paid.c.amount_fen, 0).label("amount_fen"))
+            .outerjoin(paid, paid.c.subdistrict_code == Subdistrict.code)
+            .where(street_filter(Subdistrict.code, street)).order_by(Subdistrict.code))
+    df = frame(engine, stmt)
+    if df.empty:
+        return pd.DataFrame(columns=["subdistrict_code", "subdistrict_name", "households", "persons", "amount_fen",
+                                     "amount_wan"])
+    df["amount_fen"] = df["amount_fen"].astype("int64")
+    df["amount_wan"] = df["amount_fen"].map(fen_to_wan)
+    return df
+
+
+def aid_by_month(engine: Engine, period: Period, street: str | None = None) -> pd.DataFrame:
+    """救助发放（按月）: per month and programme, persons paid and amount (分)."""
+    mon = month_start(AidPayment.paid_on)
+    stmt = (select(mon.label("month"), AidPayment.programme,
+                   func.count(distinct(AidPayment.person_id)).label("persons"),
+                   func.sum(AidPayment.amount_fen).label("amount_fen"))
+            .where(_paid_in(period), street_filter(AidPayment.subdistrict_code, street))
+            .group_by(mon, AidPayment.programme).order_by(mon, AidPayment.programme))
+    df = frame(engine, stmt)
+    if df.empty:
+        return pd.DataFrame(columns=["month", "programme", "name", "persons", "amount_fen"])
+    df["month"] = as_date_series(df["month"])
+    df["name"] = df["programme"].map(AID_PROGRAMMES).fillna(df["programme"])
+    df["amount_fen"] = df["amount_fen"].astype("int64")
+    return df[["month", "programme", "name", "persons", "amount_fen"]]
+
+
+# --- proactive discovery ------------------------------------------------------------------------------
+
+def screenings_count(engine: Engine, period: Period, street: str | None = None) -> int:
+    """主动摸排人次（F50）：screened_on 在统计期内的“九类”重点人员摸排记录数。"""
+    stmt = select(func.count()).select_from(Screening).where(
+        Screening.screened_on >= period.start, Screening.screened_on <= period.end,
+        street_filter(Screening.subdistrict_code, street))
+    return int(scalar(engine, stmt) or 0)
+
+
+def enrolled_after_screening(engine: Engine, period: Period, street: str | None = None, *, programme: str) -> int:
+    """摸排后纳入保障户数（F51、F52）：有摸排来源（screening_id 不为空）、start_date 在统计期内的纳入记录的家庭数。"""
+    stmt = (select(func.count(distinct(AidEnrolment.household_id)))
+            .join(AidHousehold, AidHousehold.id == AidEnrolment.household_id)
+            .where(AidEnrolment.programme == programme, AidEnrolment.screening_id.is_not(None),
+                   AidEnrolment.start_date >= period.start, AidEnrolment.start_date <= period.end,
+                   street_filter(AidHousehold.subdistrict_code, street)))
+    return int(scalar(engine, stmt) or 0)
+
+
+def proactive_discovery(engine: Engine, period: Period, street: str | None = None) -> dict:
+    """主动发现（F50–F52）：统计期内摸排人次，及由摸排纳入低保、特困的家庭数。"""
+    return {"screened": screenings_count(engine, period, street),
+            "dibao_households": enrolled_after_screening(engine, period, street, programme="dibao"),
+            "tekun_households": enrolled_after_screening(engine, period, street, programme="tekun")}
+
+
+def proactive_discovery_by_subdistrict(engine: Engine, period: Period, street: str | None = None) -> pd.DataFrame:
+    """主动发现（按街道）: screenings and 低保 / 特困 households enrolled from screenings, every subdistrict listed."""
+    screened = dict(frame(engine, select(Screening.subdistrict_code, func.count())
+                          .where(Screening.screened_on >= period.start, Screening.screened_on <= period.end)
+                          .group_by(Screening.subdistrict_code)).itertuples(index=False, name=None))
+    enrolled = frame(engine, select(AidHousehold.subdistrict_code, AidEnrolment.programme,
+                                    func.count(distinct(AidEnrolment.household_id)).label("households"))
+                     .join(AidHousehold, AidHousehold.id == AidEnrolment.household_id)
+                     .where(AidEnrolment.screening_id.is_not(None), AidEnrolment.start_date >= period.start,
+                            AidEnrolment.start_date <= period.end, AidEnrolment.programme.in_(["dibao", "tekun"]))
+                     .group_by(AidHousehold.subdistrict_code, AidEnrolment.programme))
+    got = {(s, p): n for s, p, n in enrolled.itertuples(index=False, name=None)}
+    subs = frame(engine, select(Subdistrict.code, Subdistrict.name).where(street_filter(Subdistrict.code, street))
+                 .order_by(Subdistrict.code))
+    rows = [{"subdistrict_code": c, "subdistrict_name": n, "screened": int(screened.get(c, 0)),
+             "dibao_households": int(got.get((c, "dibao"), 0)), "tekun_households": int(got.get((c, "tekun"), 0))}
+            for c, n in subs.itertuples(index=False, name=None)]
+    return pd.DataFrame(rows, columns=["subdistrict_code", "subdistrict_name", "screened", "dibao_households",
+                                       "tekun_households"])
+
+
+def screenings_by_category(engine: Engine, period: Period, street: str | None = None) -> pd.DataFrame:
+    """主动摸排（按九类重点人员）: screenings per category in the period."""
+    stmt = (select(Screening.category, func.count().label("screened"))
+            .where(Screening.screened_on >= period.start, Screening.screened_on <= period.end,
+                   street_filter(Screening.subdistrict_code, street))
+            .group_by(Screening.category).order_by(func.count().desc(), Screening.category))
+    df = frame(engine, stmt)
+    return df if not df.empty else pd.DataFrame(columns=["category", "screened"])
+
+
+# --- the 救助发放 page: totals over all programmes, per subdistrict, and the recipient list --------------
+
+from data.models import AidPerson, Community  # noqa: E402  (appended section; see the page pages/aid.py)
+
+
+def aid_overall(engine: Engine, period: Period, street: str | None = None) -> dict:
+    """救助发放合计: over every programme, distinct households and persons paid, payments and amount (分) in the
+    period — a person paid under two programmes counts once."""
+    stmt = (select(func.count(distinct(AidPayment.household_id)), func.count(distinct(AidPayment.person_id)),
+                   func.count(), func.coalesce(func.sum(AidPayment.amount_fen), 0))
+            .where(_paid_in(period), street_filter(AidPayment.subdistrict_code, street)))
+    with engine.connect() as conn:
+        households, persons, payments, fen = conn.execute(stmt).one()
+    fen = int(fen or 0)
+    return {"households": int(households or 0), "persons": int(persons or 0), "payments": int(payments or 0),
+            "amount_fen": fen, "amount_wan": fen_to_wan(fen)}
+
+
+def aid_all_by_subdistrict(engine: Engine, period: Period, street: str | None = None) -> pd.DataFrame:
+    """救助发放合计（按街道）: aid_overall of each subdistrict, every subdistrict listed (zero when nothing was paid)."""
+    paid = (select(AidPayment.subdistrict_code, func.count(distinct(AidPayment.household_id)).label("households"),
+                   func.count(distinct(AidPayment.person_id)).label("persons"),
+                   func.sum(AidPayment.amount_fen).label("amount_fen"))
+            .where(_paid_in(period), street_filter(AidPayment.subdistrict_code, street))
+            .group_by(AidPayment.subdistrict_code).subquery())
+    stmt = (select(Subdistrict.code.label("subdistrict_code"), Subdistrict.name.label("subdistrict_name"),
+                   func.coalesce(paid.c.households, 0).label("households"),
+                   func.coalesce(paid.c.persons, 0).label("persons"),
+                   func.coalesce(paid.c.amount_fen, 0).label("amount_fen"))
+            .outerjoin(paid, paid.c.subdistrict_code == Subdistrict.code)
+            .where(street_filter(Subdistrict.code, street)).order_by(Subdistrict.code))
+    df = frame(engine, stmt)
+    columns = ["subdistrict_code", "subdistrict_name", "households", "persons", "amount_fen", "amount_wan"]
+    if df.empty:
+        return pd.DataFrame(columns=columns)
+    for col in ("households", "persons", "amount_fen"):
+        df[col] = df[col].astype("int64")
+    df["amount_wan"] = df["amount_fen"].map(fen_to_wan)
+    return df[columns]
+
+
+RECIPIENT_COLUMNS = ["person_id", "household_no", "name", "id_number", "phone", "relation", "subdistrict_name",
+                     "community_name", "programme", "programme_name", "payments", "amount_fen"]
+
+
+def _recipients_grouped(period: Period, street: str | None, programme: str | None):
+    return (select(AidPayment.person_id, AidPayment.programme, func.count().label("payments"),
+                   func.sum(AidPayment.amount_fen).label("amount_fen"))
+            .where(_paid_in(period), street_filter(AidPayment.subdistrict_code, street),
+                   true() if not programme else AidPayment.programme == programme)
+            .group_by(AidPayment.person_id, AidPayment.programme))
+
+
+def aid_recipients(engine: Engine, period: Period, street: str | None = None, *, programme: str | None = None,
+                   limit: int = 100, offset: int = 0) -> pd.DataFrame:
+    """救助对象名单: one row per person and programme paid in the period (payments and amount grouped in SQL), a page
+    of `limit` rows from `offset`, ordered by subdistrict, household number and person.
+
+    The names, ID numbers and phones come back UNMASKED: a page must pass them through data.masking before showing.
+    The phone is the person's own, else the household's."""
+    paid = _recipients_grouped(period, street, programme).subquery()
+    stmt = (select(AidPerson.id.label("person_id"), AidHousehold.household_no, AidPerson.name, AidPerson.id_number,
+                   func.coalesce(AidPerson.phone, AidHousehold.phone).label("phone"), AidPerson.relation,
+                   Subdistrict.name.label("subdistrict_name"), Community.name.label("community_name"),
+                   paid.c.programme, paid.c.payments, paid.c.amount_fen)
+            .join(AidPerson, AidPerson.id == paid.c.person_id)
+            .join(AidHousehold, AidHousehold.id == AidPerson.household_id)
+            .join(Subdistrict, Subdistrict.code == AidHousehold.subdistrict_code)
+            .join(Community, Community.code == AidHousehold.community_code)
+            .order_by(AidHousehold.subdistrict_code, AidHousehold.household_no, AidPerson.id, paid.c.programme)
+            .limit(max(int(limit), 0)).offset(max(int(offset), 0)))
+    df = frame(engine, stmt)
+    if df.empty:
+        return pd.DataFrame(columns=RECIPIENT_COLUMNS)
+    df["programme_name"] = df["programme"].map(AID_PROGRAMMES).fillna(df["programme"])
+    df["payments"] = df["payments"].astype("int64")
+    df["amount_fen"] = df["amount_fen"].astype("int64")
+    return df[RECIPIENT_COLUMNS]
+
+
+def aid_recipients_count(engine: Engine, period: Period, street: str | None = None, *,
+                         programme: str | None = None) -> int:
+    """救助对象名单行数: person-and-programme pairs paid in the period (the length of the full aid_recipients list)."""
+    grouped = _recipients_grouped(period, street, programme).subquery()
+    return int(scalar(engine, select(func.count()).select_from(grouped)) or 0)

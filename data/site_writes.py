@@ -1,0 +1,498 @@
+"""选址分析的写入: vacant rooms (add, edit with optimistic concurrency, Excel import), conversion into a planned
+meal point, and saved scenarios. Every write runs in one transaction that also bumps the data version.
+
+Rules for a vacant room (闲置用房), each refusal naming the field in Chinese:
+- 用房编号 and 地址 required; 街道 must exist; 社区, when given, must belong to that 街道;
+- 经度/纬度 required, WGS-84, inside the district outline (with a small tolerance for the simplified outline);
+- 面积 > 0 and ≤ 20,000 m²; 楼层 an integer from -3 to 60 and not 0 (1 = ground floor, -1 = first basement) —
+  basement rooms may be registered but are never proposed as meal points (see geo.site_selection);
+- 产权类型 one of state / community / enterprise / private; 月租金 ≥ 0; 状态 candidate / negotiating / rejected —
+  "converted" is reached only through mark_converted, which creates the planned facility.
+"""
+from __future__ import annotations
+
+import io
+import json
+import math
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from functools import lru_cache
+
+import geopandas as gpd
+import pandas as pd
+import shapely
+from sqlalchemy import insert, select, update
+from sqlalchemy.engine import Engine
+from sqlalchemy.exc import IntegrityError
+
+from data.models import Community, Facility, Subdistrict, VacantRoom
+from data.models_site import SiteScenario
+from data.queries.common import bump_data_version
+from geo.layers import WGS84_CRS, district_outline, to_metric
+from geo.site_selection import OWNER_TYPES, ROOM_STATUSES
+
+EDITABLE_STATUSES = ("candidate", "negotiating", "rejected")
+FIELD_LABELS = {
+    "code": "用房编号", "address": "地址", "subdistrict_code": "街道", "community_code": "社区",
+    "lon": "经度", "lat": "纬度", "area_m2": "面积(m²)", "floor": "楼层", "has_lift": "有无电梯",
+    "owner_type": "产权类型", "monthly_rent": "月租金(元/月)", "available_from": "可用日期", "status": "状态",
+}
+# The registry's columns as shown, exported and imported (a downloaded registry can be imported again).
+REGISTRY_HEADERS = {
+    "code": "用房编号", "address": "地址", "subdistrict_name": "街道", "community_name": "社区",
+    "lon": "经度", "lat": "纬度", "area_m2": "面积(m²)", "floor": "楼层", "has_lift": "有无电梯",
+    "owner_type": "产权类型", "monthly_rent": "月租金(元/月)", "available_from": "可用日期", "status": "状态",
+}
+REQUIRED_HEADERS = ("用房编号", "地址", "街道", "经度", "纬度", "面积(m²)", "楼层", "有无电梯", "产权类型", "月租金(元/月)")
+MAX_AREA_M2 = 20_000
+MAX_RENT = 1_000_000
+FLOOR_RANGE = (-3, 60)
+OUTLINE_TOLERANCE_M = 200.0  # the outline is a simplified AMap copy: allow this much slack at its edge
+MAX_IMPORT_BYTES = 10 * 1024 * 1024
+
+
+class RoomWriteError(ValueError):
+    """A room write refused; `messages` are Chinese, each naming the field (and row, for imports)."""
+
+    def __init__(self, messages: list[str], current: dict | None = None):
+        super().__init__("；".join(messages))
+        self.messages = messages
+        self.current = current  # the room as it is now in the database (stale updates)
+
+
+class StaleRoomError(RoomWriteError):
+    """Someone else saved the room after it was loaded: nothing was written; `current` holds the new values."""
+
+
+class ScenarioError(ValueError):
+    """A scenario cannot be saved; the message is Chinese."""
+
+
+# --- validation --------------------------------------------------------------------------------------------------
+
+@lru_cache(maxsize=1)
+def _district_area():
+    """The district outline in metres, buffered by the tolerance, prepared for point tests."""
+    outline = to_metric(gpd.GeoSeries([district_outline()], crs=WGS84_CRS)).iloc[0]
+    area = outline.buffer(OUTLINE_TOLERANCE_M)
+    shapely.prepare(area)
+    return area
+
+
+def inside_district(lon: float, lat: float) -> bool:
+    """Whether a WGS-84 point lies inside the district outline (within the tolerance)."""
+    point = to_metric(gpd.GeoSeries(gpd.points_from_xy([lon], [lat]), crs=WGS84_CRS)).iloc[0]
+    return bool(_district_area().contains(point))
+
+
+def _blank(v) -> bool:
+    return v is None or (isinstance(v, float) and math.isnan(v)) or (isinstance(v, str) and not v.strip()) \
+        or v is pd.NaT
+
+
+def _number(v):
+    if isinstance(v, bool):
+        raise ValueError
+    n = float(str(v).strip().replace(",", "")) if isinstance(v, str) else float(v)
+    if not math.isfinite(n):
+        raise ValueError
+    return n
+
+
+def _bool(v) -> bool:
+    if isinstance(v, bool):
+        return v
+    text = str(v).strip().lower()
+    if text in ("是", "有", "true", "1", "1.0", "yes", "y"):
+        return True
+    if text in ("否", "无", "没有", "false", "0", "0.0", "no", "n"):
+        return False
+    raise ValueError
+
+
+def _date(v) -> date:
+    if isinstance(v, datetime):
+        return v.date()
+    if isinstance(v, date):
+        return v
+    if isinstance(v, pd.Timestamp):
+        return v.date()
+    return date.fromisoformat(str(v).strip()[:10].replace("/", "-"))
+
+
+def _choice(v, options: dict[str, str]) -> str:
+    text = str(v).strip()
+    if text in options:
+        return text
+    by_label = {label: key for key, label in options.items()}
+    if text in by_label:
+        return by_label[text]
+    raise ValueError
+
+
+def validate_room(values: dict, subdistricts: dict[str, str], communities: dict[str, str]) -> tuple[dict, list[tuple[str, str]]]:
+    """Clean a room's values; returns (clean values, [(field, problem in Chinese), …]).
+
+    subdistricts: code -> name; communities: community code -> its subdistrict code.
+    """
+    clean, problems = {}, []
+
+    def need(f):
+        if _blank(values.get(f)):
+            problems.append((f, "必须填写"))
+            return False
+        return True
+
+    for f, limit in (("code", 40), ("address", 200)):
+        if need(f):
+            text = str(values[f]).strip()
+            if len(text) > limit:
+                problems.append((f, f"不能超过 {limit} 个字"))
+            clean[f] = text
+    if need("subdistrict_code"):
+        code = str(values["subdistrict_code"]).strip()
+        if code not in subdistricts:
+            problems.append(("subdistrict_code", f"“{code}”不是本区的街道"))
+        clean["subdistrict_code"] = code
+    if not _blank(values.get("community_code")):
+        code = str(values["community_code"]).strip()
+        if code not in communities:
+            problems.append(("community_code", f"“{code}”不是本区的社区"))
+        elif clean.get("subdistrict_code") and communities[code] != clean["subdistrict_code"]:
+            problems.append(("community_code", f"“{code}”不属于所填街道"))
+        clean["community_code"] = code
+    else:
+        clean["community_code"] = None
+    coords_ok = True
+    for f, lo, hi in (("lon", -180, 180), ("lat", -90, 90)):
+        if not need(f):
+            coords_ok = False
+            continue
+        try:
+            n = _number(values[f])
+            if not lo <= n <= hi:
+                raise ValueError
+            clean[f] = n
+        except (TypeError, ValueError):
+            problems.append((f, f"应为 {lo} 至 {hi} 之间的数字（WGS-84 经纬度）"))
+            coords_ok = False
+    if coords_ok and not inside_district(clean["lon"], clean["lat"]):
+        problems.append(("lon", f"坐标（{clean['lon']:.6f}, {clean['lat']:.6f}）不在西湖区范围内"
+                                "（请核对经纬度是否填反，或是否为高德 GCJ-02 坐标）"))
+    if need("area_m2"):
+        try:
+            n = _number(values["area_m2"])
+            if n <= 0:
+                problems.append(("area_m2", "必须大于 0"))
+            elif n > MAX_AREA_M2:
+                problems.append(("area_m2", f"不能超过 {MAX_AREA_M2:,} m²"))
+            clean["area_m2"] = n
+        except (TypeError, ValueError):
+            problems.append(("area_m2", "应为数字"))
+    if need("floor"):
+        try:
+            n = _number(values["floor"])
+            if n != int(n):
+                raise ValueError
+            n = int(n)
+            if not FLOOR_RANGE[0] <= n <= FLOOR_RANGE[1]:
+                problems.append(("floor", f"应在 {FLOOR_RANGE[0]} 至 {FLOOR_RANGE[1]} 之间（地下一层填 -1）"))
+            elif n == 0:
+                problems.append(("floor", "不能为 0：一层填 1，地下一层填 -1"))
+            clean["floor"] = n
+        except (TypeError, ValueError):
+            problems.append(("floor", "应为整数（一层填 1，地下一层填 -1）"))
+    if _blank(values.get("has_lift")):
+        clean["has_lift"] = False
+    else:
+        try:
+            clean["has_lift"] = _bool(values["has_lift"])
+        except ValueError:
+            problems.append(("has_lift", "应填“是”或“否”"))
+    if need("owner_type"):
+        try:
+            clean["owner_type"] = _choice(values["owner_type"], OWNER_TYPES)
+        except ValueError:
+            problems.append(("owner_type", f"应为：{'、'.join(OWNER_TYPES.values())}"))
+    if need("monthly_rent"):
+        try:
+            n = _number(values["monthly_rent"])
+            if n < 0:
+                problems.append(("monthly_rent", "不能为负数（无租金填 0）"))
+            elif n > MAX_RENT:
+                problems.append(("monthly_rent", f"不能超过 {MAX_RENT:,} 元/月"))
+            clean["monthly_rent"] = n
+        except (TypeError, ValueError):
+            problems.append(("monthly_rent", "应为数字（无租金填 0）"))
+    if _blank(values.get("available_from")):
+        clean["available_from"] = None
+    else:
+        try:
+            clean["available_from"] = _date(values["available_from"])
+        except (TypeError, ValueError):
+            problems.append(("available_from", "应为日期，如 2024-09-01"))
+    if _blank(values.get("status")):
+        clean["status"] = "candidate"
+    else:
+        try:
+            status = _choice(values["status"], ROOM_STATUSES)
+            if status == "converted":
+                problems.append(("status", "不能直接改为“已转为设施”，请使用“标记为已转为设施”操作"))
+            clean["status"] = status
+        except ValueError:
+            problems.append(("status", f"应为：{'、'.join(ROOM_STATUSES[s] for s in EDITABLE_STATUSES)}"))
+    return clean, problems
+
+
+def _field_messages(problems: list[tuple[str, str]]) -> list[str]:
+    return [f"“{FIELD_LABELS.get(f, f)}”{p}" for f, p in problems]
+
+
+def _lookups(conn) -> tuple[dict[str, str], dict[str, str]]:
+    subs = dict(conn.execute(select(Subdistrict.code, Subdistrict.name)).all())
+    coms = dict(conn.execute(select(Community.code, Community.subdistrict_code)).all())
+    return subs, coms
+
+
+def _current(conn, room_id: int) -> dict | None:
+    row = conn.execute(select(*VacantRoom.__table__.c).where(VacantRoom.id == room_id)).mappings().first()
+    return dict(row) if row else None
+
+
+# --- rooms -------------------------------------------------------------------------------------------------------
+
+def add_room(engine: Engine, values: dict) -> int:
+    """新增闲置用房: validate and insert; returns the new id. Raises RoomWriteError with every problem."""
+    with engine.begin() as conn:
+        clean, problems = validate_room(values, *_lookups(conn))
+        if not problems and conn.execute(select(VacantRoom.id).where(VacantRoom.code == clean["code"])).first():
+            problems.append(("code", f"“{clean['code']}”已存在"))
+        if problems:
+            raise RoomWriteError(_field_messages(problems))
+        try:
+            new_id = conn.execute(insert(VacantRoom).values(**clean, version=1)).inserted_primary_key[0]
+        except IntegrityError as exc:
+            raise RoomWriteError([f"“用房编号”“{clean['code']}”已存在"]) from exc
+        bump_data_version(conn)
+    return int(new_id)
+
+
+def update_room(engine: Engine, room_id: int, values: dict, expected_version: int) -> int:
+    """修改闲置用房 with optimistic concurrency: only if its version is still `expected_version`.
+
+    Returns the new version. A stale version raises StaleRoomError carrying the current values.
+    """
+    with engine.begin() as conn:
+        current = _current(conn, room_id)
+        if current is None:
+            raise RoomWriteError(["该用房已不存在（可能已被删除）。"])
+        if current["version"] != expected_version:
+            raise StaleRoomError([f"该用房已被他人修改（当前版本 {current['version']}，您编辑的是版本 "
+                                  f"{expected_version}），未保存。请核对下方最新内容后重新修改。"], current=current)
+        if current["status"] == "converted":
+            raise RoomWriteError(["该用房已转为设施，不能再修改。"], current=current)
+        clean, problems = validate_room(values, *_lookups(conn))
+        if not problems and clean["code"] != current["code"] and conn.execute(
+                select(VacantRoom.id).where(VacantRoom.code == clean["code"])).first():
+            problems.append(("code", f"“{clean['code']}”已存在"))
+        if problems:
+            raise RoomWriteError(_field_messages(problems), current=current)
+        done = conn.execute(update(VacantRoom)
+                            .where(VacantRoom.id == room_id, VacantRoom.version == expected_version)
+                            .values(**clean, version=expected_version + 1))
+        if done.rowcount != 1:  # saved by someone else between our read and write
+            now = _current(conn, room_id)
+            raise StaleRoomError(["该用房刚被他人修改，未保存。请核对下方最新内容后重新修改。"], current=now)
+        bump_data_version(conn)
+    return expected_version + 1
+
+
+def mark_converted(engine: Engine, room_id: int, expected_version: int, planned_on: date | None = None,
+                   facility_name: str | None = None) -> int:
+    """标记为已转为设施: the room becomes "converted" and a planned meal point is created from it, in one
+    transaction. Returns the new facility's id."""
+    planned_on = planned_on or date.today()
+    with engine.begin() as conn:
+        room = _current(conn, room_id)
+        if room is None:
+            raise RoomWriteError(["该用房已不存在（可能已被删除）。"])
+        if room["version"] != expected_version:
+            raise StaleRoomError([f"该用房已被他人修改（当前版本 {room['version']}），未转为设施。请核对后重试。"],
+                                 current=room)
+        if room["status"] not in ("candidate", "negotiating"):
+            raise RoomWriteError([f"该用房状态为“{ROOM_STATUSES.get(room['status'], room['status'])}”，"
+                                  "只有候选或洽谈中的用房可以转为设施。"], current=room)
+        done = conn.execute(update(VacantRoom)
+                            .where(VacantRoom.id == room_id, VacantRoom.version == expected_version)
+                            .values(status="converted", version=expected_version + 1))
+        if done.rowcount != 1:
+            raise StaleRoomError(["该用房刚被他人修改，未转为设施。请核对后重试。"], current=_current(conn, room_id))
+        code = f"MP-VR-{room['code']}"[:40]
+        if conn.execute(select(Facility.id).where(Facility.code == code)).first():
+            raise RoomWriteError([f"设施编号“{code}”已存在，请先核对设施台账。"], current=room)
+        name = (facility_name or "").strip() or f"{room['address']}助餐点"
+        fid = conn.execute(insert(Facility).values(
+            code=code, name=name[:120], kind="meal_point", subdistrict_code=room["subdistrict_code"],
+            community_code=room["community_code"], address=room["address"], lon=room["lon"], lat=room["lat"],
+            planned_on=planned_on, vacant_room_id=room["id"], version=1)).inserted_primary_key[0]
+        bump_data_version(conn)
+    return int(fid)
+
+
+# --- Excel import ------------------------------------------------------------------------------------------------
+
+@dataclass
+class ImportReport:
+    added: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    codes: list[str] = field(default_factory=list)
+
+
+def _read_sheet(data: bytes) -> pd.DataFrame:
+    if len(data) > MAX_IMPORT_BYTES:
+        raise RoomWriteError([f"文件超过 {MAX_IMPORT_BYTES // (1024 * 1024)} MB，请拆分后导入。"])
+    try:
+        raw = pd.read_excel(io.BytesIO(data), sheet_name=0, header=None, dtype=object, engine="openpyxl")
+    except Exception as exc:  # openpyxl raises many kinds for a file that is not xlsx
+        raise RoomWriteError(["无法读取该文件：请上传 Excel（.xlsx）文件，不要加密。"]) from exc
+    for r in range(min(len(raw), 6)):  # the header row may sit under a title
+        if "用房编号" in [str(v).strip() for v in raw.iloc[r].tolist()]:
+            header = [str(v).strip() if not _blank(v) else "" for v in raw.iloc[r].tolist()]
+            body = raw.iloc[r + 1:].copy()
+            body.columns = header
+            body.index = range(r + 2, r + 2 + len(body))  # Excel row numbers
+            return body
+    raise RoomWriteError(["第一个工作表中找不到表头“用房编号”。请使用页面提供的模板或导出的台账。"])
+
+
+def import_rooms_excel(engine: Engine, data: bytes) -> ImportReport:
+    """导入闲置用房 from Excel with the registry's Chinese headers: all or nothing.
+
+    A code already in the registry updates that room (when anything changed); new codes are added. Any problem
+    — named by row and column — and nothing is written.
+    """
+    sheet = _read_sheet(data)
+    missing = [h for h in REQUIRED_HEADERS if h not in sheet.columns]
+    if missing:
+        raise RoomWriteError([f"缺少列：{'、'.join(missing)}。"])
+    header_of = {v: k for k, v in REGISTRY_HEADERS.items()}
+    errors: list[str] = []
+    report = ImportReport()
+    with engine.begin() as conn:
+        subs, coms = _lookups(conn)
+        sub_by_name = {name: code for code, name in subs.items()}
+        names = conn.execute(select(Community.code, Community.name, Community.short_name,
+                                    Community.subdistrict_code)).all()
+        existing = {r["code"]: r for r in conn.execute(select(*VacantRoom.__table__.c)).mappings()}
+        seen: dict[str, int] = {}
+        rows = []
+        for excel_row, rec in sheet.iterrows():
+            cells = {header_of[h]: rec[h] for h in sheet.columns if h in header_of}
+            if all(_blank(v) for v in cells.values()):
+                continue
+            values = {k: v for k, v in cells.items() if k not in ("subdistrict_name", "community_name")}
+            street = cells.get("subdistrict_name")
+            street_code = None
+            if not _blank(street):
+                s = str(street).strip()
+                street_code = s if s in subs else sub_by_name.get(s, s)
+            values["subdistrict_code"] = street_code
+            com = cells.get("community_name")
+            if not _blank(com):
+                c = str(com).strip()
+                match = [code for code, name, short, sc in names
+                         if c in (code, name, short) and (street_code is None or sc == street_code or c == code)]
+                values["community_code"] = match[0] if len(match) == 1 else c
+            clean, problems = validate_room(values, subs, coms)
+            for f, p in problems:
+                col = "街道" if f == "subdistrict_code" else "社区" if f == "community_code" else FIELD_LABELS[f]
+                if f == "lon" and "不在西湖区" in p:
+                    col = "经度/纬度"
+                errors.append(f"第 {excel_row} 行“{col}”：{p}")
+            code = clean.get("code")
+            if code:
+                if code in seen:
+                    errors.append(f"第 {excel_row} 行“用房编号”：与第 {seen[code]} 行重复")
+                seen.setdefault(code, excel_row)
+                if code in existing and existing[code]["status"] == "converted":
+                    errors.append(f"第 {excel_row} 行“用房编号”：“{code}”已转为设施，不能通过导入修改")
+            rows.append((excel_row, clean))
+        if errors:
+            raise RoomWriteError(errors)
+        if not rows:
+            raise RoomWriteError(["文件中没有数据行。"])
+        for _excel_row, clean in rows:
+            old = existing.get(clean["code"])
+            if old is None:
+                conn.execute(insert(VacantRoom).values(**clean, version=1))
+                report.added += 1
+            elif any(_differs(old[k], v) for k, v in clean.items()):
+                conn.execute(update(VacantRoom).where(VacantRoom.id == old["id"])
+                             .values(**clean, version=old["version"] + 1))
+                report.updated += 1
+            else:
+                report.unchanged += 1
+            report.codes.append(clean["code"])
+        if report.added or report.updated:
+            bump_data_version(conn)
+    return report
+
+
+def _differs(old, new) -> bool:
+    if isinstance(old, float) or isinstance(new, float):
+        return old is None or new is None or abs(float(old) - float(new)) > 1e-9
+    return old != new
+
+
+def registry_frame(rooms: pd.DataFrame) -> pd.DataFrame:
+    """The registry as shown and exported: Chinese headers, labels for codes (importable again as it is)."""
+    out = pd.DataFrame({h: rooms[c] if c in rooms.columns else None for c, h in REGISTRY_HEADERS.items()})
+    out["有无电梯"] = rooms["has_lift"].map({True: "是", False: "否"}) if len(rooms) else out["有无电梯"]
+    out["产权类型"] = rooms["owner_type"].map(lambda v: OWNER_TYPES.get(v, v)) if len(rooms) else out["产权类型"]
+    out["状态"] = rooms["status"].map(lambda v: ROOM_STATUSES.get(v, v)) if len(rooms) else out["状态"]
+    return out
+
+
+def template_frame() -> pd.DataFrame:
+    """导入模板: the registry headers with one example row."""
+    return pd.DataFrame([{
+        "用房编号": "XZ-示例-001", "地址": "南浦街道某路 1 号一层", "街道": "南浦街道", "社区": "",
+        "经度": 115.889, "纬度": 28.670, "面积(m²)": 150, "楼层": 1, "有无电梯": "否", "产权类型": "国有",
+        "月租金(元/月)": 0, "可用日期": "2025-01-01", "状态": "候选",
+    }], columns=list(REGISTRY_HEADERS.values()))
+
+
+# --- scenarios ---------------------------------------------------------------------------------------------------
+
+def save_scenario(engine: Engine, name: str, parameters: dict, result: dict, *, street: str | None = None,
+                  data_version: int | None = None, created_by: str | None = None) -> int:
+    """保存选址方案 (parameters and result as JSON); names are unique. Returns the new id."""
+    name = (name or "").strip()
+    if not name:
+        raise ScenarioError("请填写方案名称。")
+    if len(name) > 100:
+        raise ScenarioError("方案名称不能超过 100 个字。")
+    params_text = json.dumps(parameters, ensure_ascii=False, allow_nan=False, default=str)
+    result_text = json.dumps(result, ensure_ascii=False, allow_nan=False, default=str)
+    with engine.begin() as conn:
+        if conn.execute(select(SiteScenario.id).where(SiteScenario.name == name)).first():
+            raise ScenarioError(f"已有同名方案“{name}”，请换一个名称。")
+        try:
+            sid = conn.execute(insert(SiteScenario).values(
+                name=name, created_at=datetime.now().replace(microsecond=0), created_by=created_by, street=street,
+                data_version=data_version, parameters_json=params_text,
+                result_json=result_text)).inserted_primary_key[0]
+        except IntegrityError as exc:
+            raise ScenarioError(f"已有同名方案“{name}”，请换一个名称。") from exc
+        bump_data_version(conn)
+    return int(sid)
+
+
+def delete_scenario(engine: Engine, scenario_id: int) -> bool:
+    """删除选址方案; False when it no longer exists."""
+    with engine.begin() as conn:
+        gone = conn.execute(SiteScenario.__table__.delete().where(SiteScenario.id == scenario_id)).rowcount
+        if gone:
+            bump_data_version(conn)
+    return bool(gone)

@@ -1,0 +1,192 @@
+"""设施布局: every facility on the map by kind and status, as on a chosen day; card on click; table below."""
+from __future__ import annotations
+
+from datetime import date
+
+import pandas as pd
+import streamlit as st
+from shapely.geometry import mapping
+
+from components import filters, maps
+from components.kpis import Kpi, kpi_row
+from components.tables import show_table
+from data import cache
+from data import period as periods
+from data.models import FACILITY_KINDS, FACILITY_STATUSES
+from data.queries import facilities as fq
+from data.queries import geography
+from data.queries import maps as mq
+from data.settings import map_settings
+from geo import layers
+
+AGGREGATE_ABOVE = 2500  # more facilities than this in view → one bubble per subdistrict (counted in SQL)
+SHOWN_STATUSES = ["operating", "building", "planned"]
+
+f = filters.current()
+st.title("设施布局")
+st.caption(f"{f.scope} · 按“截至日期”显示当日的设施布局（状态由规划、开工、开业、关停日期推算） · 地图中的街道范围为示意边界，非法定界线（导入正式边界后除外）")
+
+# the "as on" day follows the sidebar period until the user picks another day
+if st.session_state.get("fac_on_for") != f.period.key:
+    st.session_state["fac_on"] = f.period.end
+    st.session_state["fac_on_for"] = f.period.key
+if st.session_state.get("fac_sel_for") != f.street:  # a new sidebar subdistrict clears the map selection
+    st.session_state["fac_sel"] = None
+    st.session_state["fac_card"] = None
+    st.session_state["fac_sel_for"] = f.street
+
+
+def _remember_click() -> None:
+    st.session_state["fac_click"] = st.session_state.get("fac_map")
+
+
+def _set(key: str, value) -> None:
+    st.session_state[key] = value
+
+
+@st.fragment
+def body() -> None:
+    settings = cache.q(map_settings)
+    basemap = maps.Basemap(settings.basemap, settings.tianditu_key)
+    c1, c2, c3 = st.columns([1, 2, 2])
+    on: date = c1.date_input("截至日期", key="fac_on", min_value=date(2000, 1, 1), max_value=date(2099, 12, 31),
+                             help="默认是侧边栏统计周期的最后一天；改为今天即可查看当前布局。")
+    kinds = c2.multiselect("设施类型", list(FACILITY_KINDS), default=list(FACILITY_KINDS), key="fac_kinds",
+                           format_func=FACILITY_KINDS.get, placeholder="全部类型")
+    statuses = c3.multiselect("状态", list(FACILITY_STATUSES), default=SHOWN_STATUSES, key="fac_statuses",
+                              format_func=FACILITY_STATUSES.get, placeholder="全部状态")
+    kinds = tuple(kinds or FACILITY_KINDS)
+    statuses = tuple(statuses or FACILITY_STATUSES)
+
+    names = cache.q(geography.subdistrict_names)
+    size = cache.q(mq.counts)
+    big = size["facilities"] > AGGREGATE_ABOVE  # province scale: points only for one subdistrict at a time
+    boundaries = cache.q(geography.subdistrict_boundaries)
+
+    def load(sel: str | None):
+        street = f.street or (sel if big else None)
+        if big and street is None:
+            counts = cache.q(mq.facility_counts_by_subdistrict, on, None, kinds=kinds, statuses=statuses)
+            return True, counts, pd.DataFrame(columns=["id", "name", "kind", "status", "subdistrict_code", "lon", "lat"])
+        all_fac = cache.q(fq.facilities_on, on, street, kinds=kinds)
+        return False, None, all_fac[all_fac["status"].isin(statuses)].reset_index(drop=True)
+
+    before = st.session_state.get("fac_sel")
+    aggregate, counts, in_view = load(before)
+    _read_click(in_view, names, basemap)
+    selected = f.street or st.session_state.get("fac_sel")
+    if big and selected != (f.street or before):
+        aggregate, counts, in_view = load(selected)
+    scope = in_view if not selected or aggregate else in_view[in_view["subdistrict_code"] == selected]
+    _kpis(scope if not aggregate else None, counts if aggregate else None, selected, names)
+
+    if selected and not f.street:
+        c_sel, c_btn = st.columns([5, 1])
+        c_sel.info(f"已在地图上选中：{names.get(selected, selected)}（指标和下表只含该街道）。")
+        c_btn.button("取消选择", key="fac_clear", on_click=_set, args=("fac_sel", None))
+
+    communities = cache.q(geography.communities, selected) if (selected or size["communities"] <= maps.MAX_COMMUNITY_POINTS) \
+        else None
+    last_first, _ = mq.last_complete_month(on)
+    shown = in_view
+    if not aggregate and len(in_view) and (in_view["kind"] == "meal_point").any():
+        meals = cache.q(fq.meals_by_point, periods.month(last_first.year, last_first.month),
+                        f.street or (selected if big else None))
+        shown = in_view.merge(meals.assign(meals_last_month=meals["dine_in"] + meals["delivered"])[
+            ["id", "meals_last_month"]], on="id", how="left")
+    m = maps.facilities_map(
+        shown, boundaries, outline=mapping(layers.district_outline()), communities=communities,
+        aggregates=counts if aggregate else None, basemap=basemap, selected=selected,
+        last_month_label=f"{last_first.year}年{last_first.month}月")
+    maps.show_map(m, key="fac_map", returned_objects=["last_object_clicked", "last_object_clicked_tooltip"],
+                  on_change=_remember_click)
+    _card(on)
+
+    st.subheader("设施清单")
+    if aggregate:
+        st.caption("设施较多，地图按街道汇总显示；点击地图上的街道或在侧边栏选择街道后可查看每个设施。")
+        show_table(_count_table(counts), key="fac_counts", file_name=f"设施数量_{on:%Y%m%d}")
+    else:
+        show_table(_facility_table(scope), key="fac_table", file_name=f"设施布局_{on:%Y%m%d}")
+
+
+def _read_click(points: pd.DataFrame, names: dict[str, str], basemap: maps.Basemap) -> None:
+    """A new map click (recorded by the component's on_change): a facility opens its card, a subdistrict is selected."""
+    event = st.session_state.pop("fac_click", None)
+    if not event:
+        return
+    hit = maps.clicked_facility(event, points, basemap)
+    if hit is not None:
+        st.session_state["fac_card"] = int(hit["id"])
+        return
+    code = maps.clicked_subdistrict(event, names)
+    if code and not f.street:
+        st.session_state["fac_sel"] = None if st.session_state.get("fac_sel") == code else code
+
+
+def _kpis(scope: pd.DataFrame | None, counts: pd.DataFrame | None, selected: str | None, names) -> None:
+    if scope is not None:
+        by_status = scope["status"].value_counts()
+        meal = int(((scope["kind"] == "meal_point") & (scope["status"] == "operating")).sum())
+    else:
+        by_status = counts.groupby("status")["n"].sum()
+        meal = int(counts[(counts["kind"] == "meal_point") & (counts["status"] == "operating")]["n"].sum())
+    where = names.get(selected, "") if selected else f.scope
+    kpi_row([
+        Kpi("运营中的设施", f"{int(by_status.get('operating', 0)):,} 处", help=f"{where}：截至所选日期已开业、未关停"),
+        Kpi("其中助餐点", f"{meal:,} 个", help="运营中的社区助餐点"),
+        Kpi("建设中", f"{int(by_status.get('building', 0)):,} 处", help="已开工、未开业"),
+        Kpi("规划中", f"{int(by_status.get('planned', 0)):,} 处", help="已列入规划、未开工"),
+    ])
+
+
+def _card(on: date) -> None:
+    fid = st.session_state.get("fac_card")
+    if not fid:
+        st.caption("点击地图上的设施查看详情卡片；点击街道范围可选中该街道，再次点击取消。")
+        return
+    card = cache.q(mq.facility_card, fid, on)
+    if not card:
+        return
+    with st.container(border=True, key="fac_card_box"):
+        head, close = st.columns([6, 1])
+        head.markdown(f"#### {_plain(card['name'])}")
+        close.button("关闭", key="fac_card_close", on_click=_set, args=("fac_card", None))
+        rows = [("类型", card["kind_name"]), ("状态", card["status_name"]), ("街道", card["subdistrict_name"]),
+                ("社区", card.get("community_name")),
+                ("运营方", card.get("operator")), ("餐位" if card["kind"] == "meal_point" else "床位", card.get("capacity")),
+                ("开业日期", card.get("opened_on")), ("地址", card.get("address"))]
+        cols = st.columns(4)
+        for i, (label, value) in enumerate(rows):
+            shown = "—" if value is None or (isinstance(value, float) and pd.isna(value)) else value
+            cols[i % 4].text(f"{label}：{shown}")
+        if card["kind"] == "meal_point":
+            m = card["last_month"]
+            if card["served_last_month"]:
+                st.metric(f"{m.year}年{m.month}月助餐", f"{card['meals']:,} 份",
+                          help=f"堂食 {card['meals_dine_in']:,} 份，送餐（幸福小蜜蜂）{card['meals_delivered']:,} 份")
+            else:
+                st.caption(f"{m.year}年{m.month}月底尚未开业，没有助餐记录。")
+
+
+def _plain(text) -> str:
+    """A name for st.markdown: Markdown and HTML characters shown literally."""
+    return "".join("\\" + ch if ch in "\\`*_{}[]()#+-.!|<>~$" else ch for ch in str(text))
+
+
+def _count_table(counts: pd.DataFrame) -> pd.DataFrame:
+    t = counts.pivot_table(index=["code", "name"], columns="kind", values="n", aggfunc="sum", fill_value=0)
+    t = t.rename(columns=FACILITY_KINDS).reset_index().rename(columns={"code": "街道代码", "name": "街道"})
+    t["合计"] = t.drop(columns=["街道代码", "街道"]).sum(axis=1)
+    return t
+
+
+def _facility_table(df: pd.DataFrame) -> pd.DataFrame:
+    cols = {"name": "设施名称", "kind_name": "类型", "status_name": "状态", "subdistrict_name": "街道",
+            "community_name": "社区", "operator": "运营方", "capacity": "床位/餐位（个）", "opened_on": "开业日期",
+            "address": "地址"}
+    out = df[[c for c in cols if c in df.columns]].rename(columns=cols)
+    return out.sort_values(["类型", "设施名称"]) if len(out) else out
+
+
+body()

@@ -1,0 +1,435 @@
+"""选址分析: vacant-room registry, demand and gaps, optimisation (maximal covering / fewest rooms), scenarios."""
+from __future__ import annotations
+
+import json
+
+import folium
+import pandas as pd
+import shapely
+import streamlit as st
+from shapely.geometry import mapping, shape
+
+from components import filters, maps
+from components.exports import excel_bytes
+from components.kpis import Kpi, kpi_row
+from components.tables import show_table
+from data import cache, site_writes
+from data.queries import facilities, geography, site
+from data.queries.common import data_version
+from data.settings import map_settings
+from geo import site_selection as ss
+from geo.coverage import MAX_RADIUS_M, MIN_RADIUS_M
+from geo.layers import district_outline
+
+f = filters.current()
+on = f.period.end  # the layout as on the last day of the chosen period
+st.title("选址分析")
+st.caption(f"{f.scope} · 设施布局截至 {on:%Y-%m-%d}（统计周期末日） · 覆盖口径：社区点位到助餐点的直线距离不超过步行半径"
+           "（米制投影 EPSG:32650 计算）· 候选用房为所选范围内状态为候选或洽谈中的闲置用房，全区运营中的助餐点都计入已有覆盖")
+
+if flash := st.session_state.pop("site_flash", None):
+    st.success(flash)
+
+settings = cache.q(map_settings)
+basemap = maps.Basemap(kind=settings.basemap, tianditu_key=settings.tianditu_key)
+communities = cache.q(geography.communities, f.street)
+registry = cache.q(site.vacant_rooms, f.street)
+points = cache.q(facilities.facilities_on, on, None, kinds=("meal_point",))
+operating = points[points["status"] == "operating"]
+names = dict(zip(communities["code"], communities["short_name"]))
+official = cache.q(facilities.community_meal_coverage, on, f.street)  # registered service areas (the 口径, F11)
+in_service_area = set(official.loc[official["covered"], "code"])
+COLOURS = {"covered": "#2b8cbe", "new": "#1a9850", "gap": "#d73027", "reachable": "#d73027", "blind": "#252525"}
+STATE_TEXT = {**ss.COMMUNITY_STATES, "reachable": "未覆盖（有可用用房可覆盖）"}
+
+c1, c2 = st.columns([1, 1])
+radius = c1.number_input("步行半径（米）", MIN_RADIUS_M, MAX_RADIUS_M, int(settings.walk_radius_m), step=50,
+                         key="site_radius", help="默认值取自地图设置；覆盖按直线距离计算。")
+weight = c2.selectbox("需求权重", list(ss.WEIGHTS), format_func=ss.WEIGHTS.get, key="site_weight",
+                      help="覆盖率按所选人群人数加权，而不是按社区个数。")
+section = st.radio("内容", ["需求与缺口", "优化选址", "方案比较", "闲置用房台账"], horizontal=True, key="site_section",
+                   label_visibility="collapsed")
+
+
+# --- maps (built from DataFrames; folium only, drawn offline by components.maps.show_map) ----------------------
+
+def _base() -> folium.Map:
+    outline = district_outline()
+    boundaries = cache.q(geography.subdistrict_boundaries, f.street)
+    shapes = [shape(json.loads(g)) for g in boundaries["boundary_geojson"] if g] or [outline]
+    x0, y0, x1, y1 = shapely.union_all(shapes).bounds
+    m = maps.base_map(basemap, [[y0, x0], [y1, x1]])
+    if len(boundaries):
+        m.add_child(maps.subdistrict_layer(boundaries, basemap))
+    maps.add_district_outline(m, mapping(outline), basemap)
+    return m
+
+
+def _dots(m: folium.Map, df: pd.DataFrame, name: str, colour: str, tip, radius_px: int = 6) -> None:
+    if df.empty:
+        return
+    lon, lat = maps.project(df["lon"].to_numpy(), df["lat"].to_numpy(), basemap)
+    fg = folium.FeatureGroup(name=f"{name}（{len(df)}）")
+    for (_, r), x, y in zip(df.iterrows(), lon, lat):
+        folium.CircleMarker([float(y), float(x)], radius=radius_px, color="#ffffff", weight=1, fill=True,
+                            fill_color=colour, fill_opacity=0.95, tooltip=tip(r)).add_to(fg)
+    m.add_child(fg)
+
+
+def _community_tip(r) -> str:
+    return (f"<b>{maps.esc(r['short_name'])}</b><br>{maps.esc(STATE_TEXT.get(r['state'], r['state']))}"
+            f"<br>{maps.esc(ss.WEIGHTS[weight])} {int(r['weight']):,} 人")
+
+
+def _communities(m: folium.Map, states: pd.DataFrame) -> None:
+    for state in ("covered", "new", "gap", "reachable", "blind"):
+        part = states[states["state"] == state]
+        _dots(m, part, STATE_TEXT[state], COLOURS[state], _community_tip)
+
+
+def _rooms(m: folium.Map, rooms: pd.DataFrame, chosen: list[str] | None = None) -> None:
+    rest = rooms[~rooms["code"].isin(chosen or [])].dropna(subset=["lon", "lat"])
+    _dots(m, rest, "闲置用房", "#9e9ac8",
+          lambda r: f"<b>{maps.esc(r['code'])}</b><br>{maps.esc(r['address'])}<br>{r['area_m2']:,.0f} m² · "
+                    f"{int(r['floor'])} 层 · {maps.esc(ss.ROOM_STATUSES.get(r['status'], r['status']))}", 4)
+    if not chosen:
+        return
+    picked = rooms.set_index("code").loc[chosen].reset_index()
+    lon, lat = maps.project(picked["lon"].to_numpy(), picked["lat"].to_numpy(), basemap)
+    fg = folium.FeatureGroup(name=f"选中用房（{len(picked)}）")
+    for rank, ((_, r), x, y) in enumerate(zip(picked.iterrows(), lon, lat), start=1):
+        folium.Circle([float(y), float(x)], radius=float(radius), color="#1a9850", weight=1.5, dash_array="6 4",
+                      fill=False, interactive=False).add_to(fg)
+        folium.Marker([float(y), float(x)], tooltip=f"<b>{rank}. {maps.esc(r['code'])}</b><br>{maps.esc(r['address'])}",
+                      icon=folium.DivIcon(html=f"<div style='background:#1a9850;color:#fff;border:2px solid #fff;"
+                                               f"border-radius:50%;width:24px;height:24px;line-height:20px;"
+                                               f"text-align:center;font-weight:bold;box-shadow:0 0 3px #000'>{rank}</div>",
+                                          icon_size=(24, 24), icon_anchor=(12, 12))).add_to(fg)
+    m.add_child(fg)
+
+
+def _finish(m: folium.Map, key: str) -> None:
+    if len(operating):
+        m.add_child(maps.rings_layer(operating, radius, basemap))
+        for layer in maps.facility_layers(operating.assign(kind="meal_point"), basemap):
+            m.add_child(layer)
+    folium.LayerControl(collapsed=False, position="topright").add_to(m)
+    maps.show_map(m, key=key)
+    official = cache.q(geography.subdistrict_boundaries, f.street)["boundary_official"].all()
+    st.caption("图例：:blue[●] 现有助餐点已覆盖　:green[●] 新增覆盖　:red[●] 仍未覆盖　● 盲区（步行半径内无可用用房）　"
+               ":violet[●] 闲置用房　数字圆点为选中用房（序号同下表），虚线圆为其步行圈。"
+               + (maps.OFFICIAL_NOTE if official else maps.SCHEMATIC_NOTE) + "。")
+
+
+# --- the model (cached per parameter set and data version) -------------------------------------------------------
+
+def _version_key() -> tuple:
+    return cache.database_url(), data_version(cache.engine()), f.street, on.isoformat()
+
+
+@st.cache_data(max_entries=64, show_spinner=False)
+def _solve(key: tuple, params_json: str, _communities, _rooms, _points, _service_area) -> ss.SiteResult:
+    """One solve per parameter set and data version (key); the frames come from the cached queries."""
+    params = ss.SiteParams.from_dict(json.loads(params_json))
+    return ss.optimise(_communities, _rooms, _points, params,
+                       already_covered=_service_area if params.count_service_area else None)
+
+
+def _instance(params: ss.SiteParams) -> ss.SiteInstance:
+    return ss.build_instance(communities, registry, operating, params)
+
+
+# --- sections ------------------------------------------------------------------------------------------------
+
+def demand_section() -> None:
+    inst = _instance(ss.SiteParams(radius_m=radius, weight=weight))
+    com = inst.communities
+    n_cov = int((com["state"] == "covered").sum())
+    blind = com[com["state"] == "blind"]
+    kpi_row([
+        Kpi("运营中的助餐点", f"{len(operating):,} 个", help=f"全区截至 {on:%Y-%m-%d} 运营中的社区助餐点（跨街道也计入覆盖）"),
+        Kpi("官方口径覆盖率", f"{len(in_service_area) / len(official):.0%}" if len(official) else "—",
+            help="服务范围内有运营中助餐点的社区数 ÷ 社区总数（按社区个数，助餐点登记的服务范围）"),
+        Kpi("步行半径内的社区", f"{n_cov} / {len(com)}", help=f"社区点位距最近助餐点不超过 {radius} 米"),
+        Kpi(f"{ss.WEIGHTS[weight]}覆盖率", f"{inst.covered_before / inst.total_weight:.1%}" if inst.total_weight else "—",
+            help="步行半径内社区的老人数 ÷ 全部社区老人数"),
+        Kpi("未覆盖老人", f"{inst.total_weight - inst.covered_before:,.0f} 人"),
+        Kpi("盲区社区", f"{len(blind)} 个", help="未覆盖、且步行半径内没有任何可用闲置用房的社区"),
+    ])
+    m = _base()
+    _communities(m, com)
+    _rooms(m, registry)
+    _finish(m, "site_demand_map")
+    gaps = com[com["state"] != "covered"].sort_values(["weight", "code"], ascending=[False, True])
+    st.subheader("未覆盖的社区")
+    show_table(pd.DataFrame({
+        "社区代码": gaps["code"], "社区": gaps["short_name"], "街道": gaps["subdistrict_name"],
+        f"{ss.WEIGHTS[weight]}(人)": gaps["weight"].astype(int), "80岁及以上(人)": gaps["pop_80"],
+        "独居老人(人)": gaps["living_alone"], "距最近助餐点(米)": gaps["nearest_point_m"].round(0),
+        "半径内可用用房(间)": gaps["n_rooms"], "情况": gaps["state"].map(STATE_TEXT),
+        "在助餐服务范围内（官方口径）": gaps["code"].isin(in_service_area).map({True: "是", False: "否"})}),
+        key="site_gaps", file_name="未覆盖社区")
+
+
+def _controls() -> ss.SiteParams | None:
+    with st.form("site_params_form"):
+        a, b, c = st.columns(3)
+        mode = a.radio("求解方式", list(ss.MODES), format_func=ss.MODES.get, key="sp_mode")
+        k = a.number_input("新增点位数 k（间）", 1, 500, 5, key="sp_k")
+        target = b.slider("覆盖目标（%）", 1, 100, 65, key="sp_target")
+        max_rooms = b.number_input("最多间数（0 = 不限）", 0, 500, 0, key="sp_max_rooms")
+        time_limit = b.number_input("求解时间上限（秒）", 1, 120, 10, key="sp_time")
+        min_area = c.number_input("最小面积（m²）", 0, 5000, 60, step=10, key="sp_area")
+        access = c.selectbox("无障碍要求", list(ss.ACCESS_RULES), index=1, format_func=ss.ACCESS_RULES.get, key="sp_access")
+        owners = c.multiselect("允许的产权类型", list(ss.OWNER_TYPES), default=list(ss.OWNER_TYPES),
+                               format_func=ss.OWNER_TYPES.get, key="sp_owners")
+        service_area = st.checkbox("已纳入助餐点服务范围（官方口径）的社区也视为已覆盖", key="sp_service_area")
+        d, e = st.columns(2)
+        rent_each = d.number_input("单间月租金上限（元，0 = 不限）", 0, 1_000_000, 0, step=500, key="sp_rent_each")
+        budget = e.number_input("月租金总预算（元，0 = 不限）", 0, 10_000_000, 0, step=1000, key="sp_budget")
+        run = st.form_submit_button("运行优化", type="primary", icon=":material/play_arrow:")
+    if run:
+        st.session_state["site_params"] = ss.SiteParams(
+            mode=mode, radius_m=float(radius), weight=weight, k=int(k), target_share=target / 100,
+            max_rooms=int(max_rooms) or None, min_area_m2=float(min_area), access=access, owner_types=tuple(owners),
+            max_rent_each=float(rent_each) or None, rent_budget=float(budget) or None,
+            time_limit_s=float(time_limit), count_service_area=bool(service_area)).to_dict()
+    saved = st.session_state.get("site_params")
+    if saved is None:
+        return None
+    # radius and weight follow the page controls above, so a change there re-runs the same model
+    return ss.SiteParams.from_dict({**saved, "radius_m": float(radius), "weight": weight})
+
+
+def _status_box(res: ss.SiteResult) -> None:
+    ex = res.exact
+    if ex.status == "optimal":
+        st.success(f"精确解（HiGHS）：{ex.message} 用时 {ex.seconds:.2f} 秒。")
+    elif ex.status == "time_limit":
+        st.warning(f"精确解（HiGHS）：{ex.message}")
+    elif ex.status == "infeasible":
+        st.error(ex.message)
+    else:
+        st.error(f"求解未完成：{ex.message}")
+    if res.blind_spots:
+        st.info(f"{len(res.blind_spots)} 个社区为盲区（步行半径内没有符合条件的用房），已列在下方，不影响求解。")
+
+
+def _picks_frame(outcome: ss.SolveOutcome, rooms: pd.DataFrame) -> pd.DataFrame:
+    return ss.picks_table(outcome, rooms, names, ss.WEIGHTS[weight])
+
+
+def optimise_section() -> None:
+    params = _controls()
+    if params is None:
+        st.info("设置条件后点击“运行优化”。")
+        return
+    problems = params.problems()
+    if problems:
+        st.error(" ".join(problems))
+        return
+    with st.spinner("正在求解……"):
+        res = _solve(_version_key(), json.dumps(params.to_dict(), sort_keys=True), communities, registry, operating,
+                     in_service_area)
+    ex = res.exact
+    kpi_row([
+        Kpi("覆盖率（优化前）", f"{res.share_before:.1%}", help=f"{ss.WEIGHTS[weight]}中步行半径内有运营助餐点的比例"),
+        Kpi("覆盖率（优化后）", f"{ex.share:.1%}", delta=f"{(ex.share - res.share_before) * 100:+.1f} 个百分点"),
+        Kpi("新增覆盖老人", f"{ex.covered_weight - res.covered_before:,.0f} 人", help=ss.WEIGHTS[weight]),
+        Kpi("选中用房", f"{len(ex.picks)} 间", help=f"月租金合计 {ex.total_rent:,.0f} 元"),
+        Kpi("求解状态", {"optimal": "最优", "time_limit": "超时未证", "infeasible": "达不到"}.get(ex.status, "未完成"),
+            help=ss.STATUS_LABELS.get(ex.status, ex.status) + "（HiGHS 混合整数规划；达到时间上限时给出已证明的差距，不称为最优）"),
+    ])
+    _status_box(res)
+    st.caption(f"模型：{res.model['communities']} 个社区（其中 {res.model['communities_covered_before']} 个已覆盖、"
+               f"{res.model['communities_blind']} 个盲区），{res.model['rooms_eligible']} / {res.model['rooms']} 间用房符合条件；"
+               f"约简后 {res.model['demand_groups']} 个需求组 × {res.model['candidates']} 个候选。")
+    m = _base()
+    states = communities.assign(state=communities["code"].map(res.community_state).fillna("covered"),
+                                weight=pd.to_numeric(communities[weight]).fillna(0))
+    _communities(m, states)
+    _rooms(m, registry, ex.codes)
+    _finish(m, "site_result_map")
+    st.subheader("选址短名单（按边际增益排序）")
+    shortlist = _picks_frame(ex, registry)
+    show_table(shortlist, key="site_shortlist", file_name="选址短名单", title="选址短名单")
+    if res.differs:
+        st.subheader("精确解与贪心解不同")
+        a, b = st.columns(2)
+        with a:
+            st.markdown(f"**精确解（HiGHS）**：覆盖 {ex.covered_weight:,.0f} 人（{ex.share:.1%}），{len(ex.picks)} 间")
+            st.dataframe(_picks_frame(ex, registry)[["排序", "用房编号", f"新增覆盖{ss.WEIGHTS[weight]}(人)"]], hide_index=True)
+        with b:
+            g = res.greedy
+            st.markdown(f"**贪心解**：覆盖 {g.covered_weight:,.0f} 人（{g.share:.1%}），{len(g.picks)} 间")
+            st.dataframe(_picks_frame(g, registry)[["排序", "用房编号", f"新增覆盖{ss.WEIGHTS[weight]}(人)"]], hide_index=True)
+    else:
+        st.caption(f"贪心解与精确解相同（贪心用时 {res.greedy.seconds * 1000:.0f} 毫秒）。")
+    if res.blind_spots:
+        st.subheader("盲区社区")
+        b = pd.DataFrame(res.blind_spots)
+        show_table(pd.DataFrame({"社区代码": b["code"], "社区": b["code"].map(names), f"{ss.WEIGHTS[weight]}(人)": b["weight"],
+                                 "距最近助餐点(米)": b["nearest_point_m"].round(0),
+                                 "距最近符合条件用房(米)": b["nearest_room_m"].round(0),
+                                 "放宽条件后可覆盖": b["reachable_if_relaxed"].map({True: "是", False: "否"})}),
+                   key="site_blind", file_name="盲区社区")
+    _save_and_convert(params, res)
+
+
+def _save_and_convert(params: ss.SiteParams, res: ss.SiteResult) -> None:
+    st.subheader("保存方案与转为设施")
+    a, b = st.columns(2)
+    with a.form("site_save_form", clear_on_submit=True):
+        name = st.text_input("方案名称", max_chars=100, key="site_scn_name")
+        if st.form_submit_button("保存方案", icon=":material/save:"):
+            try:
+                site_writes.save_scenario(cache.engine(), name, params.to_dict(), res.to_dict(), street=f.street,
+                                          data_version=data_version(cache.engine()))
+                st.session_state["site_flash"] = f"方案“{name.strip()}”已保存。"
+                st.rerun()
+            except site_writes.ScenarioError as exc:
+                st.error(str(exc))
+    with b.form("site_convert_form"):
+        code = st.selectbox("选中用房", res.exact.codes, key="site_convert_code")
+        st.caption("标记后该用房状态变为“已转为设施”，并新建一个“规划中”的助餐点（规划日期为今天）。")
+        if st.form_submit_button("标记为已转为设施", icon=":material/flag:", disabled=not res.exact.codes):
+            _convert(code)
+
+
+def _convert(code: str | None) -> None:
+    row = registry[registry["code"] == code]
+    if row.empty:
+        st.error("找不到该用房，可能已被修改。")
+        return
+    try:
+        site_writes.mark_converted(cache.engine(), int(row["id"].iloc[0]), int(row["version"].iloc[0]))
+        st.session_state["site_flash"] = f"用房 {code} 已转为规划中的助餐点。"
+        st.rerun()
+    except site_writes.RoomWriteError as exc:
+        st.error("；".join(exc.messages))
+
+
+def scenarios_section() -> None:
+    listed = cache.q(site.scenarios)
+    if listed.empty:
+        st.info("还没有保存的方案。在“优化选址”中运行后可以保存。")
+        return
+    label = {int(r.id): f"{r.name}（{r.created_at:%Y-%m-%d %H:%M}）" for r in listed.itertuples()}
+    ids = list(label)
+    a, b = st.columns(2)
+    left = a.selectbox("方案 A", ids, format_func=label.get, key="site_scn_a")
+    right = b.selectbox("方案 B", ids, index=min(1, len(ids) - 1), format_func=label.get, key="site_scn_b")
+    shown = []
+    for col, sid in ((a, left), (b, right)):
+        scn = cache.q(site.scenario, sid)
+        if scn is None:
+            col.warning("该方案已被删除。")
+            continue
+        res = ss.SiteResult.from_dict(scn["result"])
+        p = ss.SiteParams.from_dict(scn["parameters"])
+        shown.append(set(res.chosen))
+        with col:
+            st.markdown(f"**{scn['name']}** · {ss.MODES[p.mode]} · 半径 {p.radius_m:.0f} 米 · {ss.WEIGHTS[p.weight]}")
+            kpi_row([Kpi("覆盖率（后）", f"{res.share_after:.1%}", delta=f"{(res.share_after - res.share_before) * 100:+.1f} 个百分点"),
+                     Kpi("选中用房", f"{len(res.chosen)} 间"),
+                     Kpi("状态", ss.STATUS_LABELS.get(res.exact.status, res.exact.status))], columns=3)
+            st.caption(_conditions_text(p))
+            table = ss.picks_table(res.exact, registry, names, ss.WEIGHTS[p.weight])
+            show_table(table, key=f"site_scn_tbl_{col is b}", file_name=f"选址短名单_{scn['name']}",
+                       title=f"选址短名单：{scn['name']}")
+            if st.button("删除该方案", key=f"site_scn_del_{col is b}", icon=":material/delete:"):
+                site_writes.delete_scenario(cache.engine(), sid)
+                st.session_state["site_flash"] = f"方案“{scn['name']}”已删除。"
+                st.rerun()
+    if len(shown) == 2 and left != right:
+        only_a, only_b = sorted(shown[0] - shown[1]), sorted(shown[1] - shown[0])
+        st.markdown(f"**仅方案 A 选中**：{'、'.join(only_a) or '无'}　**仅方案 B 选中**：{'、'.join(only_b) or '无'}　"
+                    f"**两者都选**：{'、'.join(sorted(shown[0] & shown[1])) or '无'}")
+
+
+def _conditions_text(p: ss.SiteParams) -> str:
+    parts = [f"新增 ≤ {p.k} 间" if p.mode == "max_cover" else f"目标 {p.target_share:.0%}"
+             + (f"（≤ {p.max_rooms} 间）" if p.max_rooms else ""),
+             f"面积 ≥ {p.min_area_m2:g} m²", ss.ACCESS_RULES[p.access],
+             "产权：" + "、".join(ss.OWNER_TYPES[o] for o in p.owner_types)]
+    if p.count_service_area:
+        parts.append("服务范围内社区视为已覆盖")
+    if p.max_rent_each:
+        parts.append(f"单间月租 ≤ {p.max_rent_each:,.0f} 元")
+    if p.rent_budget:
+        parts.append(f"月租总预算 {p.rent_budget:,.0f} 元")
+    return "条件：" + "；".join(parts)
+
+
+def registry_section() -> None:
+    st.caption("闲置用房台账：新增、修改和导入目前对所有用户开放（账户与角色功能上线后改为授权用户）。"
+               "地下室用房可以登记，但不会被推荐为助餐点。")
+    show_table(site_writes.registry_frame(registry), key="site_registry", file_name="闲置用房台账")
+    with st.expander("新增或修改用房", icon=":material/edit:"):
+        _room_form()
+    with st.expander("从 Excel 导入", icon=":material/upload_file:"):
+        st.download_button("下载导入模板", excel_bytes(site_writes.template_frame(), sheet_name="闲置用房"),
+                           file_name="闲置用房导入模板.xlsx", key="site_template", icon=":material/download:")
+        up = st.file_uploader("选择 Excel 文件（表头与台账相同；全部无误才写入）", type=["xlsx"], key="site_upload")
+        if up is not None and st.button("导入", key="site_import", type="primary"):
+            try:
+                rep = site_writes.import_rooms_excel(cache.engine(), up.getvalue())
+                st.session_state["site_flash"] = f"导入完成：新增 {rep.added} 间，更新 {rep.updated} 间，未变 {rep.unchanged} 间。"
+                st.rerun()
+            except site_writes.RoomWriteError as exc:
+                st.error("导入未写入任何数据，请修改后重新上传：\n\n" + "\n".join(f"- {m}" for m in exc.messages))
+
+
+def _room_form() -> None:
+    streets = cache.q(geography.subdistrict_names)
+    all_coms = cache.q(geography.communities)
+    codes = ["（新增）"] + registry.loc[registry["status"] != "converted", "code"].tolist()
+    pick = st.selectbox("选择用房", codes, key="site_edit_pick")
+    cur = registry[registry["code"] == pick].iloc[0] if pick != "（新增）" else None
+    tag = "new" if cur is None else f"{int(cur['id'])}_{int(cur['version'])}"
+    com_labels = {c: f"{s} · {n}" for c, s, n in zip(all_coms["code"], all_coms["subdistrict_name"], all_coms["short_name"])}
+
+    def val(col, default=None):
+        if cur is None or pd.isna(cur[col]):
+            return default
+        v = cur[col]
+        return v.item() if hasattr(v, "item") else v  # numpy scalars → Python for the widgets
+
+    with st.form(f"site_room_form_{tag}"):
+        a, b = st.columns(2)
+        values = {
+            "code": a.text_input("用房编号", val("code", ""), max_chars=40),
+            "address": b.text_input("地址", val("address", ""), max_chars=200),
+            "subdistrict_code": a.selectbox("街道", list(streets), format_func=streets.get,
+                                            index=list(streets).index(val("subdistrict_code", f.street or next(iter(streets))))),
+            "community_code": b.selectbox("社区（可不填）", [None] + list(com_labels),
+                                          format_func=lambda c: "（不填）" if c is None else com_labels[c],
+                                          index=([None] + list(com_labels)).index(val("community_code"))),
+            "lon": a.number_input("经度（WGS-84）", value=val("lon"), format="%.6f", step=0.0001),
+            "lat": b.number_input("纬度（WGS-84）", value=val("lat"), format="%.6f", step=0.0001),
+            "area_m2": a.number_input("面积（m²）", value=val("area_m2"), step=10.0),
+            "floor": b.number_input("楼层（一层填 1，地下一层填 -1）", value=val("floor", 1), step=1),
+            "has_lift": a.checkbox("有电梯", bool(val("has_lift", False))),
+            "owner_type": b.selectbox("产权类型", list(ss.OWNER_TYPES), format_func=ss.OWNER_TYPES.get,
+                                      index=list(ss.OWNER_TYPES).index(val("owner_type", "state"))),
+            "monthly_rent": a.number_input("月租金（元/月）", value=float(val("monthly_rent", 0.0)), step=500.0),
+            "available_from": b.date_input("可用日期", value=val("available_from")),
+            "status": a.selectbox("状态", list(site_writes.EDITABLE_STATUSES), format_func=ss.ROOM_STATUSES.get,
+                                  index=list(site_writes.EDITABLE_STATUSES).index(val("status", "candidate"))),
+        }
+        if st.form_submit_button("保存", type="primary", icon=":material/save:"):
+            try:
+                if cur is None:
+                    site_writes.add_room(cache.engine(), values)
+                else:
+                    site_writes.update_room(cache.engine(), int(cur["id"]), values, int(cur["version"]))
+                st.session_state["site_flash"] = f"用房 {values['code']} 已保存。"
+                st.rerun()
+            except site_writes.RoomWriteError as exc:
+                st.error("未保存：" + "；".join(exc.messages))
+                if isinstance(exc, site_writes.StaleRoomError) and exc.current:
+                    st.dataframe(pd.DataFrame([exc.current]).rename(columns=site_writes.FIELD_LABELS), hide_index=True)
+
+
+{"需求与缺口": demand_section, "优化选址": optimise_section, "方案比较": scenarios_section,
+ "闲置用房台账": registry_section}[section]()

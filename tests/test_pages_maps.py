@@ -1,0 +1,199 @@
+"""The two map pages and the map settings page through AppTest, on the demo district (SQLite and PostgreSQL).
+
+The folium map is a custom component: AppTest cannot draw it, but the Leaflet script handed to it is in
+the element's JSON arguments — the tests read the markers, polygons and legend from there.
+"""
+import json
+import re
+import shutil
+from datetime import date
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select
+from streamlit.testing.v1 import AppTest
+
+from data.engine import get_engine
+from data.models import Facility
+from data.queries import facilities as fq
+from data.settings import MapSettings, map_settings, save_map_settings
+from geo import gcj02
+
+ROOT = Path(__file__).resolve().parent.parent
+ON = date(2024, 6, 30)
+
+
+def run_page(monkeypatch, url, page, session=None, **params):
+    monkeypatch.setenv("DATABASE_URL", url)
+    monkeypatch.chdir(ROOT)
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
+    at.query_params["period"] = "2024-06"
+    for k, v in params.items():
+        at.query_params[k] = v
+    at.run()
+    at.switch_page(page)
+    for k, v in (session or {}).items():
+        at.session_state[k] = v
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
+def map_args(at, index=0) -> dict:
+    comps = [c for c in at.get("component_instance") if c.proto.component_name.endswith("st_folium")]
+    assert comps, "no map on the page"
+    return json.loads(comps[index].proto.json_args)
+
+
+def layer_rows(script: str) -> list[list]:
+    """Rows of every compact point layer in the script (each layer inlines `rows=[...]`)."""
+    decoder, out = json.JSONDecoder(), []
+    for m in re.finditer(r",rows=", script):
+        rows, _ = decoder.raw_decode(script, m.end())
+        out += rows
+    return out
+
+
+def facility_rows(script: str) -> list[list]:
+    """[lat, lng, status index, tooltip, popup] per facility marker."""
+    return [r for r in layer_rows(script) if len(r) == 5 and isinstance(r[2], int)]
+
+
+def community_rows(script: str) -> list[list]:
+    """[lat, lng, style index, tooltip] per community point."""
+    return [r for r in layer_rows(script) if len(r) == 4 and isinstance(r[2], int)]
+
+
+def metrics(at) -> dict[str, str]:
+    return {m.label: m.value for m in at.metric}
+
+
+def unescape(text: str) -> str:
+    return re.sub(r"\\u([0-9a-fA-F]{4})", lambda g: chr(int(g[1], 16)), text)
+
+
+# --- 助餐覆盖 ------------------------------------------------------------------------------------
+
+def test_meal_coverage_headline_and_choropleth(monkeypatch, demo_url):
+    at = run_page(monkeypatch, demo_url, "pages/meal_coverage.py")
+    shown = metrics(at)
+    assert shown["运营中的助餐点（个）"] == "47"
+    assert shown["社区助餐服务覆盖率"] == "57%"
+    assert shown["已覆盖社区（个）"] == "98 / 172"
+    assert [m.delta for m in at.metric][:2] == ["-21（目标 68）", "-8 个百分点（目标 65%）"]
+    args = map_args(at)
+    assert args["returned_objects"] == ["last_object_clicked", "last_object_clicked_tooltip"]
+    script = unescape(args["script"])
+    assert len(re.findall(r'"id":"3601030\d\d"', script)) == 10  # ten subdistrict polygons
+    assert re.search(r"南浦街道<\\?/b><br>助餐覆盖率 \d+%（\d+/19 个社区）", script)
+    assert "社区助餐覆盖率" in script and "示意边界，非法定界线" in script  # legend and schematic note
+    meal_rows = facility_rows(script)
+    assert len(meal_rows) == 47  # every operating meal point, nothing else
+    assert "L.circle(" in script  # walking rings (on by default)
+    assert all(not link.startswith("http") for link in args["js_links"] + args["css_links"])
+    assert len(at.dataframe) >= 2  # the meal point's monthly meals and the per-subdistrict table
+    per_sub = at.dataframe[-1].value
+    assert list(per_sub["街道"])[-1] == "合计" and per_sub["运营助餐点（个）"].iloc[-1] == 47
+    assert per_sub["已覆盖社区（个）"].iloc[-1] == 98 and per_sub["社区总数（个）"].iloc[-1] == 172
+
+
+def test_meal_coverage_drill_down_to_communities_and_a_meal_point(monkeypatch, demo_url):
+    at = run_page(monkeypatch, demo_url, "pages/meal_coverage.py", street="360103014")
+    assert metrics(at)["已覆盖社区（个）"].endswith("/ 18")
+    script = unescape(map_args(at)["script"])
+    communities = community_rows(script)
+    assert len(communities) == 18
+    assert {r[2] for r in communities} == {0, 1}  # covered and uncovered both shown
+    texts = " ".join(str(s.value) for s in at.subheader)
+    assert "桃花街道 · 社区覆盖情况" in texts and "助餐点逐月助餐" in texts
+    assert at.selectbox(key="cov_point").value is not None
+
+
+def test_a_click_on_a_subdistrict_drills_down(monkeypatch, demo_url):
+    event = {"last_object_clicked": {"lat": 28.62, "lng": 115.87},
+             "last_object_clicked_tooltip": "桃花街道 助餐覆盖率 50%（9/18 个社区）"}
+    at = run_page(monkeypatch, demo_url, "pages/meal_coverage.py", session={"cov_click": event})
+    assert at.selectbox(key="cov_drill").value == "360103014"
+    assert "桃花街道 · 社区覆盖情况" in " ".join(str(s.value) for s in at.subheader)
+
+
+# --- 设施布局 ------------------------------------------------------------------------------------
+
+def test_facilities_page_draws_every_facility_by_kind(monkeypatch, demo_url):
+    at = run_page(monkeypatch, demo_url, "pages/facilities.py")
+    expected = fq.facilities_on(get_engine(demo_url), ON)
+    expected = expected[expected["status"].isin(["operating", "building", "planned"])]
+    shown = metrics(at)
+    assert shown["其中助餐点"] == "47 个"
+    assert shown["运营中的设施"] == f"{(expected['status'] == 'operating').sum()} 处"
+    args = map_args(at)
+    script = unescape(args["script"])
+    rows = facility_rows(script)
+    assert len(rows) == len(expected)
+    assert {r[2] for r in rows} == {0, 1, 2}  # operating, building, planned drawn three ways
+    assert "L.control.layers" in script and "设施类型" in script and "示意边界，非法定界线" in script
+    assert "L.tileLayer" not in script  # no basemap by default: nothing to fetch on the intranet
+    assert len(re.findall(r'"id":"3601030\d\d"', script)) == 10
+    popups = " ".join(r[4] for r in rows)
+    assert "运营方：" in popups and "2024年6月助餐：" in popups  # meal points carry last month's meals
+    assert at.date_input(key="fac_on").value == ON  # "as on" defaults to the period's end
+    assert len(at.dataframe) == 1
+
+
+@pytest.mark.parametrize("demo_url", ["sqlite"], indirect=True)
+def test_facility_click_opens_its_card_and_subdistrict_click_selects(monkeypatch, demo_url):
+    engine = get_engine(demo_url)
+    points = fq.facilities_on(engine, ON, kinds=("meal_point",))
+    p = points[points["status"] == "operating"].iloc[0]
+    click = {"last_object_clicked": {"lat": p["lat"], "lng": p["lon"]},
+             "last_object_clicked_tooltip": f"{p['name']}社区助餐点 · 运营中"}
+    at = run_page(monkeypatch, demo_url, "pages/facilities.py", session={"fac_click": click})
+    card = [m for m in at.metric if m.label == "2024年6月助餐"]
+    assert card and card[0].value.endswith("份")
+    assert any(p["name"] in str(md.value) for md in at.markdown)
+
+    polygon = {"last_object_clicked": {"lat": 28.62, "lng": 115.87}, "last_object_clicked_tooltip": "桃花街道示意边界，非法定界线"}
+    at2 = run_page(monkeypatch, demo_url, "pages/facilities.py", session={"fac_click": polygon})
+    assert any("已在地图上选中：桃花街道" in str(i.value) for i in at2.info)
+    script = unescape(map_args(at2)["script"])
+    assert '"weight":3.5' in script  # the selected polygon is outlined
+    table = at2.dataframe[0].value
+    assert set(table["街道"]) == {"桃花街道"}
+
+
+@pytest.mark.parametrize("demo_url", ["sqlite"], indirect=True)
+def test_filters_narrow_the_map(monkeypatch, demo_url):
+    at = run_page(monkeypatch, demo_url, "pages/facilities.py", street="360103014",
+                  session={"fac_kinds": ["meal_point"], "fac_statuses": ["operating"]})
+    script = unescape(map_args(at)["script"])
+    rows = facility_rows(script)
+    engine = get_engine(demo_url)
+    assert len(rows) == fq.meal_points_operating(engine, ON, "360103014") > 0
+    assert "m.on('zoomend',upd)" in script  # the subdistrict's communities appear on zoom
+    assert len(community_rows(script)) == 18
+
+
+@pytest.mark.parametrize("demo_url", ["sqlite"], indirect=True)
+def test_gaode_basemap_setting_shifts_the_map(monkeypatch, demo_url, tmp_path):
+    copy = tmp_path / "gaode.db"
+    shutil.copy(demo_url.removeprefix("sqlite:///"), copy)
+    url = f"sqlite:///{copy}"
+    engine = get_engine(url)
+    save_map_settings(engine, MapSettings("gaode", "", 800))
+    assert map_settings(engine) == MapSettings("gaode", "", 800)
+    at = run_page(monkeypatch, url, "pages/facilities.py", session={"fac_kinds": ["welfare_institute"]})
+    script = unescape(map_args(at)["script"])
+    assert "webrd0{s}.is.autonavi.com" in script
+    with engine.connect() as conn:
+        lon, lat = conn.execute(select(Facility.lon, Facility.lat).where(Facility.kind == "welfare_institute")).one()
+    row = facility_rows(script)[0]
+    g_lon, g_lat = gcj02.wgs84_to_gcj02(lon, lat)
+    assert row[:2] == pytest.approx([g_lat, g_lon], abs=2e-6)
+    cov = run_page(monkeypatch, url, "pages/meal_coverage.py")
+    assert cov.number_input(key="cov_radius").value == 800  # default radius from the settings
+
+
+def test_map_settings_page_runs(monkeypatch, demo_url):
+    at = run_page(monkeypatch, demo_url, "pages/map_settings.py")
+    assert any("示意边界" in str(w.value) for w in at.warning)
+    assert at.radio(key="mapset_basemap").value == "none"

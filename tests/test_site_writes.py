@@ -1,0 +1,207 @@
+"""Vacant-room writes, conversion, scenarios and the site_scenarios migration — on SQLite and PostgreSQL."""
+from __future__ import annotations
+
+import io
+from datetime import date
+
+import pandas as pd
+import pytest
+from sqlalchemy import func, insert, inspect, select
+
+from data.engine import get_engine
+from data.migrate import current_revision, downgrade, upgrade
+from data.models import Community, Facility, Subdistrict, VacantRoom
+from data.queries import site as q
+from data.queries.common import data_version
+from data.site_writes import (
+    RoomWriteError,
+    ScenarioError,
+    StaleRoomError,
+    add_room,
+    delete_scenario,
+    import_rooms_excel,
+    mark_converted,
+    registry_frame,
+    save_scenario,
+    template_frame,
+    update_room,
+)
+from geo.layers import communities_df
+
+STREET = "360103001"
+
+
+@pytest.fixture
+def engine(db_url):
+    """An empty database at head with one subdistrict and its first two communities (schematic points)."""
+    eng = get_engine(db_url)
+    coms = communities_df()
+    coms = coms[coms["subdistrict_code"] == STREET].head(2)
+    with eng.begin() as conn:
+        conn.execute(insert(Subdistrict).values(code=STREET, name="南浦街道", boundary_official=False))
+        for r in coms.itertuples():
+            conn.execute(insert(Community).values(code=r.code, name=r.name, short_name=r.short_name, kind=r.kind,
+                                                  subdistrict_code=STREET, lon=r.lon, lat=r.lat, pop_60=500,
+                                                  pop_80=80, living_alone=20))
+    return eng
+
+
+def room(engine, **over) -> dict:
+    c = communities_df()
+    c = c[c["subdistrict_code"] == STREET].iloc[0]
+    values = {"code": "VR-001", "address": "南浦街道测试路 1 号", "subdistrict_code": STREET,
+              "community_code": c["code"], "lon": float(c["lon"]), "lat": float(c["lat"]), "area_m2": 150,
+              "floor": 1, "has_lift": False, "owner_type": "state", "monthly_rent": 2000,
+              "available_from": date(2025, 1, 1), "status": "candidate"}
+    values.update(over)
+    return values
+
+
+def count_rooms(engine) -> int:
+    with engine.connect() as conn:
+        return conn.execute(select(func.count()).select_from(VacantRoom)).scalar()
+
+
+def test_add_room_and_read_it_back(engine):
+    v0 = data_version(engine)
+    rid = add_room(engine, room(engine))
+    df = q.vacant_rooms(engine)
+    assert df["code"].tolist() == ["VR-001"] and int(df["id"].iloc[0]) == rid
+    assert df["subdistrict_name"].iloc[0] == "南浦街道" and df["version"].iloc[0] == 1
+    assert data_version(engine) == v0 + 1
+    assert q.vacant_rooms(engine, street="360103002").empty
+    assert q.vacant_rooms(engine, statuses=("rejected",)).empty
+
+
+@pytest.mark.parametrize("over, field, words", [
+    ({"lon": 116.40, "lat": 39.90}, "经度", "不在西湖区"),       # Beijing
+    ({"lon": None, "lat": None}, "经度", "必须填写"),
+    ({"area_m2": -20}, "面积", "大于 0"),
+    ({"floor": -5}, "楼层", "-3 至 60"),
+    ({"floor": 0}, "楼层", "不能为 0"),
+    ({"owner_type": "外星"}, "产权类型", "应为"),
+    ({"status": "converted"}, "状态", "标记为已转为设施"),
+    ({"community_code": "999999999999"}, "社区", "不是本区的社区"),
+])
+def test_bad_rooms_are_refused_naming_the_field(engine, over, field, words):
+    with pytest.raises(RoomWriteError) as info:
+        add_room(engine, room(engine, **over))
+    text = "；".join(info.value.messages)
+    assert field in text and words in text, text
+    assert count_rooms(engine) == 0
+
+
+def test_duplicate_code_is_refused(engine):
+    add_room(engine, room(engine))
+    with pytest.raises(RoomWriteError, match="已存在"):
+        add_room(engine, room(engine))
+
+
+def test_stale_update_is_refused_with_current_values(engine):
+    rid = add_room(engine, room(engine))
+    assert update_room(engine, rid, room(engine, monthly_rent=1500), expected_version=1) == 2
+    with pytest.raises(StaleRoomError) as info:  # a second editor still holding version 1
+        update_room(engine, rid, room(engine, monthly_rent=999), expected_version=1)
+    assert "他人修改" in info.value.messages[0]
+    assert info.value.current["monthly_rent"] == 1500 and info.value.current["version"] == 2
+    assert q.vacant_room(engine, rid)["monthly_rent"] == 1500
+
+
+def test_mark_converted_creates_a_planned_meal_point_in_one_go(engine):
+    rid = add_room(engine, room(engine))
+    v0 = data_version(engine)
+    fid = mark_converted(engine, rid, expected_version=1, planned_on=date(2025, 3, 1))
+    with engine.connect() as conn:
+        fac = conn.execute(select(*Facility.__table__.c).where(Facility.id == fid)).mappings().one()
+    assert fac["kind"] == "meal_point" and fac["vacant_room_id"] == rid
+    assert fac["planned_on"] == date(2025, 3, 1) and fac["opened_on"] is None  # planned: no opening date yet
+    assert fac["subdistrict_code"] == STREET and fac["lon"] == pytest.approx(room(engine)["lon"])
+    got = q.vacant_room(engine, rid)
+    assert got["status"] == "converted" and got["version"] == 2
+    assert data_version(engine) == v0 + 1
+    with pytest.raises(RoomWriteError, match="只有候选或洽谈中"):
+        mark_converted(engine, rid, expected_version=2)
+    with pytest.raises(RoomWriteError, match="不能再修改"):
+        update_room(engine, rid, room(engine), expected_version=2)
+
+
+def test_stale_conversion_is_refused_and_writes_nothing(engine):
+    rid = add_room(engine, room(engine))
+    update_room(engine, rid, room(engine, status="negotiating"), expected_version=1)
+    with pytest.raises(StaleRoomError):
+        mark_converted(engine, rid, expected_version=1)
+    with engine.connect() as conn:
+        assert conn.execute(select(func.count()).select_from(Facility)).scalar() == 0
+
+
+def test_scenario_round_trip(engine):
+    from geo.site_selection import SiteParams, SiteResult, optimise
+
+    coms = communities_df().head(5).assign(pop_60=100, pop_80=10, living_alone=1)
+    rooms = pd.DataFrame([{**room(engine), "code": "R1", "lon": coms["lon"].iloc[0], "lat": coms["lat"].iloc[0]}])
+    params = SiteParams(k=1)
+    result = optimise(coms, rooms, pd.DataFrame(columns=["lon", "lat"]), params)
+    sid = save_scenario(engine, "方案一", params.to_dict(), result.to_dict(), street=STREET, data_version=3)
+    listed = q.scenarios(engine)
+    assert listed["name"].tolist() == ["方案一"] and listed["parameters"].iloc[0]["k"] == 1
+    got = q.scenario(engine, sid)
+    assert got["street"] == STREET and got["data_version"] == 3
+    again = SiteResult.from_dict(got["result"])
+    assert again.chosen == result.chosen == ["R1"]
+    assert SiteParams.from_dict(got["parameters"]) == params
+    with pytest.raises(ScenarioError, match="同名"):
+        save_scenario(engine, "方案一", params.to_dict(), result.to_dict())
+    with pytest.raises(ScenarioError, match="名称"):
+        save_scenario(engine, "  ", params.to_dict(), result.to_dict())
+    assert delete_scenario(engine, sid) and q.scenario(engine, sid) is None
+
+
+def _xlsx(df: pd.DataFrame) -> bytes:
+    buf = io.BytesIO()
+    df.to_excel(buf, index=False)
+    return buf.getvalue()
+
+
+def test_excel_import_is_all_or_nothing_and_idempotent(engine):
+    good = template_frame().assign(**{"用房编号": "IMP-1", "街道": "南浦街道"})
+    c = communities_df()
+    c = c[c["subdistrict_code"] == STREET].iloc[0]
+    good[["经度", "纬度", "社区"]] = [float(c["lon"]), float(c["lat"]), c["short_name"]]
+    bad = pd.concat([good, good.assign(**{"用房编号": "IMP-2", "面积(m²)": -1, "楼层": -5})], ignore_index=True)
+    with pytest.raises(RoomWriteError) as info:
+        import_rooms_excel(engine, _xlsx(bad))
+    msgs = info.value.messages
+    assert "第 3 行“面积(m²)”：必须大于 0" in msgs and any(m.startswith("第 3 行“楼层”") for m in msgs)
+    assert count_rooms(engine) == 0
+    dup = pd.concat([good, good], ignore_index=True)
+    with pytest.raises(RoomWriteError, match="与第 2 行重复"):
+        import_rooms_excel(engine, _xlsx(dup))
+
+    rep = import_rooms_excel(engine, _xlsx(good))
+    assert (rep.added, rep.updated, rep.unchanged) == (1, 0, 0)
+    df = q.vacant_rooms(engine)
+    assert df["community_code"].iloc[0] == c["code"] and df["owner_type"].iloc[0] == "state"
+    # the registry as exported imports again without change; an edited copy updates
+    exported = registry_frame(df)
+    assert import_rooms_excel(engine, _xlsx(exported)).unchanged == 1
+    rep = import_rooms_excel(engine, _xlsx(exported.assign(**{"月租金(元/月)": 3000})))
+    assert rep.updated == 1 and q.vacant_rooms(engine)["version"].iloc[0] == 2
+
+
+def test_excel_import_refuses_a_non_excel_file(engine):
+    with pytest.raises(RoomWriteError, match="Excel"):
+        import_rooms_excel(engine, b"not an excel file")
+    with pytest.raises(RoomWriteError, match="缺少列"):
+        import_rooms_excel(engine, _xlsx(pd.DataFrame({"用房编号": ["X"]})))
+
+
+def test_migration_0002_up_and_down(bare_db_url):
+    eng = get_engine(bare_db_url)
+    upgrade(eng, "0001")
+    assert not inspect(eng).has_table("site_scenarios")
+    upgrade(eng, "0002")
+    assert current_revision(eng) == "0002" and inspect(eng).has_table("site_scenarios")
+    downgrade(eng, "0001")
+    assert current_revision(eng) == "0001" and not inspect(eng).has_table("site_scenarios")
+    assert inspect(eng).has_table("vacant_rooms")
+    upgrade(eng)

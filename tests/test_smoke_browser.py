@@ -1,0 +1,31 @@
+"""Chromium smoke test: every page of the real app loads, on both engines, with no exception on the page,
+no console error, and no request to any host but the app's own (the intranet has no internet)."""
+import re
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+URL_PATHS = re.findall(r'url_path="([^"]+)"', (ROOT / "app.py").read_text(encoding="utf-8"))
+
+pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("browser")]
+
+
+@pytest.mark.parametrize("url_path", URL_PATHS)
+def test_page_loads_clean_in_chromium(app_server, page_probe, demo_url, url_path):
+    base = app_server(ROOT / "app.py", env={"DATABASE_URL": demo_url})
+    result = page_probe(f"{base}/{url_path}?period=2024-H1")
+    assert result.ok, result.problems
+    assert "民政一张图" in result.text
+
+
+def test_sidebar_lists_each_page_once(app_server, browser, demo_url):
+    from browser import open_probe
+
+    base = app_server(ROOT / "app.py", env={"DATABASE_URL": demo_url})
+    with open_probe(browser, f"{base}/?period=2024-H1") as probe:
+        links = probe.page.locator('[data-testid="stSidebarNav"] a').all_inner_texts()
+        result = probe.result()
+    assert result.ok, result.problems
+    names = [l.strip() for l in links]
+    assert len(names) == len(URL_PATHS) and len(set(names)) == len(names), names
