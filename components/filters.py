@@ -94,6 +94,23 @@ def sidebar_filters(first_day: date, last_day: date, streets: dict[str, str]) ->
     return Filters(period=chosen, street=street or None, street_name=streets.get(street, ""), last_data_day=last_day)
 
 
+def ensure_entry_script() -> None:
+    """Make sure this run went through app.py, not the legacy `pages/` runner.
+
+    Streamlit decides once per process whether the app uses the legacy pages-directory mode: because a
+    `pages/` folder sits beside app.py, the very first run of a fresh server executes the requested page
+    file on its own (skipping app.py's shared filters and navigation). app.py's st.navigation switches
+    that mode off for the process, so when a page finds the mode still on, switch it off and rerun —
+    the rerun goes through app.py to the same page.
+    """
+    from streamlit.runtime.pages_manager import PagesManager
+
+    if PagesManager.uses_pages_directory:
+        PagesManager.uses_pages_directory = False
+        st.rerun()
+
+
 def current() -> Filters:
     """The filters chosen in the sidebar for this run (set by app.py)."""
+    ensure_entry_script()
     return st.session_state["_filters"]

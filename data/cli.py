@@ -65,6 +65,38 @@ def _cmd_status(args) -> int:
     return 0
 
 
+def _cmd_weekly_report(args) -> int:
+    from components.weekly_docx import weekly_review_docx
+    from data.migrate import ensure_current
+    from data.period import parse
+
+    week = parse(args.week)
+    if week.kind != "week":
+        raise ValueError(f"“{args.week}”不是周，示例：2024-W52。")
+    engine = get_engine(args.database_url)
+    ensure_current(engine)
+    with open(args.out, "wb") as fh:
+        fh.write(weekly_review_docx(engine, week))
+    print(f"已生成周度研判：{week.label} → {args.out}")
+    return 0
+
+
+def _cmd_roundtable_deck(args) -> int:
+    from components.roundtable_pptx import roundtable_deck
+    from data.migrate import ensure_current
+    from data.period import parse
+
+    quarter = parse(args.quarter)
+    if quarter.kind != "quarter":
+        raise ValueError(f"“{args.quarter}”不是季度，示例：2024-Q2。")
+    engine = get_engine(args.database_url)
+    ensure_current(engine)
+    with open(args.out, "wb") as fh:
+        fh.write(roundtable_deck(engine, quarter))
+    print(f"已生成圆桌会演示文稿：{quarter.label} → {args.out}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m data", description="民政一张图 数据库管理（遵循环境变量 DATABASE_URL）")
     parser.add_argument("--database-url", default=None, help="数据库地址（默认取 DATABASE_URL，未设置时使用内置 SQLite 文件）")
@@ -77,6 +109,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=_cmd_upgrade)
     p = sub.add_parser("status", help="显示数据库内容和结构版本")
     p.set_defaults(func=_cmd_status)
+    p = sub.add_parser("weekly-report", help="生成周度研判 Word 文档（.docx），供定时任务使用")
+    p.add_argument("--week", required=True, help="ISO 周，例如 2024-W52")
+    p.add_argument("--out", required=True, help="输出文件路径（.docx）")
+    p.set_defaults(func=_cmd_weekly_report)
+    p = sub.add_parser("roundtable-deck", help="生成圆桌会演示文稿（.pptx），冻结季度使用冻结数")
+    p.add_argument("--quarter", required=True, help="季度，例如 2024-Q2")
+    p.add_argument("--out", required=True, help="输出文件路径（.pptx）")
+    p.set_defaults(func=_cmd_roundtable_deck)
     return parser
 
 

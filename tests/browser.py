@@ -21,6 +21,7 @@ Timeouts assume a slow 2-core machine: 30 s for a page load or a map, 60 s for a
 from __future__ import annotations
 
 import contextlib
+import re
 import os
 import socket
 import subprocess
@@ -218,6 +219,16 @@ class ProbeResult:
         return not self.problems
 
 
+# On a deep link such as /aid, Streamlit's frontend discovers the server's base path by probing
+# /aid/_stcore/health and /aid/_stcore/host-config before /_stcore/…; those 404s are the framework's
+# own discovery, not a fault of the app, and are not counted as problems.
+_BASE_PATH_PROBE = re.compile(r"/_stcore/(health|host-config)$")
+
+
+def _is_base_path_probe(url: str) -> bool:
+    return bool(_BASE_PATH_PROBE.search(urlsplit(url).path))
+
+
 def _is_local(url: str, own_host: str) -> bool:
     parts = urlsplit(url)
     if parts.scheme in ("data", "blob", "about", "javascript", "chrome-error", "chrome"):
@@ -259,12 +270,16 @@ class Probe:
             self.external_requests.append(request.url)
 
     def _on_response(self, response) -> None:
+        if response.status == 404 and _is_base_path_probe(response.url):
+            return
         if response.status >= 400 and _is_local(response.url, self.own_host):
             self.bad_responses.append(f"{response.status} {response.url}")
 
     def _on_console(self, msg) -> None:
         if msg.type == "error":
             loc = msg.location or {}
+            if "404" in msg.text and _is_base_path_probe(loc.get("url") or ""):
+                return
             where = f" ({loc.get('url')}:{loc.get('lineNumber')})" if loc.get("url") else ""
             self.console_errors.append(msg.text + where)
 

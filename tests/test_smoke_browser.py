@@ -29,3 +29,12 @@ def test_sidebar_lists_each_page_once(app_server, browser, demo_url):
     assert result.ok, result.problems
     names = [l.strip() for l in links]
     assert len(names) == len(URL_PATHS) and len(set(names)) == len(names), names
+
+
+def test_deep_link_as_the_first_request_of_a_fresh_server(app_server, page_probe, demo_url):
+    """With a `pages/` folder beside app.py, Streamlit runs the very first request of a process in legacy
+    pages-directory mode (the page file alone, without app.py); the shared filters must still apply."""
+    base = app_server(ROOT / "app.py", env={"DATABASE_URL": demo_url}, args=("--server.runOnSave", "false"))
+    result = page_probe(f"{base}/aid?period=2024-H1&street=360103014")
+    assert result.ok, result.problems
+    assert "桃花街道" in result.text and "2024年上半年" in result.text
