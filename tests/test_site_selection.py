@@ -227,9 +227,11 @@ def test_time_limit_is_reported_with_gap_never_as_optimal():
     assert ex.status in ("optimal", "time_limit")
     assert ex.covered_weight >= res.greedy.covered_weight  # the greedy answer is the solver's starting point
     if ex.status == "time_limit":
-        assert ex.gap is not None and ex.gap > 0
-        assert ex.bound is not None and ex.bound >= ex.covered_weight
         assert "未证明最优" in ex.message and "已证明最优" not in ex.message
+        if ex.bound is not None:
+            assert ex.gap is not None and ex.gap > 0 and ex.bound >= ex.covered_weight
+        else:  # stopped before the first bound (loaded machine): the gap is reported as unknown
+            assert "未知" in ex.message
     else:
         assert ex.gap == 0.0 and ex.bound == ex.covered_weight
 
@@ -241,8 +243,10 @@ def test_time_limited_fewest_rooms_reports_the_proven_lower_bound():
     assert ex.status in ("optimal", "time_limit")
     if ex.status == "time_limit":
         assert "未证明最少" in ex.message
-        if ex.codes:
-            assert ex.bound is not None and ex.bound <= len(ex.codes) and ex.gap is not None
+        if ex.codes and ex.bound is not None:
+            assert ex.bound <= len(ex.codes) and ex.gap is not None
+        else:  # stopped before any lower bound was proven (e.g. on a loaded machine): say so, never "optimal"
+            assert "未知" in ex.message
     else:
         assert ex.gap == 0.0 and len(ex.codes) <= len(res.greedy.codes)
 
