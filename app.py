@@ -38,7 +38,10 @@ st.session_state["_filters"] = filters.sidebar_filters(span[0], span[1], streets
 
 PAGES = {
     "综合": [
-        st.Page("pages/overview.py", title="总览", icon="📊", url_path="overview", default=True),
+        st.Page("pages/weekly_review.py", title="周度研判", icon="🗓️", url_path="weekly_review", default=True),
+        st.Page("pages/overview.py", title="总览", icon="📊", url_path="overview"),
+        st.Page("pages/report_figures.py", title="工作总结数据", icon="📑", url_path="report_figures"),
+        st.Page("pages/roundtable.py", title="圆桌会模式", icon="📽️", url_path="roundtable"),
     ],
     "专题": [
         st.Page("pages/facilities.py", title="设施布局", icon="🏥", url_path="facilities"),

@@ -1,0 +1,224 @@
+"""周度研判: the director's weekly review — this week vs the previous week, targets at a glance, things needing action."""
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+import pandas as pd
+from sqlalchemy import and_, func, literal, select, union
+from sqlalchemy.engine import Engine
+
+from data.models import (AidPayment, Facility, Finding, HomeServiceVisit, LivingAloneVisit, MealRecord, Subdistrict)
+from data.period import Period, custom, latest_complete, week_of
+from data.queries import facilities, findings, overview, services
+from data.queries.common import as_date_series, frame, scalar, street_filter
+from data.targets import progress
+
+SILENT_MEAL_DAYS = 7  # 助餐点连续 7 天无助餐记录
+
+HEADLINES = [
+    # key, label, unit, definition (口径), whether a rise is bad
+    ("meals", "助餐份数", "份", "本周内堂食与“幸福小蜜蜂”送餐份数之和", False),
+    ("home_visits", "居家上门服务", "人次", "本周内80周岁两小时、五类人群、家庭养老床位上门服务人次", False),
+    ("living_alone_visits", "独居老人巡访", "人次", "本周内对独居老人的巡访、探访人次", False),
+    ("aid_fen", "救助发放金额", "万元", "本周内各类社会救助发放金额之和", False),
+    ("findings_opened", "新发现问题", "个", "本周内各类检查发现（found_on 在本周）的问题数", True),
+    ("findings_closed", "完成整改问题", "个", "本周内完成整改（rectified_on 在本周）的问题数", False),
+    ("meal_points_opened", "新开助餐点", "个", "本周内开业（opened_on 在本周）的社区助餐点数", False),
+]
+
+
+# --- picking the week --------------------------------------------------------------------------------
+
+def default_week(last_data_day: date, chosen: Period | None = None, today: date | None = None) -> Period:
+    """The week to review: the chosen period itself when it is a week, else the latest complete Monday–Sunday
+    week with records that ends on or before the chosen period's end (or the last day with records)."""
+    if chosen is not None and chosen.kind == "week":
+        return chosen
+    limit = last_data_day if chosen is None else min(chosen.end, last_data_day)
+    return latest_complete("week", limit, today=today)
+
+
+def week_options(first_day: date, last: Period) -> list[Period]:
+    """Every ISO week from the one containing the first day with records up to `last`, newest first."""
+    out, p, first = [], last, week_of(first_day)
+    while p.start >= first.start:
+        out.append(p)
+        p = p.previous()
+    return out
+
+
+# --- headline ----------------------------------------------------------------------------------------
+
+def _in(column, period: Period):
+    return and_(column >= period.start, column <= period.end)
+
+
+def _count(engine: Engine, model, where) -> int:
+    return int(scalar(engine, select(func.count()).select_from(model).where(where)) or 0)
+
+
+def _week_values(engine: Engine, week: Period, street: str | None) -> dict:
+    meals = scalar(engine, select(func.coalesce(func.sum(MealRecord.dine_in + MealRecord.delivered), 0))
+                   .join(Facility, Facility.id == MealRecord.facility_id)
+                   .where(_in(MealRecord.served_on, week), street_filter(Facility.subdistrict_code, street)))
+    aid_fen = scalar(engine, select(func.coalesce(func.sum(AidPayment.amount_fen), 0))
+                     .where(_in(AidPayment.paid_on, week), street_filter(AidPayment.subdistrict_code, street)))
+    return {
+        "meals": int(meals or 0),
+        "home_visits": services.home_service_visits(engine, week, street),
+        "living_alone_visits": services.living_alone_visits(engine, week, street),
+        "aid_fen": int(aid_fen or 0),
+        "findings_opened": _count(engine, Finding, and_(_in(Finding.found_on, week),
+                                                        street_filter(Finding.subdistrict_code, street))),
+        "findings_closed": _count(engine, Finding, and_(Finding.rectified_on.is_not(None),
+                                                        _in(Finding.rectified_on, week),
+                                                        street_filter(Finding.subdistrict_code, street))),
+        "meal_points_opened": _count(engine, Facility, and_(Facility.kind == "meal_point",
+                                                            Facility.opened_on.is_not(None),
+                                                            _in(Facility.opened_on, week),
+                                                            street_filter(Facility.subdistrict_code, street))),
+    }
+
+
+def weekly_headline(engine: Engine, week: Period, street: str | None = None) -> pd.DataFrame:
+    """本周与上周: one row per headline — key, label, unit, value (this week), previous (the week before), change,
+    definition, rise_is_bad. Money stays in fen."""
+    now, before = _week_values(engine, week, street), _week_values(engine, week.previous(), street)
+    rows = [{"key": k, "label": label, "unit": unit, "value": now[k], "previous": before[k],
+             "change": now[k] - before[k], "definition": d, "rise_is_bad": bad}
+            for k, label, unit, d, bad in HEADLINES]
+    return pd.DataFrame(rows, columns=["key", "label", "unit", "value", "previous", "change", "definition",
+                                       "rise_is_bad"])
+
+
+def meals_by_day(engine: Engine, period: Period, street: str | None = None) -> pd.DataFrame:
+    """每日助餐份数: meals served (dine-in + delivered) per day of the period, every day listed (0 when none)."""
+    stmt = (select(MealRecord.served_on.label("day"),
+                   func.sum(MealRecord.dine_in + MealRecord.delivered).label("meals"))
+            .join(Facility, Facility.id == MealRecord.facility_id)
+            .where(_in(MealRecord.served_on, period), street_filter(Facility.subdistrict_code, street))
+            .group_by(MealRecord.served_on))
+    df = frame(engine, stmt)
+    got = dict(zip(as_date_series(df["day"]), df["meals"].astype(int))) if not df.empty else {}
+    days = [period.start + timedelta(days=i) for i in range(period.days)]
+    return pd.DataFrame({"day": days, "meals": [int(got.get(d, 0)) for d in days]})
+
+
+# --- targets at a glance ---------------------------------------------------------------------------
+
+TARGET_ORDER = ["meal_points", "meal_coverage", "key_facilities", "care_worker_certified", "facility_coverage"]
+TARGET_COLUMNS = ["indicator", "name", "unit", "value", "target", "deadline", "gap", "expected", "pace_done",
+                  "pace_needed", "on_track", "met", "status"]
+
+
+def _key_facilities_built(engine: Engine, plan_year: int, on: date) -> tuple[int, int]:
+    df = facilities.key_facilities(engine, plan_year, on)
+    return int((df["status"] == "operating").sum()), len(df)
+
+
+def weekly_targets(engine: Engine, on: date) -> pd.DataFrame:
+    """目标一览（全区）: meal points vs 68, coverage vs 65 %, key facilities built vs planned, certified care workers vs
+    100 %, facility coverage vs 100 % by 2025 — value on `on`, gap, expected value for a steady pace, pace so far
+    and pace needed per month, and the status 已达成 / 进度正常 / 进度滞后 from data.targets.progress."""
+    rows = []
+    t = overview.targets_progress(engine, on)
+    for r in t.itertuples():
+        p = progress(float(r.current), float(r.value), float(r.baseline_value), pd.Timestamp(r.baseline_date).date(),
+                     pd.Timestamp(r.deadline).date(), on)
+        rows.append({"indicator": r.indicator, "name": r.name, "unit": r.unit, "value": float(r.current),
+                     "target": float(r.value), "deadline": pd.Timestamp(r.deadline).date(), **_progress_cols(p)})
+    # key facilities: built (operating) vs planned for the plan year of the target's deadline
+    from data.queries import affairs
+
+    kt = affairs.target(engine, "key_facilities", on)
+    year = kt["deadline"].year if kt else on.year
+    built, planned = _key_facilities_built(engine, year, on)
+    if planned:
+        baseline = kt["baseline_date"] if kt else date(year, 1, 1)
+        deadline = kt["deadline"] if kt else date(year, 12, 31)
+        built_before, _ = _key_facilities_built(engine, year, baseline - timedelta(days=1))
+        p = progress(built, planned, built_before, baseline, deadline, on)
+        rows.append({"indicator": "key_facilities", "name": f"{year}年重点养老服务设施建成运营（已建成/计划）",
+                     "unit": "个", "value": float(built), "target": float(planned), "deadline": deadline,
+                     **_progress_cols(p)})
+    df = pd.DataFrame(rows, columns=TARGET_COLUMNS)
+    order = {k: i for i, k in enumerate(TARGET_ORDER)}
+    df = df[df["indicator"].isin(order)].copy()
+    df["_o"] = df["indicator"].map(order)
+    return df.sort_values(["_o", "deadline"]).drop(columns="_o").reset_index(drop=True)
+
+
+def _progress_cols(p) -> dict:
+    return {"gap": max(p.gap, 0.0), "expected": p.expected, "pace_done": p.pace_done, "pace_needed": p.pace_needed,
+            "on_track": p.on_track, "met": p.met, "status": p.status}
+
+
+# --- things that need action -------------------------------------------------------------------------
+
+def overdue_findings(engine: Engine, week: Period, street: str | None = None) -> pd.DataFrame:
+    """逾期未整改（截至周末）: problems found on or before the week's last day, not rectified by then, deadline passed;
+    with days overdue, most overdue first."""
+    df = findings.open_findings_on(engine, week.end, street)
+    df = df[df["overdue"]].copy()
+    df["days_overdue"] = [(week.end - pd.Timestamp(d).date()).days for d in df["deadline"]]
+    return df.sort_values(["days_overdue", "code"], ascending=[False, True]).reset_index(drop=True)
+
+
+def month_to_week_end(week: Period) -> Period:
+    """The current month up to the week's last day (the month of the week's last day)."""
+    return custom(week.end.replace(day=1), week.end)
+
+
+def visits_below_rule(engine: Engine, week: Period, street: str | None = None) -> pd.DataFrame:
+    """本月巡访不足两次（截至周末）: living-alone elders on the roster at the week's end visited fewer than twice from
+    the first of that month up to the week's end (personal data — mask names at display)."""
+    df = services.living_alone_visit_compliance(engine, month_to_week_end(week), street)
+    return df[~df["compliant"].astype(bool)].reset_index(drop=True)
+
+
+def visits_below_rule_by_subdistrict(engine: Engine, week: Period, street: str | None = None) -> pd.DataFrame:
+    """本月巡访不足两次（按街道）: per subdistrict, elders on the roster and those visited fewer than twice so far."""
+    df = services.living_alone_visit_compliance(engine, month_to_week_end(week), street)
+    cols = ["subdistrict_code", "subdistrict_name", "roster", "below"]
+    if df.empty:
+        return pd.DataFrame(columns=cols)
+    df["below"] = ~df["compliant"].astype(bool)
+    out = (df.groupby(["subdistrict_code", "subdistrict_name"])
+           .agg(roster=("elder_id", "size"), below=("below", "sum")).reset_index())
+    out["below"] = out["below"].astype(int)
+    return out[out["below"] > 0].sort_values(["below", "subdistrict_code"], ascending=[False, True])[cols] \
+        .reset_index(drop=True)
+
+
+def silent_meal_points(engine: Engine, week: Period, street: str | None = None,
+                       days: int = SILENT_MEAL_DAYS) -> pd.DataFrame:
+    """助餐点 7 天无记录（截至周末）: meal points operating on the week's last day with no meal record in the `days`
+    days up to it."""
+    return facilities.meal_points_without_records(engine, week.end, street, days=days)
+
+
+def silent_ledgers(engine: Engine, week: Period, street: str | None = None) -> pd.DataFrame:
+    """台账本周未更新的街道: subdistricts with no record of any ledger kind (meals, home-service visits, living-alone
+    visits, aid payments, inspections' findings) dated in the week."""
+    active = union(
+        select(Facility.subdistrict_code.label("code")).join(MealRecord, MealRecord.facility_id == Facility.id)
+        .where(_in(MealRecord.served_on, week)),
+        select(HomeServiceVisit.subdistrict_code.label("code")).where(_in(HomeServiceVisit.visited_on, week)),
+        select(LivingAloneVisit.subdistrict_code.label("code")).where(_in(LivingAloneVisit.visited_on, week)),
+        select(AidPayment.subdistrict_code.label("code")).where(_in(AidPayment.paid_on, week)),
+        select(Finding.subdistrict_code.label("code")).where(_in(Finding.found_on, week)),
+    ).subquery()
+    stmt = (select(Subdistrict.code.label("subdistrict_code"), Subdistrict.name.label("subdistrict_name"),
+                   literal(week.key).label("week"))
+            .where(Subdistrict.code.not_in(select(active.c.code)), street_filter(Subdistrict.code, street))
+            .order_by(Subdistrict.code))
+    df = frame(engine, stmt)
+    return df if not df.empty else pd.DataFrame(columns=["subdistrict_code", "subdistrict_name", "week"])
+
+
+def action_lists(engine: Engine, week: Period, street: str | None = None) -> dict[str, pd.DataFrame]:
+    """The four action lists of the week (elders' names unmasked — mask at display)."""
+    return {"overdue_findings": overdue_findings(engine, week, street),
+            "visits_below_rule": visits_below_rule(engine, week, street),
+            "silent_meal_points": silent_meal_points(engine, week, street),
+            "silent_ledgers": silent_ledgers(engine, week, street)}

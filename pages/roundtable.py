@@ -1,0 +1,135 @@
+"""圆桌会模式: a full-screen presentation of a quarter in five views — aggregates only, frozen figures when reported."""
+from __future__ import annotations
+
+import pandas as pd
+import streamlit as st
+
+from components import filters
+from components.roundtable_pptx import headline_items, roundtable_deck, subtitle, view_image, view_title
+from data import cache
+from data import frozen as fz
+from data.period import latest_complete, parse
+
+f = filters.current()
+LAST = len(fz.STEPS)
+
+# --- quarter ----------------------------------------------------------------------------------------------
+latest = latest_complete("quarter", f.last_data_day)
+default = f.period if f.period.kind == "quarter" else latest
+options, p = [], latest
+while p.end.year >= 2023 and len(options) < 40:
+    options.append(p.key)
+    p = p.previous()
+if default.key not in options:
+    options.insert(0, default.key)
+
+if "rt_step" not in st.session_state:
+    st.session_state.rt_step = 1
+
+
+def _go(delta: int) -> None:
+    st.session_state.rt_step = min(max(st.session_state.rt_step + delta, 1), LAST)
+
+
+dark = st.session_state.get("rt_dark", False)
+bg, fg, muted = ("#0f172a", "#f8fafc", "#cbd5e1") if dark else ("#ffffff", "#0f172a", "#475569")
+st.html(f"""<style>
+[data-testid="stSidebar"], [data-testid="stSidebarCollapsedControl"], [data-testid="stExpandSidebarButton"],
+[data-testid="stSidebarNav"] {{ display: none !important; }}
+.stApp, [data-testid="stHeader"] {{ background: {bg} !important; }}
+.stApp, .stApp p, .stApp label, .stApp h1, .stApp h2, .stApp span, .stApp summary {{ color: {fg} !important; }}
+.block-container {{ max-width: 1880px !important; padding-top: 1.2rem !important; }}
+.rt-title {{ font-size: 3rem; font-weight: 700; line-height: 1.2; margin: 0; }}
+.rt-sub {{ font-size: 1.4rem; color: {muted} !important; margin: 0.2rem 0 1rem 0; }}
+.rt-num {{ font-size: 3.4rem; font-weight: 800; line-height: 1.1; }}
+.rt-label {{ font-size: 1.5rem; font-weight: 600; }}
+.rt-def {{ font-size: 0.95rem; color: {muted} !important; margin-bottom: 1.2rem; }}
+</style>""")
+
+top = st.columns([3, 1, 1, 1, 1])
+with top[0]:
+    key = st.selectbox("季度", options, index=options.index(default.key), format_func=lambda k: parse(k).label,
+                       key=f"rt_quarter_{default.key}", label_visibility="collapsed")
+with top[1]:
+    st.toggle("深色主题", key="rt_dark")
+with top[2]:
+    st.button("上一页", key="rt_prev", on_click=_go, args=(-1,), disabled=st.session_state.rt_step <= 1,
+              width="stretch")
+with top[3]:
+    st.button("下一页", key="rt_next", on_click=_go, args=(1,), disabled=st.session_state.rt_step >= LAST,
+              width="stretch")
+with top[4]:
+    st.markdown(f"**第 {st.session_state.rt_step} / {LAST} 页**")
+quarter = parse(key)
+step = st.session_state.rt_step
+
+# Left / right arrow keys click 上一页 / 下一页 (runs in the page itself; nothing is loaded from anywhere).
+st.html("""<script>
+(function () {
+  const w = window.parent && window.parent.document ? window.parent : window;
+  if (w.__rtKeyHandler) w.document.removeEventListener('keydown', w.__rtKeyHandler);
+  w.__rtKeyHandler = function (e) {
+    const t = e.target, tag = t && t.tagName ? t.tagName.toLowerCase() : '';
+    if (tag === 'input' || tag === 'textarea' || tag === 'select' || (t && t.isContentEditable)) return;
+    const label = e.key === 'ArrowRight' || e.key === 'PageDown' ? '下一页'
+                : e.key === 'ArrowLeft' || e.key === 'PageUp' ? '上一页' : null;
+    if (!label) return;
+    const btn = Array.from(w.document.querySelectorAll('button')).find(b => b.innerText.trim() === label);
+    if (btn && !btn.disabled) { e.preventDefault(); btn.click(); }
+  };
+  w.document.addEventListener('keydown', w.__rtKeyHandler);
+})();
+</script>""", unsafe_allow_javascript=True)
+
+figs, info = cache.q(fz.figures_for_display, quarter)
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def _image(figs: pd.DataFrame, step: int, theme: str) -> bytes:
+    return view_image(figs, step, size="slide", theme=theme)
+
+
+st.html(f'<p class="rt-title">{view_title(step, quarter)}</p><p class="rt-sub">西湖区民政局 · {subtitle(info)}'
+        '</p>')
+numbers, picture = st.columns([1, 2.4])
+with numbers:
+    for item in headline_items(figs, step):
+        st.html(f'<div class="rt-label">{item["label"]}</div><div class="rt-num">{item["text"]}</div>'
+                f'<div class="rt-def">口径：{item["definition"]}</div>')
+with picture:
+    st.image(_image(figs, step, "dark" if dark else "light"), width="stretch")
+st.caption("仅展示汇总数据，不含任何个人信息；街道内少于3的人数以“<3”显示。← → 方向键翻页。")
+
+# --- staff: live vs frozen, freezing, export ------------------------------------------------------------------
+with st.expander("工作人员：实时数与冻结数对比、冻结、导出"):
+    cmp = cache.q(fz.compare, quarter)
+    if info is None:
+        st.info(f"{quarter.label}尚未冻结：演示显示的是实时数。")
+    else:
+        changed = int(cmp["changed"].sum())
+        st.write(f"冻结于 {info['frozen_at']:%Y-%m-%d %H:%M}（数据截至 {info['as_of']}，冻结人 {info['frozen_by']}）；"
+                 f"冻结后实时数有变化的指标：{changed} 项。")
+    shown = pd.DataFrame({
+        "页": [fz.STEPS.get(s, "") for s in cmp["step"]], "指标": cmp["label"], "单位": cmp["unit"],
+        "实时数": [fz.fmt_value(v, u, s) for v, u, s in zip(cmp["live"], cmp["unit"], cmp["suppressible"])],
+        "冻结数": [fz.fmt_value(v, u, s) for v, u, s in zip(cmp["frozen"], cmp["unit"], cmp["suppressible"])],
+        "差额（实时−冻结）": ["—" if d is None or pd.isna(d) or (s and (fz.is_suppressed(lv, s) or fz.is_suppressed(fv, s)))
+                       else f"{d:+,.2f}".rstrip("0").rstrip(".") for d, s, lv, fv in
+                       zip(cmp["difference"], cmp["suppressible"], cmp["live"], cmp["frozen"])]})
+    st.dataframe(shown, hide_index=True, width="stretch", height=320)
+
+    st.markdown("**冻结本季度数据**（供已授权人员使用；账号与权限将随后续功能提供，目前以确认勾选代替）")
+    who = st.text_input("冻结人", key="rt_frozen_by")
+    sure = st.checkbox(f"我已获授权，确认以当前实时数冻结{quarter.label}的演示数据", key="rt_confirm")
+    replace = info is not None and st.checkbox("替换已有冻结数", key="rt_replace")
+    if st.button("冻结本季度数据", key="rt_freeze", disabled=not sure or not who.strip()):
+        try:
+            n = fz.freeze(cache.engine(), quarter, who, replace=replace)
+            st.success(f"已冻结 {n} 项指标。")
+            st.rerun()
+        except fz.AlreadyFrozen as exc:
+            st.warning(str(exc))
+    st.download_button("下载演示文稿（PowerPoint）", data=lambda: roundtable_deck(cache.engine(), quarter),
+                       file_name=f"圆桌会_{quarter.key}.pptx", icon=":material/download:", key="rt_pptx",
+                       mime="application/vnd.openxmlformats-officedocument.presentationml.presentation")
+

@@ -1,0 +1,77 @@
+"""冻结季度数: freeze a quarter, a late correction changes live but not frozen, the difference; migration 0003."""
+from datetime import date, datetime
+
+import pytest
+from sqlalchemy import inspect, insert, select
+
+from data import frozen as fz
+from data.engine import get_engine
+from data.migrate import current_revision, downgrade, upgrade
+from data.models import MealRecord
+from data.period import quarter
+from data.queries.common import data_version
+from test_weekly import _small
+
+Q4 = quarter(2024, 4)
+
+
+def test_freeze_then_late_correction(db_url):
+    engine = _small(db_url)
+    live = fz.presentation_figures(engine, Q4)
+    assert fz.value_of(live, "meals") == 65 and fz.value_of(live, "meal_points") == 2
+    v0 = data_version(engine)
+    n = fz.freeze(engine, Q4, "局办公室", as_of=date(2025, 1, 5), now=datetime(2025, 1, 5, 9, 30))
+    assert n == len(live) and data_version(engine) == v0 + 1
+    info = fz.frozen_info(engine, Q4)
+    assert info["as_of"] == date(2025, 1, 5) and info["frozen_by"] == "局办公室"
+
+    # a late ledger correction arrives
+    with engine.begin() as conn:
+        conn.execute(insert(MealRecord), [{"facility_id": 2, "served_on": date(2024, 12, 28), "dine_in": 7,
+                                           "delivered": 3}])
+    shown, info = fz.figures_for_display(engine, Q4)
+    assert fz.value_of(shown, "meals") == 65  # the presentation keeps the reported number
+    assert (shown["definition"].str.len() > 0).all()
+    assert fz.value_of(fz.presentation_figures(engine, Q4), "meals") == 75
+    cmp = fz.compare(engine, Q4).set_index("key")
+    assert cmp.loc["meals", "live"] == 75 and cmp.loc["meals", "frozen"] == 65 and cmp.loc["meals", "difference"] == 10
+    assert list(cmp.index[cmp["changed"]]) == ["meals"]
+
+    with pytest.raises(fz.AlreadyFrozen):
+        fz.freeze(engine, Q4, "局办公室")
+    fz.freeze(engine, Q4, "局办公室", replace=True)
+    assert fz.value_of(fz.frozen_figures(engine, Q4), "meals") == 75
+    assert fz.unfreeze(engine, Q4) == len(live)
+    assert fz.frozen_info(engine, Q4) is None
+
+
+def test_freeze_needs_a_name(db_url):
+    with pytest.raises(ValueError, match="冻结人"):
+        fz.freeze(get_engine(db_url), Q4, " ")
+
+
+def test_small_counts_of_people_are_suppressed():
+    assert fz.fmt_value(2, "户", True) == "<3"
+    assert fz.fmt_value(0, "户", True) == "0户"
+    assert fz.fmt_value(3, "户", True) == "3户"
+    assert fz.fmt_value(2, "个", False) == "2个"
+    assert fz.fmt_value(56.97, "%") == "57%" and fz.fmt_value(952.97, "万元") == "952.97万元"
+
+
+def test_demo_h1_roundtable_figures(demo_engine):
+    h1 = fz.presentation_figures(demo_engine, quarter(2024, 2))
+    assert fz.value_of(h1, "rt_meetings_ytd") == 2 and fz.value_of(h1, "rt_resolved_ytd") == 9
+    assert set(h1["step"]) == {1, 2, 3, 4, 5}
+
+
+def test_migration_0003_up_and_down(bare_db_url):
+    engine = get_engine(bare_db_url)
+    upgrade(engine, "0002")
+    assert "frozen_figures" not in inspect(engine).get_table_names()
+    upgrade(engine, "0003")
+    assert current_revision(engine) == "0003"
+    cols = {c["name"] for c in inspect(engine).get_columns("frozen_figures")}
+    assert {"figure_key", "value", "unit", "definition", "as_of", "frozen_by", "frozen_at"} <= cols
+    downgrade(engine, "0002")
+    assert current_revision(engine) == "0002"
+    assert "frozen_figures" not in inspect(engine).get_table_names()

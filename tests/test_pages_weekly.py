@@ -1,0 +1,69 @@
+"""周度研判 and 圆桌会模式 through AppTest: the home page defaults to 2024-W52; the presentation steps and freezes."""
+from pathlib import Path
+
+from test_app import run_app
+
+from data.engine import get_engine
+from data.period import parse
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _all_text(at) -> str:
+    parts = [m.label + " " + str(m.value) for m in at.metric]
+    for kind in ("markdown", "caption", "title", "subheader", "info", "success", "warning"):
+        parts += [str(e.value) for e in getattr(at, kind)]
+    parts += [df.value.to_string() for df in at.dataframe]
+    return "\n".join(parts)
+
+
+def test_weekly_review_is_home_and_defaults_to_last_complete_week(monkeypatch, demo_url):
+    at = run_app(monkeypatch, demo_url)
+    assert not at.exception, [e.value for e in at.exception]
+    assert any(t.value == "周度研判" for t in at.title)
+    week = [s for s in at.selectbox if s.key and s.key.startswith("wr_week_")][0]
+    assert week.value == "2024-W52"
+    labels = {m.label for m in at.metric}
+    assert {"助餐份数（份）", "新发现问题（个）", "完成整改问题（个）", "新开助餐点（个）"} <= labels
+    text = _all_text(at)
+    assert "南站街道" in text and "逾期未整改问题" in text and "进度滞后" in text
+    assert at.selectbox(key="flt_kind").value == "month"  # the shared filter default stays month
+
+
+def test_weekly_review_honours_a_week_in_the_link(monkeypatch, demo_url):
+    at = run_app(monkeypatch, demo_url, period="2024-W23")
+    assert not at.exception
+    week = [s for s in at.selectbox if s.key and s.key.startswith("wr_week_")][0]
+    assert week.value == "2024-W23"
+    at2 = run_app(monkeypatch, demo_url, period="2024-06")  # a month: the last complete week within it
+    assert [s for s in at2.selectbox if s.key and s.key.startswith("wr_week_")][0].value == "2024-W26"
+
+
+def test_roundtable_steps_and_shows_frozen_figures(monkeypatch, demo_url):
+    from data import frozen as fz
+
+    at = run_app(monkeypatch, demo_url, "pages/roundtable.py", period="2024-Q2")
+    assert not at.exception, [e.value for e in at.exception]
+    html = "\n".join(str(h.proto.body) for h in at.get("html"))
+    assert "1. 设施布局" in html and "实时数" in html
+    for n in range(2, 6):
+        at.button(key="rt_next").click().run()
+        assert not at.exception
+    html = "\n".join(str(h.proto.body) for h in at.get("html"))
+    assert "5. 圆桌会议题" in html and "年初以来协调解决问题诉求" in html
+    assert at.button(key="rt_next").disabled
+    at.button(key="rt_prev").click().run()
+    assert "4. 整改进度" in "\n".join(str(h.proto.body) for h in at.get("html"))
+    # freeze from the staff expander: needs a name and the confirmation
+    engine = get_engine(demo_url)
+    try:
+        assert at.button(key="rt_freeze").disabled
+        at.text_input(key="rt_frozen_by").input("局办公室")
+        at.checkbox(key="rt_confirm").check().run()
+        at.button(key="rt_freeze").click().run()
+        assert not at.exception, [e.value for e in at.exception]
+        assert fz.frozen_info(engine, parse("2024-Q2"))["frozen_by"] == "局办公室"
+        html = "\n".join(str(h.proto.body) for h in at.get("html"))
+        assert "冻结数：数据截至" in html
+    finally:
+        fz.unfreeze(engine, parse("2024-Q2"))
