@@ -19,6 +19,7 @@ from components.exports import excel_bytes
 from components.tables import HIGHLIGHT, show_table
 
 ROW_PX, MAX_FIT_ROWS = 35, 20
+STYLE_MAX_ROWS = 300  # a longer table with nothing to highlight is drawn plain (a Styler costs ~1 ms per row)
 
 
 @contextmanager
@@ -36,9 +37,15 @@ def fit_height(n_rows: int) -> int | None:
 
 def show_styled_table(df: pd.DataFrame, *, key: str, file_name: str, highlight: pd.Series | None = None,
                       title: str | None = None, height: int | None = None) -> None:
-    """show_table with bureau number formats; highlight: boolean Series aligned with df (e.g. overdue rows)."""
+    """show_table with bureau number formats; highlight: boolean Series aligned with df (e.g. overdue rows).
+
+    A table of more than STYLE_MAX_ROWS rows with nothing to highlight is drawn plain, so a page rerun on
+    province-scale data stays fast (Streamlit's own number format then applies)."""
     mask = (pd.Series(highlight).reset_index(drop=True) if highlight is not None
             else pd.Series(False, index=range(len(df))))
+    if len(df) > STYLE_MAX_ROWS and not mask.any():
+        show_table(df, key=key, file_name=file_name, title=title, height=height)
+        return
     with bureau_numbers():
         show_table(df, key=key, file_name=file_name, highlight=mask, title=title, height=height or fit_height(len(df)))
 

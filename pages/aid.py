@@ -26,6 +26,7 @@ from geo import layers
 RECIPIENTS_PER_PAGE = 100
 FUNNEL_STAGES = {"screened": "主动摸排（人次）", "dibao_households": "纳入低保（户）", "tekun_households": "纳入特困（户）"}
 MAX_FUNNELS = 12  # small multiples shown; the table lists every subdistrict
+MAX_MAP_SUBDISTRICTS = 200  # more (province-scale data): the map draws the chosen subdistrict only
 
 f = filters.current()
 p, prev = f.period, f.period.year_earlier()
@@ -137,19 +138,23 @@ def subdistrict_section() -> None:
         st.session_state["aid_sel"] = None if st.session_state.get("aid_sel") == code else code
     selected = f.street or st.session_state.get("aid_sel")
 
-    settings = cache.q(map_settings)
-    details = {c: [f"户数 {h:,} 户，人数 {n:,} 人"]
-               for c, h, n in zip(df["subdistrict_code"], df["households"], df["persons"])}
-    m = value_map(cache.q(geography.subdistrict_boundaries),
-                  pd.DataFrame({"code": df["subdistrict_code"], "value": df["amount_fen"].map(fen_to_wan)}),
-                  title=f"{label}金额（万元）", fmt=lambda v: f"{v:,.2f}", details=details,
-                  outline=mapping(layers.district_outline()),
-                  basemap=maps.Basemap(settings.basemap, settings.tianditu_key), selected=selected,
-                  zero_label="本期无发放")
+    many = len(names) > MAX_MAP_SUBDISTRICTS
     left, right = st.columns([3, 2])
     with left:
-        maps.show_map(m, key="aid_map", returned_objects=["last_object_clicked", "last_object_clicked_tooltip"],
-                      on_change=_remember_click, height=480)
+        if many and not f.street:
+            st.info(f"街道较多（{len(names):,} 个），在侧边栏选择街道后显示地图；各街道数据见下表。")
+        else:
+            settings = cache.q(map_settings)
+            details = {c: [f"户数 {h:,} 户，人数 {n:,} 人"]
+                       for c, h, n in zip(df["subdistrict_code"], df["households"], df["persons"])}
+            m = value_map(cache.q(geography.subdistrict_boundaries, f.street if many else None),
+                          pd.DataFrame({"code": df["subdistrict_code"], "value": df["amount_fen"].map(fen_to_wan)}),
+                          title=f"{label}金额（万元）", fmt=lambda v: f"{v:,.2f}", details=details,
+                          outline=mapping(layers.district_outline()),
+                          basemap=maps.Basemap(settings.basemap, settings.tianditu_key), selected=selected,
+                          zero_label="本期无发放")
+            maps.show_map(m, key="aid_map", returned_objects=["last_object_clicked", "last_object_clicked_tooltip"],
+                          on_change=_remember_click, height=480)
     with right:
         if selected:
             name = names.get(selected, selected)
@@ -157,7 +162,7 @@ def subdistrict_section() -> None:
             brief = tables.programme_table(cache.q(aid.aid_totals, p, selected), cache.q(aid.aid_overall, p, selected))
             show_styled_table(brief[["救助项目", "人数（人）", "金额（万元）"]], key="aid_sel_prog",
                               file_name=f"救助发放分项目_{name}_{p.key.replace('~', '至')}")
-        else:
+        elif not many:
             st.info("点击地图上的街道，在此查看该街道分项目发放情况；再次点击取消选择。")
     show_styled_table(tables.subdistrict_table(df, total), key="aid_sub", file_name=f"救助发放分街道_{label}_{slug}",
                       title=f"{label}分街道情况（{f.scope}，{p.label}）")

@@ -15,7 +15,7 @@ from data.queries import findings as fq
 from data.units import fmt_int, pct
 
 PLACES_LISTED = 20
-MAX_LIST_ROWS = 5000  # a longer period list is cut (overdue first) so the highlighted table stays responsive
+MAX_LIST_ROWS = 2000  # a longer period list is cut (overdue first) so the highlighted table stays responsive
 
 f = filters.current()
 p, on = f.period, f.period.end
@@ -114,11 +114,13 @@ else:
 
 # --- lists -------------------------------------------------------------------------------------------
 
-open_now = cache.q(fq.open_findings_on, on, f.street, sources)
-with st.expander(f"期末未整改问题清单（{len(open_now):,} 个，其中逾期 {int(open_now['overdue'].sum()):,} 个）"):
-    open_table, open_overdue = tables.findings_table(open_now, on)
-    show_styled_table(open_table, key="rect_open", file_name=f"期末未整改问题清单_{on:%Y%m%d}", highlight=open_overdue,
-                      title=f"未整改问题清单（{f.scope}，截至 {on:%Y-%m-%d}）")
+n_open, n_overdue = int(age["open"].sum()), int(age["overdue"].sum())
+with st.expander(f"期末未整改问题清单（{n_open:,} 个，其中逾期 {n_overdue:,} 个）"):
+    if st.toggle("加载清单", key="rect_open_on"):
+        open_now = cache.q(fq.open_findings_on, on, f.street, sources)
+        open_table, open_overdue = tables.findings_table(open_now, on)
+        show_styled_table(open_table, key="rect_open", file_name=f"期末未整改问题清单_{on:%Y%m%d}",
+                          highlight=open_overdue, title=f"未整改问题清单（{f.scope}，截至 {on:%Y-%m-%d}）")
 
 with st.expander(f"期内发现问题清单（{head['found']:,} 个）"):
     if st.toggle("加载清单", key="rect_list_on"):

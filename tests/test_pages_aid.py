@@ -26,7 +26,7 @@ H1 = parse("2024-H1")
 SQLITE_ONLY = pytest.mark.parametrize("demo_url", ["sqlite"], indirect=True)
 
 
-def open_page(url: str, page: str, **params) -> AppTest:
+def open_page(page: str, **params) -> AppTest:
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
     for k, v in {"period": "2024-H1", **params}.items():
         at.query_params[k] = v
@@ -40,7 +40,7 @@ def open_page(url: str, page: str, **params) -> AppTest:
 def app(monkeypatch, demo_url):
     monkeypatch.setenv("DATABASE_URL", demo_url)
     monkeypatch.chdir(ROOT)
-    return lambda page, **params: open_page(demo_url, page, **params)
+    return open_page
 
 
 def metrics(at: AppTest) -> dict[str, str]:
@@ -139,6 +139,11 @@ def test_rectification_page_shows_the_h1_2024_report_figures_and_drills_into_a_p
     assert not at.exception, [e.value for e in at.exception]
     detail = next(d.value for d in at.dataframe if "问题编号" in d.value.columns)
     assert set(detail["点位"]) == {place.place_name}
+    # the open problems at the end of June, loaded on demand: the overdue ones are there, marked
+    at.toggle(key="rect_open_on").set_value(True).run()
+    listed = at.dataframe[-1].value
+    assert len(listed) == 10 and (listed["状态"] == "逾期未整改").sum() == 2
+    assert listed.loc[listed["状态"] == "逾期未整改", "逾期（天）"].gt(0).all()
     # the source filter: only 三资
     at.multiselect(key="rect_sources").set_value(["sanzi"]).run()
     shown = metrics(at)
