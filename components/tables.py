@@ -19,9 +19,9 @@ def show_table(df: pd.DataFrame, *, key: str, file_name: str, highlight: pd.Seri
     if highlight is not None and len(shown):
         mask = pd.Series(highlight).reset_index(drop=True)
         styled = shown.style.apply(lambda row: [HIGHLIGHT if mask.iloc[row.name] else ""] * len(row), axis=1)
-        st.dataframe(styled, hide_index=True, width="stretch", height=height or "auto", key=f"{key}_df")
+        st.dataframe(styled, hide_index=True, width="stretch", height=height or "auto", key=f"{key}_df", placeholder="—")
     else:
-        st.dataframe(shown, hide_index=True, width="stretch", height=height or "auto", key=f"{key}_df")
+        st.dataframe(shown, hide_index=True, width="stretch", height=height or "auto", key=f"{key}_df", placeholder="—")
     st.download_button("下载 Excel", data=excel_bytes(shown, title=title), file_name=f"{file_name}.xlsx",
                        mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
                        key=f"{key}_xlsx", icon=":material/download:")
