@@ -1,5 +1,6 @@
 """The map pages in Chromium: map drawn, legend visible, popup on a marker click, nothing fetched from other
 hosts, and a facility named like an XSS probe shown as text (no dialog, no injected element)."""
+import sqlite3
 from contextlib import contextmanager
 from datetime import date
 from pathlib import Path
@@ -15,21 +16,21 @@ ROOT = Path(__file__).resolve().parent.parent
 XSS = "<img src=x onerror=alert(1)>"
 JS_PROBE = "${alert(2)}`{{7*7}}"
 
-pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("browser")]
+pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("browser"),
+              pytest.mark.parametrize("demo_url", ["sqlite"], indirect=True)]
 
 
 @pytest.fixture(scope="module")
-def xss_url(tmp_path_factory):
-    """A copy of the SQLite demo district with two hostile facility names in 桃花街道."""
-    from data.demo import build_demo
-    from data.migrate import upgrade
-
+def xss_url(demo_url, tmp_path_factory):
+    """A copy of the SQLite demo district with a facility in 桃花街道 whose texts are XSS / injection probes."""
     path = tmp_path_factory.mktemp("xss") / "xss.db"
+    src, dst = sqlite3.connect(demo_url.removeprefix("sqlite:///")), sqlite3.connect(path)
+    with dst:
+        src.backup(dst)  # consistent, WAL included
+    src.close()
+    dst.close()
     url = f"sqlite:///{path}"
-    engine = get_engine(url)
-    upgrade(engine)
-    build_demo(engine, scale=1)
-    with engine.begin() as conn:
+    with get_engine(url).begin() as conn:
         conn.execute(insert(Facility), [
             {"code": "XSS-1", "name": XSS, "kind": "welfare_institute", "subdistrict_code": "360103014",
              "lon": 115.8745, "lat": 28.6215, "operator": JS_PROBE, "address": "<script>alert(3)</script>",
@@ -37,6 +38,9 @@ def xss_url(tmp_path_factory):
              "opened_on": date(2021, 1, 1)},
         ])
     return url
+
+
+_WARMED: set[str] = set()
 
 
 @contextmanager
@@ -53,8 +57,10 @@ def on_page(browser, base: str, page_title: str):
         # A fresh server runs its very first script run in Streamlit's legacy pages/ mode (st.navigation has
         # not been called yet in the process); load the root twice so the click is served by app.py's navigation.
         live.goto()
-        live.page.locator('[data-testid="stSidebarNav"]').wait_for()
-        live.goto()
+        if base not in _WARMED:
+            live.page.locator('[data-testid="stSidebarNav"]').wait_for()
+            live.goto()
+            _WARMED.add(base)
         live.page.locator('[data-testid="stSidebarNav"] a', has_text=page_title).first.click()
         live.page.wait_for_timeout(500)
         wait_streamlit_idle(live.page)
@@ -128,5 +134,35 @@ def test_meal_coverage_map_in_chromium(app_server, browser, xss_url):
         assert legend.is_visible() and "社区助餐覆盖率" in legend.inner_text()
         assert frame.locator(".awesome-marker").count() >= 47
         assert "47" in live.page.locator('[data-testid="stMetricValue"]').first.inner_text()
+        result = live.result()
+    assert result.ok, result.problems
+
+
+def test_official_boundary_upload_replaces_the_schematic_layer(app_server, browser, xss_url, tmp_path):
+    """Runs last in this module: it changes the database the other tests use."""
+    import json
+
+    from geo import layers
+
+    gdf = layers.subdistricts_gdf()
+    path = tmp_path / "街道界线.geojson"
+    path.write_text(json.dumps({"type": "FeatureCollection", "features": [
+        {"type": "Feature", "properties": {"XZQMC": name, "XZQDM": code},
+         "geometry": geom.__geo_interface__} for name, code, geom in zip(gdf["name"], gdf["code"], gdf.geometry)]},
+        ensure_ascii=False), encoding="utf-8")
+    base = app_server(ROOT / "app.py", env={"DATABASE_URL": xss_url})
+    with on_page(browser, base, "地图设置") as live:
+        page = live.page
+        page.locator('[data-testid="stFileUploader"] input[type="file"]').set_input_files(str(path))
+        page.get_by_text("校验通过").wait_for(timeout=30_000)
+        live.wait_for_map(min_features=10)  # the preview
+        page.get_by_role("button", name="确认导入，替换示意边界").click()
+        page.get_by_text("已导入 10 个街道的正式边界").wait_for(timeout=30_000)
+        page.locator('[data-testid="stSidebarNav"] a', has_text="设施布局").first.click()
+        page.wait_for_timeout(500)
+        wait_streamlit_idle(page)
+        frame = live.wait_for_map(min_features=50)
+        assert frame.locator(".mz-note").inner_text() == "街道界线：民政局导入的正式边界"
+        assert "示意边界" not in frame.locator(".leaflet-control-layers").inner_text()
         result = live.result()
     assert result.ok, result.problems

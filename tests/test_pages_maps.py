@@ -5,7 +5,7 @@ the element's JSON arguments — the tests read the markers, polygons and legend
 """
 import json
 import re
-import shutil
+import sqlite3
 from datetime import date
 from pathlib import Path
 
@@ -37,6 +37,16 @@ def run_page(monkeypatch, url, page, session=None, **params):
     at.run()
     assert not at.exception, [e.value for e in at.exception]
     return at
+
+
+def copy_sqlite(url: str, dest: Path) -> str:
+    """A consistent copy of a SQLite database (the backup API also takes what is still in the WAL)."""
+    src, dst = sqlite3.connect(url.removeprefix("sqlite:///")), sqlite3.connect(dest)
+    with dst:
+        src.backup(dst)
+    src.close()
+    dst.close()
+    return f"sqlite:///{dest}"
 
 
 def map_args(at, index=0) -> dict:
@@ -97,6 +107,7 @@ def test_meal_coverage_headline_and_choropleth(monkeypatch, demo_url):
     assert per_sub["已覆盖社区（个）"].iloc[-1] == 98 and per_sub["社区总数（个）"].iloc[-1] == 172
 
 
+@pytest.mark.parametrize("demo_url", ["sqlite"], indirect=True)
 def test_meal_coverage_drill_down_to_communities_and_a_meal_point(monkeypatch, demo_url):
     at = run_page(monkeypatch, demo_url, "pages/meal_coverage.py", street="360103014")
     assert metrics(at)["已覆盖社区（个）"].endswith("/ 18")
@@ -109,6 +120,7 @@ def test_meal_coverage_drill_down_to_communities_and_a_meal_point(monkeypatch, d
     assert at.selectbox(key="cov_point").value is not None
 
 
+@pytest.mark.parametrize("demo_url", ["sqlite"], indirect=True)
 def test_a_click_on_a_subdistrict_drills_down(monkeypatch, demo_url):
     event = {"last_object_clicked": {"lat": 28.62, "lng": 115.87},
              "last_object_clicked_tooltip": "桃花街道 助餐覆盖率 50%（9/18 个社区）"}
@@ -175,9 +187,7 @@ def test_filters_narrow_the_map(monkeypatch, demo_url):
 
 @pytest.mark.parametrize("demo_url", ["sqlite"], indirect=True)
 def test_gaode_basemap_setting_shifts_the_map(monkeypatch, demo_url, tmp_path):
-    copy = tmp_path / "gaode.db"
-    shutil.copy(demo_url.removeprefix("sqlite:///"), copy)
-    url = f"sqlite:///{copy}"
+    url = copy_sqlite(demo_url, tmp_path / "gaode.db")
     engine = get_engine(url)
     save_map_settings(engine, MapSettings("gaode", "", 800))
     assert map_settings(engine) == MapSettings("gaode", "", 800)
@@ -193,7 +203,24 @@ def test_gaode_basemap_setting_shifts_the_map(monkeypatch, demo_url, tmp_path):
     assert cov.number_input(key="cov_radius").value == 800  # default radius from the settings
 
 
+@pytest.mark.parametrize("demo_url", ["sqlite"], indirect=True)
 def test_map_settings_page_runs(monkeypatch, demo_url):
     at = run_page(monkeypatch, demo_url, "pages/map_settings.py")
     assert any("示意边界" in str(w.value) for w in at.warning)
     assert at.radio(key="mapset_basemap").value == "none"
+
+
+@pytest.mark.parametrize("demo_url", ["sqlite"], indirect=True)
+def test_map_settings_page_saves(monkeypatch, demo_url, tmp_path):
+    url = copy_sqlite(demo_url, tmp_path / "settings.db")
+    at = run_page(monkeypatch, url, "pages/map_settings.py")
+    at.radio(key="mapset_basemap").set_value("gaode")
+    at.number_input(key="mapset_radius").set_value(700)
+    at.button[0].click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert map_settings(get_engine(url)) == MapSettings("gaode", "", 700)
+    assert any("已保存" in str(m.value) for m in at.success)
+    at.radio(key="mapset_basemap").set_value("tianditu")
+    at.button[0].click().run()
+    assert any("天地图密钥" in str(e.value) for e in at.error)  # no key: refused, in Chinese
+    assert map_settings(get_engine(url)).basemap == "gaode"

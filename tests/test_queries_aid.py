@@ -6,6 +6,8 @@ from datetime import date
 import pandas as pd
 import pytest
 
+from factories import insert, subdistricts
+
 from components import aid_tables
 from data import models as m
 from data.engine import get_engine
@@ -108,18 +110,14 @@ A, B = "360103901", "360103902"  # two subdistricts; B never has any record
 CA, CB = "360103901001", "360103902001"
 
 
-def _insert(engine, table, *rows):
-    with engine.begin() as conn:
-        conn.execute(getattr(m, table).__table__.insert(), list(rows))
+_insert = insert
 
 
 @pytest.fixture
 def engine(db_url):
     """Subdistricts A and B, one community each; household 1 (A) with persons 1 and 2, household 2 (A) with person 3."""
     engine = get_engine(db_url)
-    _insert(engine, "Subdistrict", *[dict(code=c, name=n, code_mca=None, label_lon=None, label_lat=None,
-                                          boundary_geojson=None, boundary_official=False)
-                                     for c, n in ((A, "甲街道"), (B, "乙街道"))])
+    subdistricts(engine, (A, "甲街道"), (B, "乙街道"))
     _insert(engine, "Community", *[dict(code=c, name=f"{c}社区居委会", short_name=c[-3:], kind="社区居委会",
                                         subdistrict_code=c[:9], lon=115.87, lat=28.65, pop_60=100, pop_80=10,
                                         living_alone=5) for c in (CA, CB)])

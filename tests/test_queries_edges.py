@@ -5,6 +5,8 @@ from datetime import date
 
 import pytest
 
+from factories import insert, subdistricts
+
 from data import models as m
 from data.engine import get_engine
 from data.figures import FIGURES, compute_all
@@ -15,9 +17,7 @@ A, B = "360103901", "360103902"  # two subdistricts; B never has any record
 CA1, CA2, CB1 = "360103901001", "360103901002", "360103902001"
 
 
-def _insert(engine, table, *rows):
-    with engine.begin() as conn:
-        conn.execute(getattr(m, table).__table__.insert(), list(rows))
+_insert = insert
 
 
 def _facility(id, kind, community, **kw):
@@ -34,9 +34,7 @@ def _facility(id, kind, community, **kw):
 def engine(db_url):
     """Two subdistricts with three communities (one a village), a household of two, nothing else."""
     engine = get_engine(db_url)
-    _insert(engine, "Subdistrict", *[dict(code=c, name=n, code_mca=None, label_lon=None, label_lat=None,
-                                          boundary_geojson=None, boundary_official=False)
-                                     for c, n in ((A, "甲街道"), (B, "乙街道"))])
+    subdistricts(engine, (A, "甲街道"), (B, "乙街道"))
     _insert(engine, "Community", *[dict(code=c, name=f"{c}社区居委会", short_name=c[-3:], kind=k, subdistrict_code=c[:9],
                                         lon=115.87, lat=28.65, pop_60=100, pop_80=10, living_alone=5)
                                    for c, k in ((CA1, "社区居委会"), (CA2, "村委会"), (CB1, "社区居委会"))])

@@ -5,6 +5,8 @@ from datetime import date, timedelta
 
 import pytest
 
+from factories import insert, subdistricts
+
 from components import finding_tables
 from data import models as m
 from data.engine import get_engine
@@ -74,17 +76,13 @@ def test_h1_2024_burndown_ageing_and_places_agree_with_the_open_list(demo):
 A, B = "360103901", "360103902"  # two subdistricts; B never has any finding
 
 
-def _insert(engine, table, *rows):
-    with engine.begin() as conn:
-        conn.execute(getattr(m, table).__table__.insert(), list(rows))
+_insert = insert
 
 
 @pytest.fixture
 def engine(db_url):
     engine = get_engine(db_url)
-    _insert(engine, "Subdistrict", *[dict(code=c, name=n, code_mca=None, label_lon=None, label_lat=None,
-                                          boundary_geojson=None, boundary_official=False)
-                                     for c, n in ((A, "甲街道"), (B, "乙街道"))])
+    subdistricts(engine, (A, "甲街道"), (B, "乙街道"))
     return engine
 
 
