@@ -22,7 +22,7 @@ import pandas as pd
 import shapely
 from branca.element import Element, MacroElement
 from jinja2 import Template
-from shapely.geometry import mapping, shape
+from shapely.geometry import mapping
 
 from data.models import FACILITY_KINDS, FACILITY_STATUSES
 from geo import gcj02
@@ -113,19 +113,9 @@ def project(lon, lat, basemap: Basemap = NO_BASEMAP) -> tuple[np.ndarray, np.nda
     return np.round(lon, DECIMALS), np.round(lat, DECIMALS)
 
 
-def project_geometry(geometry: dict, basemap: Basemap = NO_BASEMAP, simplify_deg: float = 0.0) -> dict:
-    """A GeoJSON geometry, optionally simplified, shifted for the basemap and rounded."""
-    geom = shape(geometry)
-    if simplify_deg > 0:
-        simpler = geom.simplify(simplify_deg, preserve_topology=True)
-        if not simpler.is_empty:
-            geom = simpler
-
-    def _shift(xy: np.ndarray) -> np.ndarray:
-        x, y = project(xy[:, 0], xy[:, 1], basemap)
-        return np.column_stack([x, y])
-
-    return mapping(shapely.transform(geom, _shift))
+def project_geometry(geometry: dict | str, basemap: Basemap = NO_BASEMAP, simplify_deg: float = 0.0) -> dict:
+    """One GeoJSON geometry, optionally simplified, shifted for the basemap and rounded (see prepare_geometries)."""
+    return mapping(prepare_geometries([geometry], basemap, simplify_deg)[0])
 
 
 def _latlng_rows(df: pd.DataFrame, basemap: Basemap) -> tuple[list[float], list[float]]:
@@ -358,8 +348,7 @@ def _project_bounds(bounds: list[list[float]], basemap: Basemap) -> list[list[fl
     return [[float(lat[0]), float(lon[0])], [float(lat[1]), float(lon[1])]]
 
 
-def add_district_outline(m: folium.Map, outline: dict | None, basemap: Basemap = NO_BASEMAP,
-                         name: str = "西湖区界") -> None:
+def add_district_outline(m: folium.Map, outline: dict | None, basemap: Basemap = NO_BASEMAP) -> None:
     """The district outline: a dark line, not clickable (clicks reach the subdistricts under it)."""
     if not outline:
         return

@@ -184,8 +184,9 @@ def _read_shapefile_zip(data: bytes, subdistricts: pd.DataFrame) -> tuple[list[_
             except Exception as exc:  # GDAL raises several types; any failure means "try the next encoding"
                 last_error = exc
                 continue
-            score = sum(1 for _, row in gdf.drop(columns="geometry").iterrows()
-                        if _match_feature(dict(row), subdistricts)[0] is not None)
+            index = _Index(subdistricts)
+            score = sum(1 for row in gdf.drop(columns="geometry").to_dict("records")
+                        if _match_feature(row, index)[0] is not None)
             if best is None or score > best[0]:
                 best = (score, gdf, enc)
         if best is None:
@@ -229,25 +230,41 @@ def _strip_name(text: str) -> str:
     return text
 
 
-def _match_feature(props: dict, subdistricts: pd.DataFrame) -> tuple[str | None, str, list[str]]:
+class _Index:
+    """Subdistrict codes (NBS and MCA) and names → NBS code, built once per file."""
+
+    def __init__(self, subdistricts: pd.DataFrame):
+        self.by_code: dict[str, str] = {}
+        self.by_name: dict[str, str] = {}
+        for sd in subdistricts.to_dict("records"):
+            code = str(sd["code"])
+            self.by_code[code] = code
+            if sd.get("code_mca") and not pd.isna(sd.get("code_mca")):
+                self.by_code[str(sd["code_mca"])] = code
+            self.by_name[sd["name"]] = code
+            self.by_name[sd["name"].removesuffix("街道")] = code
+
+    def code_of(self, value: str) -> str | None:
+        digits = value.split(".")[0]  # numeric codes may come back as floats from a .dbf
+        if digits in self.by_code:
+            return self.by_code[digits]
+        if len(digits) == 12 and digits.endswith("000"):  # 12-digit statistical code of a township
+            return self.by_code.get(digits[:9])
+        return None
+
+    def name_of(self, value: str) -> str | None:
+        name = _strip_name(value)
+        return self.by_name.get(name) or self.by_name.get(name.removesuffix("办事处"))
+
+
+def _match_feature(props: dict, index: _Index) -> tuple[str | None, str, list[str]]:
     """(code or None, how it matched, conflicting codes) for one feature's properties."""
     values = [str(v).strip() for v in props.values() if v is not None and str(v).strip()]
-    by_code, by_name = set(), set()
-    for _, sd in subdistricts.iterrows():
-        codes = {str(sd["code"])}
-        if sd.get("code_mca"):
-            codes.add(str(sd["code_mca"]))
-        names = {sd["name"], sd["name"].removesuffix("街道")}
-        for v in values:
-            digits = v.split(".")[0]  # numeric codes may come back as floats from a .dbf
-            if digits in codes or (len(digits) == 12 and digits[:9] in codes and digits[9:] == "000"):
-                by_code.add(sd["code"])
-            if _strip_name(v) in names:
-                by_name.add(sd["code"])
+    by_code = {c for c in map(index.code_of, values) if c}
+    by_name = {c for c in map(index.name_of, values) if c}
     if len(by_code) == 1:
         code = next(iter(by_code))
-        conflict = sorted(by_name - {code})
-        return code, "代码", conflict
+        return code, "代码", sorted(by_name - {code})
     if len(by_code) > 1:
         return None, "代码冲突", sorted(by_code)
     if len(by_name) == 1:
@@ -347,10 +364,11 @@ def validate_boundaries(data: bytes, filename: str, subdistricts: pd.DataFrame, 
 
     # 2. match every feature to a subdistrict
     rows, by_code = [], {}
+    index = _Index(subdistricts)
+    names = dict(zip(subdistricts["code"], subdistricts["name"]))
     for f in features:
-        code, how, conflict = _match_feature(f.properties, subdistricts)
+        code, how, conflict = _match_feature(f.properties, index)
         label = _feature_label(f)
-        names = dict(zip(subdistricts["code"], subdistricts["name"]))
         if code is None:
             if how == "未匹配":
                 result.errors.append(f"{label}：按代码或名称都找不到对应的街道。")

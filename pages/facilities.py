@@ -24,7 +24,8 @@ SHOWN_STATUSES = ["operating", "building", "planned"]
 
 f = filters.current()
 st.title("设施布局")
-st.caption(f"{f.scope} · 按“截至日期”显示当日的设施布局（状态由规划、开工、开业、关停日期推算） · 地图中的街道范围为示意边界，非法定界线（导入正式边界后除外）")
+st.caption(f"{f.scope} · 按“截至日期”显示当日的设施布局（状态由规划、开工、开业、关停日期推算）"
+           " · 点击设施查看详情卡片，点击街道范围选中该街道")
 
 # the "as on" day follows the sidebar period until the user picks another day
 if st.session_state.get("fac_on_for") != f.period.key:

@@ -5,13 +5,15 @@ import pandas as pd
 import streamlit as st
 from shapely.geometry import mapping
 
-from components import maps
+from components import filters, maps
 from data import cache
 from data.boundaries import BoundaryWriteError, restore_schematic_boundaries, store_official_boundaries
 from data.queries import geography
 from data.settings import BASEMAPS, RADIUS_RANGE, MapSettings, SettingsError, map_settings, save_map_settings
 from geo import boundary_import as bi
 from geo import layers
+
+filters.ensure_entry_script()  # this page reads no shared filter, but must run through app.py
 
 st.title("地图设置")
 if flash := st.session_state.pop("mapset_flash", None):
@@ -50,7 +52,8 @@ else:
     st.warning("当前街道边界为示意边界，非法定界线。导入民政局的街道界线文件后，地图将改用正式边界。")
 st.markdown("支持 **GeoJSON**（.geojson / .json）或 **Shapefile 压缩包**（.zip，含 .shp、.shx、.dbf，最好带 .prj 与 .cpg）。"
             "每个要素的属性中需有街道名称或区划代码（统计用区划代码或地名代码均可），全部街道须一次导入。")
-upload = st.file_uploader("边界文件", type=["geojson", "json", "zip"], key="mapset_upload")
+upload = st.file_uploader("边界文件", type=["geojson", "json", "zip"],
+                          key=f"mapset_upload_{st.session_state.get('mapset_uploads', 0)}")
 crs_options = ["auto"] + list(bi.CRS_CHOICES) + ["other"]
 crs_pick = st.selectbox("文件坐标系", crs_options, key="mapset_crs",
                         format_func=lambda c: {"auto": "按文件声明（.prj 或 GeoJSON 的 crs；GeoJSON 未声明时视为 WGS-84）",
@@ -86,6 +89,7 @@ if upload is not None:
                 st.error(str(exc))
             else:
                 st.session_state["mapset_flash"] = f"已导入 {n} 个街道的正式边界，各地图不再标注“示意边界”。"
+                st.session_state["mapset_uploads"] = st.session_state.get("mapset_uploads", 0) + 1  # clear the upload
                 st.rerun()
 
 if official:

@@ -36,7 +36,6 @@ points_all = cache.q(fq.facilities_on, on, None, kinds=("meal_point",))
 operating_all = points_all[points_all["status"] == "operating"].reset_index(drop=True)
 # … and the sidebar's scope for the figures and tables
 comm = comm_all if not f.street else comm_all[comm_all["subdistrict_code"] == f.street].reset_index(drop=True)
-operating = operating_all if not f.street else operating_all[operating_all["subdistrict_code"] == f.street]
 points_n = cache.q(fq.meal_points_operating, on, f.street)
 rate = cache.q(fq.meal_coverage_rate, on, f.street)
 meals = cache.q(fq.meals_by_point, f.period, f.street)

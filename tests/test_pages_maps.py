@@ -174,6 +174,17 @@ def test_facility_click_opens_its_card_and_subdistrict_click_selects(monkeypatch
 
 
 @pytest.mark.parametrize("demo_url", ["sqlite"], indirect=True)
+def test_as_on_day_follows_the_sidebar_period(monkeypatch, demo_url):
+    at = run_page(monkeypatch, demo_url, "pages/facilities.py")
+    at.selectbox(key="flt_p_month").set_value("2024-12").run()
+    assert not at.exception
+    assert at.date_input(key="fac_on").value == date(2024, 12, 31)
+    assert metrics(at)["其中助餐点"] == "68 个"  # the year's target reached by the end of 2024
+    at.date_input(key="fac_on").set_value(date(2024, 1, 31)).run()  # a day of the user's own choosing
+    assert metrics(at)["其中助餐点"] == "43 个"
+
+
+@pytest.mark.parametrize("demo_url", ["sqlite"], indirect=True)
 def test_filters_narrow_the_map(monkeypatch, demo_url):
     at = run_page(monkeypatch, demo_url, "pages/facilities.py", street="360103014",
                   session={"fac_kinds": ["meal_point"], "fac_statuses": ["operating"]})
