@@ -18,6 +18,7 @@ venv: $(VENV)/.installed
 
 run: venv
 	$(PY) -m data init --demo
+	@echo "民政一张图 已启动：http://localhost:$(PORT)（Ctrl+C 停止）"
 	$(PY) -m streamlit run app.py --server.port $(PORT)
 
 browser-deps:
