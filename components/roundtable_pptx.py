@@ -6,7 +6,6 @@ import io
 import pandas as pd
 from pptx import Presentation
 from pptx.util import Emu, Pt
-from sqlalchemy.engine import Engine
 
 from components import chart_images as ci
 from data import frozen as fz
@@ -90,9 +89,9 @@ def _text(slide, left, top, width, height, text, size, bold=False):
     return box
 
 
-def roundtable_deck(engine: Engine, quarter: Period) -> bytes:
-    """The deck: a title slide and one slide per view, with the frozen figures when the quarter is frozen."""
-    figs, info = fz.figures_for_display(engine, quarter)
+def roundtable_deck(figs, info, quarter: Period) -> bytes:
+    """The deck (figures and freeze info from data.frozen.figures_for_display): a title slide and one slide per
+    view, with the frozen figures when the quarter is frozen."""
     prs = Presentation()
     prs.slide_width, prs.slide_height = SLIDE_W, SLIDE_H
     blank = prs.slide_layouts[6]

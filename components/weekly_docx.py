@@ -8,7 +8,6 @@ from docx import Document
 from docx.enum.text import WD_ALIGN_PARAGRAPH
 from docx.oxml.ns import qn
 from docx.shared import Cm, Pt
-from sqlalchemy.engine import Engine
 
 from components import chart_images as ci
 from data.masking import mask_name
@@ -65,14 +64,10 @@ def _table(doc, header: list[str], rows: list[list[str]]) -> None:
             cell.text = str(text)
 
 
-def weekly_review_docx(engine: Engine, week: Period, street: str | None = None, street_name: str = "",
-                       generated_on: date | None = None) -> bytes:
-    """The weekly review of `week` for the district (or one subdistrict) as .docx bytes; elders' names masked."""
+def weekly_review_docx(data: dict, week: Period, street_name: str = "", generated_on: date | None = None) -> bytes:
+    """The weekly review of `week` (data from weekly.weekly_review_data) as .docx bytes; elders' names masked."""
     scope = street_name or "全区"
-    head = weekly.weekly_headline(engine, week, street)
-    targets = weekly.weekly_targets(engine, week.end)
-    lists = weekly.action_lists(engine, week, street)
-    by_street = weekly.visits_below_rule_by_subdistrict(engine, week, street)
+    head, targets, lists, by_street = data["headline"], data["targets"], data["actions"], data["visits_by_street"]
 
     doc = Document()
     _set_fonts(doc)
@@ -127,8 +122,7 @@ def weekly_review_docx(engine: Engine, week: Period, street: str | None = None, 
     doc.add_heading(HEADINGS[3], level=1)
     if not ci.font_available():
         doc.add_paragraph(ci.FONT_MISSING_MESSAGE)
-    days_now = weekly.meals_by_day(engine, week, street)
-    days_before = weekly.meals_by_day(engine, week.previous(), street)
+    days_now, days_before = data["meals_by_day"], data["meals_by_day_before"]
     png = ci.grouped_bars(["一", "二", "三", "四", "五", "六", "日"],
                           {"本周": list(days_now["meals"]), "上周": list(days_before["meals"])},
                           title="每日助餐份数（周一至周日）", unit="份")

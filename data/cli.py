@@ -67,6 +67,7 @@ def _cmd_status(args) -> int:
 
 def _cmd_weekly_report(args) -> int:
     from components.weekly_docx import weekly_review_docx
+    from data.queries.weekly import weekly_review_data
     from data.migrate import ensure_current
     from data.period import parse
 
@@ -76,13 +77,14 @@ def _cmd_weekly_report(args) -> int:
     engine = get_engine(args.database_url)
     ensure_current(engine)
     with open(args.out, "wb") as fh:
-        fh.write(weekly_review_docx(engine, week))
+        fh.write(weekly_review_docx(weekly_review_data(engine, week), week))
     print(f"已生成周度研判：{week.label} → {args.out}")
     return 0
 
 
 def _cmd_roundtable_deck(args) -> int:
     from components.roundtable_pptx import roundtable_deck
+    from data.frozen import figures_for_display
     from data.migrate import ensure_current
     from data.period import parse
 
@@ -92,7 +94,7 @@ def _cmd_roundtable_deck(args) -> int:
     engine = get_engine(args.database_url)
     ensure_current(engine)
     with open(args.out, "wb") as fh:
-        fh.write(roundtable_deck(engine, quarter))
+        fh.write(roundtable_deck(*figures_for_display(engine, quarter), quarter))
     print(f"已生成圆桌会演示文稿：{quarter.label} → {args.out}")
     return 0
 

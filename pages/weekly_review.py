@@ -97,7 +97,7 @@ with right:
 
 # --- export ----------------------------------------------------------------------------------------------------
 st.divider()
-st.download_button("下载周度研判（Word）", data=lambda: weekly_review_docx(cache.engine(), week, f.street, f.street_name),
+st.download_button("下载周度研判（Word）", data=lambda: weekly_review_docx(cache.q(weekly.weekly_review_data, week, f.street), week, f.street_name),
                    file_name=f"周度研判_{f.scope}_{week.key}.docx", icon=":material/download:", key="wr_docx",
                    mime="application/vnd.openxmlformats-officedocument.wordprocessingml.document")
 st.caption("Word 文档含本周与上周对比表、目标表、需处理事项（姓名已脱敏）和主要图表，可直接打印。"
