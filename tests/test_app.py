@@ -94,3 +94,10 @@ def test_overview_shows_the_report_figures_and_honours_the_street(monkeypatch, d
     assert not at.exception
     local = {m.label: m.value for m in at.metric}
     assert 0 < int(local["运营助餐点"]) < 47
+
+
+@pytest.mark.parametrize("page", PAGES)
+def test_every_page_runs_on_an_empty_database(monkeypatch, db_url, page):
+    """A new deployment before its first import: every page opens with zeros and hints, never a traceback."""
+    at = run_app(monkeypatch, db_url, page)
+    assert not at.exception, [e.value for e in at.exception]

@@ -159,7 +159,7 @@ def overdue_findings(engine: Engine, week: Period, street: str | None = None) ->
     """逾期未整改（截至周末）: problems found on or before the week's last day, not rectified by then, deadline passed;
     with days overdue, most overdue first."""
     df = findings.open_findings_on(engine, week.end, street)
-    df = df[df["overdue"]].copy()
+    df = df[df["overdue"].astype(bool)].copy()
     df["days_overdue"] = [(week.end - pd.Timestamp(d).date()).days for d in df["deadline"]]
     return df.sort_values(["days_overdue", "code"], ascending=[False, True]).reset_index(drop=True)
 
