@@ -27,7 +27,7 @@ def fmt_headline(key: str, value) -> str:
 
 def fmt_change(key: str, value) -> str:
     text = fmt_headline(key, abs(value))
-    return ("+" if value > 0 else "−" if value < 0 else "") + text
+    return ("+" if value > 0 else "-" if value < 0 else "") + text
 
 
 def fmt_target(value: float, unit: str) -> str:
