@@ -33,7 +33,8 @@ postgres:
 test: venv browser-deps postgres
 	$(PY) -m pytest -n 2 --dist loadgroup -q
 
-bench: venv postgres
+bench: venv postgres browser-deps
+	$(PY) -m pip install -q -r bench/requirements.txt
 	$(PY) -m bench
 
 clean:

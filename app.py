@@ -9,7 +9,7 @@ from data.engine import DatabaseError
 from data.migrate import ensure_current
 from data.queries import geography, meta
 
-st.set_page_config(page_title="民政一张图 · 西湖区民政局", page_icon=":material/map:", layout="wide")
+st.set_page_config(page_title="民政一张图 · 西湖区民政局", layout="wide")
 
 
 @st.cache_resource(show_spinner=False)
@@ -38,18 +38,18 @@ st.session_state["_filters"] = filters.sidebar_filters(span[0], span[1], streets
 
 PAGES = {
     "综合": [
-        st.Page("pages/weekly_review.py", title="周度研判", icon=":material/event_note:", url_path="weekly_review", default=True),
-        st.Page("pages/overview.py", title="总览", icon=":material/dashboard:", url_path="overview"),
-        st.Page("pages/report_figures.py", title="工作总结数据", icon=":material/summarize:", url_path="report_figures"),
-        st.Page("pages/roundtable.py", title="圆桌会模式", icon=":material/slideshow:", url_path="roundtable"),
+        st.Page("pages/weekly_review.py", title="周度研判", url_path="weekly_review", default=True),
+        st.Page("pages/overview.py", title="总览", url_path="overview"),
+        st.Page("pages/report_figures.py", title="工作总结数据", url_path="report_figures"),
+        st.Page("pages/roundtable.py", title="圆桌会模式", url_path="roundtable"),
     ],
     "专题": [
-        st.Page("pages/facilities.py", title="设施布局", icon=":material/location_city:", url_path="facilities"),
-        st.Page("pages/meal_coverage.py", title="助餐覆盖", icon=":material/restaurant:", url_path="meal_coverage"),
-        st.Page("pages/site_selection.py", title="选址分析", icon=":material/pin_drop:", url_path="site_selection"),
-        st.Page("pages/aid.py", title="救助发放", icon=":material/payments:", url_path="aid"),
-        st.Page("pages/rectification.py", title="整改进度", icon=":material/build:", url_path="rectification"),
-        st.Page("pages/map_settings.py", title="地图设置", icon=":material/settings:", url_path="map_settings"),
+        st.Page("pages/facilities.py", title="设施布局", url_path="facilities"),
+        st.Page("pages/meal_coverage.py", title="助餐覆盖", url_path="meal_coverage"),
+        st.Page("pages/site_selection.py", title="选址分析", url_path="site_selection"),
+        st.Page("pages/aid.py", title="救助发放", url_path="aid"),
+        st.Page("pages/rectification.py", title="整改进度", url_path="rectification"),
+        st.Page("pages/map_settings.py", title="地图设置", url_path="map_settings"),
     ],
 }
 st.navigation(PAGES).run()

@@ -69,4 +69,4 @@ def pick_table(df: pd.DataFrame, *, key: str, file_name: str, on_pick: Callable[
                      key=df_key, on_select=_picked, selection_mode="single-row")
     st.download_button("下载 Excel", data=excel_bytes(shown, title=title), file_name=f"{file_name}.xlsx",
                        mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-                       key=f"{key}_xlsx", icon=":material/download:")
+                       key=f"{key}_xlsx")

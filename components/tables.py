@@ -24,4 +24,4 @@ def show_table(df: pd.DataFrame, *, key: str, file_name: str, highlight: pd.Seri
         st.dataframe(shown, hide_index=True, width="stretch", height=height or "auto", key=f"{key}_df", placeholder="—")
     st.download_button("下载 Excel", data=excel_bytes(shown, title=title), file_name=f"{file_name}.xlsx",
                        mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-                       key=f"{key}_xlsx", icon=":material/download:")
+                       key=f"{key}_xlsx")

@@ -31,12 +31,10 @@ rows = q(report.report_rows, period, f.street)
 left, right = st.columns(2)
 left.download_button("下载 Word 草稿（数据部分）", data=report_docx(rows, period.label, f.scope),
                      file_name=f"工作总结数据_{slug}.docx", key="report_docx", on_click="ignore",
-                     mime="application/vnd.openxmlformats-officedocument.wordprocessingml.document",
-                     icon=":material/description:")
+                     mime="application/vnd.openxmlformats-officedocument.wordprocessingml.document")
 right.download_button("下载 Excel（指标表）", data=report_xlsx(rows, title=f"工作总结数据（{f.scope}，{period.label}）"),
                       file_name=f"工作总结数据_{slug}.xlsx", key="report_xlsx", on_click="ignore",
-                      mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-                      icon=":material/download:")
+                      mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
 
 st.subheader("目标任务进度")
 st.caption(f"截至 {period.end:%Y-%m-%d}；进度按从基期到期限匀速推进计算，低于应达进度即为“进度滞后”。")
@@ -59,7 +57,7 @@ for part, sections in report.PARTS:
                 text_col.caption(f"口径：{r.definition}{scope_note}")
                 page = DETAIL_PAGES.get(r.page)
                 if page:
-                    text_col.page_link(page[0], label=f"查看明细：{page[1]}", icon=":material/arrow_forward:",
+                    text_col.page_link(page[0], label=f"查看明细：{page[1]}",
                                        query_params=link_params)
                 compare_col.markdown(f"上期（{prev.label}）：{report.fmt_number(r.previous, r.unit)}  \n"
                                      f"变化：{report.fmt_change(r.change, r.unit)}",

@@ -130,6 +130,6 @@ with st.expander("工作人员：实时数与冻结数对比、冻结、导出")
         except fz.AlreadyFrozen as exc:
             st.warning(str(exc))
     st.download_button("下载演示文稿（PowerPoint）", data=lambda: roundtable_deck(figs, info, quarter),
-                       file_name=f"圆桌会_{quarter.key}.pptx", icon=":material/download:", key="rt_pptx",
+                       file_name=f"圆桌会_{quarter.key}.pptx", key="rt_pptx",
                        mime="application/vnd.openxmlformats-officedocument.presentationml.presentation")
 

@@ -187,7 +187,7 @@ def _controls() -> ss.SiteParams | None:
         d, e = st.columns(2)
         rent_each = d.number_input("单间月租金上限（元，0 = 不限）", 0, 1_000_000, 0, step=500, key="sp_rent_each")
         budget = e.number_input("月租金总预算（元，0 = 不限）", 0, 10_000_000, 0, step=1000, key="sp_budget")
-        run = st.form_submit_button("运行优化", type="primary", icon=":material/play_arrow:")
+        run = st.form_submit_button("运行优化", type="primary")
     if run:
         st.session_state["site_params"] = ss.SiteParams(
             mode=mode, radius_m=float(radius), weight=weight, k=int(k), target_share=target / 100,
@@ -281,7 +281,7 @@ def _save_and_convert(params: ss.SiteParams, res: ss.SiteResult) -> None:
     a, b = st.columns(2)
     with a.form("site_save_form", clear_on_submit=True):
         name = st.text_input("方案名称", max_chars=100, key="site_scn_name")
-        if st.form_submit_button("保存方案", icon=":material/save:"):
+        if st.form_submit_button("保存方案"):
             try:
                 site_writes.save_scenario(cache.engine(), name, params.to_dict(), res.to_dict(), street=f.street,
                                           data_version=data_version(cache.engine()))
@@ -292,7 +292,7 @@ def _save_and_convert(params: ss.SiteParams, res: ss.SiteResult) -> None:
     with b.form("site_convert_form"):
         code = st.selectbox("选中用房", res.exact.codes, key="site_convert_code")
         st.caption("标记后该用房状态变为“已转为设施”，并新建一个“规划中”的助餐点（规划日期为今天）。")
-        if st.form_submit_button("标记为已转为设施", icon=":material/flag:", disabled=not res.exact.codes):
+        if st.form_submit_button("标记为已转为设施", disabled=not res.exact.codes):
             _convert(code)
 
 
@@ -337,7 +337,7 @@ def scenarios_section() -> None:
             table = ss.picks_table(res.exact, registry, names, ss.WEIGHTS[p.weight])
             show_table(table, key=f"site_scn_tbl_{col is b}", file_name=f"选址短名单_{scn['name']}",
                        title=f"选址短名单：{scn['name']}")
-            if st.button("删除该方案", key=f"site_scn_del_{col is b}", icon=":material/delete:"):
+            if st.button("删除该方案", key=f"site_scn_del_{col is b}"):
                 site_writes.delete_scenario(cache.engine(), sid)
                 st.session_state["site_flash"] = f"方案“{scn['name']}”已删除。"
                 st.rerun()
@@ -365,11 +365,11 @@ def registry_section() -> None:
     st.caption("闲置用房台账：新增、修改和导入目前对所有用户开放（账户与角色功能上线后改为授权用户）。"
                "地下室用房可以登记，但不会被推荐为助餐点。")
     show_table(site_writes.registry_frame(registry), key="site_registry", file_name="闲置用房台账")
-    with st.expander("新增或修改用房", icon=":material/edit:"):
+    with st.expander("新增或修改用房"):
         _room_form()
-    with st.expander("从 Excel 导入", icon=":material/upload_file:"):
+    with st.expander("从 Excel 导入"):
         st.download_button("下载导入模板", excel_bytes(site_writes.template_frame(), sheet_name="闲置用房"),
-                           file_name="闲置用房导入模板.xlsx", key="site_template", icon=":material/download:")
+                           file_name="闲置用房导入模板.xlsx", key="site_template")
         up = st.file_uploader("选择 Excel 文件（表头与台账相同；全部无误才写入）", type=["xlsx"], key="site_upload")
         if up is not None and st.button("导入", key="site_import", type="primary"):
             try:
@@ -417,7 +417,7 @@ def _room_form() -> None:
             "status": a.selectbox("状态", list(site_writes.EDITABLE_STATUSES), format_func=ss.ROOM_STATUSES.get,
                                   index=list(site_writes.EDITABLE_STATUSES).index(val("status", "candidate"))),
         }
-        if st.form_submit_button("保存", type="primary", icon=":material/save:"):
+        if st.form_submit_button("保存", type="primary"):
             try:
                 if cur is None:
                     site_writes.add_room(cache.engine(), values)

@@ -67,14 +67,14 @@ with left:
         st.dataframe(pd.DataFrame({"编号": od["code"], "街道": od["subdistrict_name"], "点位": od["place_name"],
                                    "问题类别": od["category"], "整改期限": od["deadline"].astype(str),
                                    "逾期天数": od["days_overdue"]}).head(20), hide_index=True, width="stretch")
-    st.page_link("pages/rectification.py", label="查看整改进度", icon=":material/build:")
+    st.page_link("pages/rectification.py", label="查看整改进度")
 
     silent = cache.q(weekly.silent_meal_points, week, f.street)
     st.markdown(f"**连续 {weekly.SILENT_MEAL_DAYS} 天无助餐记录的助餐点：{len(silent)} 个**")
     if len(silent):
         st.dataframe(pd.DataFrame({"街道": silent["subdistrict_name"], "助餐点": silent["name"],
                                    "最近记录": silent["last_served_on"].astype(str)}), hide_index=True, width="stretch")
-    st.page_link("pages/meal_coverage.py", label="查看助餐覆盖", icon=":material/restaurant:")
+    st.page_link("pages/meal_coverage.py", label="查看助餐覆盖")
 with right:
     by_street = cache.q(weekly.visits_below_rule_by_subdistrict, week, f.street)
     below = cache.q(weekly.visits_below_rule, week, f.street)
@@ -88,17 +88,17 @@ with right:
             st.dataframe(masked.rename(columns={"subdistrict_name": "街道", "community_name": "社区", "name": "姓名",
                                                 "visits": "本月巡访次数"})[["街道", "社区", "姓名", "本月巡访次数"]],
                          hide_index=True, width="stretch")
-    st.page_link("pages/overview.py", label="查看总览（独居老人巡访）", icon=":material/dashboard:")
+    st.page_link("pages/overview.py", label="查看总览（独居老人巡访）")
 
     ledgers = cache.q(weekly.silent_ledgers, week, f.street)
     st.markdown(f"**本周台账未更新的街道：{len(ledgers)} 个**")
     st.write("、".join(ledgers["subdistrict_name"]) if len(ledgers) else "无。")
-    st.page_link("pages/facilities.py", label="查看设施布局", icon=":material/location_city:")
+    st.page_link("pages/facilities.py", label="查看设施布局")
 
 # --- export ----------------------------------------------------------------------------------------------------
 st.divider()
 st.download_button("下载周度研判（Word）", data=lambda: weekly_review_docx(cache.q(weekly.weekly_review_data, week, f.street), week, f.street_name),
-                   file_name=f"周度研判_{f.scope}_{week.key}.docx", icon=":material/download:", key="wr_docx",
+                   file_name=f"周度研判_{f.scope}_{week.key}.docx", key="wr_docx",
                    mime="application/vnd.openxmlformats-officedocument.wordprocessingml.document")
 st.caption("Word 文档含本周与上周对比表、目标表、需处理事项（姓名已脱敏）和主要图表，可直接打印。"
            "定时生成：python -m data weekly-report --week 2024-W52 --out review.docx")

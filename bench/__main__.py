@@ -1,0 +1,284 @@
+"""The dashboard benchmark (issue 8): ``python -m bench`` (``make bench``).
+
+    python -m bench [--scales 1,10] [--engines sqlite,postgresql] [--runs 5] [--out bench/results/bench.json]
+                    [--skip-browser] [--keep]
+
+Per dataset (demo generator at a scale, on an engine): build time; per page of app.py, server-side cold (first
+AppTest run in a fresh ``python -m bench.cold`` process) and warm (rerun after a street change, period 2024-H1)
+times, streamlit_folium argument bytes and the subprocess's peak RSS; direct timings of the main named queries;
+in Chromium, time to the page's main element drawn beside an empty Streamlit page. Medians of --runs runs with
+min and max; a table on the terminal and JSON in --out, with the machine's description.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import re
+import sqlite3
+import subprocess
+import sys
+import time
+from datetime import datetime, timezone
+from pathlib import Path
+
+from bench import datasets
+from bench.stats import fmt, summary
+
+ROOT = Path(__file__).resolve().parent.parent
+
+# Targets of issue 8
+WARM_X1_SQLITE_S = 0.3
+COLD_X1_SQLITE_S = 2.0
+GROWTH_MAX = 2.0
+BROWSER_RATIO_MAX = 1.5
+PEAK_MB_MAX = 1024.0
+
+
+def app_pages() -> list[tuple[str, str, str]]:
+    """(page file, url_path, title) of every st.Page in app.py, in navigation order."""
+    src = (ROOT / "app.py").read_text(encoding="utf-8")
+    out = []
+    for m in re.finditer(r'st\.Page\("([^"]+)"([^)]*)\)', src):
+        args = m.group(2)
+        path = re.search(r'url_path="([^"]+)"', args)
+        title = re.search(r'title="([^"]+)"', args)
+        out.append((m.group(1), path.group(1) if path else Path(m.group(1)).stem, title.group(1) if title else ""))
+    return out
+
+
+def machine() -> dict:
+    info: dict = {"cpu_count": os.cpu_count(), "python": sys.version.split()[0], "platform": platform.platform(),
+                  "sqlite": sqlite3.sqlite_version}
+    try:
+        cpu = Path("/proc/cpuinfo").read_text()
+        info["cpu_model"] = re.search(r"model name\s*:\s*(.+)", cpu).group(1).strip()
+    except (OSError, AttributeError):
+        info["cpu_model"] = platform.processor()
+    try:
+        mem = Path("/proc/meminfo").read_text()
+        info["ram_gb"] = round(int(re.search(r"MemTotal:\s*(\d+)", mem).group(1)) / 1024 / 1024, 1)
+    except (OSError, AttributeError):
+        pass
+    try:
+        from sqlalchemy import create_engine, text
+        eng = create_engine(datasets.pg_admin_url())
+        with eng.connect() as conn:
+            info["postgresql"] = conn.execute(text("show server_version")).scalar()
+        eng.dispose()
+    except Exception as exc:  # noqa: BLE001
+        info["postgresql"] = f"unavailable: {exc}"[:200]
+    try:
+        import streamlit
+        info["streamlit"] = streamlit.__version__
+    except ImportError:
+        pass
+    return info
+
+
+def run_cold(page: str, url: str, street_index: int, profile: str | None = None) -> dict:
+    cmd = [sys.executable, "-m", "bench.cold", page, url, "--street-index", str(street_index)]
+    if profile:
+        cmd += ["--profile", profile]
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    p = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True, timeout=1800)
+    for line in p.stdout.splitlines():
+        if line.startswith("BENCH_JSON "):
+            return json.loads(line[len("BENCH_JSON "):])
+    return {"error": (p.stderr or p.stdout)[-1500:], "returncode": p.returncode}
+
+
+def bench_dataset(ds: datasets.Dataset, pages, runs: int, skip_browser: bool, log, skip_server: bool = False,
+                  browser_cache: str = "cold") -> dict:
+    res: dict = {"engine": ds.engine_kind, "scale": ds.scale, "reused": ds.reused, "build": ds.build,
+                 "db_bytes": datasets.size_bytes(ds), "pages": {}}
+    for page, path, title in ([] if skip_server else pages):
+        samples = [run_cold(page, ds.url, i) for i in range(runs)]
+        ok = [s for s in samples if "error" not in s]
+        errors = [s["error"] for s in samples if "error" in s]
+        errors += sorted({e for s in ok for e in s.get("cold_errors", []) + s.get("warm_errors", [])})
+        pr = {
+            "title": title, "url_path": path,
+            "cold_s": summary([s["cold_s"] for s in ok]),
+            "warm_s": summary([s["warm_s"] for s in ok]),
+            "rss_peak_mb": summary([s["rss_peak_mb"] for s in ok]),
+            "maps": ok[0]["maps"] if ok else None,
+            "map_bytes": summary([s["map_bytes"] for s in ok]) if ok and ok[0]["maps"] else None,
+            "errors": errors[:5],
+        }
+        res["pages"][page] = pr
+        log(f"  {path:16s} cold {fmt(pr['cold_s'])}  warm {fmt(pr['warm_s'])}  "
+            f"rss {fmt(pr['rss_peak_mb'], digits=0)} MB  map {pr['map_bytes']['median'] if pr['map_bytes'] else '-'} B"
+            + (f"  ERRORS {errors[:1]}" if errors else ""))
+    from bench.queries import time_queries
+    res["queries"] = {} if skip_server else time_queries(ds.url, runs)
+    log("  queries: " + ", ".join(f"{k} {v['median']:.3f}" for k, v in res["queries"].items()))
+    if not skip_browser:
+        from bench.browser import run_browser
+        try:
+            res["browser"] = run_browser(ds.url, [(p, u) for p, u, _ in pages], runs, log=log,
+                                         http_cache=browser_cache)
+        except Exception as exc:  # noqa: BLE001
+            res["browser"] = {"error": str(exc)[:1000]}
+            log(f"  browser ERROR {exc}")
+    return res
+
+
+def mark(ok: bool | None) -> str:
+    return "?" if ok is None else ("✓" if ok else "✗")
+
+
+def evaluate(results: list[dict], pages) -> list[dict]:
+    """Every target check: {target, dataset, page, value, limit, ok}."""
+    checks = []
+    by = {(r["engine"], r["scale"]): r for r in results}
+    x1 = by.get(("sqlite", 1))
+    if x1:
+        for page, path, _ in pages:
+            p = x1["pages"].get(page)
+            if not p:
+                continue
+            for key, limit in (("warm_s", WARM_X1_SQLITE_S), ("cold_s", COLD_X1_SQLITE_S)):
+                v = p[key]["median"]
+                checks.append({"target": f"sqlite ×1 {key[:4]} ≤ {limit} s", "page": path, "value": v,
+                               "limit": limit, "ok": None if v is None else v <= limit})
+    pg_scales = sorted(s for e, s in by if e == "postgresql")
+    if len(pg_scales) > 1 and pg_scales[0] == 1:
+        top = pg_scales[-1]
+        for page, path, _ in pages:
+            pa, pb = by[("postgresql", 1)]["pages"].get(page), by[("postgresql", top)]["pages"].get(page)
+            if not pa or not pb:
+                continue
+            a, b = pa["warm_s"]["median"], pb["warm_s"]["median"]
+            ratio = b / a if a and b else None
+            checks.append({"target": f"postgresql warm ×{top} ≤ {GROWTH_MAX}× ×1", "page": path, "value": ratio,
+                           "limit": GROWTH_MAX, "ok": None if ratio is None else ratio <= GROWTH_MAX})
+    for r in results:
+        br = r.get("browser") or {}
+        e = (br.get("empty") or {}).get("time", {}).get("median")
+        for page, path, _ in pages:
+            pb = (br.get("pages") or {}).get(page) or {}
+            v = (pb.get("time") or {}).get("median")
+            ratio = v / e if v and e else None
+            if br:
+                checks.append({"target": f"{r['engine']} ×{r['scale']} browser ≤ {BROWSER_RATIO_MAX}× empty",
+                               "page": path, "value": ratio, "limit": BROWSER_RATIO_MAX,
+                               "ok": None if ratio is None else ratio <= BROWSER_RATIO_MAX})
+    top = max(s for _, s in by)
+    for (eng, s), r in by.items():
+        if s != top:
+            continue
+        peak = max([(p["rss_peak_mb"]["max"] or 0) for p in r["pages"].values()] or [0])
+        srv = (r.get("browser") or {}).get("server_peak_rss_mb")
+        v = max(peak, srv or 0)
+        checks.append({"target": f"{eng} ×{s} peak memory ≤ 1 GB", "page": "(all)", "value": v,
+                       "limit": PEAK_MB_MAX, "ok": v <= PEAK_MB_MAX})
+    return checks
+
+
+def print_tables(results: list[dict], pages, checks: list[dict]) -> None:
+    def p(*a):
+        print(*a, flush=True)
+    p("\n=== 服务端 AppTest: median (min–max) s; map = streamlit_folium args bytes; RSS = peak MB of cold process ===")
+    hdr = f"{'dataset':16s} {'page':16s} {'cold s':24s} {'warm s':24s} {'RSS MB':8s} {'map bytes':>10s}"
+    p(hdr)
+    for r in results:
+        ds = f"{r['engine']} ×{r['scale']}"
+        for page, path, _ in pages:
+            x = r["pages"].get(page)
+            if not x:
+                continue
+            mb = x["map_bytes"]["median"] if x.get("map_bytes") else "-"
+            rss = x["rss_peak_mb"]["median"]
+            p(f"{ds:16s} {path:16s} {fmt(x['cold_s']):24s} {fmt(x['warm_s']):24s} "
+              f"{(f'{rss:.0f}' if rss else '-'):8s} {mb:>10}" + ("  ERR" if x["errors"] else ""))
+    p("\n=== 命名查询 (direct, uncached, 2024-H1, whole district): median (min–max) s ===")
+    names = list(results[0]["queries"]) if results and results[0].get("queries") else []
+    p(f"{'query':38s} " + " ".join(f"{r['engine'][:6]}×{r['scale']:<14}" for r in results))
+    for n in names:
+        p(f"{n:38s} " + " ".join(f"{fmt(r['queries'].get(n)):22s}" for r in results))
+    if any(r.get("browser") for r in results):
+        p("\n=== Chromium: navigation → main element drawn, median (min–max) s; ratio = page / empty ===")
+        for r in results:
+            br = r.get("browser") or {}
+            if "error" in br:
+                p(f"{r['engine']} ×{r['scale']}: ERROR {br['error'][:200]}")
+                continue
+            e = br.get("empty", {}).get("time")
+            p(f"{r['engine']} ×{r['scale']}: empty page {fmt(e)} (again at end {fmt(br.get('empty_end', {}).get('time'))})"
+              f"; server peak RSS {br.get('server_peak_rss_mb') or 0:.0f} MB")
+            for page, path, _ in pages:
+                pb = br.get("pages", {}).get(page, {})
+                t = pb.get("time")
+                ratio = t["median"] / e["median"] if t and e and t.get("median") else None
+                p(f"   {path:16s} {pb.get('main', 'ERR'):10s} {fmt(t):24s} ratio {ratio:.2f}" if ratio
+                  else f"   {path:16s} ERROR {pb.get('error', '')[:150]}")
+    p("\n=== 目标 targets ===")
+    for c in checks:
+        v = c["value"]
+        p(f" {mark(c['ok'])} {c['target']:42s} {c['page']:16s} {('-' if v is None else f'{v:.3f}'):>9s}")
+    missed = [c for c in checks if c["ok"] is False]
+    p(f"\n{len(checks) - len(missed)}/{len(checks)} targets met; missed: {len(missed)}")
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(prog="python -m bench", description=__doc__.split("\n\n")[0])
+    ap.add_argument("--scales", default="1,10", help="comma-separated demo scales (1, 10, 100)")
+    ap.add_argument("--engines", default="sqlite,postgresql")
+    ap.add_argument("--runs", type=int, default=5)
+    ap.add_argument("--out", default="bench/results/bench.json")
+    ap.add_argument("--skip-browser", action="store_true")
+    ap.add_argument("--keep", action="store_true", help="keep and reuse the databases under bench/.cache")
+    ap.add_argument("--skip-server", action="store_true", help="browser only (no AppTest, no query timings)")
+    ap.add_argument("--browser-cache", choices=["cold", "warm"], default="cold",
+                    help="cold: fresh browser context per visit; warm: new tab of a context with a filled HTTP cache")
+    ap.add_argument("--pages", default="", help="only these url_paths (comma-separated); default every page")
+    a = ap.parse_args(argv)
+    scales = [int(s) for s in a.scales.split(",") if s.strip()]
+    engines = [e.strip() for e in a.engines.split(",") if e.strip()]
+    pages = app_pages()
+    if a.pages:
+        wanted = set(a.pages.split(","))
+        pages = [p for p in pages if p[1] in wanted]
+    out_path = (ROOT / a.out) if not Path(a.out).is_absolute() else Path(a.out)
+    out_path.parent.mkdir(parents=True, exist_ok=True)
+
+    doc = {"started": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+           "command": " ".join([Path(sys.executable).name, "-m", "bench"] + (argv if argv is not None else sys.argv[1:])),
+           "machine": machine(), "load_avg_start": os.getloadavg(), "runs": a.runs,
+           "notes": ["The 2 cores are shared with other processes during the run: figures are noisy; "
+                     "compare the empty page measured in the same run and load_avg_start/_end.",
+                     "map bytes = len(json_args) of the streamlit_folium component instances read from AppTest "
+                     "(the arguments Streamlit sends to the browser), after the warm run (2024-H1, one street).",
+                     "warm = rerun after a street change (period 2024-H1); each run changes to a different street, "
+                     "so st.cache_data misses and the page's queries really run.",
+                     "browser = performance.now() at the first animation frame with the main element drawn; "
+                     "fresh browser context per visit, server caches warm from one unmeasured visit."],
+           "datasets": []}
+    log = lambda *x: print(*x, flush=True)  # noqa: E731
+    log(f"bench: scales {scales}, engines {engines}, {a.runs} runs, {len(pages)} pages; load {os.getloadavg()}")
+    for scale in scales:
+        for eng in engines:
+            log(f"\n[{eng} ×{scale}] preparing database ({'reuse allowed' if a.keep else 'fresh'}) …")
+            t = time.perf_counter()
+            ds = datasets.prepare(eng, scale, a.keep)
+            log(f"  ready in {time.perf_counter() - t:.1f} s ({'reused' if ds.reused else 'built'}): {ds.build}")
+            try:
+                doc["datasets"].append(bench_dataset(ds, pages, a.runs, a.skip_browser, log, a.skip_server,
+                                                  a.browser_cache))
+            finally:
+                if not a.keep:
+                    datasets.drop(ds)
+            out_path.write_text(json.dumps(doc, ensure_ascii=False, indent=1, default=str), encoding="utf-8")
+    doc["load_avg_end"] = os.getloadavg()
+    doc["finished"] = datetime.now(timezone.utc).isoformat(timespec="seconds")
+    doc["targets"] = evaluate(doc["datasets"], pages)
+    out_path.write_text(json.dumps(doc, ensure_ascii=False, indent=1, default=str), encoding="utf-8")
+    print_tables(doc["datasets"], pages, doc["targets"])
+    log(f"\nJSON: {out_path.relative_to(ROOT) if out_path.is_relative_to(ROOT) else out_path}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

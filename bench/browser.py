@@ -1,0 +1,161 @@
+"""Chromium: time from navigation to each page's main element drawn, beside an empty Streamlit page.
+
+Times are read inside the page: ``performance.now()`` (ms since navigation start) at the first animation frame
+in which the element is present; for a streamlit-folium map, a ``.leaflet-container`` with a non-zero size inside
+the component's iframe (same origin). Each measured visit is a fresh browser context (no HTTP cache, new
+session) — or, with http_cache="warm", a new tab (new session) of one context whose HTTP cache an unmeasured
+visit filled — after one unmeasured visit that also decides which element is the page's main one; that visit also
+fills the server's st.cache_data, so the figure is the browser + framework + rendering cost on a warm server.
+"""
+from __future__ import annotations
+
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "tests"))
+
+from browser import AppServer, launch_chromium, wait_streamlit_idle  # noqa: E402  (tests/browser.py)
+
+from bench.stats import summary  # noqa: E402
+
+# The main element, in the order a page is checked for them; "idle" is the fallback.
+_FIND_JS = """(wanted) => {
+  const inMain = (sel) => {
+    const el = document.querySelector('[data-testid="stMain"] ' + sel) || document.querySelector(sel);
+    if (!el) return false;
+    const r = el.getBoundingClientRect();
+    return r.width > 0 && r.height > 0;
+  };
+  const map = () => {
+    for (const f of document.querySelectorAll('iframe[title="streamlit_folium.st_folium"]')) {
+      let d = null;
+      try { d = f.contentDocument; } catch (e) { d = null; }
+      const c = d && d.querySelector('.leaflet-container');
+      if (c && c.clientWidth > 0 && c.clientHeight > 0 &&
+          d.querySelector('.leaflet-interactive, .leaflet-marker-icon, .marker-cluster')) return true;
+    }
+    return false;
+  };
+  const checks = {
+    metric: () => inMain('[data-testid="stMetric"]'),
+    map: map,
+    chart: () => inMain('[data-testid="stVegaLiteChart"] canvas, [data-testid="stVegaLiteChart"] svg'),
+    dataframe: () => inMain('[data-testid="stDataFrame"] canvas, [data-testid="stDataFrame"] table, [data-testid="stTable"] table'),
+    empty_text: () => [...document.querySelectorAll('[data-testid="stMarkdownContainer"]')].some(e => e.innerText.includes('空白页')),
+  };
+  const order = wanted ? [wanted] : ['metric', 'map', 'chart', 'dataframe', 'empty_text'];
+  for (const k of order) if (checks[k]()) return {kind: k, t: performance.now()};
+  return false;
+}"""
+
+_IDLE_T_JS = """() => {
+  const app = document.querySelector('[data-testid="stApp"]');
+  if (!app) return false;
+  const s = app.getAttribute('data-test-script-state');
+  const c = app.getAttribute('data-test-connection-state');
+  if (c !== 'CONNECTED' || s !== 'notRunning') return false;
+  if (document.querySelector('[data-testid="stStatusWidgetRunningIcon"], [data-testid="stStatusWidgetRunningManIcon"]')) return false;
+  return {kind: 'idle', t: performance.now()};
+}"""
+
+TIMEOUT_MS = 60_000
+
+
+def _context(browser):
+    ctx = browser.new_context(viewport={"width": 1280, "height": 900}, service_workers="block", locale="zh-CN")
+    ctx.set_default_timeout(TIMEOUT_MS)
+    return ctx
+
+
+def _which_main(browser, url: str) -> str:
+    """Unmeasured visit: wait for Streamlit idle (and a map if the page has one), return the main element kind."""
+    ctx = _context(browser)
+    try:
+        page = ctx.new_page()
+        page.goto(url, wait_until="domcontentloaded")
+        wait_streamlit_idle(page, timeout=TIMEOUT_MS)
+        if page.locator('iframe[title="streamlit_folium.st_folium"]').count():
+            page.wait_for_function(_FIND_JS, arg="map", timeout=TIMEOUT_MS, polling="raf")
+        found = page.evaluate(_FIND_JS, None)
+        return found["kind"] if found else "idle"
+    finally:
+        ctx.close()
+
+
+def _visit(browser, url: str, kind: str, ctx=None) -> float:
+    """One measured visit: a fresh context (cold HTTP cache), or a new tab of ``ctx`` (its HTTP cache warm)."""
+    own = ctx is None
+    ctx = ctx or _context(browser)
+    try:
+        page = ctx.new_page()
+        page.goto(url, wait_until="commit")
+        js, arg = (_IDLE_T_JS, None) if kind == "idle" else (_FIND_JS, kind)
+        handle = page.wait_for_function(js, arg=arg, timeout=TIMEOUT_MS, polling="raf")
+        t = handle.json_value()["t"] / 1000.0
+        if not own:
+            page.close()
+        return t
+    finally:
+        if own:
+            ctx.close()
+
+
+def _samples(browser, url: str, kind: str, runs: int, http_cache: str) -> list[float]:
+    if http_cache == "cold":
+        return [_visit(browser, url, kind) for _ in range(runs)]
+    ctx = _context(browser)
+    try:
+        _visit(browser, url, kind, ctx)  # fills the HTTP cache (static JS/CSS/fonts), unmeasured
+        return [_visit(browser, url, kind, ctx) for _ in range(runs)]
+    finally:
+        ctx.close()
+
+
+def server_peak_rss_mb(server: AppServer) -> float | None:
+    try:
+        for line in Path(f"/proc/{server.process.pid}/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    except (OSError, AttributeError):
+        return None
+    return None
+
+
+def run_browser(url: str, pages: list[tuple[str, str]], runs: int, log=print, http_cache: str = "cold") -> dict:
+    """pages: (page file, url_path). Returns {"empty": {...}, "pages": {file: {...}}, "server_peak_rss_mb": ...}."""
+    from playwright.sync_api import sync_playwright
+
+    out: dict = {"pages": {}, "http_cache": http_cache}
+    app = AppServer(ROOT / "app.py", env={"DATABASE_URL": url})
+    empty = AppServer(ROOT / "bench" / "empty_app.py")
+    app.start()
+    empty.start()
+    try:
+        with sync_playwright() as pw:
+            browser = launch_chromium(pw)
+            try:
+                ekind = _which_main(browser, empty.url + "/")
+                out["empty"] = {"main": ekind, "time": summary(_samples(browser, empty.url + "/", ekind, runs,
+                                                                        http_cache))}
+                log(f"    browser empty page: {out['empty']['time']['median']:.3f} s")
+                for page_file, path in pages:
+                    u = f"{app.url}/{path}?period=2024-H1"
+                    try:
+                        kind = _which_main(browser, u)
+                        samples = _samples(browser, u, kind, runs, http_cache)
+                        out["pages"][page_file] = {"main": kind, "time": summary(samples)}
+                        log(f"    browser {path}: {kind} {out['pages'][page_file]['time']['median']:.3f} s")
+                    except Exception as exc:  # noqa: BLE001 - one page failing must not lose the rest
+                        out["pages"][page_file] = {"error": str(exc)[:500]}
+                        log(f"    browser {path}: ERROR {str(exc)[:200]}")
+                # the empty page once more at the end, so load drift during the run is visible
+                out["empty_end"] = {"time": summary(_samples(browser, empty.url + "/", ekind, runs, http_cache))}
+            finally:
+                browser.close()
+        out["server_peak_rss_mb"] = server_peak_rss_mb(app)
+    finally:
+        app.close()
+        empty.close()
+    return out

@@ -1,0 +1,144 @@
+"""One cold + one warm server-side run of a page in a fresh process; prints one JSON line.
+
+    python -m bench.cold <page file, e.g. pages/aid.py> <database URL> [--street-index N]
+
+cold_s  — wall time of the very first AppTest run of app.py on that page in this process (imports of the app's
+          modules, engine creation, schema check and every query are in it; Streamlit itself is imported before).
+warm_s  — after the cold run: period set to 2024-H1 (untimed rerun), then the street changed; time of that rerun.
+map_bytes — sum of len(json_args) of every streamlit_folium component instance the page sends (what AppTest
+          would send to the browser as the component's arguments), measured after the warm run.
+rss_peak_mb — this process's peak RSS at the end (VmHWM; see _peak_rss_mb for why not ru_maxrss).
+"""
+from __future__ import annotations
+
+import json
+import os
+import resource
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _server_like_pages_manager():
+    """Same as tests/conftest.py: every AppTest rerun goes through app.py, like a real server."""
+    from streamlit.runtime import pages_manager
+    from streamlit.testing.v1 import app_test
+
+    class ServerLikePagesManager(pages_manager.PagesManager):
+        def __init__(self, *args, **kwargs):
+            super().__init__(*args, **kwargs)
+            pages_manager.PagesManager.uses_pages_directory = False
+
+    app_test.PagesManager = ServerLikePagesManager
+
+
+def _errors(at) -> list[str]:
+    return [str(e.value)[:300] for e in at.exception]
+
+
+def map_bytes(at) -> tuple[int, int]:
+    comps = [c for c in at.get("component_instance") if c.proto.component_name.endswith("st_folium")]
+    return len(comps), sum(len(c.proto.json_args.encode("utf-8")) for c in comps)
+
+
+def measure(page: str, url: str, street_index: int = 0, profile: str | None = None) -> dict:
+    t_import = time.perf_counter()
+    from streamlit.testing.v1 import AppTest
+    import_s = time.perf_counter() - t_import
+    _server_like_pages_manager()
+    os.environ["DATABASE_URL"] = url
+    os.chdir(ROOT)
+    out: dict = {"page": page, "streamlit_import_s": import_s}
+
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=600)
+    # url_path == file stem for every page, so the page resolves before the first run (a deep link).
+    at.switch_page(page)
+    profiles: list = []
+    if profile:
+        _profile_script_thread(profiles, active=lambda: profile == "cold" and "cold_s" not in out
+                               or profile == "warm" and "warm_start" in out)
+    t = time.perf_counter()
+    at.run()
+    out["cold_s"] = time.perf_counter() - t
+    out["cold_errors"] = _errors(at)
+    out["cold_title"] = next((str(e.value) for kind in ("title", "header", "subheader") for e in getattr(at, kind)), "")
+
+    # Period → 2024-H1 (untimed), then change the street (timed).
+    at.session_state["flt_p_half"] = "2024-H1"
+    at.selectbox(key="flt_kind").set_value("half")
+    at.run()
+    codes = _street_codes(url)
+    at.selectbox(key="flt_street").set_value(codes[street_index % len(codes)])
+    out["warm_start"] = True
+    t = time.perf_counter()
+    at.run()
+    out["warm_s"] = time.perf_counter() - t
+    del out["warm_start"]
+    out["warm_errors"] = _errors(at)
+    out["warm_street"] = at.selectbox(key="flt_street").value
+    out["warm_period"] = (at.query_params.get("period"))
+    out["maps"], out["map_bytes"] = map_bytes(at)
+    out["rss_peak_mb"] = _peak_rss_mb()
+    if profiles:
+        out["profile_text"] = profiles[-1]
+    return out
+
+
+def _peak_rss_mb() -> float:
+    """This process's own peak RSS: VmHWM of /proc/self/status (per address space, so reset by exec).
+
+    getrusage's ru_maxrss is not used: on Linux it survives fork + execve, so a child of a large parent reports
+    the parent's high-water mark. It is only the fallback where /proc is missing.
+    """
+    try:
+        for line in open("/proc/self/status", encoding="ascii"):
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def _profile_script_thread(sink: list, active) -> None:
+    """pyinstrument samples only the thread it starts in: start it inside Streamlit's script thread."""
+    from pyinstrument import Profiler
+    from streamlit.runtime.scriptrunner import script_runner
+
+    original = script_runner.ScriptRunner._run_script
+
+    def wrapped(self, rerun_data):
+        if not active():
+            return original(self, rerun_data)
+        prof = Profiler(interval=0.001)
+        prof.start()
+        try:
+            return original(self, rerun_data)
+        finally:
+            prof.stop()
+            sink.append(prof.output_text(unicode=True, color=False, show_all=False))
+
+    script_runner.ScriptRunner._run_script = wrapped
+
+
+def _street_codes(url: str) -> list[str]:
+    from data.engine import get_engine
+    from data.queries.geography import subdistrict_names
+    return sorted(subdistrict_names(get_engine(url)))
+
+
+def main(argv=None) -> None:
+    import argparse
+    ap = argparse.ArgumentParser()
+    ap.add_argument("page")
+    ap.add_argument("url")
+    ap.add_argument("--street-index", type=int, default=0)
+    ap.add_argument("--profile", choices=["cold", "warm"])
+    a = ap.parse_args(argv)
+    res = measure(a.page, a.url, a.street_index, a.profile)
+    sys.stdout.write("BENCH_JSON " + json.dumps(res, ensure_ascii=False, default=str) + "\n")
+
+
+if __name__ == "__main__":
+    main()
