@@ -37,8 +37,9 @@ def _options(kind: str, first: date, last: Period) -> list[Period]:
     return out
 
 
-def sidebar_filters(first_day: date, last_day: date, streets: dict[str, str]) -> Filters:
-    """Draw the period and subdistrict selectors; return the chosen filters."""
+def sidebar_filters(first_day: date, last_day: date, streets: dict[str, str], locked: str | None = None) -> Filters:
+    """Draw the period and subdistrict selectors; return the chosen filters. `locked`: a 街道 account's own
+    subdistrict — the only one it can choose (the query layer enforces it as well)."""
     qp = st.query_params
     if "flt_kind" not in st.session_state:
         chosen, problem = None, None
@@ -81,8 +82,13 @@ def sidebar_filters(first_day: date, last_day: date, streets: dict[str, str]) ->
                 else:
                     st.session_state[key] = latest.key
             chosen = periods.parse(st.selectbox("统计期", options, format_func=lambda k: periods.parse(k).label, key=key))
-        codes = [ALL_STREETS] + list(streets)
-        street = st.selectbox("街道", codes, format_func=lambda c: streets.get(c, "全区"), key="flt_street")
+        if locked:
+            st.session_state.flt_street = locked
+            codes = [locked]
+        else:
+            codes = [ALL_STREETS] + list(streets)
+        street = st.selectbox("街道", codes, format_func=lambda c: streets.get(c, "全区"), key="flt_street",
+                              disabled=bool(locked), help="街道账号只能查看本街道" if locked else None)
         if st.session_state.get("flt_problem"):
             st.warning(st.session_state.flt_problem)
 

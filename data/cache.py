@@ -10,6 +10,7 @@ import importlib
 
 import streamlit as st
 
+from data import access
 from data.engine import database_url, get_engine
 from data.queries.common import data_version
 
@@ -25,8 +26,20 @@ def _cached(module: str, name: str, url: str, version: int, args: tuple, kwargs:
     return fn(get_engine(url), *args, **dict(kwargs))
 
 
+def principal() -> access.Principal:
+    p = st.session_state.get("_principal")
+    if p is None:
+        raise access.AccessDenied("请先登录。")
+    return p
+
+
 def q(fn, *args, **kwargs):
-    """Call a named query `fn(engine, *args, **kwargs)` through the cache."""
+    """Call a named query `fn(engine, *args, **kwargs)` through the cache, as the signed-in user: the
+    access rules of data.access decide the arguments (街道 forced to its own subdistrict) and what of
+    the result comes back (other subdistricts' rows removed, persons masked unless revealed)."""
+    who = principal()
+    args, kwargs = access.prepare(who, fn, args, kwargs)
     url = database_url()
     version = data_version(get_engine(url))
-    return _cached(fn.__module__, fn.__name__, url, version, args, tuple(sorted(kwargs.items())))
+    result = _cached(fn.__module__, fn.__name__, url, version, args, tuple(sorted(kwargs.items())))
+    return access.restrict(who, fn, result)

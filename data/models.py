@@ -441,3 +441,4 @@ class Meta(Base):
 # Tables defined in their own modules register on the same metadata.
 from data import models_site  # noqa: E402,F401
 from data import models_frozen  # noqa: E402,F401
+from data import models_auth  # noqa: E402,F401

@@ -1,0 +1,116 @@
+"""Sign-in screen, the signed-in user's sidebar card, and access to the current Principal from pages.
+
+The session token lives only in Streamlit's server-side session state (never in the URL or a cookie):
+a browser reload asks for the password again, and the URL's view parameters survive the sign-in.
+"""
+from __future__ import annotations
+
+import streamlit as st
+
+from data import auth
+from data.access import ROLES, AccessDenied, Principal
+from data.engine import database_url, get_engine
+
+TOKEN_KEY = "_auth_token"
+PRINCIPAL_KEY = "_principal"
+
+
+def _engine():
+    return get_engine(database_url())
+
+
+def principal() -> Principal:
+    """The signed-in user (app.py stops the script before any page runs without one)."""
+    p = st.session_state.get(PRINCIPAL_KEY)
+    if p is None:
+        raise AccessDenied("请先登录。")
+    return p
+
+
+def set_principal(p: Principal) -> None:
+    """Replace the session's principal (e.g. after a reveal of personal data is granted)."""
+    st.session_state[PRINCIPAL_KEY] = p
+
+
+def require_signed_in() -> Principal:
+    """Resume this browser session's sign-in, or draw the sign-in form and stop the script."""
+    engine = _engine()
+    signed = auth.resume(engine, st.session_state.get(TOKEN_KEY))
+    if signed is not None:
+        current = st.session_state.get(PRINCIPAL_KEY)
+        keep_reveal = current is not None and current.username == signed.principal.username and current.reveal
+        p = signed.principal if not keep_reveal else Principal(**{**signed.principal.__dict__, "reveal": True})
+        st.session_state[PRINCIPAL_KEY] = p
+        if signed.must_change_password:
+            _change_password_form(p, forced=True)
+            st.stop()
+        return p
+    if st.session_state.get(TOKEN_KEY):
+        st.session_state.pop(TOKEN_KEY, None)
+        st.session_state.pop(PRINCIPAL_KEY, None)
+        st.session_state["_auth_notice"] = "登录已过期，请重新登录。"
+    _sign_in_form(engine)
+    st.stop()
+
+
+def _sign_in_form(engine) -> None:
+    st.markdown("## 民政一张图\n西湖区民政局 · 请登录")
+    if notice := st.session_state.pop("_auth_notice", None):
+        st.info(notice)
+    if auth.user_count(engine) == 0:
+        st.warning("数据库中还没有账号。请在服务器上运行：python -m data create-admin --username 管理员用户名，"
+                   "或运行 python -m data init --demo 加载演示数据和演示账号。")
+    with st.form("signin", clear_on_submit=False):
+        username = st.text_input("用户名", key="signin_user")
+        password = st.text_input("密码", type="password", key="signin_password")
+        submitted = st.form_submit_button("登录", type="primary")
+    if submitted:
+        try:
+            signed = auth.sign_in(engine, username, password)
+        except auth.AuthError as exc:
+            st.error(str(exc))
+            return
+        st.session_state[TOKEN_KEY] = signed.token
+        st.session_state[PRINCIPAL_KEY] = signed.principal
+        st.session_state.pop("signin_password", None)
+        st.rerun()
+
+
+def _change_password_form(p: Principal, forced: bool = False) -> None:
+    if forced:
+        st.warning("首次登录或密码已被管理员重置，请先修改密码。")
+    with st.form("change_password", clear_on_submit=True):
+        old = st.text_input("原密码", type="password")
+        new = st.text_input("新密码（至少 8 位，含字母、数字、符号中的两类）", type="password")
+        again = st.text_input("再次输入新密码", type="password")
+        ok = st.form_submit_button("修改密码")
+    if ok:
+        if new != again:
+            st.error("两次输入的新密码不一致。")
+            return
+        try:
+            auth.change_password(_engine(), p.username, old, new)
+        except auth.AuthError as exc:
+            st.error(str(exc))
+            return
+        st.success("密码已修改。")
+        if forced:
+            st.rerun()
+
+
+def sidebar_card(p: Principal, street_names: dict[str, str]) -> None:
+    """Who is signed in, as what, and the sign-out button."""
+    scope = f" · {street_names.get(p.subdistrict_code, p.subdistrict_code)}" if p.subdistrict_code else ""
+    st.sidebar.caption(f"当前用户：{p.display_name or p.username}（{ROLES[p.role]}{scope}）")
+    if p.reveal:
+        st.sidebar.warning("本次会话已显示完整个人信息（已留痕）。")
+    if st.sidebar.button("退出登录", key="signout"):
+        auth.sign_out(_engine(), st.session_state.get(TOKEN_KEY))
+        for key in (TOKEN_KEY, PRINCIPAL_KEY):
+            st.session_state.pop(key, None)
+        st.rerun()
+
+
+def change_password_section(p: Principal) -> None:
+    with st.expander("修改我的密码"):
+        _change_password_form(p)
