@@ -10,7 +10,6 @@ from decimal import ROUND_HALF_UP, Decimal
 
 import pandas as pd
 
-from data.masking import mask_id_number, mask_name, mask_phone
 from data.units import fen_to_wan
 
 TOTAL = "合计"
@@ -117,12 +116,13 @@ def discovery_table(df: pd.DataFrame, total: dict | None = None) -> pd.DataFrame
 
 
 def recipient_table(df: pd.DataFrame) -> pd.DataFrame:
-    """救助对象名单（脱敏）: names 张*华, ID numbers 360103********1234, phones 138****5678 — never the raw values."""
+    """救助对象名单: the rows as the query layer returned them — masked (张*华, 360103********1234, 138****5678)
+    unless the signed-in user revealed them (data.access), so this table never unmasks anything itself."""
     return pd.DataFrame({
         "户号": df["household_no"],
-        "姓名": df["name"].map(mask_name),
-        "身份证号": df["id_number"].map(mask_id_number),
-        "联系电话": df["phone"].map(mask_phone),
+        "姓名": df["name"],
+        "身份证号": df["id_number"],
+        "联系电话": df["phone"],
         "与户主关系": df["relation"],
         "街道": df["subdistrict_name"],
         "社区（村）": df["community_name"],

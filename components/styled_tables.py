@@ -36,7 +36,7 @@ def fit_height(n_rows: int) -> int | None:
 
 
 def show_styled_table(df: pd.DataFrame, *, key: str, file_name: str, highlight: pd.Series | None = None,
-                      title: str | None = None, height: int | None = None) -> None:
+                      title: str | None = None, height: int | None = None, on_download=None) -> None:
     """show_table with bureau number formats; highlight: boolean Series aligned with df (e.g. overdue rows).
 
     A table of more than STYLE_MAX_ROWS rows with nothing to highlight is drawn plain, so a page rerun on
@@ -44,10 +44,11 @@ def show_styled_table(df: pd.DataFrame, *, key: str, file_name: str, highlight: 
     mask = (pd.Series(highlight).reset_index(drop=True) if highlight is not None
             else pd.Series(False, index=range(len(df))))
     if len(df) > STYLE_MAX_ROWS and not mask.any():
-        show_table(df, key=key, file_name=file_name, title=title, height=height)
+        show_table(df, key=key, file_name=file_name, title=title, height=height, on_download=on_download)
         return
     with bureau_numbers():
-        show_table(df, key=key, file_name=file_name, highlight=mask, title=title, height=height or fit_height(len(df)))
+        show_table(df, key=key, file_name=file_name, highlight=mask, title=title, height=height or fit_height(len(df)),
+                   on_download=on_download)
 
 
 def pick_table(df: pd.DataFrame, *, key: str, file_name: str, on_pick: Callable[[int], None],

@@ -4,16 +4,20 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
+from typing import Callable
+
 from components.exports import excel_bytes
 
 HIGHLIGHT = "background-color: #fde2e1; color: #9b1c1c"
 
 
 def show_table(df: pd.DataFrame, *, key: str, file_name: str, highlight: pd.Series | None = None,
-               height: int | None = None, title: str | None = None) -> None:
+               height: int | None = None, title: str | None = None,
+               on_download: Callable[[], None] | None = None) -> None:
     """Show df as given (headers already Chinese, with units) and offer it as Excel.
 
     highlight: boolean Series aligned with df (e.g. overdue findings) — those rows are tinted.
+    on_download: called when the Excel is downloaded (e.g. to audit an export of personal data).
     """
     shown = df.reset_index(drop=True)
     if highlight is not None and len(shown):
@@ -24,4 +28,4 @@ def show_table(df: pd.DataFrame, *, key: str, file_name: str, highlight: pd.Seri
         st.dataframe(shown, hide_index=True, width="stretch", height=height or "auto", key=f"{key}_df", placeholder="—")
     st.download_button("下载 Excel", data=excel_bytes(shown, title=title), file_name=f"{file_name}.xlsx",
                        mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-                       key=f"{key}_xlsx")
+                       key=f"{key}_xlsx", on_click=on_download or "rerun")

@@ -62,10 +62,17 @@ DISTRICT_PUBLIC = frozenset({
     "data.queries.meta.meta_values",
     "data.queries.affairs.targets",
     "data.queries.affairs.target",
-    "data.queries.weekly.weekly_targets",
-    "data.queries.overview.targets_progress",
-    "data.queries.site.scenarios",
+    "data.queries.maps.counts",
+    "data.settings.map_settings",
 })
+# Parts of a street-scoped bundle that are district-wide all the same: emptied for a 街道 account.
+DISTRICT_PARTS = {
+    "data.queries.weekly.weekly_review_data": ("targets",),
+}
+# Queries about one object, scoped by the subdistrict of that object: parameter → (table, key column).
+OBJECT_SCOPED = {
+    "data.queries.maps.meal_point_monthly": "facility_id",
+}
 SUBDISTRICT_COLUMNS = ("subdistrict_code", "street")
 SCOPE_PARAMS = ("street", "subdistrict_code")
 PERSONAL_COLUMN_NAMES = frozenset({"id_number", "phone"})
@@ -134,7 +141,16 @@ def require_write(principal: Principal, street: str | None = None) -> None:
         raise AccessDenied("街道账号只能修改本街道的数据。")
 
 
-def prepare(principal: Principal, fn, args: tuple, kwargs: dict) -> tuple[tuple, dict]:
+def _facility_subdistrict(engine: Engine, facility_id) -> str | None:
+    from sqlalchemy import select
+
+    from data.models import Facility
+
+    with engine.connect() as conn:
+        return conn.execute(select(Facility.subdistrict_code).where(Facility.id == int(facility_id))).scalar()
+
+
+def prepare(principal: Principal, fn, args: tuple, kwargs: dict, engine: Engine | None = None) -> tuple[tuple, dict]:
     """Check that `principal` may run `fn(engine, *args, **kwargs)`; return the arguments to run it with
     (the subdistrict forced for 街道 accounts). Raises AccessDenied."""
     name = qualname(fn)
@@ -144,6 +160,11 @@ def prepare(principal: Principal, fn, args: tuple, kwargs: dict) -> tuple[tuple,
         return args, kwargs
     sig = inspect.signature(fn)
     bound = sig.bind_partial(None, *args, **kwargs)
+    if name in OBJECT_SCOPED:
+        if engine is None or _facility_subdistrict(engine, bound.arguments.get(OBJECT_SCOPED[name])) \
+                != principal.subdistrict_code:
+            raise AccessDenied("街道账号只能查看本街道的数据。")
+        return args, kwargs
     scope = next((p for p in SCOPE_PARAMS if p in sig.parameters), None)
     if scope is None:
         return args, kwargs  # checked on the result in `restrict`
@@ -160,8 +181,9 @@ def _filter_rows(value, principal: Principal, name: str):
         if col is None:
             raise AccessDenied("该数据为全区汇总，街道账号无权查看。")
         return value[value[col] == principal.subdistrict_code].reset_index(drop=True)
-    if isinstance(value, dict) and "subdistrict_code" in value:
-        if value["subdistrict_code"] != principal.subdistrict_code:
+    key = next((k for k in SUBDISTRICT_COLUMNS if isinstance(value, dict) and k in value), None)
+    if key is not None:
+        if value[key] != principal.subdistrict_code:
             raise AccessDenied("街道账号只能查看本街道的数据。")
         return value
     if value is None:
@@ -185,7 +207,11 @@ def restrict(principal: Principal, fn, result):
     """Apply the role to a query's result: rows of other subdistricts removed (街道), persons masked
     unless revealed, and never a personal column for an aggregate-only role."""
     name = qualname(fn)
-    if principal.role == "street" and name not in DISTRICT_PUBLIC and not _scoped_by_args(fn):
+    if principal.role == "street" and name in DISTRICT_PARTS and isinstance(result, dict):
+        result = {k: (v.iloc[0:0] if k in DISTRICT_PARTS[name] and isinstance(v, pd.DataFrame) else v)
+                  for k, v in result.items()}
+    if principal.role == "street" and name not in DISTRICT_PUBLIC and name not in OBJECT_SCOPED \
+            and not _scoped_by_args(fn):
         result = _filter_rows(result, principal, name)
     columns = PERSONAL_QUERIES.get(name)
     if columns and not (principal.reveal and principal.can_see_personal):
@@ -198,7 +224,7 @@ def restrict(principal: Principal, fn, result):
 
 def call(principal: Principal, fn, engine: Engine, *args, **kwargs):
     """Run a named query as `principal` (no cache): the plain-Python form of data.cache.q."""
-    args, kwargs = prepare(principal, fn, args, kwargs)
+    args, kwargs = prepare(principal, fn, args, kwargs, engine)
     return restrict(principal, fn, fn(engine, *args, **kwargs))
 
 

@@ -38,8 +38,8 @@ def q(fn, *args, **kwargs):
     access rules of data.access decide the arguments (街道 forced to its own subdistrict) and what of
     the result comes back (other subdistricts' rows removed, persons masked unless revealed)."""
     who = principal()
-    args, kwargs = access.prepare(who, fn, args, kwargs)
     url = database_url()
+    args, kwargs = access.prepare(who, fn, args, kwargs, get_engine(url))
     version = data_version(get_engine(url))
     result = _cached(fn.__module__, fn.__name__, url, version, args, tuple(sorted(kwargs.items())))
     return access.restrict(who, fn, result)

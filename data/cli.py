@@ -19,6 +19,10 @@ def _cmd_init(args) -> int:
     if args.demo:
         if record_date_range(engine) is not None:
             print("数据库中已有台账数据，未重复加载演示数据。")
+            from data.queries.meta import meta_values
+
+            if "demo_scale" in meta_values(engine):
+                _demo_accounts(engine)
             return 0
         from data.demo import build_demo
 
@@ -26,6 +30,35 @@ def _cmd_init(args) -> int:
         counts = build_demo(engine, scale=args.scale)
         total = sum(counts.values())
         print(f"已加载演示数据（×{args.scale}）：{total:,} 条记录，用时 {time.perf_counter() - t0:.1f} 秒。")
+        _demo_accounts(engine)
+    return 0
+
+
+def _demo_accounts(engine) -> None:
+    from data.auth import DEMO_ACCOUNTS, create_demo_accounts
+
+    made = create_demo_accounts(engine)
+    if made:
+        print("已创建演示账号（仅供演示，正式部署前请停用或修改密码）：")
+        for username, name, _role, _code, password in DEMO_ACCOUNTS:
+            if username in made:
+                print(f"  {name}：用户名 {username}，密码 {password}")
+
+
+def _cmd_create_admin(args) -> int:
+    import getpass
+
+    from data.auth import create_user
+    from data.migrate import ensure_current
+
+    engine = get_engine(args.database_url)
+    ensure_current(engine)
+    password = args.password or getpass.getpass("新管理员密码：")
+    if not args.password and getpass.getpass("再次输入密码：") != password:
+        raise ValueError("两次输入的密码不一致。")
+    create_user(engine, args.username, password, "admin", display_name=args.display_name or args.username,
+                by="system")
+    print(f"已创建管理员账号：{args.username}。请用它登录后在“账号管理”页创建其他账号。")
     return 0
 
 
@@ -119,6 +152,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--quarter", required=True, help="季度，例如 2024-Q2")
     p.add_argument("--out", required=True, help="输出文件路径（.pptx）")
     p.set_defaults(func=_cmd_roundtable_deck)
+    p = sub.add_parser("create-admin", help="创建管理员账号（首次部署时使用）")
+    p.add_argument("--username", required=True, help="管理员用户名")
+    p.add_argument("--display-name", default=None, help="显示名称")
+    p.add_argument("--password", default=None, help="密码（不填则交互输入，推荐）")
+    p.set_defaults(func=_cmd_create_admin)
     return parser
 
 
@@ -129,6 +167,6 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     try:
         return args.func(args)
-    except (DatabaseError, ValueError) as exc:
+    except (DatabaseError, ValueError) as exc:  # data.auth.AuthError is a ValueError
         print(f"错误：{exc}", file=sys.stderr)
         return 2

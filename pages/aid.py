@@ -11,6 +11,8 @@ from shapely.geometry import mapping
 
 from components import aid_tables as tables
 from components import charts, filters, funnel, maps
+from components.auth_ui import principal
+from components.personal import export_audit, reveal_control
 from components.choropleth import value_map
 from components.kpis import Kpi, kpi_row
 from components.styled_tables import show_styled_table
@@ -198,24 +200,28 @@ st.caption("括号内为占主动摸排人次的比例。纳入保障以纳入�
 
 # --- recipient list (masked) ---------------------------------------------------------------------------
 
-with st.expander("救助对象名单（仅限授权工作人员，已脱敏）"):
-    st.caption("本名单仅供经授权的工作人员核对发放使用：姓名、身份证号、联系电话均已脱敏显示，不提供未脱敏版本。"
-               "账号与角色权限上线后，本名单仅对授权角色开放。")
-    if st.toggle("加载名单", key="aid_rec_on", help="名单按需加载；汇总视图中不出现任何个人信息。"):
-        c1, c2 = st.columns(2)
-        prog = c1.selectbox("救助项目", ["", *AID_PROGRAMMES], key="aid_rec_prog",
-                            format_func=lambda c: AID_PROGRAMMES.get(c, "全部救助项目")) or None
-        n = cache.q(aid.aid_recipients_count, p, f.street, programme=prog)
-        pages = max(1, math.ceil(n / RECIPIENTS_PER_PAGE))
-        st.session_state["aid_rec_page"] = min(int(st.session_state.get("aid_rec_page", 1)), pages)
-        page_no = c2.number_input(f"页码（共 {pages:,} 页，{n:,} 行）", min_value=1, max_value=pages, step=1,
-                                  key="aid_rec_page")
-        rows = cache.q(aid.aid_recipients, p, f.street, programme=prog, limit=RECIPIENTS_PER_PAGE,
-                       offset=(int(page_no) - 1) * RECIPIENTS_PER_PAGE)
-        if rows.empty:
-            st.info("该期间没有发放记录。")
-        else:
-            show_styled_table(tables.recipient_table(rows), key="aid_rec",
-                              file_name=f"救助对象名单_脱敏_{slug}_第{int(page_no)}页",
-                              title=f"救助对象名单（脱敏）· {f.scope} · {p.label} · 第 {int(page_no)} 页")
-            st.caption("每人每个救助项目一行；发放金额为统计期内该项目发放给此人的合计。下载内容与本页显示一致（已脱敏）。")
+if principal().can_see_personal:
+    with st.expander("救助对象名单（仅限授权工作人员，默认脱敏）"):
+        st.caption("本名单仅供经授权的工作人员核对发放使用：姓名、身份证号、联系电话默认脱敏显示；"
+                   "确需查看完整信息时须填写理由，查看和导出均记入审计日志。")
+        if st.toggle("加载名单", key="aid_rec_on", help="名单按需加载；汇总视图中不出现任何个人信息。"):
+            who = reveal_control(f"救助对象名单 · {f.scope} · {p.label}", key="aid_rec")
+            c1, c2 = st.columns(2)
+            prog = c1.selectbox("救助项目", ["", *AID_PROGRAMMES], key="aid_rec_prog",
+                                format_func=lambda c: AID_PROGRAMMES.get(c, "全部救助项目")) or None
+            n = cache.q(aid.aid_recipients_count, p, f.street, programme=prog)
+            pages = max(1, math.ceil(n / RECIPIENTS_PER_PAGE))
+            st.session_state["aid_rec_page"] = min(int(st.session_state.get("aid_rec_page", 1)), pages)
+            page_no = c2.number_input(f"页码（共 {pages:,} 页，{n:,} 行）", min_value=1, max_value=pages, step=1,
+                                      key="aid_rec_page")
+            rows = cache.q(aid.aid_recipients, p, f.street, programme=prog, limit=RECIPIENTS_PER_PAGE,
+                           offset=(int(page_no) - 1) * RECIPIENTS_PER_PAGE)
+            masked = "完整" if who.reveal else "脱敏"
+            if rows.empty:
+                st.info("该期间没有发放记录。")
+            else:
+                show_styled_table(tables.recipient_table(rows), key="aid_rec",
+                                  file_name=f"救助对象名单_{masked}_{slug}_第{int(page_no)}页",
+                                  title=f"救助对象名单（{masked}）· {f.scope} · {p.label} · 第 {int(page_no)} 页",
+                                  on_download=export_audit(f"救助对象名单 · {f.scope} · {p.label} · 第 {int(page_no)} 页"))
+                st.caption("每人每个救助项目一行；发放金额为统计期内该项目发放给此人的合计。下载内容与本页显示一致。")

@@ -3,6 +3,7 @@ import pandas as pd
 import streamlit as st
 
 from components import filters
+from components.auth_ui import principal
 from components.kpis import Kpi, kpi_row
 from components.tables import show_table
 from data.cache import q
@@ -38,6 +39,9 @@ kpi_row(kpis[:4])
 kpi_row(kpis[4:])
 
 st.subheader("年度目标进度")
+if principal().street_locked:
+    st.info("年度目标为全区指标，街道账号不显示；以上数字均为本街道数据。")
+    st.stop()
 st.caption(f"截至 {f.period.end}（全区）；进度按从基期到期限匀速推进计算，低于应达进度即为“进度滞后”。")
 targets = q(overview.targets_progress, f.period.end)
 table = []

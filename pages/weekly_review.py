@@ -7,8 +7,9 @@ import streamlit as st
 from components import filters
 from components.kpis import Kpi, kpi_row
 from components.weekly_docx import fmt_change, fmt_headline, fmt_target, weekly_review_docx
+from components.auth_ui import principal
+from components.personal import reveal_control
 from data import cache
-from data.masking import mask_frame
 from data.period import latest_complete, parse
 from data.queries import meta, weekly
 
@@ -43,8 +44,10 @@ with st.expander("本周、上周与变化（表）"):
 # --- targets ------------------------------------------------------------------------------------------------
 st.subheader("目标一览")
 st.caption(f"截至 {week.end}（全区）。应达进度按从基期到期限匀速推进计算；当前值低于应达进度为“进度滞后”。")
-targets = cache.q(weekly.weekly_targets, week.end)
-if targets.empty:
+targets = None if principal().street_locked else cache.q(weekly.weekly_targets, week.end)
+if targets is None:
+    st.info("目标一览为全区指标，街道账号不显示；本页其余内容均为本街道数据。")
+elif targets.empty:
     st.info("目标表中暂无可计算进度的目标。")
 else:
     st.dataframe(pd.DataFrame({
@@ -83,9 +86,9 @@ with right:
     if len(by_street):
         st.dataframe(by_street.rename(columns={"subdistrict_name": "街道", "roster": "在册人数", "below": "不足两次"})
                      [["街道", "在册人数", "不足两次"]], hide_index=True, width="stretch")
-        with st.expander("名单（已脱敏）"):
-            masked = mask_frame(below, {"name": "name"})
-            st.dataframe(masked.rename(columns={"subdistrict_name": "街道", "community_name": "社区", "name": "姓名",
+        with st.expander("名单（默认脱敏）"):
+            reveal_control(f"巡访不足名单 · {f.scope} · {week.label}", key="wr_below")
+            st.dataframe(below.rename(columns={"subdistrict_name": "街道", "community_name": "社区", "name": "姓名",
                                                 "visits": "本月巡访次数"})[["街道", "社区", "姓名", "本月巡访次数"]],
                          hide_index=True, width="stretch")
     st.page_link("pages/overview.py", label="查看总览（独居老人巡访）")

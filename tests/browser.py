@@ -236,11 +236,17 @@ def _is_local(url: str, own_host: str) -> bool:
     return parts.netloc == own_host
 
 
+# The account the probes sign in with; tests/browser_fixtures.app_server creates it in the server's database.
+DEFAULT_CREDENTIALS = ("t_office", "Test#pass-2024")
+
+
 class Probe:
     """A browser context + page that records what leaves the app's own host and what goes wrong."""
 
-    def __init__(self, browser, url: str, *, viewport: Mapping[str, int] | None = None):
+    def __init__(self, browser, url: str, *, viewport: Mapping[str, int] | None = None,
+                 credentials: tuple[str, str] | None = DEFAULT_CREDENTIALS):
         self.url = url
+        self.credentials = credentials
         self.own_host = urlsplit(url).netloc
         self.context = browser.new_context(
             viewport=dict(viewport or {"width": 1280, "height": 900}),
@@ -297,7 +303,21 @@ class Probe:
             self.external_requests.append(worker.url)
 
     def goto(self, url: str | None = None) -> None:
+        """Navigate and wait; when the app asks for a password, sign in with `self.credentials`."""
         self.page.goto(url or self.url, wait_until="domcontentloaded", timeout=PAGE_TIMEOUT_MS)
+        wait_streamlit_idle(self.page)
+        if self.credentials and self.sign_in_form_shown():
+            self.sign_in(*self.credentials)
+
+    def sign_in_form_shown(self) -> bool:
+        return self.page.get_by_label("用户名", exact=True).count() > 0
+
+    def sign_in(self, username: str, password: str) -> None:
+        """Fill the app's sign-in form like a user and wait for the page behind it."""
+        self.page.get_by_label("用户名", exact=True).fill(username)
+        self.page.get_by_label("密码", exact=True).fill(password)
+        self.page.get_by_role("button", name="登录").click()
+        self.page.get_by_label("用户名", exact=True).wait_for(state="detached", timeout=PAGE_TIMEOUT_MS)
         wait_streamlit_idle(self.page)
 
     def wait_for_map(self, **kwargs):

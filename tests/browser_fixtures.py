@@ -49,6 +49,14 @@ def app_server() -> Iterator[Callable[..., str]]:
         base_url_path: str | None = None,
         args: Sequence[str] = (),
     ) -> str:
+        if env and env.get("DATABASE_URL"):  # the account the probes sign in with (browser.DEFAULT_CREDENTIALS)
+            from auth_helpers import ensure_user
+            from data.migrate import current_revision, head_revision
+            from data.engine import get_engine
+
+            with contextlib.suppress(Exception):
+                if current_revision(get_engine(env["DATABASE_URL"])) == head_revision():
+                    ensure_user(env["DATABASE_URL"], "office")
         key = (str(script), tuple(sorted((env or {}).items())), (base_url_path or "").strip("/"), tuple(args))
         if key not in servers:
             servers[key] = AppServer(script, env=env, base_url_path=base_url_path, args=args).start()

@@ -84,6 +84,34 @@ def demo_engine(demo_url):
 
 
 @pytest.fixture(autouse=True)
+def _apptest_signs_in(request, monkeypatch):
+    """Every AppTest session is signed in as a 业务科室 test account (a real account and session in the
+    test database) unless the test signed in itself (tests/auth_helpers.sign_in_apptest) or is marked
+    `anonymous` (tests of the sign-in screen)."""
+    if request.node.get_closest_marker("anonymous"):
+        return
+    from streamlit.testing.v1 import app_test
+
+    original = app_test.AppTest.run
+
+    def run(self, *args, **kwargs):
+        url = os.environ.get("DATABASE_URL")
+        if url and "_auth_token" not in self.session_state:
+            from auth_helpers import sign_in_apptest
+            from data.migrate import current_revision, head_revision
+
+            try:
+                ready = current_revision(get_engine(url)) == head_revision()
+            except Exception:  # an unreachable or broken database: the app shows its own message
+                ready = False
+            if ready:
+                sign_in_apptest(self, url)
+        return original(self, *args, **kwargs)
+
+    monkeypatch.setattr(app_test.AppTest, "run", run)
+
+
+@pytest.fixture(autouse=True)
 def _apptest_runs_the_entry_script(monkeypatch):
     """AppTest resets PagesManager.uses_pages_directory before every run, so with a `pages/` folder beside
     app.py its reruns take the legacy multipage path and execute the page file alone, skipping app.py

@@ -1,0 +1,138 @@
+"""Sign-in and roles through the app (AppTest): nothing shows before sign-in, a 街道 account sees its own
+subdistrict whatever the URL asks, 展示 never sees a person, expired sessions go back to the sign-in form."""
+from __future__ import annotations
+
+import re
+from datetime import datetime, timedelta
+from pathlib import Path
+
+import pytest
+from sqlalchemy import update
+from streamlit.testing.v1 import AppTest
+
+from auth_helpers import TEST_PASSWORD, ensure_user, sign_in_apptest
+from data.audit import audit_entries
+from data.engine import get_engine
+from data.models_auth import UserSession
+
+ROOT = Path(__file__).resolve().parent.parent
+OWN, OTHER = "360103001", "360103014"
+ID_RE = re.compile(r"\d{17}[\dX]")
+
+
+def app(monkeypatch, url, **params) -> AppTest:
+    monkeypatch.setenv("DATABASE_URL", url)
+    monkeypatch.chdir(ROOT)
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=90)
+    for k, v in params.items():
+        at.query_params[k] = v
+    return at
+
+
+def all_text(at) -> str:
+    parts = [f"{m.label} {m.value}" for m in at.metric]
+    for kind in ("markdown", "caption", "title", "header", "subheader", "error", "warning", "info", "success", "text"):
+        parts += [str(e.value) for e in getattr(at, kind)]
+    for df in at.dataframe:
+        parts.append(df.value.to_string() if hasattr(df.value, "to_string") else str(df.value))
+    return "\n".join(parts)
+
+
+def sign_in_form(at, username, password):
+    at.text_input(key="signin_user").input(username)
+    at.text_input(key="signin_password").input(password)
+    at.button[0].click()  # the form's 登录 button
+    return at.run()
+
+
+@pytest.mark.anonymous
+def test_nothing_is_shown_before_sign_in_and_the_view_survives_it(monkeypatch, demo_url):
+    user = ensure_user(demo_url, "office")
+    at = app(monkeypatch, demo_url, period="2024-Q2", street=OTHER).run()
+    assert not at.exception
+    assert not at.metric and not at.dataframe  # no figure before sign-in
+    assert "请登录" in all_text(at)
+    sign_in_form(at, user, "not-the-password-1")
+    assert "用户名或密码错误" in " ".join(e.value for e in at.error)
+    assert not at.metric
+    sign_in_form(at, user, TEST_PASSWORD)
+    assert not at.exception and at.metric
+    assert at.selectbox(key="flt_p_quarter").value == "2024-Q2"  # the bookmarked view, after signing in
+    assert at.selectbox(key="flt_street").value == OTHER
+    assert "t_office" in all_text(at)
+
+
+@pytest.mark.anonymous
+def test_an_expired_session_returns_to_the_sign_in_form(monkeypatch, demo_url):
+    at = app(monkeypatch, demo_url)
+    sign_in_apptest(at, demo_url, "leader")
+    at.run()
+    assert at.metric
+    with get_engine(demo_url).begin() as conn:  # nobody touched the session for 31 minutes
+        conn.execute(update(UserSession).where(UserSession.ended_at.is_(None))
+                     .values(last_seen_at=datetime.now() - timedelta(minutes=31)))
+    at.run()
+    assert not at.metric
+    assert "登录已过期" in all_text(at)
+
+
+@pytest.mark.anonymous
+def test_sign_out_returns_to_the_sign_in_form(monkeypatch, demo_url):
+    at = app(monkeypatch, demo_url)
+    sign_in_apptest(at, demo_url, "office")
+    at.run()
+    assert at.metric
+    at.button(key="signout").click().run()
+    assert not at.metric and "请登录" in all_text(at)
+    at.run()
+    assert not at.metric
+
+
+def test_street_account_sees_its_own_subdistrict_whatever_the_url_asks(monkeypatch, demo_url):
+    at = app(monkeypatch, demo_url, period="2024-H1", street=OTHER)
+    sign_in_apptest(at, demo_url, "street", OWN)
+    at.run()
+    assert not at.exception
+    assert at.selectbox(key="flt_street").value == OWN and at.selectbox(key="flt_street").disabled
+    at.switch_page("pages/aid.py").run()
+    assert not at.exception
+    office = app(monkeypatch, demo_url, period="2024-H1", street=OWN).run()
+    office.switch_page("pages/aid.py").run()
+    mine = {m.label: m.value for m in at.metric}
+    assert mine == {m.label: m.value for m in office.metric}  # exactly the office's view of 南浦街道
+    text = all_text(at)
+    assert "桃花街道" not in text and "朝阳洲街道" not in text
+    pages = [p for p in (ROOT / "pages").glob("*.py")]
+    nav = " ".join(str(getattr(e, "label", "")) for e in at.sidebar)
+    assert "圆桌会模式" not in nav and len(pages) > 5
+
+
+def test_display_account_never_sees_a_person(monkeypatch, demo_url):
+    at = app(monkeypatch, demo_url, period="2024-H1")
+    sign_in_apptest(at, demo_url, "display")
+    at.run()
+    assert not at.exception
+    for page in ("pages/aid.py", "pages/overview.py", "pages/rectification.py", "pages/facilities.py"):
+        at.switch_page(page).run()
+        assert not at.exception, page
+        assert not ID_RE.search(all_text(at)), page
+        assert not any("救助对象名单" in str(e.label) for e in at.expander), page
+
+
+def test_reveal_needs_a_reason_and_is_audited(monkeypatch, demo_url):
+    at = app(monkeypatch, demo_url, period="2024-H1").run()
+    at.switch_page("pages/aid.py").run()
+    at.toggle(key="aid_rec_on").set_value(True).run()
+    table = at.dataframe[-1].value
+    assert table["姓名"].str.contains(r"\*").all() and table["身份证号"].str.contains(r"\*{8}").all()
+    at.button(key="aid_rec_reveal").click().run()
+    assert "理由" in " ".join(e.value for e in at.error)
+    before = len(audit_entries(get_engine(demo_url), actions=("reveal_personal",)))
+    at.text_input(key="aid_rec_reason").input("核对六月发放名单").run()
+    at.button(key="aid_rec_reveal").click().run()
+    assert not at.exception
+    table = at.dataframe[-1].value
+    assert not table["姓名"].str.contains(r"\*").any() and table["身份证号"].str.fullmatch(r"\d{17}[\dX]").all()
+    assert len(audit_entries(get_engine(demo_url), actions=("reveal_personal",))) == before + 1
+    at.button(key="aid_rec_mask").click().run()
+    assert at.dataframe[-1].value["姓名"].str.contains(r"\*").all()
