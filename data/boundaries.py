@@ -14,7 +14,7 @@ class BoundaryWriteError(ValueError):
     """The boundaries cannot be stored; the message is Chinese."""
 
 
-def store_official_boundaries(engine: Engine, boundaries: dict[str, dict]) -> int:
+def store_official_boundaries(engine: Engine, boundaries: dict[str, dict], by=None) -> int:
     """Replace every subdistrict's boundary with the validated official one (WGS-84 GeoJSON geometry).
 
     All subdistricts in the database must be present: a partial layer would mix official and
@@ -22,6 +22,10 @@ def store_official_boundaries(engine: Engine, boundaries: dict[str, dict]) -> in
     version in the same transaction, so every page shows the new layer on its next rerun.
     Returns the number of subdistricts updated.
     """
+    from data.audit import record
+    from data.settings import require_settings_role
+
+    require_settings_role(by)
     if not boundaries:
         raise BoundaryWriteError("没有可导入的边界。")
     with engine.begin() as conn:
@@ -38,17 +42,23 @@ def store_official_boundaries(engine: Engine, boundaries: dict[str, dict]) -> in
             conn.execute(update(Subdistrict).where(Subdistrict.code == code)
                          .values(boundary_geojson=json.dumps(geometry, ensure_ascii=False, separators=(",", ":")),
                                  boundary_official=True))
+        record(conn, by or "system", "settings", "官方街道边界", {"subdistricts": len(boundaries)})
         bump_data_version(conn)
     return len(boundaries)
 
 
-def restore_schematic_boundaries(engine: Engine, schematic: dict[str, dict]) -> int:
+def restore_schematic_boundaries(engine: Engine, schematic: dict[str, dict], by=None) -> int:
     """Put the schematic layer back (e.g. after importing the wrong file); boundary_official=False."""
+    from data.audit import record
+    from data.settings import require_settings_role
+
+    require_settings_role(by)
     with engine.begin() as conn:
         n = 0
         for code, geometry in sorted(schematic.items()):
             n += conn.execute(update(Subdistrict).where(Subdistrict.code == code)
                               .values(boundary_geojson=json.dumps(geometry, ensure_ascii=False, separators=(",", ":")),
                                       boundary_official=False)).rowcount
+        record(conn, by or "system", "settings", "恢复示意街道边界", {"subdistricts": n})
         bump_data_version(conn)
     return n

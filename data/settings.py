@@ -64,8 +64,22 @@ def validate(settings: MapSettings) -> MapSettings:
     return MapSettings(basemap=settings.basemap, tianditu_key=key, walk_radius_m=radius)
 
 
-def save_map_settings(engine: Engine, settings: MapSettings) -> MapSettings:
-    """Validate and store the settings in one transaction (bumps the data version so pages see them)."""
+SETTINGS_ROLES = frozenset({"office", "admin"})
+
+
+def require_settings_role(by) -> None:
+    from data.access import AccessDenied
+
+    if by is not None and getattr(by, "role", None) not in SETTINGS_ROLES:
+        raise AccessDenied("只有业务科室和管理员账号可以修改地图设置。")
+
+
+def save_map_settings(engine: Engine, settings: MapSettings, by=None) -> MapSettings:
+    """Validate and store the settings in one transaction (bumps the data version so pages see them).
+    `by`: the signed-in Principal (None: the command line / system); the change is audited."""
+    from data.audit import record
+
+    require_settings_role(by)
     settings = validate(settings)
     values = {_KEYS["basemap"]: settings.basemap, _KEYS["tianditu_key"]: settings.tianditu_key,
               _KEYS["walk_radius_m"]: str(settings.walk_radius_m)}
@@ -74,5 +88,8 @@ def save_map_settings(engine: Engine, settings: MapSettings) -> MapSettings:
         for key, value in values.items():
             if conn.execute(update(Meta).where(Meta.key == key).values(value=value, updated_at=now)).rowcount == 0:
                 conn.execute(Meta.__table__.insert().values(key=key, value=value, updated_at=now))
+        record(conn, by or "system", "settings", "地图设置",
+               {"basemap": settings.basemap, "walk_radius_m": settings.walk_radius_m,
+                "tianditu_key": "已设置" if settings.tianditu_key else ""})
         bump_data_version(conn)
     return settings

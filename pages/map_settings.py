@@ -6,6 +6,7 @@ import streamlit as st
 from shapely.geometry import mapping
 
 from components import filters, maps
+from components.auth_ui import principal
 from data import cache
 from data.boundaries import BoundaryWriteError, restore_schematic_boundaries, store_official_boundaries
 from data.queries import geography
@@ -33,7 +34,7 @@ with st.form("mapset_form"):
                              help="助餐覆盖页的步行圈、选址分析的默认半径（直线距离）。")
     if st.form_submit_button("保存设置", type="primary"):
         try:
-            saved = save_map_settings(cache.engine(), MapSettings(kind, key, int(radius)))
+            saved = save_map_settings(cache.engine(), MapSettings(kind, key, int(radius)), by=principal())
         except SettingsError as exc:
             st.error(str(exc))
         else:
@@ -84,7 +85,7 @@ if upload is not None:
                       key="mapset_preview", height=420)
         if st.button("确认导入，替换示意边界", type="primary", key="mapset_store"):
             try:
-                n = store_official_boundaries(cache.engine(), result.boundaries)
+                n = store_official_boundaries(cache.engine(), result.boundaries, by=principal())
             except BoundaryWriteError as exc:
                 st.error(str(exc))
             else:
@@ -97,6 +98,7 @@ if official:
         st.caption("仅在导入了错误文件时使用：所有街道改回项目生成的示意边界。")
         if st.button("恢复示意边界", key="mapset_restore"):
             gdf = layers.subdistricts_gdf()
-            restore_schematic_boundaries(cache.engine(), {c: mapping(g) for c, g in zip(gdf["code"], gdf.geometry)})
+            restore_schematic_boundaries(cache.engine(), {c: mapping(g) for c, g in zip(gdf["code"], gdf.geometry)},
+                                         by=principal())
             st.session_state["mapset_flash"] = "已恢复示意边界。"
             st.rerun()

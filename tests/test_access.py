@@ -212,3 +212,16 @@ def test_write_permission_follows_role_and_subdistrict():
     for who in (DISPLAY, ADMIN, Principal("t_leader", "leader")):
         with pytest.raises(AccessDenied):
             access.require_write(who, OWN)
+
+
+def test_map_settings_are_changed_by_office_or_admin_only_and_audited(db_url):
+    from data.settings import MapSettings, map_settings, save_map_settings
+
+    engine = get_engine(db_url)
+    with pytest.raises(AccessDenied, match="地图设置"):
+        save_map_settings(engine, MapSettings("none", "", 900), by=STREET)
+    assert map_settings(engine).walk_radius_m != 900
+    save_map_settings(engine, MapSettings("none", "", 900), by=ADMIN)
+    assert map_settings(engine).walk_radius_m == 900
+    entry = audit_entries(engine, actions=("settings",)).iloc[0]
+    assert entry["username"] == "t_admin" and "900" in entry["detail"]

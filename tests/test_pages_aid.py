@@ -162,13 +162,17 @@ def test_rectification_page_runs_for_other_periods_and_empty_years(app, params):
 
 # --- pure builders -------------------------------------------------------------------------------------
 
-def test_recipient_table_masks_short_compound_and_missing_values():
+def test_recipient_list_is_masked_by_the_query_layer_for_short_compound_and_missing_values():
+    from data.access import PERSONAL_QUERIES, Principal, restrict
+    from data.queries.aid import aid_recipients
+
     raw = pd.DataFrame({"household_no": ["H1", "H2", "H3"], "name": ["张三华", "欧阳娜娜", None],
                         "id_number": ["360103199001011234", "360103900101123", None],
                         "phone": ["13812345678", None, "0791-8888 1234"], "relation": ["户主"] * 3,
                         "subdistrict_name": ["甲街道"] * 3, "community_name": ["甲社区"] * 3,
                         "programme_name": ["低保"] * 3, "payments": [6, 1, 1], "amount_fen": [123_456, 0, 100]})
-    shown = aid_tables.recipient_table(raw)
+    assert set(PERSONAL_QUERIES["data.queries.aid.aid_recipients"]) == {"name", "id_number", "phone"}
+    shown = aid_tables.recipient_table(restrict(Principal("t", "office"), aid_recipients, raw))
     assert shown["姓名"].tolist() == ["张*华", "欧阳*娜", ""]
     assert shown["身份证号"].tolist() == ["360103********1234", "360103*****1123", ""]
     assert shown["联系电话"].tolist() == ["138****5678", "", "********1234"]
