@@ -1,13 +1,14 @@
 """Chromium smoke test: every page of the real app loads, on both engines, with no exception on the page,
 no console error, and no request to any host but the app's own (the intranet has no internet)."""
-import re
 from pathlib import Path
 
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-URL_PATHS = re.findall(r'\("pages/\w+\.py", "[^"]+", "(\w+)"', (ROOT / "app.py").read_text(encoding="utf-8"))
-ADMIN_PAGES = {"accounts", "audit_log"}  # the pages only an administrator's navigation holds
+from components.navigation import PAGES, pages_for, role_for
+
+SPECS = {s.url_path: s for s in PAGES if (ROOT / s.file).exists()}
+URL_PATHS = list(SPECS)
 
 pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("browser")]
 
@@ -17,7 +18,7 @@ def test_page_loads_clean_in_chromium(app_server, page_probe, demo_url, url_path
     from auth_helpers import TEST_PASSWORD, ensure_user
 
     base = app_server(ROOT / "app.py", env={"DATABASE_URL": demo_url})
-    role = "admin" if url_path in ADMIN_PAGES else "office"
+    role = role_for(SPECS[url_path].file)
     result = page_probe(f"{base}/{url_path}?period=2024-H1", credentials=(ensure_user(demo_url, role), TEST_PASSWORD))
     assert result.ok, result.problems
     assert "西湖区民政局" in result.text  # the sidebar header, or the presentation's own byline
@@ -32,8 +33,8 @@ def test_sidebar_lists_each_page_once(app_server, browser, demo_url):
         result = probe.result()
     assert result.ok, result.problems
     names = [l.strip() for l in links]
-    office_pages = [p for p in URL_PATHS if p not in ADMIN_PAGES and (ROOT / "pages" / f"{p}.py").exists()]
-    assert len(names) == len(office_pages) and len(set(names)) == len(names), names
+    office_pages = [spec.title for specs in pages_for("office").values() for spec in specs]
+    assert names == office_pages, names
 
 
 def test_deep_link_as_the_first_request_of_a_fresh_server(app_server, page_probe, demo_url):
