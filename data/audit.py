@@ -91,3 +91,34 @@ def audit_count(engine: Engine, action: str | None = None) -> int:
         stmt = stmt.where(AuditEntry.action == action)
     with engine.connect() as conn:
         return int(conn.execute(stmt).scalar() or 0)
+
+
+# --- read queries for the 审计日志 page (appended) ------------------------------------------------
+
+def _audit_where(stmt, t, start: date | None, end: date | None, username: str | None, actions: tuple[str, ...]):
+    if start:
+        stmt = stmt.where(t.c.at >= datetime.combine(start, datetime.min.time()))
+    if end:
+        stmt = stmt.where(t.c.at < datetime.combine(end, datetime.min.time()) + pd.Timedelta(days=1))
+    if username:
+        stmt = stmt.where(t.c.username == username)
+    if actions:
+        stmt = stmt.where(t.c.action.in_(actions))
+    return stmt
+
+
+def audit_entry_count(engine: Engine, *, start: date | None = None, end: date | None = None,
+                      username: str | None = None, actions: tuple[str, ...] = ()) -> int:
+    """How many entries match the same filters as `audit_entries` (which returns at most `limit`)."""
+    t = AuditEntry.__table__
+    stmt = _audit_where(select(func.count()).select_from(t), t, start, end, username, actions)
+    with engine.connect() as conn:
+        return int(conn.execute(stmt).scalar() or 0)
+
+
+def audit_usernames(engine: Engine) -> list[str]:
+    """Every user name that appears in the audit log (for the page's user filter), sorted."""
+    t = AuditEntry.__table__
+    with engine.connect() as conn:
+        names = conn.execute(select(t.c.username).where(t.c.username.is_not(None)).distinct()).scalars()
+        return sorted(names)

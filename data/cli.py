@@ -157,6 +157,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--display-name", default=None, help="显示名称")
     p.add_argument("--password", default=None, help="密码（不填则交互输入，推荐）")
     p.set_defaults(func=_cmd_create_admin)
+    from data.backup import register_cli as register_backup
+
+    register_backup(sub)  # backup --out PATH, restore --from PATH
     return parser
 
 
