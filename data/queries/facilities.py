@@ -219,6 +219,16 @@ def facility_coverage_rate(engine: Engine, on: date, street: str | None = None) 
 
 # --- meals ---------------------------------------------------------------------------------
 
+def meals_total(engine: Engine, period: Period, street: str | None = None) -> int:
+    """助餐份数（F14 口径）：served_on 在统计期内的堂食份数与送餐份数之和 — the one definition the overview,
+    the weekly review and the report share."""
+    stmt = (select(func.coalesce(func.sum(MealRecord.dine_in + MealRecord.delivered), 0))
+            .join(Facility, Facility.id == MealRecord.facility_id)
+            .where(MealRecord.served_on >= period.start, MealRecord.served_on <= period.end,
+                   street_filter(Facility.subdistrict_code, street)))
+    return int(scalar(engine, stmt) or 0)
+
+
 def meals_served(engine: Engine, period: Period, street: str | None = None) -> pd.DataFrame:
     """助餐人次（按月，F14）：served_on 在统计期内的助餐记录，堂食份数与送餐份数之和。"""
     month = month_start(MealRecord.served_on)

@@ -11,15 +11,14 @@ from data.queries import affairs, aid, facilities, findings, services
 
 
 def _values(engine: Engine, period: Period, street: str | None) -> dict:
-    meals = facilities.meals_served(engine, period, street)
     summary = findings.findings_summary(engine, period, street)
     return {
         "meal_points": facilities.meal_points_operating(engine, period.end, street),
         "meal_coverage": facilities.meal_coverage_rate(engine, period.end, street),
-        "meals": int(meals["dine_in"].sum() + meals["delivered"].sum()) if len(meals) else 0,
+        "meals": facilities.meals_total(engine, period, street),
         "home_visits": services.home_service_visits(engine, period, street),
         "living_alone_visits": services.living_alone_visits(engine, period, street),
-        "aid_fen": int(aid.aid_totals(engine, period, street)["amount_fen"].sum()),
+        "aid_fen": aid.aid_overall(engine, period, street)["amount_fen"],
         "findings_found": summary["found"],
         "findings_overdue": summary["overdue"],
     }

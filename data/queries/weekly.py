@@ -9,7 +9,7 @@ from sqlalchemy.engine import Engine
 
 from data.models import (AidPayment, Facility, Finding, HomeServiceVisit, LivingAloneVisit, MealRecord, Subdistrict)
 from data.period import Period, custom, latest_complete, week_of
-from data.queries import facilities, findings, overview, services
+from data.queries import aid, facilities, findings, overview, services
 from data.queries.common import as_date_series, frame, scalar, street_filter
 from data.targets import progress
 
@@ -58,16 +58,12 @@ def _count(engine: Engine, model, where) -> int:
 
 
 def _week_values(engine: Engine, week: Period, street: str | None) -> dict:
-    meals = scalar(engine, select(func.coalesce(func.sum(MealRecord.dine_in + MealRecord.delivered), 0))
-                   .join(Facility, Facility.id == MealRecord.facility_id)
-                   .where(_in(MealRecord.served_on, week), street_filter(Facility.subdistrict_code, street)))
-    aid_fen = scalar(engine, select(func.coalesce(func.sum(AidPayment.amount_fen), 0))
-                     .where(_in(AidPayment.paid_on, week), street_filter(AidPayment.subdistrict_code, street)))
+    # the same 口径 as the overview and the report: one query per figure, shared
     return {
-        "meals": int(meals or 0),
+        "meals": facilities.meals_total(engine, week, street),
         "home_visits": services.home_service_visits(engine, week, street),
         "living_alone_visits": services.living_alone_visits(engine, week, street),
-        "aid_fen": int(aid_fen or 0),
+        "aid_fen": aid.aid_overall(engine, week, street)["amount_fen"],
         "findings_opened": _count(engine, Finding, and_(_in(Finding.found_on, week),
                                                         street_filter(Finding.subdistrict_code, street))),
         "findings_closed": _count(engine, Finding, and_(Finding.rectified_on.is_not(None),
