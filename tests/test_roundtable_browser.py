@@ -25,8 +25,12 @@ def _wait_title(page, prefix: str) -> None:
 
 @pytest.mark.parametrize("demo_url", ["sqlite"], indirect=True)
 def test_presentation_steps_by_keyboard_and_button(app_server, browser, demo_url, tmp_path):
+    from auth_helpers import TEST_PASSWORD, ensure_user
+
     base = app_server("app.py", env={"DATABASE_URL": demo_url})
-    probe = Probe(browser, f"{base}/roundtable?period=2024-Q2", viewport=FULL_HD)
+    # projected from the presentation account: aggregates only, its home page is the presentation
+    probe = Probe(browser, f"{base}/roundtable?period=2024-Q2", viewport=FULL_HD,
+                  credentials=(ensure_user(demo_url, "display"), TEST_PASSWORD))
     try:
         # a fresh server's first run takes Streamlit's legacy pages/ path; load twice so app.py's navigation serves it
         probe.goto(base + "/")

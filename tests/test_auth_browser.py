@@ -1,0 +1,60 @@
+"""Signing in with the real form in Chromium: a wrong password is refused in Chinese and nothing shows;
+the right one opens the bookmarked view; a 街道 account is held to its subdistrict; sign-out ends it."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from auth_helpers import TEST_PASSWORD, ensure_user
+from browser import Probe, wait_streamlit_idle
+
+ROOT = Path(__file__).resolve().parent.parent
+pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("browser")]
+
+
+@pytest.mark.parametrize("demo_url", ["sqlite"], indirect=True)
+def test_sign_in_with_the_form_then_sign_out(app_server, browser, demo_url):
+    base = app_server(ROOT / "app.py", env={"DATABASE_URL": demo_url})
+    user = ensure_user(demo_url, "leader")
+    probe = Probe(browser, f"{base}/aid?period=2024-H1&street=360103014", credentials=None)
+    try:
+        probe.goto()
+        page = probe.page
+        assert probe.sign_in_form_shown()
+        assert page.locator('[data-testid="stMetric"]').count() == 0
+        page.get_by_label("用户名", exact=True).fill(user)
+        page.get_by_label("密码", exact=True).fill("wrong-password-1")
+        page.get_by_role("button", name="登录").click()
+        page.get_by_text("用户名或密码错误").wait_for()
+        assert page.locator('[data-testid="stMetric"]').count() == 0
+        probe.sign_in(user, TEST_PASSWORD)
+        page.get_by_text("救助发放").first.wait_for()
+        text = page.locator("body").inner_text()
+        assert "桃花街道" in text and "2024年上半年" in text  # the bookmarked view survived the sign-in
+        assert page.locator('[data-testid="stMetric"]').count() > 0
+        page.get_by_role("button", name="退出登录").click()
+        page.get_by_label("用户名", exact=True).wait_for()
+        wait_streamlit_idle(page)
+        assert page.locator('[data-testid="stMetric"]').count() == 0
+        result = probe.result()
+        assert result.ok, result.problems
+    finally:
+        probe.close()
+
+
+@pytest.mark.parametrize("demo_url", ["sqlite"], indirect=True)
+def test_street_account_in_the_browser_sees_only_its_subdistrict(app_server, browser, demo_url):
+    base = app_server(ROOT / "app.py", env={"DATABASE_URL": demo_url})
+    user = ensure_user(demo_url, "street", "360103001")
+    probe = Probe(browser, f"{base}/aid?period=2024-H1&street=360103014", credentials=(user, TEST_PASSWORD))
+    try:
+        probe.goto()
+        text = probe.page.locator("body").inner_text()
+        assert "南浦街道" in text and "桃花街道" not in text
+        nav = probe.page.locator('[data-testid="stSidebarNav"] a').all_inner_texts()
+        assert "圆桌会模式" not in nav and "账号管理" not in nav and "救助发放" in nav
+        result = probe.result()
+        assert result.ok, result.problems
+    finally:
+        probe.close()
