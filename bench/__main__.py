@@ -1,13 +1,17 @@
 """The dashboard benchmark (issue 8): ``python -m bench`` (``make bench``).
 
     python -m bench [--scales 1,10] [--engines sqlite,postgresql] [--runs 5] [--out bench/results/bench.json]
-                    [--skip-browser] [--keep]
+                    [--skip-browser] [--keep] [--load [--load-seconds 120] [--load-sessions 20]]
 
 Per dataset (demo generator at a scale, on an engine): build time; per page of app.py, server-side cold (first
 AppTest run in a fresh ``python -m bench.cold`` process) and warm (rerun after a street change, period 2024-H1)
 times, streamlit_folium argument bytes and the subprocess's peak RSS; direct timings of the main named queries;
 in Chromium, time to the page's main element drawn beside an empty Streamlit page. Medians of --runs runs with
-min and max; a table on the terminal and JSON in --out, with the machine's description.
+min and max; a table on the terminal and JSON in --out, with the machine's description. With --load, also the
+load test (bench/load.py): simultaneous signed-in browser sessions cycling through the pages of a ×1 SQLite demo,
+p50/p95 page time and errors (target: none), under "load" in the JSON. --scales "" runs the load test alone.
+
+Every measured session signs in as the bench account (bench/auth.py), as the app requires.
 """
 from __future__ import annotations
 
@@ -37,15 +41,13 @@ PEAK_MB_MAX = 1024.0
 
 
 def app_pages() -> list[tuple[str, str, str]]:
-    """(page file, url_path, title) of every st.Page in app.py, in navigation order."""
-    src = (ROOT / "app.py").read_text(encoding="utf-8")
-    out = []
-    for m in re.finditer(r'st\.Page\("([^"]+)"([^)]*)\)', src):
-        args = m.group(2)
-        path = re.search(r'url_path="([^"]+)"', args)
-        title = re.search(r'title="([^"]+)"', args)
-        out.append((m.group(1), path.group(1) if path else Path(m.group(1)).stem, title.group(1) if title else ""))
-    return out
+    """(page file, url_path, title) of every page the bench account (业务科室) has in its navigation, in order
+    (components/navigation.py, which app.py builds st.navigation from; pages whose file does not exist are left
+    out, as app.py leaves them out)."""
+    from bench.auth import ROLE
+    from components.navigation import pages_for
+
+    return [(spec.file, spec.url_path, spec.title) for specs in pages_for(ROLE).values() for spec in specs]
 
 
 def machine() -> dict:
@@ -78,10 +80,12 @@ def machine() -> dict:
 
 
 def run_cold(page: str, url: str, street_index: int, profile: str | None = None) -> dict:
+    from bench.auth import token
+
     cmd = [sys.executable, "-m", "bench.cold", page, url, "--street-index", str(street_index)]
     if profile:
         cmd += ["--profile", profile]
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "BENCH_AUTH_TOKEN": token(url)}  # not in argv: ps shows argv
     p = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True, timeout=1800)
     for line in p.stdout.splitlines():
         if line.startswith("BENCH_JSON "):
@@ -165,7 +169,7 @@ def evaluate(results: list[dict], pages) -> list[dict]:
                 checks.append({"target": f"{r['engine']} ×{r['scale']} browser ≤ {BROWSER_RATIO_MAX}× empty",
                                "page": path, "value": ratio, "limit": BROWSER_RATIO_MAX,
                                "ok": None if ratio is None else ratio <= BROWSER_RATIO_MAX})
-    top = max(s for _, s in by)
+    top = max((s for _, s in by), default=None)
     for (eng, s), r in by.items():
         if s != top:
             continue
@@ -175,6 +179,27 @@ def evaluate(results: list[dict], pages) -> list[dict]:
         checks.append({"target": f"{eng} ×{s} peak memory ≤ 1 GB", "page": "(all)", "value": v,
                        "limit": PEAK_MB_MAX, "ok": v <= PEAK_MB_MAX})
     return checks
+
+
+def evaluate_load(load: dict | None) -> list[dict]:
+    if not load:
+        return []
+    return [{"target": f"load {load['sessions']} sessions × {load['seconds']:.0f} s: errors = 0", "page": "(all)",
+             "value": load["errors"], "limit": 0, "ok": load["errors"] == 0}]
+
+
+def print_load(load: dict | None) -> None:
+    if not load:
+        return
+    print(f"\n=== 负载 load: {load['sessions']} browser sessions × {load['seconds']:.0f} s on sqlite ×1; "
+          f"{load['visits']} page visits; page time p50 / p95 s ===", flush=True)
+    ps = load["page_s"]
+    print(f"{'(all pages)':16s} {ps['p50'] or 0:8.3f} {ps['p95'] or 0:8.3f}  n={ps['n']}", flush=True)
+    for path, x in load["pages"].items():
+        print(f"{path:16s} {x['p50'] or 0:8.3f} {x['p95'] or 0:8.3f}  n={x['n']}", flush=True)
+    si = load["sign_in_s"]
+    print(f"sign-in p50 {si['p50'] or 0:.3f} s, p95 {si['p95'] or 0:.3f} s; errors {load['errors']}"
+          + (f": {load['error_samples'][:3]}" if load["errors"] else ""), flush=True)
 
 
 def print_tables(results: list[dict], pages, checks: list[dict]) -> None:
@@ -234,6 +259,9 @@ def main(argv=None) -> int:
     ap.add_argument("--browser-cache", choices=["cold", "warm"], default="cold",
                     help="cold: fresh browser context per visit; warm: new tab of a context with a filled HTTP cache")
     ap.add_argument("--pages", default="", help="only these url_paths (comma-separated); default every page")
+    ap.add_argument("--load", action="store_true", help="also run the load test (bench/load.py) on a ×1 SQLite demo")
+    ap.add_argument("--load-seconds", type=float, default=120)
+    ap.add_argument("--load-sessions", type=int, default=20)
     a = ap.parse_args(argv)
     scales = [int(s) for s in a.scales.split(",") if s.strip()]
     engines = [e.strip() for e in a.engines.split(",") if e.strip()]
@@ -271,11 +299,26 @@ def main(argv=None) -> int:
                 if not a.keep:
                     datasets.drop(ds)
             out_path.write_text(json.dumps(doc, ensure_ascii=False, indent=1, default=str), encoding="utf-8")
+    if a.load:
+        from bench.load import run_load
+        log(f"\n[load] {a.load_sessions} sessions × {a.load_seconds:.0f} s on sqlite ×1 …")
+        ds = datasets.prepare("sqlite", 1, a.keep)
+        try:
+            doc["load"] = run_load(ds.url, None, a.load_sessions, a.load_seconds, log)
+        except Exception as exc:  # noqa: BLE001 - keep the rest of the results
+            doc["load"] = {"error": str(exc)[:1000], "errors": 1, "sessions": a.load_sessions,
+                           "seconds": a.load_seconds}
+            log(f"  load ERROR {exc}")
+        finally:
+            if not a.keep:
+                datasets.drop(ds)
     doc["load_avg_end"] = os.getloadavg()
     doc["finished"] = datetime.now(timezone.utc).isoformat(timespec="seconds")
-    doc["targets"] = evaluate(doc["datasets"], pages)
+    doc["targets"] = evaluate(doc["datasets"], pages) + evaluate_load(doc.get("load"))
     out_path.write_text(json.dumps(doc, ensure_ascii=False, indent=1, default=str), encoding="utf-8")
     print_tables(doc["datasets"], pages, doc["targets"])
+    if doc.get("load") and "page_s" in doc["load"]:
+        print_load(doc["load"])
     log(f"\nJSON: {out_path.relative_to(ROOT) if out_path.is_relative_to(ROOT) else out_path}")
     return 0
 

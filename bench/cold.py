@@ -2,6 +2,10 @@
 
     python -m bench.cold <page file, e.g. pages/aid.py> <database URL> [--street-index N]
 
+The session is signed in as the bench account before the first run: the token (data.auth.sign_in, made by the
+parent so that signing in — an Argon2 hash — is not part of cold_s, and passed in the environment variable
+BENCH_AUTH_TOKEN) is put in st.session_state["_auth_token"]; without it one is made here, before the clock starts.
+
 cold_s  — wall time of the very first AppTest run of app.py on that page in this process (imports of the app's
           modules, engine creation, schema check and every query are in it; Streamlit itself is imported before).
 warm_s  — after the cold run: period set to 2024-H1 (untimed rerun), then the street changed; time of that rerun.
@@ -43,7 +47,11 @@ def map_bytes(at) -> tuple[int, int]:
     return len(comps), sum(len(c.proto.json_args.encode("utf-8")) for c in comps)
 
 
-def measure(page: str, url: str, street_index: int = 0, profile: str | None = None) -> dict:
+def measure(page: str, url: str, street_index: int = 0, profile: str | None = None,
+            token: str | None = None) -> dict:
+    if not token:
+        from bench.auth import token as make_token
+        token = make_token(url)
     t_import = time.perf_counter()
     from streamlit.testing.v1 import AppTest
     import_s = time.perf_counter() - t_import
@@ -55,6 +63,7 @@ def measure(page: str, url: str, street_index: int = 0, profile: str | None = No
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=600)
     # url_path == file stem for every page, so the page resolves before the first run (a deep link).
     at.switch_page(page)
+    at.session_state["_auth_token"] = token
     profiles: list = []
     if profile:
         _profile_script_thread(profiles, active=lambda: profile == "cold" and "cold_s" not in out
@@ -136,7 +145,7 @@ def main(argv=None) -> None:
     ap.add_argument("--street-index", type=int, default=0)
     ap.add_argument("--profile", choices=["cold", "warm"])
     a = ap.parse_args(argv)
-    res = measure(a.page, a.url, a.street_index, a.profile)
+    res = measure(a.page, a.url, a.street_index, a.profile, os.environ.get("BENCH_AUTH_TOKEN"))
     sys.stdout.write("BENCH_JSON " + json.dumps(res, ensure_ascii=False, default=str) + "\n")
 
 

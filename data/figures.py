@@ -3,10 +3,18 @@
 Each figure is computed only through the named queries of data.queries, so a page, an export and a test
 all show the same number. `compute(engine, period, street=None)` returns a dict of named values; `render`
 fills the figure's wording in the report's own words (money in 万元 with two decimals, shares as whole %).
+
+Several figures read the same query (F40/F42 the aid totals, F50–F52 the discovery counts, F11/F13 the
+community coverage, every target figure the targets table, …). Inside `shared_queries()` — which compute_all
+and data.report.report_rows open — each named query runs once per distinct arguments and its result is reused;
+outside it every call goes to the database as before. Results are shared, so figure code must not mutate them.
 """
 from __future__ import annotations
 
+import inspect
 import string
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
@@ -19,6 +27,77 @@ from data.period import Period, custom
 from data.queries import affairs, aid, facilities, findings, services
 from data.targets import progress as target_progress
 from data.units import fen_to_wan
+
+# --- one run of each named query per computation (see the module docstring) ----------------------------
+
+_MEMO: ContextVar[dict | None] = ContextVar("figures_shared_queries", default=None)
+
+
+@contextmanager
+def shared_queries():
+    """Within the block, each named query called through the registry runs once per distinct arguments (the result
+    is reused). Nested blocks share the outermost one; the memo is dropped when the outermost block ends."""
+    if _MEMO.get() is not None:
+        yield
+        return
+    token = _MEMO.set({})
+    try:
+        yield
+    finally:
+        _MEMO.reset(token)
+
+
+def _frozen(value):
+    """A hashable stand-in for an argument (lists and sets of a query's options become tuples)."""
+    if isinstance(value, (list, tuple)):
+        return tuple(_frozen(v) for v in value)
+    if isinstance(value, (set, frozenset)):
+        return tuple(sorted(_frozen(v) for v in value))
+    if isinstance(value, dict):
+        return tuple(sorted((k, _frozen(v)) for k, v in value.items()))
+    return value
+
+
+class _Shared:
+    """A query module whose functions go through the memo of shared_queries() when one is open. Arguments are
+    bound to the function's signature with defaults filled, so f(e, day) and f(e, day, None) are one call."""
+
+    def __init__(self, module):
+        self._module = module
+        self._calls: dict[str, Callable] = {}
+
+    def __getattr__(self, name: str):
+        call = self._calls.get(name)
+        if call is None:
+            fn = getattr(self._module, name)
+            if not callable(fn):
+                return fn
+            sig = inspect.signature(fn)
+
+            def call(engine, *args, _fn=fn, _sig=sig, **kwargs):
+                memo = _MEMO.get()
+                if memo is None:
+                    return _fn(engine, *args, **kwargs)
+                bound = _sig.bind(engine, *args, **kwargs)
+                bound.apply_defaults()
+                try:
+                    key = (_fn.__module__, _fn.__qualname__, id(engine),
+                           _frozen([(k, v) for k, v in bound.arguments.items() if v is not engine]))
+                    hash(key)
+                except TypeError:  # an argument that cannot be a key: no sharing for this call
+                    return _fn(engine, *args, **kwargs)
+                if key not in memo:
+                    memo[key] = _fn(engine, *args, **kwargs)
+                result = memo[key]
+                return dict(result) if isinstance(result, dict) else result  # a figure may extend a returned dict
+
+            self._calls[name] = call
+        return call
+
+
+_affairs, _aid, _facilities, _findings, _services = (_Shared(m) for m in (affairs, aid, facilities, findings,
+                                                                           services))
+
 
 SECTIONS = ("养老服务体系", "助餐", "居家上门服务", "安全监管", "三资监管", "社会救助", "慈善", "主动发现", "婚丧习俗",
             "民政服务站", "圆桌会")
@@ -48,10 +127,21 @@ def _num(v):
     return int(v) if isinstance(v, float) and v.is_integer() else v
 
 
+def _target_row(engine: Engine, indicator: str, on: date) -> dict | None:
+    """affairs.target(engine, indicator, on), picked from the targets table read once (data.queries.affairs.targets)
+    instead of once per indicator; the same rule: the earliest deadline on or after `on`, else the latest."""
+    df = _affairs.targets(engine)
+    df = df[df["indicator"] == indicator].sort_values("deadline")
+    if df.empty:
+        return None
+    ahead = df[df["deadline"] >= on]
+    return (ahead if not ahead.empty else df.tail(1)).iloc[0].to_dict()
+
+
 def _target(engine: Engine, indicator: str, period: Period, value: float,
             value_on: Callable[[date], float] | None = None, **extra) -> dict:
     """A target row and the progress at the period's end (in the target's unit); pace status when value_on is given."""
-    row = affairs.target(engine, indicator, period.end)
+    row = _target_row(engine, indicator, period.end)
     out = {"target": None, "unit": None, "deadline": None, "progress": value, "status": None, **extra}
     if row is None:
         return out
@@ -67,53 +157,53 @@ def _target(engine: Engine, indicator: str, period: Period, value: float,
 
 def _amount(programme: str, subtypes=None):
     def compute(engine, period, street=None):
-        return {"amount_fen": aid.aid_amount(engine, period, street, programme=programme, subtypes=subtypes)}
+        return {"amount_fen": _aid.aid_amount(engine, period, street, programme=programme, subtypes=subtypes)}
     return compute
 
 
 def _event(key: str, kind: str):
     def compute(engine, period, street=None):
-        return {key: affairs.civil_event_count(engine, period, street, kind=kind)}
+        return {key: _affairs.civil_event_count(engine, period, street, kind=kind)}
     return compute
 
 
 # --- 养老服务体系 -----------------------------------------------------------------------------------
 
 def _f01(engine, period, street=None):
-    df = facilities.key_facilities(engine, period.end.year, period.end, street)
+    df = _facilities.key_facilities(engine, period.end.year, period.end, street)
     counts = df["kind"].value_counts()
     return {"total": len(df), "embedded_nursing_home": int(counts.get("embedded_nursing_home", 0)),
             "home_care_center": int(counts.get("home_care_center", 0)), "meal_point": int(counts.get("meal_point", 0))}
 
 
 def _f02(engine, period, street=None):
-    df = facilities.key_facilities(engine, period.end.year, period.end, street)
+    df = _facilities.key_facilities(engine, period.end.year, period.end, street)
     operating = int((df["status"] == "operating").sum())
     return {"operating": operating, "total": len(df), "pending": len(df) - operating}
 
 
 def _f03(engine, period, street=None):
-    return {"institutions": len(facilities.safety_supervised_institutions(engine, period.end, street))}
+    return {"institutions": len(_facilities.safety_supervised_institutions(engine, period.end, street))}
 
 
 def _f04(engine, period, street=None):
-    value = facilities.facility_coverage_rate(engine, period.end, street) * 100
+    value = _facilities.facility_coverage_rate(engine, period.end, street) * 100
     return _target(engine, "facility_coverage", period, value,
-                   lambda d: facilities.facility_coverage_rate(engine, d, street) * 100)
+                   lambda d: _facilities.facility_coverage_rate(engine, d, street) * 100)
 
 
 def _f05(engine, period, street=None):
-    df = facilities.reserve_projects(engine, period.end, street, kinds=["embedded_nursing_home"], public_only=True)
+    df = _facilities.reserve_projects(engine, period.end, street, kinds=["embedded_nursing_home"], public_only=True)
     return {"reserve": len(df)}
 
 
 def _f06(engine, period, street=None):
-    df = facilities.facilities_by_plan_year(engine, period.end.year, period.end, street, kinds=["day_care_center"])
+    df = _facilities.facilities_by_plan_year(engine, period.end.year, period.end, street, kinds=["day_care_center"])
     return {"day_care_centers": len(df), "operating": int((df["status"] == "operating").sum())}
 
 
 def _enterprises(engine, day: date) -> int:
-    return affairs.civil_event_count(engine, custom(date(day.year, 1, 1), day), kind="leading_enterprise")
+    return _affairs.civil_event_count(engine, custom(date(day.year, 1, 1), day), kind="leading_enterprise")
 
 
 def _f07(engine, period, street=None):
@@ -124,106 +214,112 @@ def _f07(engine, period, street=None):
 # --- 助餐 ---------------------------------------------------------------------------------------------
 
 def _f10(engine, period, street=None):
-    return {"meal_points": facilities.meal_points_operating(engine, period.end, street)}
+    return {"meal_points": _facilities.meal_points_operating(engine, period.end, street)}
 
 
 def _f11(engine, period, street=None):
-    df = facilities.community_meal_coverage(engine, period.end, street)
+    df = _facilities.community_meal_coverage(engine, period.end, street)
     covered, n = int(df["covered"].sum()), len(df)
     return {"covered": covered, "communities": n, "rate": covered / n if n else 0.0}
 
 
 def _f12(engine, period, street=None):
-    return _target(engine, "meal_points", period, facilities.meal_points_operating(engine, period.end),
-                   lambda d: facilities.meal_points_operating(engine, d))
+    return _target(engine, "meal_points", period, _facilities.meal_points_operating(engine, period.end),
+                   lambda d: _facilities.meal_points_operating(engine, d))
+
+
+def _meal_coverage_rate(engine, day: date, street=None) -> float:
+    """facilities.meal_coverage_rate, from the (shared) community coverage F11 reads too."""
+    df = _facilities.community_meal_coverage(engine, day, street)
+    return float(df["covered"].sum() / len(df)) if len(df) else 0.0
 
 
 def _f13(engine, period, street=None):
-    return _target(engine, "meal_coverage", period, facilities.meal_coverage_rate(engine, period.end, street) * 100,
-                   lambda d: facilities.meal_coverage_rate(engine, d, street) * 100)
+    return _target(engine, "meal_coverage", period, _meal_coverage_rate(engine, period.end, street) * 100,
+                   lambda d: _meal_coverage_rate(engine, d, street) * 100)
 
 
 def _f14(engine, period, street=None):
-    meals = facilities.meals_served(engine, period, street)
+    meals = _facilities.meals_served(engine, period, street)
     return {"delivered": int(meals["delivered"].sum()) if len(meals) else 0,
-            "delivery_points": facilities.delivery_points_operating(engine, period.end, street)}
+            "delivery_points": _facilities.delivery_points_operating(engine, period.end, street)}
 
 
 def _f15(engine, period, street=None):
-    df = facilities.showcase_meal_points(engine, period.end, street)
+    df = _facilities.showcase_meal_points(engine, period.end, street)
     return {"names": list(df["name"]), "count": len(df)}
 
 
 # --- 居家上门服务 --------------------------------------------------------------------------------------
 
 def _f20(engine, period, street=None):
-    by_type = services.home_service_visits_by_type(engine, period, street)
-    return {"visits": services.home_service_visits(engine, period, street),
+    by_type = _services.home_service_visits_by_type(engine, period, street)
+    return {"visits": _services.home_service_visits(engine, period, street),
             **{t: int(v) for t, v in zip(by_type["service_type"], by_type["visits"])}}
 
 
 def _f21(engine, period, street=None):
-    return {"elders": services.living_alone_roster_count(engine, period.end, street)}
+    return {"elders": _services.living_alone_roster_count(engine, period.end, street)}
 
 
 def _f22(engine, period, street=None):
-    by_month = services.living_alone_visits_by_month(engine, period, street)
+    by_month = _services.living_alone_visits_by_month(engine, period, street)
     roster_months = int(by_month["roster"].sum())
     per_elder = float(by_month["visits"].sum()) / roster_months if roster_months else 0.0
     last = period.months()[-1]
-    compliance = services.living_alone_visit_compliance(engine, custom(last, period.end), street)
+    compliance = _services.living_alone_visit_compliance(engine, custom(last, period.end), street)
     return _target(engine, "living_alone_visits_per_month", period, per_elder,
                    below_target_last_month=int((~compliance["compliant"].astype(bool)).sum()),
                    roster_last_month=len(compliance))
 
 
 def _f23(engine, period, street=None):
-    return {"visits": services.living_alone_visits(engine, period, street)}
+    return {"visits": _services.living_alone_visits(engine, period, street)}
 
 
 # --- 安全监管 / 三资监管 --------------------------------------------------------------------------------
 
 def _f30(engine, period, street=None):
-    return {"inspections": findings.inspections_count(engine, period, street, ("joint_safety",)),
-            "institutions": len(facilities.safety_supervised_institutions(engine, period.end, street))}
+    return {"inspections": _findings.inspections_count(engine, period, street, ("joint_safety",)),
+            "institutions": len(_facilities.safety_supervised_institutions(engine, period.end, street))}
 
 
 def _f31(engine, period, street=None):
-    return {"inspections": findings.inspections_count(engine, period, street, ("inspection_group",))}
+    return {"inspections": _findings.inspections_count(engine, period, street, ("inspection_group",))}
 
 
 def _f32(engine, period, street=None):
-    return {"found": findings.findings_summary(engine, period, street, SAFETY_SOURCES)["found"]}
+    return {"found": _findings.findings_summary(engine, period, street, SAFETY_SOURCES)["found"]}
 
 
 def _f33(engine, period, street=None):
-    s = findings.findings_summary(engine, period, street, SAFETY_SOURCES)
+    s = _findings.findings_summary(engine, period, street, SAFETY_SOURCES)
     return {"rectified": s["rectified"], "found": s["found"], "open": s["open"], "overdue": s["overdue"],
             "rate": s["rectification_rate"]}
 
 
 def _f34(engine, period, street=None):
-    return {"found": findings.findings_summary(engine, period, street, ("sanzi",))["found"]}
+    return {"found": _findings.findings_summary(engine, period, street, ("sanzi",))["found"]}
 
 
 def _f35(engine, period, street=None):
-    s = findings.findings_summary(engine, period, street, ("sanzi",))
+    s = _findings.findings_summary(engine, period, street, ("sanzi",))
     return {"rectified": s["rectified"], "found": s["found"], "open": s["open"], "overdue": s["overdue"],
             "rate": s["rectification_rate"]}
 
 
 def _f36(engine, period, street=None):
-    return {"referred": findings.findings_summary(engine, period, street, ("sanzi",))["referred"]}
+    return {"referred": _findings.findings_summary(engine, period, street, ("sanzi",))["referred"]}
 
 
 def _f37(engine, period, street=None):
-    return {"villages": findings.asset_verifications_count(engine, period, street)}
+    return {"villages": _findings.asset_verifications_count(engine, period, street)}
 
 
 # --- 社会救助 / 慈善 / 主动发现 ---------------------------------------------------------------------------
 
 def _programme_row(engine, period, street, programme):
-    df = aid.aid_totals(engine, period, street)
+    df = _aid.aid_totals(engine, period, street)
     return df[df["programme"] == programme].iloc[0]
 
 
@@ -237,56 +333,56 @@ def _f42(engine, period, street=None):
 
 
 def _f50(engine, period, street=None):
-    return {"screened": aid.proactive_discovery(engine, period, street)["screened"]}
+    return {"screened": _aid.proactive_discovery(engine, period, street)["screened"]}
 
 
 def _f51(engine, period, street=None):
-    return {"households": aid.proactive_discovery(engine, period, street)["dibao_households"]}
+    return {"households": _aid.proactive_discovery(engine, period, street)["dibao_households"]}
 
 
 def _f52(engine, period, street=None):
-    return {"households": aid.proactive_discovery(engine, period, street)["tekun_households"]}
+    return {"households": _aid.proactive_discovery(engine, period, street)["tekun_households"]}
 
 
 # --- 婚丧习俗 / 民政服务站 / 圆桌会 ------------------------------------------------------------------------
 
 def _f62(engine, period, street=None):
-    return {"ceremonies": affairs.civil_event_count(engine, period, kind="collective_ceremony"),
-            "classes": affairs.civil_event_count(engine, period, kind="newlywed_class")}
+    return {"ceremonies": _affairs.civil_event_count(engine, period, kind="collective_ceremony"),
+            "classes": _affairs.civil_event_count(engine, period, kind="newlywed_class")}
 
 
 def _f70(engine, period, street=None):
-    return affairs.service_station_counts(engine, period.end, street)
+    return _affairs.service_station_counts(engine, period.end, street)
 
 
 def _f71(engine, period, street=None):
-    return {"social_workers": affairs.social_workers_active(engine, period.end, street)}
+    return {"social_workers": _affairs.social_workers_active(engine, period.end, street)}
 
 
 def _f72(engine, period, street=None):
-    return {"trainings": affairs.civil_event_count(engine, period, kind="social_worker_training")}
+    return {"trainings": _affairs.civil_event_count(engine, period, kind="social_worker_training")}
 
 
 def _f73(engine, period, street=None):
-    return {"meetings": affairs.roundtable(engine, period)["meetings"]}
+    return {"meetings": _affairs.roundtable(engine, period)["meetings"]}
 
 
 def _f74(engine, period, street=None):
-    r = affairs.roundtable(engine, period)
+    r = _affairs.roundtable(engine, period)
     return {"resolved": r["issues_resolved"], "raised": r["issues_raised"]}
 
 
 def _f75(engine, period, street=None):
-    s = affairs.care_workers_status(engine, period.end, street)
+    s = _affairs.care_workers_status(engine, period.end, street)
     return _target(engine, "care_worker_certified", period, s["rate"] * 100,
-                   lambda d: affairs.care_worker_certified_rate(engine, d, street) * 100,
+                   lambda d: _affairs.care_worker_certified_rate(engine, d, street) * 100,
                    active=s["active"], certified=s["certified"])
 
 
 def _f76(engine, period, street=None):
-    windows = affairs.aid_windows(engine, street)
+    windows = _affairs.aid_windows(engine, street)
     complete = int(windows["complete"].sum()) if len(windows) else 0
-    out = _target(engine, "aid_window_items", period, affairs.aid_window_compliance(engine, period.end, street) * 100,
+    out = _target(engine, "aid_window_items", period, _affairs.aid_window_compliance(engine, period.end, street) * 100,
                   windows=len(windows), complete=complete)
     out["status"] = "已达成" if len(windows) and complete == len(windows) else "未达成"
     return out
@@ -448,11 +544,13 @@ def render(figure: Figure | str, values: dict) -> str:
 
 
 def compute_all(engine: Engine, period: Period, street: str | None = None) -> list[dict]:
-    """Every figure for the period: id, section, name, unit, page, definition, values, the rendered text."""
+    """Every figure for the period: id, section, name, unit, page, definition, values, the rendered text.
+    Each named query runs once (shared_queries), however many figures read it."""
     out = []
-    for fig in FIGURES:
-        values = fig.compute(engine, period, street if fig.by_street else None)
-        out.append({"id": fig.id, "section": fig.section, "name": fig.name, "unit": fig.unit, "page": fig.page,
-                    "definition": fig.definition, "by_street": fig.by_street, "values": values,
-                    "text": render(fig, values)})
+    with shared_queries():
+        for fig in FIGURES:
+            values = fig.compute(engine, period, street if fig.by_street else None)
+            out.append({"id": fig.id, "section": fig.section, "name": fig.name, "unit": fig.unit,
+                        "page": fig.page, "definition": fig.definition, "by_street": fig.by_street,
+                        "values": values, "text": render(fig, values)})
     return out

@@ -301,9 +301,13 @@ class AidPayment(Base):
     subdistrict_code: Mapped[str] = mapped_column(ForeignKey("subdistricts.code"), nullable=False)
     paid_on: Mapped[date] = mapped_column(Date, nullable=False)
     amount_fen: Mapped[int] = mapped_column(BigInteger, nullable=False)
-    __table_args__ = (
-        Index("ix_aid_payments_prog_day", "programme", "paid_on"),
-        Index("ix_aid_payments_day_street", "paid_on", "subdistrict_code"),
+    __table_args__ = (  # covering indexes of the aid totals (migration 0005)
+        Index("ix_aid_payments_prog_day", "programme", "paid_on", "subdistrict_code", "subtype", "household_id",
+              "person_id", "amount_fen"),
+        Index("ix_aid_payments_day_street", "paid_on", "subdistrict_code", "programme", "household_id", "person_id",
+              "amount_fen"),
+        Index("ix_aid_payments_street_day", "subdistrict_code", "paid_on", "programme", "household_id", "person_id",
+              "amount_fen"),
     )
 
 

@@ -176,9 +176,11 @@ def report_rows(engine: Engine, period: Period, street: str | None = None) -> pd
     """One row per figure, sections in the report's order: its sentence for the period, main number, the previous
     period's number and sentence, the change, 口径 and the detail page. The values dicts are kept."""
     prev = period.previous()
-    before = {r["id"]: r for r in figures.compute_all(engine, prev, street)}
+    with figures.shared_queries():  # one pass: what both periods read (targets, baselines) is read once
+        before = {r["id"]: r for r in figures.compute_all(engine, prev, street)}
+        now = figures.compute_all(engine, period, street)
     rows = []
-    for r in figures.compute_all(engine, period, street):
+    for r in now:
         fid, b = r["id"], before[r["id"]]
         value, previous = main_value(fid, r["values"]), main_value(fid, b["values"])
         rows.append({"id": fid, "section": r["section"], "heading": HEADINGS.get(r["section"], r["section"]),

@@ -1,6 +1,7 @@
 """助餐覆盖: meal-service coverage of communities by subdistrict, progress against the year's targets, drill-down."""
 from __future__ import annotations
 
+import math
 from datetime import date
 
 import pandas as pd
@@ -20,7 +21,10 @@ from data.targets import progress
 from data.units import fmt_int, pct
 from geo import coverage, layers
 
-MAX_POINTS_ON_MAP = 1500  # above this (province scale) meal points and rings are drawn for one subdistrict only
+# Unfiltered, the map draws every operating meal point (and its walking ring) only up to a district's worth; above
+# that (city / province data) it shows the per-subdistrict coverage layer alone, and a chosen subdistrict shows
+# its own meal points and communities (plus the neighbours' points whose ring can reach them).
+MAX_POINTS_ON_MAP = 200
 MAX_POCKET_ROWS = 300     # the blind-spot list is capped at district / province scope
 DEFINITION = ("覆盖口径：某日某社区处在至少一个当日运营中的助餐点的登记服务范围内，即为“已覆盖”；"
               "覆盖率 = 已覆盖社区数 ÷ 社区总数。")
@@ -121,9 +125,11 @@ def map_section() -> None:
     radius = c3.number_input("步行半径（米）", RADIUS_RANGE[0], RADIUS_RANGE[1], step=50, key="cov_radius")
 
     in_scope = operating_all if not drill else operating_all[operating_all["subdistrict_code"] == drill]
-    # every operating meal point (neighbours' rings matter at a subdistrict's edge) unless there are too many
-    drawn = operating_all if len(operating_all) <= MAX_POINTS_ON_MAP else (in_scope if drill else in_scope.iloc[0:0])
     drill_comm = coverage.drill_down(comm_all, drill) if drill else comm.iloc[0:0]  # uncovered, most elderly first
+    if drill:  # its meal points, and the neighbours' near enough for their ring to reach its communities
+        drawn = _points_near(operating_all, drill, drill_comm, radius)
+    else:
+        drawn = operating_all if len(operating_all) <= MAX_POINTS_ON_MAP else operating_all.iloc[0:0]
     reach = coverage.communities_within(drill_comm, operating_all, radius) if len(drill_comm) else drill_comm
     boundaries = cache.q(geography.subdistrict_boundaries)
     m = maps.coverage_map(boundaries, by_sub_all.rename(columns={"subdistrict_code": "code"}),
@@ -133,7 +139,8 @@ def map_section() -> None:
     maps.show_map(m, key="cov_map", returned_objects=["last_object_clicked", "last_object_clicked_tooltip"],
                   on_change=_remember_click)
     if drawn.empty and len(in_scope):
-        st.caption(f"助餐点较多（{len(in_scope):,} 个），选择街道后显示助餐点、步行圈和逐月助餐。")
+        st.caption(f"助餐点较多（{len(in_scope):,} 个），地图按街道显示助餐覆盖率；选择街道（或点击地图上的街道）后"
+                   "显示该街道的助餐点、步行圈、社区覆盖情况和逐月助餐。")
 
     if drill:
         st.subheader(f"{names.get(drill, drill)} · 社区覆盖情况")
@@ -149,6 +156,21 @@ def map_section() -> None:
                        file_name=f"服务盲区_{int(radius)}米_{on:%Y%m%d}")
 
     _meal_point_drill(in_scope if drill else drawn)
+
+
+def _points_near(points: pd.DataFrame, code: str, communities: pd.DataFrame, radius_m: float) -> pd.DataFrame:
+    """The subdistrict's own meal points, and other points within radius_m (plus a margin) of the box around its
+    communities — whose walking ring can reach across the boundary."""
+    own = points["subdistrict_code"] == code
+    if communities.empty or points.empty:
+        return points[own]
+    pad = float(radius_m) + 200.0
+    lat0 = float(communities["lat"].mean())
+    dlat = pad / 111_320.0
+    dlon = pad / (111_320.0 * max(math.cos(math.radians(lat0)), 0.1))
+    near = (points["lat"].between(communities["lat"].min() - dlat, communities["lat"].max() + dlat)
+            & points["lon"].between(communities["lon"].min() - dlon, communities["lon"].max() + dlon))
+    return points[own | near].reset_index(drop=True)
 
 
 def _read_click(points: pd.DataFrame, names: dict[str, str], basemap: maps.Basemap) -> None:

@@ -29,10 +29,12 @@ if why:
 rows = q(report.report_rows, period, f.street)
 
 left, right = st.columns(2)
-left.download_button("下载 Word 草稿（数据部分）", data=report_docx(rows, period.label, f.scope),
+# the Word and Excel files are built when a button is clicked, not on every run of the page
+left.download_button("下载 Word 草稿（数据部分）", data=lambda: report_docx(rows, period.label, f.scope),
                      file_name=f"工作总结数据_{slug}.docx", key="report_docx", on_click="ignore",
                      mime="application/vnd.openxmlformats-officedocument.wordprocessingml.document")
-right.download_button("下载 Excel（指标表）", data=report_xlsx(rows, title=f"工作总结数据（{f.scope}，{period.label}）"),
+right.download_button("下载 Excel（指标表）",
+                      data=lambda: report_xlsx(rows, title=f"工作总结数据（{f.scope}，{period.label}）"),
                       file_name=f"工作总结数据_{slug}.xlsx", key="report_xlsx", on_click="ignore",
                       mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
 

@@ -33,3 +33,29 @@ def test_opened_without_a_period_shows_a_half_year(monkeypatch, demo_url):
     assert "全区 · 2024年下半年（2024-07-01 至 2024-12-31）" in shown
     assert "工作总结按半年度统计" in shown and "2024年12月" in shown
     assert "下半年，低保保障" in shown
+
+
+def test_report_rows_read_each_query_once_with_the_same_figures(demo_engine):
+    """Both periods in one pass (data.figures.shared_queries): the targets, the aid totals, the discovery counts and
+    the coverage are read once, and every figure equals its own uncached computation."""
+    from sqlalchemy import event
+
+    from data import figures, report
+    from data.period import parse
+
+    period = parse("2024-H1")
+    statements: list[tuple[str, str]] = []
+
+    def seen(conn, cursor, statement, params, context, executemany):
+        statements.append((statement, repr(params)))
+
+    event.listen(demo_engine, "before_cursor_execute", seen)
+    try:
+        rows = report.report_rows(demo_engine, period)
+    finally:
+        event.remove(demo_engine, "before_cursor_execute", seen)
+    assert len(statements) <= 120  # 168 before, when each figure ran its own queries
+    assert len(statements) - len(set(statements)) <= 6  # only repeats inside a query function itself
+    by_id = dict(zip(rows["id"], rows["values"]))
+    for fig in figures.FIGURES:  # outside shared_queries: every query of its own
+        assert by_id[fig.id] == fig.compute(demo_engine, period, None), fig.id

@@ -115,6 +115,10 @@ def test_meal_coverage_drill_down_to_communities_and_a_meal_point(monkeypatch, d
     communities = community_rows(script)
     assert len(communities) == 18
     assert {r[2] for r in communities} == {0, 1}  # covered and uncovered both shown
+    # its own meal points and the neighbours' that can reach it — not the whole district's 47
+    own = fq.facilities_on(get_engine(demo_url), ON, "360103014", kinds=("meal_point",))
+    drawn = facility_rows(script)
+    assert int((own["status"] == "operating").sum()) <= len(drawn) < 47
     texts = " ".join(str(s.value) for s in at.subheader)
     assert "桃花街道 · 社区覆盖情况" in texts and "助餐点逐月助餐" in texts
     assert at.selectbox(key="cov_point").value is not None

@@ -1,0 +1,65 @@
+"""The benchmark harness (bench/): what it reads from app.py, its targets, its sign-in; and the indexes of the aid
+totals that migration 0005 creates and data/models.py declares (the benchmark's aid timings rely on them)."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from sqlalchemy import inspect
+
+from bench import auth as bench_auth
+from bench.__main__ import app_pages, evaluate, evaluate_load
+from data import auth
+from data.engine import get_engine
+from data.models import AidPayment
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def test_app_pages_follow_the_navigation_of_app_py():
+    pages = app_pages()
+    paths = [u for _, u, _ in pages]
+    assert {"report_figures", "meal_coverage", "aid", "facilities", "overview"} <= set(paths)
+    assert all((ROOT / f).exists() for f, _, _ in pages)  # pages not written yet are left out, as app.py does
+    titles = {u: t for _, u, t in pages}
+    assert titles["aid"] == "救助发放" and titles["meal_coverage"] == "助餐覆盖"
+
+
+def test_load_errors_are_a_target():
+    assert evaluate_load(None) == []
+    ok, = evaluate_load({"sessions": 20, "seconds": 120, "errors": 0})
+    bad, = evaluate_load({"sessions": 20, "seconds": 120, "errors": 2})
+    assert ok["ok"] is True and bad["ok"] is False and bad["value"] == 2
+    assert evaluate([], []) == []  # the load test alone (--scales "")
+
+
+def test_bench_account_signs_in(db_url):
+    token = bench_auth.token(db_url)
+    signed = auth.resume(get_engine(db_url), token)
+    assert signed is not None and signed.principal.username == bench_auth.USERNAME
+    assert signed.principal.role == "office"
+    bench_auth.ensure_user(db_url)  # a second time: the account is there, nothing to do
+
+
+def _indexes(engine, table: str) -> dict[str, list[str]]:
+    return {ix["name"]: list(ix["column_names"]) for ix in inspect(engine).get_indexes(table)}
+
+
+def test_aid_payment_indexes_of_the_migration_match_the_model(db_url):
+    declared = {ix.name: [c.name for c in ix.columns] for ix in AidPayment.__table__.indexes}
+    assert _indexes(get_engine(db_url), "aid_payments") == declared
+    assert declared["ix_aid_payments_street_day"][:2] == ["subdistrict_code", "paid_on"]
+    assert declared["ix_aid_payments_prog_day"][:2] == ["programme", "paid_on"]
+
+
+@pytest.mark.parametrize("bare_db_url", ["sqlite", "postgresql"], indirect=True)
+def test_migration_0005_downgrades_to_the_two_column_indexes(bare_db_url):
+    from data.migrate import downgrade, upgrade
+
+    engine = get_engine(bare_db_url)
+    upgrade(engine)
+    downgrade(engine, "0004")
+    assert _indexes(engine, "aid_payments") == {"ix_aid_payments_prog_day": ["programme", "paid_on"],
+                                                "ix_aid_payments_day_street": ["paid_on", "subdistrict_code"]}
+    upgrade(engine)
+    assert "ix_aid_payments_street_day" in _indexes(engine, "aid_payments")
