@@ -14,6 +14,8 @@ import pandas as pd
 from sqlalchemy import delete, insert, select
 from sqlalchemy.engine import Engine
 
+from data.access import AccessDenied, Principal
+from data.audit import record
 from data.figures import figure
 from data.models import AID_PROGRAMMES, INSPECTION_SOURCES, Subdistrict
 from data.models_frozen import FrozenFigure
@@ -153,13 +155,17 @@ class AlreadyFrozen(ValueError):
     """The period is frozen already; the message is Chinese."""
 
 
-def freeze(engine: Engine, quarter: Period, frozen_by: str, *, as_of: date | None = None,
-           replace: bool = False, now: datetime | None = None) -> int:
+def freeze(engine: Engine, principal: Principal, quarter: Period, frozen_by: str | None = None, *,
+           as_of: date | None = None, replace: bool = False, now: datetime | None = None) -> int:
     """冻结: store the period's live presentation figures as reported; returns the number of figures stored.
 
-    Refuses a period already frozen unless replace=True (then the old figures are replaced in the same
-    transaction). Bumps the data version in the same transaction."""
-    frozen_by = (frozen_by or "").strip()
+    Only roles that may freeze (局领导, 业务科室: `principal.can_freeze`) may; anyone else gets AccessDenied.
+    `frozen_by` is the name recorded with the figures (default: the principal's display name). Refuses a period
+    already frozen unless replace=True (then the old figures are replaced in the same transaction). Audited
+    ("freeze") and the data version bumped in the same transaction."""
+    if not principal.can_freeze:
+        raise AccessDenied(f"{principal.role_label}账号不能冻结季度数据（仅局领导、业务科室可以冻结）。")
+    frozen_by = (frozen_by if frozen_by is not None else (principal.display_name or principal.username)).strip()
     if not frozen_by:
         raise ValueError("请填写冻结人。")
     live = presentation_figures(engine, quarter)
@@ -174,6 +180,9 @@ def freeze(engine: Engine, quarter: Period, frozen_by: str, *, as_of: date | Non
             {"period_key": quarter.key, "figure_key": r.key, "label": r.label, "value": r.value, "unit": r.unit,
              "definition": r.definition, "as_of": as_of, "frozen_by": frozen_by, "frozen_at": now}
             for r in live.itertuples()])
+        record(conn, principal, "freeze", f"frozen_figures:{quarter.key}",
+               {"period": quarter.key, "as_of": as_of.isoformat(), "frozen_by": frozen_by, "replaced": bool(exists),
+                "figures": len(live)})
         bump_data_version(conn)
     return len(live)
 

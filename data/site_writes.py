@@ -8,6 +8,10 @@ Rules for a vacant room (闲置用房), each refusal naming the field in Chinese
   basement rooms may be registered but are never proposed as meal points (see geo.site_selection);
 - 产权类型 one of state / community / enterprise / private; 月租金 ≥ 0; 状态 candidate / negotiating / rejected —
   "converted" is reached only through mark_converted, which creates the planned facility.
+
+Every write takes the signed-in `principal` (data.access.Principal) and is authorised here on the room's own
+subdistrict (a 街道 account writes only its own subdistrict's rooms and scenarios; 局领导 / 展示 / 管理员 cannot
+write), and audited (data.audit) in the same transaction; a refused stale update is audited as a conflict.
 """
 from __future__ import annotations
 
@@ -25,6 +29,8 @@ from sqlalchemy import insert, select, update
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 
+from data.access import AccessDenied, Principal, require_write
+from data.audit import record, record_now
 from data.models import Community, Facility, Subdistrict, VacantRoom
 from data.models_site import SiteScenario
 from data.queries.common import bump_data_version
@@ -261,10 +267,30 @@ def _current(conn, room_id: int) -> dict | None:
 
 # --- rooms -------------------------------------------------------------------------------------------------------
 
-def add_room(engine: Engine, values: dict) -> int:
-    """新增闲置用房: validate and insert; returns the new id. Raises RoomWriteError with every problem."""
+def _audit_values(values: dict) -> dict:
+    return {k: v.isoformat() if isinstance(v, date) else v for k, v in values.items()}
+
+
+def _room_changes(before: dict, after: dict) -> dict:
+    return {k: {"before": _audit_values({k: before.get(k)})[k], "after": _audit_values({k: v})[k]}
+            for k, v in after.items() if _differs(before.get(k), v)}
+
+
+def _room_conflict(engine: Engine, principal: Principal, room: dict | None, room_id: int, expected_version: int,
+                   what: str) -> None:
+    target = f"vacant_rooms:{room['code']}" if room else f"vacant_rooms:{room_id}"
+    record_now(engine, principal, "edit_conflict", target,
+               {"table": "vacant_rooms", "id": room_id, "op": what, "expected_version": expected_version,
+                "current_version": room["version"] if room else None}, ok=False)
+
+
+def add_room(engine: Engine, principal: Principal, values: dict) -> int:
+    """新增闲置用房: validate and insert; returns the new id. Raises AccessDenied, or RoomWriteError with every
+    problem."""
+    require_write(principal)
     with engine.begin() as conn:
         clean, problems = validate_room(values, *_lookups(conn))
+        require_write(principal, street=clean.get("subdistrict_code"))
         if not problems and conn.execute(select(VacantRoom.id).where(VacantRoom.code == clean["code"])).first():
             problems.append(("code", f"“{clean['code']}”已存在"))
         if problems:
@@ -273,69 +299,95 @@ def add_room(engine: Engine, values: dict) -> int:
             new_id = conn.execute(insert(VacantRoom).values(**clean, version=1)).inserted_primary_key[0]
         except IntegrityError as exc:
             raise RoomWriteError([f"“用房编号”“{clean['code']}”已存在"]) from exc
+        record(conn, principal, "room_add", f"vacant_rooms:{clean['code']}",
+               {"table": "vacant_rooms", "id": int(new_id), "values": _audit_values(clean)})
         bump_data_version(conn)
     return int(new_id)
 
 
-def update_room(engine: Engine, room_id: int, values: dict, expected_version: int) -> int:
+def update_room(engine: Engine, principal: Principal, room_id: int, values: dict, expected_version: int) -> int:
     """修改闲置用房 with optimistic concurrency: only if its version is still `expected_version`.
 
-    Returns the new version. A stale version raises StaleRoomError carrying the current values.
+    Returns the new version. A stale version raises StaleRoomError carrying the current values (audited as a
+    conflict); a 街道 account may neither edit another subdistrict's room nor move a room out of its own.
     """
-    with engine.begin() as conn:
-        current = _current(conn, room_id)
-        if current is None:
-            raise RoomWriteError(["该用房已不存在（可能已被删除）。"])
-        if current["version"] != expected_version:
-            raise StaleRoomError([f"该用房已被他人修改（当前版本 {current['version']}，您编辑的是版本 "
-                                  f"{expected_version}），未保存。请核对下方最新内容后重新修改。"], current=current)
-        if current["status"] == "converted":
-            raise RoomWriteError(["该用房已转为设施，不能再修改。"], current=current)
-        clean, problems = validate_room(values, *_lookups(conn))
-        if not problems and clean["code"] != current["code"] and conn.execute(
-                select(VacantRoom.id).where(VacantRoom.code == clean["code"])).first():
-            problems.append(("code", f"“{clean['code']}”已存在"))
-        if problems:
-            raise RoomWriteError(_field_messages(problems), current=current)
-        done = conn.execute(update(VacantRoom)
-                            .where(VacantRoom.id == room_id, VacantRoom.version == expected_version)
-                            .values(**clean, version=expected_version + 1))
-        if done.rowcount != 1:  # saved by someone else between our read and write
-            now = _current(conn, room_id)
-            raise StaleRoomError(["该用房刚被他人修改，未保存。请核对下方最新内容后重新修改。"], current=now)
-        bump_data_version(conn)
+    require_write(principal)
+    try:
+        with engine.begin() as conn:
+            current = _current(conn, room_id)
+            if current is None:
+                raise RoomWriteError(["该用房已不存在（可能已被删除）。"])
+            require_write(principal, street=current["subdistrict_code"])
+            if current["version"] != expected_version:
+                raise StaleRoomError([f"该用房已被他人修改（当前版本 {current['version']}，您编辑的是版本 "
+                                      f"{expected_version}），未保存。请核对下方最新内容后重新修改。"], current=current)
+            if current["status"] == "converted":
+                raise RoomWriteError(["该用房已转为设施，不能再修改。"], current=current)
+            clean, problems = validate_room(values, *_lookups(conn))
+            require_write(principal, street=clean.get("subdistrict_code"))
+            if not problems and clean["code"] != current["code"] and conn.execute(
+                    select(VacantRoom.id).where(VacantRoom.code == clean["code"])).first():
+                problems.append(("code", f"“{clean['code']}”已存在"))
+            if problems:
+                raise RoomWriteError(_field_messages(problems), current=current)
+            done = conn.execute(update(VacantRoom)
+                                .where(VacantRoom.id == room_id, VacantRoom.version == expected_version)
+                                .values(**clean, version=expected_version + 1))
+            if done.rowcount != 1:  # saved by someone else between our read and write
+                now = _current(conn, room_id)
+                raise StaleRoomError(["该用房刚被他人修改，未保存。请核对下方最新内容后重新修改。"], current=now)
+            record(conn, principal, "room_edit", f"vacant_rooms:{current['code']}",
+                   {"table": "vacant_rooms", "id": room_id,
+                    "version": {"before": expected_version, "after": expected_version + 1},
+                    "changes": _room_changes(current, clean)})
+            bump_data_version(conn)
+    except StaleRoomError as exc:
+        _room_conflict(engine, principal, exc.current, room_id, expected_version, "room_edit")
+        raise
     return expected_version + 1
 
 
-def mark_converted(engine: Engine, room_id: int, expected_version: int, planned_on: date | None = None,
-                   facility_name: str | None = None) -> int:
+def mark_converted(engine: Engine, principal: Principal, room_id: int, expected_version: int,
+                   planned_on: date | None = None, facility_name: str | None = None) -> int:
     """标记为已转为设施: the room becomes "converted" and a planned meal point is created from it, in one
     transaction. Returns the new facility's id."""
     planned_on = planned_on or date.today()
-    with engine.begin() as conn:
-        room = _current(conn, room_id)
-        if room is None:
-            raise RoomWriteError(["该用房已不存在（可能已被删除）。"])
-        if room["version"] != expected_version:
-            raise StaleRoomError([f"该用房已被他人修改（当前版本 {room['version']}），未转为设施。请核对后重试。"],
-                                 current=room)
-        if room["status"] not in ("candidate", "negotiating"):
-            raise RoomWriteError([f"该用房状态为“{ROOM_STATUSES.get(room['status'], room['status'])}”，"
-                                  "只有候选或洽谈中的用房可以转为设施。"], current=room)
-        done = conn.execute(update(VacantRoom)
-                            .where(VacantRoom.id == room_id, VacantRoom.version == expected_version)
-                            .values(status="converted", version=expected_version + 1))
-        if done.rowcount != 1:
-            raise StaleRoomError(["该用房刚被他人修改，未转为设施。请核对后重试。"], current=_current(conn, room_id))
-        code = f"MP-VR-{room['code']}"[:40]
-        if conn.execute(select(Facility.id).where(Facility.code == code)).first():
-            raise RoomWriteError([f"设施编号“{code}”已存在，请先核对设施台账。"], current=room)
-        name = (facility_name or "").strip() or f"{room['address']}助餐点"
-        fid = conn.execute(insert(Facility).values(
-            code=code, name=name[:120], kind="meal_point", subdistrict_code=room["subdistrict_code"],
-            community_code=room["community_code"], address=room["address"], lon=room["lon"], lat=room["lat"],
-            planned_on=planned_on, vacant_room_id=room["id"], version=1)).inserted_primary_key[0]
-        bump_data_version(conn)
+    require_write(principal)
+    try:
+        with engine.begin() as conn:
+            room = _current(conn, room_id)
+            if room is None:
+                raise RoomWriteError(["该用房已不存在（可能已被删除）。"])
+            require_write(principal, street=room["subdistrict_code"])
+            if room["version"] != expected_version:
+                raise StaleRoomError([f"该用房已被他人修改（当前版本 {room['version']}），未转为设施。请核对后重试。"],
+                                     current=room)
+            if room["status"] not in ("candidate", "negotiating"):
+                raise RoomWriteError([f"该用房状态为“{ROOM_STATUSES.get(room['status'], room['status'])}”，"
+                                      "只有候选或洽谈中的用房可以转为设施。"], current=room)
+            done = conn.execute(update(VacantRoom)
+                                .where(VacantRoom.id == room_id, VacantRoom.version == expected_version)
+                                .values(status="converted", version=expected_version + 1))
+            if done.rowcount != 1:
+                raise StaleRoomError(["该用房刚被他人修改，未转为设施。请核对后重试。"], current=_current(conn, room_id))
+            code = f"MP-VR-{room['code']}"[:40]
+            if conn.execute(select(Facility.id).where(Facility.code == code)).first():
+                raise RoomWriteError([f"设施编号“{code}”已存在，请先核对设施台账。"], current=room)
+            name = (facility_name or "").strip() or f"{room['address']}助餐点"
+            fid = conn.execute(insert(Facility).values(
+                code=code, name=name[:120], kind="meal_point", subdistrict_code=room["subdistrict_code"],
+                community_code=room["community_code"], address=room["address"], lon=room["lon"], lat=room["lat"],
+                planned_on=planned_on, vacant_room_id=room["id"], version=1)).inserted_primary_key[0]
+            record(conn, principal, "room_convert", f"vacant_rooms:{room['code']}",
+                   {"table": "vacant_rooms", "id": room_id,
+                    "version": {"before": expected_version, "after": expected_version + 1},
+                    "changes": {"status": {"before": room["status"], "after": "converted"}},
+                    "facility": {"id": int(fid), "code": code, "name": name[:120],
+                                 "planned_on": planned_on.isoformat()}})
+            bump_data_version(conn)
+    except StaleRoomError as exc:
+        _room_conflict(engine, principal, exc.current, room_id, expected_version, "room_convert")
+        raise
     return int(fid)
 
 
@@ -366,12 +418,15 @@ def _read_sheet(data: bytes) -> pd.DataFrame:
     raise RoomWriteError(["第一个工作表中找不到表头“用房编号”。请使用页面提供的模板或导出的台账。"])
 
 
-def import_rooms_excel(engine: Engine, data: bytes) -> ImportReport:
+def import_rooms_excel(engine: Engine, principal: Principal, data: bytes) -> ImportReport:
     """导入闲置用房 from Excel with the registry's Chinese headers: all or nothing.
 
     A code already in the registry updates that room (when anything changed); new codes are added. Any problem
-    — named by row and column — and nothing is written.
+    — named by row and column — and nothing is written. A 街道 account may import only rows of its own
+    subdistrict (and may not overwrite another subdistrict's room): otherwise AccessDenied, nothing written.
+    One audit entry ("import") lists the rooms added and the changes to those updated.
     """
+    require_write(principal)
     sheet = _read_sheet(data)
     missing = [h for h in REQUIRED_HEADERS if h not in sheet.columns]
     if missing:
@@ -422,19 +477,33 @@ def import_rooms_excel(engine: Engine, data: bytes) -> ImportReport:
             raise RoomWriteError(errors)
         if not rows:
             raise RoomWriteError(["文件中没有数据行。"])
+        outside = [str(excel_row) for excel_row, clean in rows
+                   if not principal.may_write_street(clean.get("subdistrict_code"))
+                   or (clean["code"] in existing
+                       and not principal.may_write_street(existing[clean["code"]]["subdistrict_code"]))]
+        if outside:
+            raise AccessDenied(f"街道账号只能导入本街道的用房：第 {'、'.join(outside)} 行不是本街道的用房，未导入任何数据。")
+        added, updated = [], {}
         for _excel_row, clean in rows:
             old = existing.get(clean["code"])
             if old is None:
                 conn.execute(insert(VacantRoom).values(**clean, version=1))
                 report.added += 1
+                added.append(clean["code"])
             elif any(_differs(old[k], v) for k, v in clean.items()):
-                conn.execute(update(VacantRoom).where(VacantRoom.id == old["id"])
-                             .values(**clean, version=old["version"] + 1))
+                done = conn.execute(update(VacantRoom)
+                                    .where(VacantRoom.id == old["id"], VacantRoom.version == old["version"])
+                                    .values(**clean, version=old["version"] + 1))
+                if done.rowcount != 1:  # edited by someone else while the file was being checked
+                    raise RoomWriteError([f"用房“{clean['code']}”在导入过程中被他人修改，未导入任何数据，请重新导入。"])
                 report.updated += 1
+                updated[clean["code"]] = _room_changes(old, clean)
             else:
                 report.unchanged += 1
             report.codes.append(clean["code"])
         if report.added or report.updated:
+            record(conn, principal, "import", "vacant_rooms",
+                   {"table": "vacant_rooms", "added": added, "updated": updated, "unchanged": report.unchanged})
             bump_data_version(conn)
     return report
 
@@ -465,9 +534,23 @@ def template_frame() -> pd.DataFrame:
 
 # --- scenarios ---------------------------------------------------------------------------------------------------
 
-def save_scenario(engine: Engine, name: str, parameters: dict, result: dict, *, street: str | None = None,
-                  data_version: int | None = None, created_by: str | None = None) -> int:
-    """保存选址方案 (parameters and result as JSON); names are unique. Returns the new id."""
+def _scenario_street(principal: Principal, street: str | None) -> None:
+    """A 街道 account writes only scenarios of its own subdistrict (a district-wide one is not its own)."""
+    require_write(principal, street=street)
+    if principal.role == "street" and street != principal.subdistrict_code:
+        raise AccessDenied("街道账号只能保存或删除本街道的选址方案。")
+
+
+def save_scenario(engine: Engine, principal: Principal, name: str, parameters: dict, result: dict, *,
+                  street: str | None = None, data_version: int | None = None, created_by: str | None = None) -> int:
+    """保存选址方案 (parameters and result as JSON); names are unique. Returns the new id.
+
+    `street` is the subdistrict filter in force (None = 全区; a 街道 account's scenarios are always its own
+    subdistrict's). `created_by` defaults to the principal's name."""
+    if principal.role == "street" and street is None:
+        street = principal.subdistrict_code
+    _scenario_street(principal, street)
+    created_by = created_by or principal.display_name or principal.username
     name = (name or "").strip()
     if not name:
         raise ScenarioError("请填写方案名称。")
@@ -485,14 +568,26 @@ def save_scenario(engine: Engine, name: str, parameters: dict, result: dict, *, 
                 result_json=result_text)).inserted_primary_key[0]
         except IntegrityError as exc:
             raise ScenarioError(f"已有同名方案“{name}”，请换一个名称。") from exc
+        record(conn, principal, "scenario_save", f"site_scenarios:{name}",
+               {"table": "site_scenarios", "op": "save", "id": int(sid), "name": name, "street": street,
+                "data_version": data_version, "parameters": parameters})
         bump_data_version(conn)
     return int(sid)
 
 
-def delete_scenario(engine: Engine, scenario_id: int) -> bool:
-    """删除选址方案; False when it no longer exists."""
+def delete_scenario(engine: Engine, principal: Principal, scenario_id: int) -> bool:
+    """删除选址方案; False when it no longer exists. Audited as an edit of site_scenarios (op "delete")."""
+    require_write(principal)
     with engine.begin() as conn:
+        row = conn.execute(select(SiteScenario.name, SiteScenario.street)
+                           .where(SiteScenario.id == scenario_id)).first()
+        if row is None:
+            return False
+        _scenario_street(principal, row.street)
         gone = conn.execute(SiteScenario.__table__.delete().where(SiteScenario.id == scenario_id)).rowcount
         if gone:
+            record(conn, principal, "edit", f"site_scenarios:{row.name}",
+                   {"table": "site_scenarios", "op": "delete", "id": int(scenario_id), "name": row.name,
+                    "street": row.street})
             bump_data_version(conn)
     return bool(gone)

@@ -7,11 +7,13 @@ import pandas as pd
 import streamlit as st
 from shapely.geometry import mapping
 
-from components import filters, maps
+from components import edit_forms, filters, maps
+from components.auth_ui import principal
 from components.kpis import Kpi, kpi_row
 from components.tables import show_table
-from data import cache
+from data import cache, edits
 from data import period as periods
+from data.access import AccessDenied, call
 from data.models import FACILITY_KINDS, FACILITY_STATUSES
 from data.queries import facilities as fq
 from data.queries import geography
@@ -109,6 +111,58 @@ def body() -> None:
         show_table(_count_table(counts), key="fac_counts", file_name=f"设施数量_{on:%Y%m%d}")
     else:
         show_table(_facility_table(scope), key="fac_table", file_name=f"设施布局_{on:%Y%m%d}")
+    _edit(None if aggregate else scope)
+
+
+def _edit(scope: pd.DataFrame | None) -> None:
+    """修改设施状态 (开工 / 开业 / 关停日期): write roles only, a 街道 account only its own subdistrict's facilities."""
+    who = principal()
+    with st.expander("修改设施状态（开工、开业、关停日期）"):
+        if not who.can_write:
+            st.caption(f"{who.role_label}账号只能查看设施布局，不能修改设施状态。")
+            return
+        if scope is None or scope.empty:
+            st.caption("设施较多时请先在侧边栏或地图上选择街道，再选择要修改的设施。" if scope is None
+                       else "当前筛选下没有设施。")
+            return
+        own = scope[[who.may_write_street(c) for c in scope["subdistrict_code"]]]
+        labels = {int(r.id): f"{r.name}（{r.kind_name}，{r.subdistrict_name}，{r.status_name}）"
+                  for r in own.itertuples(index=False)}
+        card = st.session_state.get("fac_card")
+        if card in labels and st.session_state.get("fac_edit_for_card") != card:  # a clicked facility is preselected
+            st.session_state["fac_edit_pick"] = card
+            st.session_state["fac_edit_for_card"] = card
+        picked = st.session_state.get("fac_edit_pick")
+        record = None
+        if picked is not None:
+            try:
+                record = call(who, edits.facility_for_edit, cache.engine(), picked)
+            except AccessDenied:
+                record = None
+            if record is None or not who.may_write_street(record["subdistrict_code"]):
+                st.session_state["fac_edit_pick"] = None
+                record = None
+            elif picked not in labels:  # edited out of the current filter (e.g. now closed): keep it in the list
+                labels[picked] = f"{record['name']}（{record['kind_name']}，{record['subdistrict_name']}，" \
+                                 f"{record['status_name']}，不在当前筛选中）"
+        if st.session_state.get("fac_edit_pick") is None:
+            st.session_state["fac_edit_pick"] = None
+        fid = st.selectbox("选择设施（当前地图和清单中的设施）", list(labels), format_func=labels.get,
+                           key="fac_edit_pick", placeholder="请选择设施")
+        if fid is None:
+            return
+        if record is None or int(record["id"]) != fid:
+            try:
+                record = call(who, edits.facility_for_edit, cache.engine(), fid)
+            except AccessDenied as exc:
+                st.warning(str(exc))
+                return
+        if record is None:
+            st.warning("该设施已不存在。")
+            return
+        edit_forms.facility_form(
+            record, key="fac_edit",
+            on_save=lambda i, version, values: edits.update_facility_status(cache.engine(), who, i, version, **values))
 
 
 def _read_click(points: pd.DataFrame, names: dict[str, str], basemap: maps.Basemap) -> None:

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import streamlit as st
 
-from components import charts, filters, finding_charts
+from components import charts, edit_forms, filters, finding_charts
 from components import finding_tables as tables
+from components.auth_ui import principal
 from components.kpis import Kpi, kpi_row
 from components.styled_tables import pick_table, show_styled_table
-from data import cache
+from data import cache, edits
+from data.access import AccessDenied, call
 from data.figures import figure
 from data.models import INSPECTION_SOURCES, SAFETY_SOURCES
 from data.queries import findings as fq
@@ -110,6 +112,36 @@ else:
     detail_table, detail_overdue = tables.findings_table(detail, on)
     show_styled_table(detail_table, key="rect_place_findings", file_name=f"点位问题清单_{place_name}_{on:%Y%m%d}",
                       highlight=detail_overdue, title=f"{place_name} 问题清单（状态截至 {on:%Y-%m-%d}）")
+
+
+# --- editing a finding's status (write roles, own subdistrict for 街道) --------------------------------------------
+
+st.subheader("修改整改状态")
+who = principal()
+if not who.can_write:
+    st.caption(f"{who.role_label}账号只能查看整改情况，不能修改整改状态。")
+else:
+    picks = detail["code"].tolist() if not places.empty else []
+    c_pick, c_code = st.columns(2)
+    picked = c_pick.selectbox("选择问题（上方所选点位的问题）", picks, key="rect_edit_pick", index=None,
+                              placeholder="请选择问题") if picks else None
+    typed = c_code.text_input("或输入问题编号", key="rect_edit_code", placeholder="如 AQ20240296").strip()
+    code = typed or picked
+    finding = None
+    if code:
+        try:
+            finding = call(who, edits.finding_for_edit, cache.engine(), code=code)
+        except AccessDenied as exc:
+            st.warning(str(exc))
+        else:
+            if finding is None:
+                st.warning(f"找不到问题编号“{code}”。")
+    else:
+        st.caption("选择或输入问题编号后，可标记为已整改（整改完成日期和说明）或重新打开。")
+    if finding is not None:
+        edit_forms.finding_form(
+            finding, key="rect_edit",
+            on_save=lambda fid, version, values: edits.update_finding(cache.engine(), who, fid, version, **values))
 
 
 # --- lists -------------------------------------------------------------------------------------------

@@ -5,9 +5,11 @@ import pandas as pd
 import streamlit as st
 
 from components import filters
+from components.auth_ui import principal
 from components.roundtable_pptx import headline_items, roundtable_deck, subtitle, view_image, view_title
 from data import cache
 from data import frozen as fz
+from data.access import AccessDenied
 from data.period import latest_complete, parse
 
 f = filters.current()
@@ -118,17 +120,23 @@ with st.expander("工作人员：实时数与冻结数对比、冻结、导出")
                        zip(cmp["difference"], cmp["suppressible"], cmp["live"], cmp["frozen"])]})
     st.dataframe(shown, hide_index=True, width="stretch", height=320)
 
-    st.markdown("**冻结本季度数据**（供已授权人员使用；账号与权限将随后续功能提供，目前以确认勾选代替）")
-    who = st.text_input("冻结人", key="rt_frozen_by")
-    sure = st.checkbox(f"我已获授权，确认以当前实时数冻结{quarter.label}的演示数据", key="rt_confirm")
-    replace = info is not None and st.checkbox("替换已有冻结数", key="rt_replace")
-    if st.button("冻结本季度数据", key="rt_freeze", disabled=not sure or not who.strip()):
-        try:
-            n = fz.freeze(cache.engine(), quarter, who, replace=replace)
-            st.success(f"已冻结 {n} 项指标。")
-            st.rerun()
-        except fz.AlreadyFrozen as exc:
-            st.warning(str(exc))
+    user = principal()
+    if user.can_freeze:
+        st.markdown("**冻结本季度数据**（局领导、业务科室可操作，记入审计日志）")
+        who = st.text_input("冻结人（署名）", value=user.display_name or user.username, key="rt_frozen_by")
+        sure = st.checkbox(f"确认以当前实时数冻结{quarter.label}的演示数据", key="rt_confirm")
+        replace = info is not None and st.checkbox("替换已有冻结数", key="rt_replace")
+        if st.button("冻结本季度数据", key="rt_freeze", disabled=not sure or not who.strip()):
+            try:
+                n = fz.freeze(cache.engine(), user, quarter, who, replace=replace)
+                st.success(f"已冻结 {n} 项指标。")
+                st.rerun()
+            except fz.AlreadyFrozen as exc:
+                st.warning(str(exc))
+            except (AccessDenied, ValueError) as exc:
+                st.error(str(exc))
+    else:
+        st.caption(f"冻结季度数据仅限局领导、业务科室账号；{user.role_label}账号只能查看。")
     st.download_button("下载演示文稿（PowerPoint）", data=lambda: roundtable_deck(figs, info, quarter),
                        file_name=f"圆桌会_{quarter.key}.pptx", key="rt_pptx",
                        mime="application/vnd.openxmlformats-officedocument.presentationml.presentation")

@@ -10,10 +10,12 @@ import streamlit as st
 from shapely.geometry import mapping, shape
 
 from components import filters, maps
+from components.auth_ui import principal
 from components.exports import excel_bytes
 from components.kpis import Kpi, kpi_row
 from components.tables import show_table
 from data import cache, site_writes
+from data.access import AccessDenied
 from data.queries import facilities, geography, site
 from data.queries.common import data_version
 from data.settings import map_settings
@@ -22,6 +24,7 @@ from geo.coverage import MAX_RADIUS_M, MIN_RADIUS_M
 from geo.layers import district_outline
 
 f = filters.current()
+who = principal()
 on = f.period.end  # the layout as on the last day of the chosen period
 st.title("选址分析")
 st.caption(f"{f.scope} · 设施布局截至 {on:%Y-%m-%d}（统计周期末日） · 覆盖口径：社区点位到助餐点的直线距离不超过步行半径"
@@ -276,18 +279,25 @@ def optimise_section() -> None:
     _save_and_convert(params, res)
 
 
+def _read_only_note(what: str) -> None:
+    st.caption(f"{who.role_label}账号只能查看，不能{what}（需业务科室或本街道账号）。")
+
+
 def _save_and_convert(params: ss.SiteParams, res: ss.SiteResult) -> None:
     st.subheader("保存方案与转为设施")
+    if not who.can_write:
+        _read_only_note("保存方案或把用房转为设施")
+        return
     a, b = st.columns(2)
     with a.form("site_save_form", clear_on_submit=True):
         name = st.text_input("方案名称", max_chars=100, key="site_scn_name")
         if st.form_submit_button("保存方案"):
             try:
-                site_writes.save_scenario(cache.engine(), name, params.to_dict(), res.to_dict(), street=f.street,
+                site_writes.save_scenario(cache.engine(), who, name, params.to_dict(), res.to_dict(), street=f.street,
                                           data_version=data_version(cache.engine()))
                 st.session_state["site_flash"] = f"方案“{name.strip()}”已保存。"
                 st.rerun()
-            except site_writes.ScenarioError as exc:
+            except (site_writes.ScenarioError, AccessDenied) as exc:
                 st.error(str(exc))
     with b.form("site_convert_form"):
         code = st.selectbox("选中用房", res.exact.codes, key="site_convert_code")
@@ -302,11 +312,13 @@ def _convert(code: str | None) -> None:
         st.error("找不到该用房，可能已被修改。")
         return
     try:
-        site_writes.mark_converted(cache.engine(), int(row["id"].iloc[0]), int(row["version"].iloc[0]))
+        site_writes.mark_converted(cache.engine(), who, int(row["id"].iloc[0]), int(row["version"].iloc[0]))
         st.session_state["site_flash"] = f"用房 {code} 已转为规划中的助餐点。"
         st.rerun()
     except site_writes.RoomWriteError as exc:
         st.error("；".join(exc.messages))
+    except AccessDenied as exc:
+        st.error(str(exc))
 
 
 def scenarios_section() -> None:
@@ -337,10 +349,14 @@ def scenarios_section() -> None:
             table = ss.picks_table(res.exact, registry, names, ss.WEIGHTS[p.weight])
             show_table(table, key=f"site_scn_tbl_{col is b}", file_name=f"选址短名单_{scn['name']}",
                        title=f"选址短名单：{scn['name']}")
-            if st.button("删除该方案", key=f"site_scn_del_{col is b}"):
-                site_writes.delete_scenario(cache.engine(), sid)
-                st.session_state["site_flash"] = f"方案“{scn['name']}”已删除。"
-                st.rerun()
+            may_delete = who.can_write and (who.street_locked is None or scn["street"] == who.street_locked)
+            if may_delete and st.button("删除该方案", key=f"site_scn_del_{col is b}"):
+                try:
+                    site_writes.delete_scenario(cache.engine(), who, sid)
+                    st.session_state["site_flash"] = f"方案“{scn['name']}”已删除。"
+                    st.rerun()
+                except AccessDenied as exc:
+                    st.error(str(exc))
     if len(shown) == 2 and left != right:
         only_a, only_b = sorted(shown[0] - shown[1]), sorted(shown[1] - shown[0])
         st.markdown(f"**仅方案 A 选中**：{'、'.join(only_a) or '无'}　**仅方案 B 选中**：{'、'.join(only_b) or '无'}　"
@@ -362,9 +378,12 @@ def _conditions_text(p: ss.SiteParams) -> str:
 
 
 def registry_section() -> None:
-    st.caption("闲置用房台账：新增、修改和导入目前对所有用户开放（账户与角色功能上线后改为授权用户）。"
+    st.caption("闲置用房台账：新增、修改和导入需业务科室账号，街道账号只能维护本街道的用房。"
                "地下室用房可以登记，但不会被推荐为助餐点。")
     show_table(site_writes.registry_frame(registry), key="site_registry", file_name="闲置用房台账")
+    if not who.can_write:
+        _read_only_note("新增、修改或导入闲置用房")
+        return
     with st.expander("新增或修改用房"):
         _room_form()
     with st.expander("从 Excel 导入"):
@@ -373,16 +392,20 @@ def registry_section() -> None:
         up = st.file_uploader("选择 Excel 文件（表头与台账相同；全部无误才写入）", type=["xlsx"], key="site_upload")
         if up is not None and st.button("导入", key="site_import", type="primary"):
             try:
-                rep = site_writes.import_rooms_excel(cache.engine(), up.getvalue())
+                rep = site_writes.import_rooms_excel(cache.engine(), who, up.getvalue())
                 st.session_state["site_flash"] = f"导入完成：新增 {rep.added} 间，更新 {rep.updated} 间，未变 {rep.unchanged} 间。"
                 st.rerun()
             except site_writes.RoomWriteError as exc:
                 st.error("导入未写入任何数据，请修改后重新上传：\n\n" + "\n".join(f"- {m}" for m in exc.messages))
+            except AccessDenied as exc:
+                st.error(str(exc))
 
 
 def _room_form() -> None:
     streets = cache.q(geography.subdistrict_names)
-    all_coms = cache.q(geography.communities)
+    if who.street_locked:  # a 街道 account registers rooms of its own subdistrict only
+        streets = {c: n for c, n in streets.items() if c == who.street_locked}
+    all_coms = cache.q(geography.communities, who.street_locked)
     codes = ["（新增）"] + registry.loc[registry["status"] != "converted", "code"].tolist()
     pick = st.selectbox("选择用房", codes, key="site_edit_pick")
     cur = registry[registry["code"] == pick].iloc[0] if pick != "（新增）" else None
@@ -420,15 +443,17 @@ def _room_form() -> None:
         if st.form_submit_button("保存", type="primary"):
             try:
                 if cur is None:
-                    site_writes.add_room(cache.engine(), values)
+                    site_writes.add_room(cache.engine(), who, values)
                 else:
-                    site_writes.update_room(cache.engine(), int(cur["id"]), values, int(cur["version"]))
+                    site_writes.update_room(cache.engine(), who, int(cur["id"]), values, int(cur["version"]))
                 st.session_state["site_flash"] = f"用房 {values['code']} 已保存。"
                 st.rerun()
             except site_writes.RoomWriteError as exc:
                 st.error("未保存：" + "；".join(exc.messages))
                 if isinstance(exc, site_writes.StaleRoomError) and exc.current:
                     st.dataframe(pd.DataFrame([exc.current]).rename(columns=site_writes.FIELD_LABELS), hide_index=True)
+            except AccessDenied as exc:
+                st.error(f"未保存：{exc}")
 
 
 {"需求与缺口": demand_section, "优化选址": optimise_section, "方案比较": scenarios_section,

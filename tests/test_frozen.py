@@ -2,9 +2,12 @@
 from datetime import date, datetime
 
 import pytest
-from sqlalchemy import inspect, insert, select
+from sqlalchemy import inspect, insert
 
+from auth_helpers import principal
 from data import frozen as fz
+from data.access import AccessDenied
+from data.audit import audit_entries
 from data.engine import get_engine
 from data.migrate import current_revision, downgrade, upgrade
 from data.models import MealRecord
@@ -13,6 +16,7 @@ from data.queries.common import data_version
 from test_weekly import _small
 
 Q4 = quarter(2024, 4)
+OFFICE = principal("office")
 
 
 def test_freeze_then_late_correction(db_url):
@@ -20,7 +24,7 @@ def test_freeze_then_late_correction(db_url):
     live = fz.presentation_figures(engine, Q4)
     assert fz.value_of(live, "meals") == 65 and fz.value_of(live, "meal_points") == 2
     v0 = data_version(engine)
-    n = fz.freeze(engine, Q4, "局办公室", as_of=date(2025, 1, 5), now=datetime(2025, 1, 5, 9, 30))
+    n = fz.freeze(engine, OFFICE, Q4, "局办公室", as_of=date(2025, 1, 5), now=datetime(2025, 1, 5, 9, 30))
     assert n == len(live) and data_version(engine) == v0 + 1
     info = fz.frozen_info(engine, Q4)
     assert info["as_of"] == date(2025, 1, 5) and info["frozen_by"] == "局办公室"
@@ -38,8 +42,8 @@ def test_freeze_then_late_correction(db_url):
     assert list(cmp.index[cmp["changed"]]) == ["meals"]
 
     with pytest.raises(fz.AlreadyFrozen):
-        fz.freeze(engine, Q4, "局办公室")
-    fz.freeze(engine, Q4, "局办公室", replace=True)
+        fz.freeze(engine, OFFICE, Q4, "局办公室")
+    fz.freeze(engine, OFFICE, Q4, "局办公室", replace=True)
     assert fz.value_of(fz.frozen_figures(engine, Q4), "meals") == 75
     assert fz.unfreeze(engine, Q4) == len(live)
     assert fz.frozen_info(engine, Q4) is None
@@ -47,7 +51,29 @@ def test_freeze_then_late_correction(db_url):
 
 def test_freeze_needs_a_name(db_url):
     with pytest.raises(ValueError, match="冻结人"):
-        fz.freeze(get_engine(db_url), Q4, " ")
+        fz.freeze(get_engine(db_url), OFFICE, Q4, " ")
+
+
+@pytest.mark.parametrize("role, street", [("display", None), ("admin", None), ("street", "360103001")])
+def test_only_leader_and_office_may_freeze(db_url, role, street):
+    engine = _small(db_url)
+    v0 = data_version(engine)
+    with pytest.raises(AccessDenied, match="不能冻结"):
+        fz.freeze(engine, principal(role, street), Q4, "某人")
+    assert fz.frozen_info(engine, Q4) is None and data_version(engine) == v0
+    assert audit_entries(engine, actions=("freeze",)).empty
+
+
+def test_freeze_is_audited_and_names_the_principal_by_default(db_url):
+    engine = _small(db_url)
+    leader = principal("leader")
+    n = fz.freeze(engine, leader, Q4)
+    assert fz.frozen_info(engine, Q4)["frozen_by"] == leader.username
+    log = audit_entries(engine, actions=("freeze",))
+    assert len(log) == 1
+    entry = log.iloc[0]
+    assert entry["username"] == leader.username and entry["role"] == "leader" and bool(entry["ok"])
+    assert entry["target"] == "frozen_figures:2024-Q4" and f'"figures": {n}' in entry["detail"]
 
 
 def test_small_counts_of_people_are_suppressed():

@@ -70,3 +70,70 @@ def test_registry_lists_the_rooms(at):
     assert not at.exception, [e.value for e in at.exception]
     registry = next(df.value for df in at.dataframe if "用房编号" in df.value.columns)
     assert len(registry) > 0 and {"地址", "面积(m²)", "产权类型", "状态"} <= set(registry.columns)
+
+
+def _signed_in(monkeypatch, url, role, street=None) -> AppTest:
+    from auth_helpers import sign_in_apptest
+
+    monkeypatch.setenv("DATABASE_URL", url)
+    monkeypatch.chdir(ROOT)
+    app = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
+    app.query_params["period"] = "2024-H1"
+    sign_in_apptest(app, url, role=role, street=street)
+    app.run()
+    app.switch_page(PAGE)
+    app.run()
+    assert not app.exception, [e.value for e in app.exception]
+    return app
+
+
+def _captions(at) -> str:
+    return "\n".join(c.value for c in at.caption)
+
+
+def test_leader_sees_no_write_forms(monkeypatch, demo_url):
+    at = _signed_in(monkeypatch, demo_url, "leader")
+    at.radio(key="site_section").set_value("闲置用房台账").run()
+    assert not at.exception
+    assert any("用房编号" in df.value.columns for df in at.dataframe)  # the registry is still shown
+    assert "局领导账号只能查看，不能新增、修改或导入闲置用房" in _captions(at)
+    assert "site_edit_pick" not in {s.key for s in at.selectbox}
+    assert "site_import" not in {b.key for b in at.button}
+    at.radio(key="site_section").set_value("优化选址").run()
+    at.button(key=RUN).click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert "局领导账号只能查看，不能保存方案或把用房转为设施" in _captions(at)
+    assert not [b for b in at.button if (b.key or "").startswith(("FormSubmitter:site_save_form",
+                                                                  "FormSubmitter:site_convert_form"))]
+
+
+def test_office_saves_a_scenario_and_it_is_audited(at, demo_url):
+    from data import site_writes
+    from data.audit import audit_entries
+    from data.engine import get_engine
+    from data.queries import site as sq
+
+    at.radio(key="site_section").set_value("优化选址").run()
+    at.button(key=RUN).click().run()
+    at.text_input(key="site_scn_name").input("页面测试方案")
+    at.button(key="FormSubmitter:site_save_form-保存方案").click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    engine = get_engine(demo_url)
+    listed = sq.scenarios(engine)
+    sid = int(listed.loc[listed["name"] == "页面测试方案", "id"].iloc[0])
+    try:
+        assert listed.loc[listed["name"] == "页面测试方案", "created_by"].iloc[0] == "t_office"
+        entry = audit_entries(engine, actions=("scenario_save",)).iloc[0]
+        assert entry["target"] == "site_scenarios:页面测试方案" and entry["username"] == "t_office"
+    finally:
+        from auth_helpers import principal
+        site_writes.delete_scenario(engine, principal("office"), sid)
+
+
+def test_street_account_registers_rooms_of_its_own_subdistrict_only(monkeypatch, demo_url):
+    at = _signed_in(monkeypatch, demo_url, "street", street="360103001")
+    at.radio(key="site_section").set_value("闲置用房台账").run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert "site_edit_pick" in {s.key for s in at.selectbox}
+    street_box = next(s for s in at.selectbox if s.label == "街道")
+    assert street_box.options == ["南浦街道"]

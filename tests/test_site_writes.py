@@ -8,6 +8,9 @@ import pandas as pd
 import pytest
 from sqlalchemy import func, insert, inspect, select
 
+from auth_helpers import principal
+from data.access import AccessDenied
+from data.audit import audit_entries
 from data.engine import get_engine
 from data.migrate import current_revision, downgrade, upgrade
 from data.models import Community, Facility, Subdistrict, VacantRoom
@@ -29,6 +32,8 @@ from data.site_writes import (
 from geo.layers import communities_df
 
 STREET = "360103001"
+OTHER = "360103002"
+OFFICE = principal("office")
 
 
 @pytest.fixture
@@ -64,7 +69,7 @@ def count_rooms(engine) -> int:
 
 def test_add_room_and_read_it_back(engine):
     v0 = data_version(engine)
-    rid = add_room(engine, room(engine))
+    rid = add_room(engine, OFFICE, room(engine))
     df = q.vacant_rooms(engine)
     assert df["code"].tolist() == ["VR-001"] and int(df["id"].iloc[0]) == rid
     assert df["subdistrict_name"].iloc[0] == "南浦街道" and df["version"].iloc[0] == 1
@@ -85,32 +90,32 @@ def test_add_room_and_read_it_back(engine):
 ])
 def test_bad_rooms_are_refused_naming_the_field(engine, over, field, words):
     with pytest.raises(RoomWriteError) as info:
-        add_room(engine, room(engine, **over))
+        add_room(engine, OFFICE, room(engine, **over))
     text = "；".join(info.value.messages)
     assert field in text and words in text, text
     assert count_rooms(engine) == 0
 
 
 def test_duplicate_code_is_refused(engine):
-    add_room(engine, room(engine))
+    add_room(engine, OFFICE, room(engine))
     with pytest.raises(RoomWriteError, match="已存在"):
-        add_room(engine, room(engine))
+        add_room(engine, OFFICE, room(engine))
 
 
 def test_stale_update_is_refused_with_current_values(engine):
-    rid = add_room(engine, room(engine))
-    assert update_room(engine, rid, room(engine, monthly_rent=1500), expected_version=1) == 2
+    rid = add_room(engine, OFFICE, room(engine))
+    assert update_room(engine, OFFICE, rid, room(engine, monthly_rent=1500), expected_version=1) == 2
     with pytest.raises(StaleRoomError) as info:  # a second editor still holding version 1
-        update_room(engine, rid, room(engine, monthly_rent=999), expected_version=1)
+        update_room(engine, OFFICE, rid, room(engine, monthly_rent=999), expected_version=1)
     assert "他人修改" in info.value.messages[0]
     assert info.value.current["monthly_rent"] == 1500 and info.value.current["version"] == 2
     assert q.vacant_room(engine, rid)["monthly_rent"] == 1500
 
 
 def test_mark_converted_creates_a_planned_meal_point_in_one_go(engine):
-    rid = add_room(engine, room(engine))
+    rid = add_room(engine, OFFICE, room(engine))
     v0 = data_version(engine)
-    fid = mark_converted(engine, rid, expected_version=1, planned_on=date(2025, 3, 1))
+    fid = mark_converted(engine, OFFICE, rid, expected_version=1, planned_on=date(2025, 3, 1))
     with engine.connect() as conn:
         fac = conn.execute(select(*Facility.__table__.c).where(Facility.id == fid)).mappings().one()
     assert fac["kind"] == "meal_point" and fac["vacant_room_id"] == rid
@@ -120,16 +125,16 @@ def test_mark_converted_creates_a_planned_meal_point_in_one_go(engine):
     assert got["status"] == "converted" and got["version"] == 2
     assert data_version(engine) == v0 + 1
     with pytest.raises(RoomWriteError, match="只有候选或洽谈中"):
-        mark_converted(engine, rid, expected_version=2)
+        mark_converted(engine, OFFICE, rid, expected_version=2)
     with pytest.raises(RoomWriteError, match="不能再修改"):
-        update_room(engine, rid, room(engine), expected_version=2)
+        update_room(engine, OFFICE, rid, room(engine), expected_version=2)
 
 
 def test_stale_conversion_is_refused_and_writes_nothing(engine):
-    rid = add_room(engine, room(engine))
-    update_room(engine, rid, room(engine, status="negotiating"), expected_version=1)
+    rid = add_room(engine, OFFICE, room(engine))
+    update_room(engine, OFFICE, rid, room(engine, status="negotiating"), expected_version=1)
     with pytest.raises(StaleRoomError):
-        mark_converted(engine, rid, expected_version=1)
+        mark_converted(engine, OFFICE, rid, expected_version=1)
     with engine.connect() as conn:
         assert conn.execute(select(func.count()).select_from(Facility)).scalar() == 0
 
@@ -141,7 +146,7 @@ def test_scenario_round_trip(engine):
     rooms = pd.DataFrame([{**room(engine), "code": "R1", "lon": coms["lon"].iloc[0], "lat": coms["lat"].iloc[0]}])
     params = SiteParams(k=1)
     result = optimise(coms, rooms, pd.DataFrame(columns=["lon", "lat"]), params)
-    sid = save_scenario(engine, "方案一", params.to_dict(), result.to_dict(), street=STREET, data_version=3)
+    sid = save_scenario(engine, OFFICE, "方案一", params.to_dict(), result.to_dict(), street=STREET, data_version=3)
     listed = q.scenarios(engine)
     assert listed["name"].tolist() == ["方案一"] and listed["parameters"].iloc[0]["k"] == 1
     got = q.scenario(engine, sid)
@@ -150,10 +155,10 @@ def test_scenario_round_trip(engine):
     assert again.chosen == result.chosen == ["R1"]
     assert SiteParams.from_dict(got["parameters"]) == params
     with pytest.raises(ScenarioError, match="同名"):
-        save_scenario(engine, "方案一", params.to_dict(), result.to_dict())
+        save_scenario(engine, OFFICE, "方案一", params.to_dict(), result.to_dict())
     with pytest.raises(ScenarioError, match="名称"):
-        save_scenario(engine, "  ", params.to_dict(), result.to_dict())
-    assert delete_scenario(engine, sid) and q.scenario(engine, sid) is None
+        save_scenario(engine, OFFICE, "  ", params.to_dict(), result.to_dict())
+    assert delete_scenario(engine, OFFICE, sid) and q.scenario(engine, sid) is None
 
 
 def _xlsx(df: pd.DataFrame) -> bytes:
@@ -169,30 +174,30 @@ def test_excel_import_is_all_or_nothing_and_idempotent(engine):
     good[["经度", "纬度", "社区"]] = [float(c["lon"]), float(c["lat"]), c["short_name"]]
     bad = pd.concat([good, good.assign(**{"用房编号": "IMP-2", "面积(m²)": -1, "楼层": -5})], ignore_index=True)
     with pytest.raises(RoomWriteError) as info:
-        import_rooms_excel(engine, _xlsx(bad))
+        import_rooms_excel(engine, OFFICE, _xlsx(bad))
     msgs = info.value.messages
     assert "第 3 行“面积(m²)”：必须大于 0" in msgs and any(m.startswith("第 3 行“楼层”") for m in msgs)
     assert count_rooms(engine) == 0
     dup = pd.concat([good, good], ignore_index=True)
     with pytest.raises(RoomWriteError, match="与第 2 行重复"):
-        import_rooms_excel(engine, _xlsx(dup))
+        import_rooms_excel(engine, OFFICE, _xlsx(dup))
 
-    rep = import_rooms_excel(engine, _xlsx(good))
+    rep = import_rooms_excel(engine, OFFICE, _xlsx(good))
     assert (rep.added, rep.updated, rep.unchanged) == (1, 0, 0)
     df = q.vacant_rooms(engine)
     assert df["community_code"].iloc[0] == c["code"] and df["owner_type"].iloc[0] == "state"
     # the registry as exported imports again without change; an edited copy updates
     exported = registry_frame(df)
-    assert import_rooms_excel(engine, _xlsx(exported)).unchanged == 1
-    rep = import_rooms_excel(engine, _xlsx(exported.assign(**{"月租金(元/月)": 3000})))
+    assert import_rooms_excel(engine, OFFICE, _xlsx(exported)).unchanged == 1
+    rep = import_rooms_excel(engine, OFFICE, _xlsx(exported.assign(**{"月租金(元/月)": 3000})))
     assert rep.updated == 1 and q.vacant_rooms(engine)["version"].iloc[0] == 2
 
 
 def test_excel_import_refuses_a_non_excel_file(engine):
     with pytest.raises(RoomWriteError, match="Excel"):
-        import_rooms_excel(engine, b"not an excel file")
+        import_rooms_excel(engine, OFFICE, b"not an excel file")
     with pytest.raises(RoomWriteError, match="缺少列"):
-        import_rooms_excel(engine, _xlsx(pd.DataFrame({"用房编号": ["X"]})))
+        import_rooms_excel(engine, OFFICE, _xlsx(pd.DataFrame({"用房编号": ["X"]})))
 
 
 def test_migration_0002_up_and_down(bare_db_url):
@@ -205,3 +210,89 @@ def test_migration_0002_up_and_down(bare_db_url):
     assert current_revision(eng) == "0001" and not inspect(eng).has_table("site_scenarios")
     assert inspect(eng).has_table("vacant_rooms")
     upgrade(eng)
+
+
+# --- authorisation and audit ---------------------------------------------------------------------------------------
+
+def _actions(engine) -> list[str]:
+    return audit_entries(engine)["action"].tolist()[::-1]  # oldest first
+
+
+def test_writes_are_audited(engine):
+    rid = add_room(engine, OFFICE, room(engine))
+    update_room(engine, OFFICE, rid, room(engine, monthly_rent=1800), expected_version=1)
+    with pytest.raises(StaleRoomError):
+        update_room(engine, OFFICE, rid, room(engine, monthly_rent=1), expected_version=1)
+    mark_converted(engine, OFFICE, rid, expected_version=2, planned_on=date(2025, 3, 1))
+    assert _actions(engine) == ["room_add", "room_edit", "edit_conflict", "room_convert"]
+    log = audit_entries(engine).set_index("action")
+    assert log.loc["room_edit", "target"] == "vacant_rooms:VR-001"
+    assert '"monthly_rent": {"after": 1800.0, "before": 2000.0}' in log.loc["room_edit", "detail"]
+    assert not log.loc["edit_conflict", "ok"] and '"current_version": 2' in log.loc["edit_conflict", "detail"]
+    assert log.loc["room_convert", "username"] == OFFICE.username
+
+
+@pytest.mark.parametrize("role, street", [("leader", None), ("display", None), ("admin", None)])
+def test_read_only_roles_cannot_write_rooms(engine, role, street):
+    rid = add_room(engine, OFFICE, room(engine))
+    who = principal(role, street)
+    v0 = data_version(engine)
+    with pytest.raises(AccessDenied, match="没有修改数据的权限"):
+        add_room(engine, who, room(engine, code="VR-002"))
+    with pytest.raises(AccessDenied):
+        update_room(engine, who, rid, room(engine, monthly_rent=1), expected_version=1)
+    with pytest.raises(AccessDenied):
+        mark_converted(engine, who, rid, expected_version=1)
+    with pytest.raises(AccessDenied):
+        import_rooms_excel(engine, who, b"")
+    with pytest.raises(AccessDenied):
+        save_scenario(engine, who, "方案", {}, {})
+    assert count_rooms(engine) == 1 and q.vacant_room(engine, rid)["version"] == 1
+    assert data_version(engine) == v0
+
+
+def test_street_account_writes_only_its_own_subdistrict(engine):
+    own, other = principal("street", STREET), principal("street", OTHER)
+    rid = add_room(engine, own, room(engine))  # its own subdistrict: allowed
+    assert update_room(engine, own, rid, room(engine, monthly_rent=100), expected_version=1) == 2
+    with pytest.raises(AccessDenied, match="本街道"):
+        add_room(engine, other, room(engine, code="VR-009"))
+    with pytest.raises(AccessDenied, match="本街道"):
+        update_room(engine, other, rid, room(engine, monthly_rent=1), expected_version=2)
+    with pytest.raises(AccessDenied, match="本街道"):
+        mark_converted(engine, other, rid, expected_version=2)
+    good = template_frame().assign(**{"用房编号": "VR-001", "街道": "南浦街道", "经度": room(engine)["lon"],
+                                      "纬度": room(engine)["lat"], "社区": ""})
+    with pytest.raises(AccessDenied, match="第 2 行"):
+        import_rooms_excel(engine, other, _xlsx(good))
+    got = q.vacant_room(engine, rid)
+    assert got["version"] == 2 and got["monthly_rent"] == 100 and got["status"] == "candidate"
+    assert count_rooms(engine) == 1
+    with engine.connect() as conn:
+        assert conn.execute(select(func.count()).select_from(Facility)).scalar() == 0
+    # scenarios: a 街道 account's are its own subdistrict's; it cannot delete another's or a district-wide one
+    mine = save_scenario(engine, own, "南浦方案", {"k": 1}, {"chosen": []})
+    assert q.scenario(engine, mine)["street"] == STREET
+    district = save_scenario(engine, OFFICE, "全区方案", {"k": 1}, {"chosen": []})
+    with pytest.raises(AccessDenied):
+        save_scenario(engine, own, "别的街道方案", {}, {}, street=OTHER)
+    with pytest.raises(AccessDenied):
+        delete_scenario(engine, other, mine)
+    with pytest.raises(AccessDenied):
+        delete_scenario(engine, own, district)
+    assert q.scenario(engine, mine) is not None and q.scenario(engine, district) is not None
+    assert delete_scenario(engine, own, mine)
+    log = audit_entries(engine)
+    assert {"room_add", "room_edit", "scenario_save", "edit"} <= set(log["action"])
+    assert (log.loc[log["action"] == "edit", "detail"].str.contains('"op": "delete"')).all()
+
+
+def test_import_is_audited_once(engine):
+    c = communities_df()
+    c = c[c["subdistrict_code"] == STREET].iloc[0]
+    good = template_frame().assign(**{"用房编号": "IMP-9", "街道": "南浦街道", "经度": float(c["lon"]),
+                                      "纬度": float(c["lat"]), "社区": ""})
+    import_rooms_excel(engine, principal("street", STREET), _xlsx(good))
+    import_rooms_excel(engine, OFFICE, _xlsx(good))  # unchanged: nothing written, nothing audited
+    log = audit_entries(engine, actions=("import",))
+    assert len(log) == 1 and '"added": ["IMP-9"]' in log["detail"].iloc[0]
