@@ -10,7 +10,6 @@ fills the server's st.cache_data, so the figure is the browser + framework + ren
 from __future__ import annotations
 
 import sys
-import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -1,7 +1,6 @@
 """Direct (uncached) timings of the main named queries, period 2024-H1, whole district (no street)."""
 from __future__ import annotations
 
-import statistics
 import time
 
 from bench.stats import summary

@@ -35,7 +35,7 @@ from datetime import datetime
 from pathlib import Path
 
 from sqlalchemy import insert, inspect, select, text
-from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.engine import Engine
 
 from data.engine import DatabaseError, check_connection, describe_url, get_engine
 
