@@ -160,6 +160,9 @@ def build_parser() -> argparse.ArgumentParser:
     from data.backup import register_cli as register_backup
 
     register_backup(sub)  # backup --out PATH, restore --from PATH
+    from data.imports.cli import register_cli as register_import
+
+    register_import(sub)  # import --ledger L --file F --user U
     return parser
 
 

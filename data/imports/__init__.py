@@ -1,0 +1,196 @@
+"""台账导入: templates, reading, validation and all-or-nothing writing of the district's ledgers.
+
+    result = import_file(engine, principal, "meal_records", "助餐记录.xlsx", content, gcj02=False, progress=cb)
+
+One transaction: the file is read, every row validated (problems naming file, sheet, Excel row and Chinese column),
+compared with the database by the ledger's natural key, and — only when there is no problem at all — written,
+registered (import_batches + the original bytes in import_files), audited and the data version bumped. Any
+problem raises ImportRefused carrying all of them, the database is left as it was, and the refusal is audited.
+
+Re-importing a file changes no ledger row: every row is counted as unchanged. The attempt is still registered
+(an import_batches row with rows_added = rows_updated = 0, and an audit entry) so the history shows who sent what;
+the data version is bumped only when some row was added or updated.
+"""
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Callable
+
+import pandas as pd
+from sqlalchemy.engine import Engine
+from sqlalchemy.exc import IntegrityError
+
+from data.access import Principal, require_write
+from data.audit import record, record_now
+from data.imports.ledgers import LEDGERS, Ledger
+from data.imports.reading import MAX_BYTES, FileRefused, read_upload
+from data.imports.validation import Context, check_headers, validate
+from data.imports.writing import (
+    WriteConflict,
+    compare,
+    import_history,
+    register_batch,
+    sha256,
+    stored_file,
+    write,
+)
+from data.queries.common import bump_data_version
+
+__all__ = ["LEDGERS", "MAX_BYTES", "MAX_SHOWN", "ImportRefused", "ImportResult", "import_file", "import_history",
+           "stored_file", "template_bytes", "PROBLEM_HEADERS"]
+
+MAX_SHOWN = 500            # problems shown on the page (all are counted, and all are kept for download)
+MAX_KEPT = 100_000         # problems kept in the exception (an Excel sheet's worth)
+PROBLEM_HEADERS = {"file": "文件", "sheet": "工作表", "row": "行", "column": "列", "problem": "问题"}
+
+Progress = Callable[[float, str], None]
+
+
+@dataclass
+class ImportResult:
+    ledger: str
+    file_name: str
+    sha256: str
+    batch_id: int
+    rows_total: int
+    rows_added: int
+    rows_updated: int
+    rows_unchanged: int
+    sheet: str = ""
+    encoding: str | None = None
+    seconds: float = 0.0
+    notes: list[str] = field(default_factory=list)
+
+
+class ImportRefused(ValueError):
+    """The file was not imported; `problems` is a frame of file / sheet / row / column / problem (Chinese)."""
+
+    def __init__(self, problems: pd.DataFrame, total: int | None = None, file_name: str = "", ledger: str = ""):
+        self.problems = problems.head(MAX_KEPT).reset_index(drop=True)
+        self.total = int(total if total is not None else len(problems))
+        self.file_name = file_name
+        self.ledger = ledger
+        first = "；".join(self.messages()[:3])
+        super().__init__(f"文件“{file_name}”未导入：共 {self.total} 个问题。{first}")
+
+    def messages(self) -> list[str]:
+        """Each problem as one Chinese sentence naming file, sheet, row and column."""
+        out = []
+        for r in self.problems.itertuples(index=False):
+            where = [f"“{r.file}”"]
+            if r.sheet:
+                where.append(f"工作表“{r.sheet}”")
+            if pd.notna(r.row):
+                where.append(f"第 {int(r.row)} 行")
+            if isinstance(r.column, str) and r.column:
+                where.append(f"“{r.column}”列")
+            out.append(" ".join(where) + f"：{r.problem}")
+        return out
+
+    def summary(self) -> pd.DataFrame:
+        """How many problems per column (Chinese headers), most first."""
+        col = self.problems["column"].fillna("（整个文件）")
+        s = col.value_counts().rename_axis("列").reset_index(name="问题数")
+        return s
+
+    def table(self, limit: int | None = MAX_SHOWN) -> pd.DataFrame:
+        """The problems with Chinese headers (the first `limit`)."""
+        df = self.problems if limit is None else self.problems.head(limit)
+        return df.rename(columns=PROBLEM_HEADERS)
+
+
+def _file_problem(file_name: str, message: str, sheet: str = "") -> pd.DataFrame:
+    return pd.DataFrame({"file": [file_name], "sheet": [sheet], "row": pd.array([None], dtype="Int64"),
+                         "column": [None], "problem": [message]})
+
+
+def _ledger(key: str) -> Ledger:
+    if key not in LEDGERS:
+        raise ValueError(f"未知台账：{key}")
+    return LEDGERS[key]
+
+
+def import_file(engine: Engine, principal: Principal, ledger: str, file_name: str, content: bytes, *,
+                gcj02: bool = False, progress: Progress | None = None, today: date | None = None) -> ImportResult:
+    """Validate and import one ledger file, all or nothing. Raises AccessDenied (role may not write) or
+    ImportRefused (every problem; nothing written, refusal audited)."""
+    require_write(principal)
+    lg = _ledger(ledger)
+    started = time.perf_counter()
+    report = progress or (lambda fraction, text: None)
+    digest = sha256(content)
+    today = today or date.today()
+    try:
+        report(0.02, "正在读取文件…")
+        try:
+            sheet = read_upload(file_name, content, lg.sheet)
+        except FileRefused as exc:
+            raise ImportRefused(_file_problem(file_name, str(exc)), file_name=file_name, ledger=ledger) from exc
+        report(0.15, f"正在校验 {len(sheet.frame):,} 行…")
+        with engine.begin() as conn:
+            ctx = Context(conn=conn, ledger=lg, principal=principal, gcj02=gcj02, today=today)
+            unknown = check_headers(lg, sheet.frame, sheet.header_row, ctx.problems)
+            if not len(ctx.problems) and sheet.frame.empty:
+                ctx.problems.add_one(None, "文件中没有数据行（表头下方是空的）", None)
+            if not len(ctx.problems):
+                frame = sheet.frame.loc[:, ~sheet.frame.columns.duplicated()]
+                frame = _drop_template_example(lg, frame)
+                if frame.empty:
+                    ctx.problems.add_one(None, "文件中只有模板的示例行，没有数据行", None)
+                else:
+                    clean = validate(ctx, frame)
+                    report(0.35, "正在与数据库比对…")
+                    if not len(ctx.problems):
+                        diff = compare(ctx, clean)
+            if len(ctx.problems):
+                probs = ctx.problems.frame(file_name, sheet.sheet_name, lg.headers)
+                raise ImportRefused(probs, file_name=file_name, ledger=ledger)
+            report(0.45, "正在写入…")
+            try:
+                sample = write(ctx, diff, progress)
+            except (WriteConflict, IntegrityError) as exc:
+                msg = str(exc) if isinstance(exc, WriteConflict) else \
+                    "导入过程中数据被他人同时修改（记录重复），未导入任何数据，请重新导入。"
+                raise ImportRefused(_file_problem(file_name, msg, sheet.sheet_name), file_name=file_name,
+                                    ledger=ledger) from exc
+            counts = {"rows_total": int(len(clean)), "rows_added": int(diff.new.sum()),
+                      "rows_updated": int(diff.changed.sum()), "rows_unchanged": int(diff.unchanged.sum())}
+            batch_id = register_batch(conn, principal, ledger, file_name, content, digest, counts)
+            record(conn, principal, "import", f"{lg.key}:{file_name}",
+                   {"ledger": lg.key, "title": lg.title, "file": file_name, "sha256": digest, "batch_id": batch_id,
+                    "gcj02": gcj02, **counts, **sample})
+            if counts["rows_added"] or counts["rows_updated"]:
+                bump_data_version(conn)
+    except ImportRefused as exc:
+        record_now(engine, principal, "import_refused", f"{lg.key}:{file_name}",
+                   {"ledger": lg.key, "file": file_name, "sha256": digest, "size_bytes": len(content),
+                    "problems": exc.total, "first": exc.messages()[:5]}, ok=False)
+        raise
+    report(1.0, "导入完成")
+    notes = [f"以下列不属于“{lg.title}”台账，已忽略：{'、'.join(unknown)}"] if unknown else []
+    if gcj02 and lg.has_coordinates:
+        notes.append("坐标已按高德 GCJ-02 转换为 WGS-84 后保存。")
+    return ImportResult(lg.key, file_name, digest, batch_id, **counts, sheet=sheet.sheet_name,
+                        encoding=sheet.encoding, seconds=time.perf_counter() - started, notes=notes)
+
+
+def _drop_template_example(lg: Ledger, frame: pd.DataFrame) -> pd.DataFrame:
+    """The template's example row (row 2, left in by the user) is not data."""
+    from data.imports.templates import example_texts
+
+    example = example_texts(lg)
+    cols = [h for h in example if h in frame.columns]
+    if frame.empty or not cols:
+        return frame
+    first = frame.iloc[0]
+    if all(first[h] == example[h] for h in cols) and all(first[h] == "" for h in frame.columns if h not in cols):
+        return frame.iloc[1:]
+    return frame
+
+
+def template_bytes(engine: Engine, ledger: str, principal: Principal | None = None) -> bytes:
+    from data.imports.templates import template_bytes as _tb
+
+    return _tb(engine, _ledger(ledger), principal)

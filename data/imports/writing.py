@@ -1,0 +1,329 @@
+"""Comparing a validated ledger with the database by natural key, and writing it (inside the caller's transaction).
+
+Rows equal to the database (after the same cleaning) are unchanged; rows whose key exists but differ are updated
+(versioned tables only when the version read is still current); other rows are added. Conflicts with the database
+found here (a record of another subdistrict for a 街道 account, a vacant room already converted …) are problems
+like any other, and nothing is written.
+"""
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+from datetime import date, datetime
+
+import numpy as np
+import pandas as pd
+from sqlalchemy import and_, bindparam, func, insert, select, update
+from sqlalchemy.engine import Connection, Engine
+
+from data.access import Principal
+from data.imports.ledgers import Ledger
+from data.imports.validation import Context
+from data.models import Facility, Inspection, MealPointCommunity, Subdistrict
+from data.models_auth import ImportBatch, ImportFile, User
+
+CHUNK = 5_000
+AUDIT_SAMPLE = 50   # keys and changes listed in the audit entry (the counts are always complete)
+
+
+class WriteConflict(RuntimeError):
+    """The database changed while the file was being imported; the message is Chinese."""
+
+
+@dataclass
+class Diff:
+    merged: pd.DataFrame          # clean rows with their existing identity/values (suffix _db)
+    new: pd.Series                # bool per row
+    changed: pd.Series
+    unchanged: pd.Series
+    identity: str                 # "id" or the key column of tables without one
+    compare: list[str] = field(default_factory=list)
+
+
+def _identity(lg: Ledger) -> str:
+    return "id" if "id" in lg.table.c else lg.natural_key[0]
+
+
+def _plain(v):
+    """numpy / pandas scalars → Python values the drivers accept; missing → None."""
+    if v is None or v is pd.NA or v is pd.NaT:
+        return None
+    if isinstance(v, float) and v != v:
+        return None
+    if isinstance(v, np.integer):
+        return int(v)
+    if isinstance(v, np.floating):
+        return None if np.isnan(v) else float(v)
+    if isinstance(v, np.bool_):
+        return bool(v)
+    if isinstance(v, pd.Timestamp):
+        return v.date()
+    return v
+
+
+def _records(df: pd.DataFrame) -> list[dict]:
+    """Rows as dicts of plain Python values (object columns hold ints, floats, bools, dates, str or None)."""
+    out = df.astype(object)
+    out = out.where(out.notna(), None)
+    return out.to_dict("records")
+
+
+def _existing(conn: Connection, lg: Ledger, clean: pd.DataFrame) -> pd.DataFrame:
+    t = lg.table
+    ident = _identity(lg)
+    cols = list(dict.fromkeys([ident, *lg.fields, *(["version"] if lg.versioned else []),
+                               *(["subdistrict_code"] if "subdistrict_code" in t.c else []),
+                               *(["status"] if "status" in t.c else [])]))
+    stmt = select(*[t.c[c] for c in cols])
+    if lg.date_field:
+        days = clean[lg.date_field].dropna()
+        if days.empty:
+            return pd.DataFrame(columns=cols)
+        stmt = stmt.where(t.c[lg.date_field].between(min(days), max(days)))
+    rows = conn.execute(stmt).tuples().all()
+    return pd.DataFrame.from_records(rows, columns=cols) if rows else pd.DataFrame(columns=cols)
+
+
+def _same(a: pd.Series, b: pd.Series) -> pd.Series:
+    both_missing = a.isna() & b.isna()
+    if pd.api.types.is_float_dtype(a) or pd.api.types.is_float_dtype(b):
+        x = pd.to_numeric(a, errors="coerce").astype(float)
+        y = pd.to_numeric(b, errors="coerce").astype(float)
+        return pd.Series(np.isclose(x, y, rtol=0, atol=1e-9), index=a.index) | both_missing
+    if pd.api.types.is_integer_dtype(a) or pd.api.types.is_integer_dtype(b):
+        x = pd.to_numeric(a, errors="coerce")
+        y = pd.to_numeric(b, errors="coerce")
+        return (x == y).fillna(False).astype(bool) | both_missing
+    av = a.astype(object).where(a.notna(), None)
+    bv = b.astype(object).where(b.notna(), None)
+    return pd.Series([x == y for x, y in zip(av, bv)], index=a.index, dtype=bool) | both_missing
+
+
+def _resolve_inspections(conn: Connection, clean: pd.DataFrame) -> None:
+    """Findings: the inspection of the same source and day (same facility, else same subdistrict, else district-wide);
+    -1 where a new inspection will be created; NA where no inspection day was given."""
+    clean["inspection_id"] = pd.array([pd.NA] * len(clean), dtype="Int64")
+    given = clean["inspected_on"].notna() & clean["source"].notna()
+    if not given.any():
+        return
+    t = Inspection.__table__
+    days = clean.loc[given, "inspected_on"]
+    found = pd.DataFrame(conn.execute(select(t.c.id, t.c.source, t.c.inspected_on, t.c.subdistrict_code, t.c.facility_id)
+                                      .where(t.c.inspected_on.between(min(days), max(days)))).all(),
+                         columns=["id", "source", "inspected_on", "subdistrict_code", "facility_id"])
+    groups = {k: g for k, g in found.groupby(["source", "inspected_on"])} if len(found) else {}
+    ids = []
+    for row in clean.loc[given].itertuples():
+        g = groups.get((row.source, row.inspected_on))
+        pick = None
+        if g is not None:
+            for m in (g["facility_id"] == row.facility_id if pd.notna(row.facility_id) else pd.Series(False, index=g.index),
+                      g["subdistrict_code"] == row.subdistrict_code, g["subdistrict_code"].isna()):
+                if m.any():
+                    pick = int(g.loc[m, "id"].iloc[0])
+                    break
+        ids.append(pick if pick is not None else -1)
+    clean.loc[given, "inspection_id"] = ids
+
+
+def compare(ctx: Context, clean: pd.DataFrame) -> Diff:
+    """Match the cleaned rows to the database by natural key; database conflicts go to ctx.problems."""
+    lg, conn = ctx.ledger, ctx.conn
+    ident = _identity(lg)
+    if lg.key == "findings":
+        _resolve_inspections(conn, clean)
+    existing = _existing(conn, lg, clean)
+    key = list(lg.natural_key)
+    sentinel = "\0"
+    left = clean.reset_index(names="_row")
+    lk = left[key].astype(object).where(left[key].notna(), sentinel)
+    rk = existing[key].astype(object).where(existing[key].notna(), sentinel)
+    for k in key:   # one representation for keys: ints as ints, dates as dates, text as text
+        lk[k] = lk[k].map(_plain)
+        rk[k] = rk[k].map(_plain)
+    right = existing.drop(columns=key).add_suffix("_db")
+    right["_hit_db"] = True
+    right[key] = rk
+    right = right.drop_duplicates(key)
+    left_k = left.drop(columns=key)
+    left_k[key] = lk
+    merged = left_k.merge(right, on=key, how="left").set_index("_row")
+    for k in key:
+        merged[k] = clean[k]
+    new = merged["_hit_db"].isna()
+    compare_fields = [f for f in lg.fields if f not in key]
+    same = pd.Series(True, index=merged.index)
+    for f in compare_fields:
+        if f == "inspection_id":   # no inspection day given: the finding keeps its inspection
+            keep = merged[f].isna()
+            merged.loc[keep, f] = merged.loc[keep, f"{f}_db"]
+        same &= _same(merged[f], merged[f"{f}_db"])
+    changed = ~new & ~same
+    unchanged = ~new & same
+    p = ctx.problems
+    key_header = lg.key_headers[0]
+    if not lg.insert:
+        p.add(new, key_header, "数据库中没有该记录，本台账只能更新已有记录")
+    if ctx.principal.role == "street" and "subdistrict_code_db" in merged:
+        names = dict(conn.execute(select(Subdistrict.code, Subdistrict.name)).all())
+        foreign = ~new & merged["subdistrict_code_db"].notna() & (merged["subdistrict_code_db"] != ctx.principal.subdistrict_code)
+        p.add(foreign & changed, key_header, "该记录已登记在" + merged["subdistrict_code_db"].map(names).fillna("其他街道")
+              + "，街道账号不能修改")
+    if lg.key == "vacant_rooms":
+        was_converted = merged["status_db"] == "converted"
+        p.add(changed & was_converted, "用房编号", "该用房已转为设施，不能通过导入修改")
+        p.add(merged["status"].eq("converted") & ~was_converted, "状态", "不能直接改为“已转为设施”，请在选址分析页操作")
+    return Diff(merged, new, changed, unchanged, ident, compare_fields)
+
+
+def _progress(progress, start: float, end: float, done: int, total: int, text: str) -> None:
+    if progress and total:
+        progress(min(end, start + (end - start) * done / total), text)
+
+
+def _create_inspections(conn: Connection, rows: pd.DataFrame) -> None:
+    need = rows["inspection_id"].eq(-1).fillna(False)
+    if not need.any():
+        return
+    cols = ["source", "inspected_on", "subdistrict_code", "facility_id", "group_no"]
+    part = rows.loc[need, cols].copy()
+    part.loc[part["source"] == "joint_safety", "subdistrict_code"] = None
+    uniq = part.astype(object).where(part.notna(), None).drop_duplicates()
+    made = {}
+    for rec in _records(uniq):
+        iid = conn.execute(insert(Inspection).values(**rec)).inserted_primary_key[0]
+        made[tuple(rec.values())] = int(iid)
+    keyed = part.astype(object).where(part.notna(), None)
+    rows.loc[need, "inspection_id"] = [made[tuple(_plain(v) for v in r)] for r in keyed.itertuples(index=False, name=None)]
+
+
+def write(ctx: Context, diff: Diff, progress=None) -> dict:
+    """Insert the new rows and update the changed ones; returns the audit sample of what changed."""
+    lg, conn = ctx.ledger, ctx.conn
+    t = lg.table
+    m = diff.merged
+    fields = list(lg.fields)
+    if lg.key == "findings":
+        _create_inspections(conn, m)
+    added = m.loc[diff.new, fields]
+    total = int(diff.new.sum() + diff.changed.sum())
+    done = 0
+    for start in range(0, len(added), CHUNK):
+        part = added.iloc[start:start + CHUNK]
+        recs = _records(part)
+        if lg.versioned:
+            for r in recs:
+                r["version"] = 1
+        conn.execute(insert(t), recs)
+        done += len(part)
+        _progress(progress, 0.45, 0.95, done, total, f"正在写入：{done:,} / {total:,} 行")
+    changed = m.loc[diff.changed]
+    ident = diff.identity
+    if len(changed):
+        vals = changed[diff.compare].copy()
+        vals["b_ident"] = changed[ident] if ident in lg.natural_key else changed[f"{ident}_db"]
+        if lg.versioned:
+            vals["b_version"] = changed["version_db"]
+            stmt = (update(t).where(and_(t.c[ident] == bindparam("b_ident"), t.c.version == bindparam("b_version")))
+                    .values({**{c: bindparam(f"v_{c}") for c in diff.compare}, "version": bindparam("b_version") + 1}))
+        else:
+            stmt = update(t).where(t.c[ident] == bindparam("b_ident")).values(
+                {c: bindparam(f"v_{c}") for c in diff.compare})
+        vals = vals.rename(columns={c: f"v_{c}" for c in diff.compare})
+        for start in range(0, len(vals), CHUNK):
+            recs = _records(vals.iloc[start:start + CHUNK])
+            if lg.versioned:
+                for r in recs:
+                    if conn.execute(stmt, r).rowcount != 1:
+                        raise WriteConflict("导入过程中有记录被他人修改，未导入任何数据，请重新导入。")
+            else:
+                conn.execute(stmt, recs)
+            done += len(recs)
+            _progress(progress, 0.45, 0.95, done, total, f"正在写入：{done:,} / {total:,} 行")
+    if lg.key == "facilities":
+        _meal_point_own_community(conn, m.loc[diff.new | diff.changed])
+    return _audit_sample(lg, m, diff)
+
+
+def _meal_point_own_community(conn: Connection, rows: pd.DataFrame) -> None:
+    """A meal point always serves its own community (the coverage rule): register it when missing."""
+    meal = rows[(rows["kind"] == "meal_point") & rows["community_code"].notna()]
+    if meal.empty:
+        return
+    ids = dict(conn.execute(select(Facility.code, Facility.id).where(Facility.code.in_(list(meal["code"])))).all())
+    have = set(conn.execute(select(MealPointCommunity.facility_id, MealPointCommunity.community_code)
+                            .where(MealPointCommunity.facility_id.in_(list(ids.values())))).all())
+    missing = [{"facility_id": ids[c], "community_code": cc} for c, cc in zip(meal["code"], meal["community_code"])
+               if (ids[c], cc) not in have]
+    if missing:
+        conn.execute(insert(MealPointCommunity), missing)
+
+
+def _key_text(lg: Ledger, row) -> str:
+    return "|".join(str(_plain(row[k])) for k in lg.natural_key)
+
+
+def _audit_sample(lg: Ledger, m: pd.DataFrame, diff: Diff) -> dict:
+    added = [_key_text(lg, r) for _, r in m.loc[diff.new].head(AUDIT_SAMPLE).iterrows()]
+    updated = {}
+    for _, r in m.loc[diff.changed].head(AUDIT_SAMPLE).iterrows():
+        updated[_key_text(lg, r)] = {
+            f: {"before": _jsonable(r[f"{f}_db"]), "after": _jsonable(r[f])}
+            for f in diff.compare if not _same(pd.Series([r[f]]), pd.Series([r[f"{f}_db"]])).iloc[0]}
+    return {"added_keys": added, "updated": updated}
+
+
+def _jsonable(v):
+    v = _plain(v)
+    return v.isoformat() if isinstance(v, (date, datetime)) else v
+
+
+# --- import register --------------------------------------------------------------------------------------------
+
+def sha256(content: bytes) -> str:
+    return hashlib.sha256(content).hexdigest()
+
+
+def register_batch(conn: Connection, principal: Principal, ledger: str, file_name: str, content: bytes, digest: str,
+                   counts: dict[str, int]) -> int:
+    """One import_batches row; the original bytes kept once per SHA-256 in import_files."""
+    now = datetime.now().replace(microsecond=0)
+    if conn.execute(select(ImportFile.sha256).where(ImportFile.sha256 == digest)).first() is None:
+        conn.execute(insert(ImportFile).values(sha256=digest, file_name=file_name[:255], content=content, stored_at=now))
+    return int(conn.execute(insert(ImportBatch).values(
+        ledger=ledger, file_name=file_name[:255], sha256=digest, size_bytes=len(content),
+        imported_by=principal.username, imported_at=now, **counts)).inserted_primary_key[0])
+
+
+def _visible_batches(stmt, principal: Principal):
+    """A 街道 account sees the imports of its own subdistrict's accounts only."""
+    if principal.role == "street":
+        users = select(User.username).where(User.subdistrict_code == principal.subdistrict_code)
+        stmt = stmt.where(ImportBatch.imported_by.in_(users) | (ImportBatch.imported_by == principal.username))
+    return stmt
+
+
+def import_history(engine: Engine, principal: Principal, limit: int = 200) -> pd.DataFrame:
+    """The import register, newest first."""
+    b = ImportBatch.__table__
+    stmt = _visible_batches(select(b.c.id, b.c.ledger, b.c.file_name, b.c.imported_by, b.c.imported_at, b.c.rows_total,
+                                   b.c.rows_added, b.c.rows_updated, b.c.rows_unchanged, b.c.size_bytes, b.c.sha256),
+                            principal).order_by(b.c.id.desc()).limit(limit)
+    with engine.connect() as conn:
+        result = conn.execute(stmt)
+        return pd.DataFrame(result.fetchall(), columns=list(result.keys()))
+
+
+def import_count(engine: Engine) -> int:
+    with engine.connect() as conn:
+        return int(conn.execute(select(func.count()).select_from(ImportBatch)).scalar() or 0)
+
+
+def stored_file(engine: Engine, principal: Principal, batch_id: int) -> tuple[str, bytes] | None:
+    """(file name, original bytes) of an import the principal may see, or None."""
+    stmt = _visible_batches(select(ImportBatch.file_name, ImportFile.content)
+                            .join(ImportFile, ImportFile.sha256 == ImportBatch.sha256)
+                            .where(ImportBatch.id == int(batch_id)), principal)
+    with engine.connect() as conn:
+        row = conn.execute(stmt).first()
+    return (row[0], bytes(row[1])) if row else None
