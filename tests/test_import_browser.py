@@ -1,0 +1,89 @@
+"""数据导入 in Chromium, as a subdistrict station would use it: sign in, download the ledger's template, fill it
+in, upload it through the page and see the result; a file with a mistake is refused naming row and column."""
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+import openpyxl
+import pytest
+from sqlalchemy import select
+
+from auth_helpers import TEST_PASSWORD, ensure_user
+from browser import Probe, wait_streamlit_idle
+from data.engine import get_engine
+from data.models import Community
+
+ROOT = Path(__file__).resolve().parent.parent
+OWN = "360103001"  # 南浦街道
+pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("browser")]
+
+
+def _choose_ledger(page, title: str) -> None:
+    page.get_by_label("台账", exact=True).click()
+    page.get_by_role("option", name=title, exact=True).click()
+    wait_streamlit_idle(page)
+
+
+def _upload(page, path: Path) -> None:
+    page.locator('[data-testid="stFileUploader"] input[type="file"]').set_input_files(str(path))
+    page.get_by_role("button", name="校验并导入").wait_for()
+    page.wait_for_function("() => { const b = [...document.querySelectorAll('button')]"
+                           ".find(x => x.innerText.includes('校验并导入')); return b && !b.disabled; }")
+    page.get_by_role("button", name="校验并导入").click()
+    wait_streamlit_idle(page)
+
+
+@pytest.mark.parametrize("demo_url", ["sqlite"], indirect=True)
+def test_station_signs_in_downloads_fills_and_uploads_a_template(app_server, browser, demo_url, tmp_path):
+    base = app_server(ROOT / "app.py", env={"DATABASE_URL": demo_url})
+    user = ensure_user(demo_url, "street", OWN)
+    engine = get_engine(demo_url)
+    with engine.connect() as conn:
+        code, name = conn.execute(select(Community.code, Community.name)
+                                  .where(Community.subdistrict_code == OWN).order_by(Community.code)).first()
+    probe = Probe(browser, f"{base}/data_import", credentials=(user, TEST_PASSWORD))
+    try:
+        probe.goto()
+        page = probe.page
+        page.get_by_text("数据导入").first.wait_for()
+        _choose_ledger(page, "社区老年人口")
+        with page.expect_download() as download:
+            page.get_by_role("button", name="下载“社区老年人口”导入模板").click()
+        template = tmp_path / "template.xlsx"
+        download.value.save_as(template)
+        book = openpyxl.load_workbook(template)
+        sheet = book["社区老年人口"]
+        headers = [c.value for c in sheet[1]]
+        assert headers[:5] == ["街道", "社区", "60周岁以上人口", "80周岁以上人口", "独居老人数"]
+        sheet.delete_rows(2, sheet.max_row)  # drop the example row, fill in our community
+        sheet.append(["南浦街道", name, 1888, 277, 31])
+        filled = tmp_path / "南浦街道老年人口.xlsx"
+        book.save(filled)
+
+        _upload(page, filled)
+        page.get_by_text("已导入").first.wait_for()
+        text = page.locator("body").inner_text()
+        assert "更新 1 行" in text or "更新 1" in text, text[:2000]
+        with engine.connect() as conn:
+            assert conn.execute(select(Community.pop_60).where(Community.code == code)).scalar() == 1888
+
+        sheet.cell(row=2, column=3, value=-5)  # a negative population: refused, naming the row and column
+        bad = tmp_path / "有错误.xlsx"
+        book.save(bad)
+        _upload(page, bad)
+        page.get_by_text("未导入").first.wait_for()
+        assert "数据库未作任何修改" in page.locator("body").inner_text()
+        with page.expect_download() as download:  # the problem list, exactly as shown on the page
+            page.get_by_role("button", name="下载 Excel").first.click()
+        problems = openpyxl.load_workbook(io.BytesIO(Path(download.value.path()).read_bytes())).active
+        rows = [[str(c.value) for c in row] for row in problems.iter_rows()]
+        flat = " ".join(" ".join(r) for r in rows)
+        assert "有错误.xlsx" in flat and "社区老年人口" in flat and "60周岁以上人口" in flat, rows
+        assert any("2" in r and "60周岁以上人口" in r for r in rows), rows  # row 2 as Excel shows it
+        with engine.connect() as conn:
+            assert conn.execute(select(Community.pop_60).where(Community.code == code)).scalar() == 1888
+        result = probe.result()
+        assert not result.external_requests and not result.exceptions and not result.page_errors, result.problems
+    finally:
+        probe.close()
