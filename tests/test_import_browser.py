@@ -34,8 +34,21 @@ def _upload(page, path: Path) -> None:
     wait_streamlit_idle(page)
 
 
-@pytest.mark.parametrize("demo_url", ["sqlite"], indirect=True)
-def test_station_signs_in_downloads_fills_and_uploads_a_template(app_server, browser, demo_url, tmp_path):
+@pytest.fixture
+def own_demo(tmp_path):
+    """A SQLite demo of its own (built in ~3 s): this test writes, and the shared demo must stay as built."""
+    from data.demo import build_demo
+    from data.migrate import upgrade
+
+    url = f"sqlite:///{tmp_path}/demo.db"
+    engine = get_engine(url)
+    upgrade(engine)
+    build_demo(engine, scale=1)
+    return url
+
+
+def test_station_signs_in_downloads_fills_and_uploads_a_template(app_server, browser, own_demo, tmp_path):
+    demo_url = own_demo
     base = app_server(ROOT / "app.py", env={"DATABASE_URL": demo_url})
     user = ensure_user(demo_url, "street", OWN)
     engine = get_engine(demo_url)
@@ -46,7 +59,10 @@ def test_station_signs_in_downloads_fills_and_uploads_a_template(app_server, bro
     try:
         probe.goto()
         page = probe.page
-        page.get_by_text("数据导入").first.wait_for()
+        try:
+            page.get_by_label("台账", exact=True).wait_for(timeout=60_000)
+        except Exception as exc:  # noqa: BLE001 - say what the page showed instead
+            raise AssertionError(f"{page.url}\n{probe.result().text[:1500]}\n{probe.result().problems}") from exc
         _choose_ledger(page, "社区老年人口")
         with page.expect_download() as download:
             page.get_by_role("button", name="下载“社区老年人口”导入模板").click()
