@@ -6,11 +6,13 @@ import streamlit as st
 from components import auth_ui, filters, navigation
 from data import cache
 from data.access import AccessDenied
+from data.auth import DEMO_ACCOUNTS
 from data.engine import DatabaseError
 from data.migrate import ensure_current
 from data.queries import geography, meta
 
 st.set_page_config(page_title="民政一张图 · 西湖区民政局", layout="wide")
+DEMO_USERNAMES = {a[0] for a in DEMO_ACCOUNTS}
 
 
 @st.cache_resource(show_spinner=False)
@@ -38,6 +40,8 @@ if span is None:
 
 st.session_state["_filters"] = filters.sidebar_filters(span[0], span[1], streets, locked=who.street_locked)
 auth_ui.sidebar_card(who, streets)
+if who.username in DEMO_USERNAMES:
+    st.sidebar.warning("正在使用演示账号（密码已公开在 README 中），仅供演示；正式部署前请由管理员停用或修改密码。")
 
 nav = {section: [st.Page(spec.file, title=spec.title, url_path=spec.url_path, default=(n == 0 and i == 0))
               for i, spec in enumerate(specs)]

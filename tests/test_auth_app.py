@@ -136,3 +136,15 @@ def test_reveal_needs_a_reason_and_is_audited(monkeypatch, demo_url):
     assert len(audit_entries(get_engine(demo_url), actions=("reveal_personal",))) == before + 1
     at.button(key="aid_rec_mask").click().run()
     assert at.dataframe[-1].value["姓名"].str.contains(r"\*").all()
+
+
+@pytest.mark.anonymous
+def test_a_demo_account_is_told_to_change_before_real_use(monkeypatch, demo_url):
+    from data import auth
+
+    auth.create_demo_accounts(get_engine(demo_url))
+    username, *_rest, password = auth.DEMO_ACCOUNTS[1]
+    at = app(monkeypatch, demo_url).run()
+    sign_in_form(at, username, password)
+    assert not at.exception and at.metric
+    assert any("演示账号" in w.value and "停用或修改密码" in w.value for w in at.sidebar.warning)
