@@ -9,6 +9,7 @@ from components.exports import excel_bytes
 from components.tables import show_table
 from data import cache
 from data.access import AccessDenied
+from data.audit import record_now
 from data.imports import (
     LEDGERS,
     MAX_BYTES,
@@ -113,4 +114,7 @@ else:
     pick = st.selectbox("下载导入时的原始文件", list(labels), format_func=labels.get, key="imp_pick")
     kept = stored_file(engine, who, pick) if pick is not None else None
     if kept:
-        st.download_button("下载原始文件", kept[1], file_name=kept[0], key="imp_original", on_click="ignore")
+        # an original ledger may hold names and ID numbers unmasked: every download is audited
+        st.download_button("下载原始文件（含未脱敏个人信息，下载将记入审计日志）", kept[1], file_name=kept[0],
+                           key="imp_original", on_click=record_now,
+                           args=(engine, who, "export_personal", f"导入原始文件 #{pick} {kept[0]}"))

@@ -84,6 +84,15 @@ def test_station_signs_in_downloads_fills_and_uploads_a_template(app_server, bro
         with engine.connect() as conn:
             assert conn.execute(select(Community.pop_60).where(Community.code == code)).scalar() == 1888
 
+        # the kept original comes back byte for byte, and taking it is audited (it may hold personal data)
+        with page.expect_download() as download:
+            page.get_by_role("button", name="下载原始文件（含未脱敏个人信息，下载将记入审计日志）").click()
+        assert Path(download.value.path()).read_bytes() == filled.read_bytes()
+        wait_streamlit_idle(page)
+        from data.audit import audit_entries
+        taken = audit_entries(engine, actions=("export_personal",))
+        assert len(taken) == 1 and taken.iloc[0]["username"] == user and filled.name in taken.iloc[0]["target"]
+
         sheet.cell(row=2, column=3, value=-5)  # a negative population: refused, naming the row and column
         bad = tmp_path / "有错误.xlsx"
         book.save(bad)
