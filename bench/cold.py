@@ -26,9 +26,15 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 def _server_like_pages_manager():
-    """Same as tests/conftest.py: every AppTest rerun goes through app.py, like a real server."""
+    """Same as tests/conftest.py: every AppTest rerun goes through app.py, like a real server. Also like a real
+    server (one ScriptCache in the Runtime), a script's bytecode is compiled once per process, not again on every
+    AppTest run (AppTest makes a new ScriptCache per run, so its reruns would pay a compile no server pays)."""
     from streamlit.runtime import pages_manager
-    from streamlit.testing.v1 import app_test
+    from streamlit.runtime.scriptrunner.script_cache import ScriptCache
+    from streamlit.testing.v1 import app_test, local_script_runner
+
+    shared = ScriptCache()
+    app_test.ScriptCache = local_script_runner.ScriptCache = lambda: shared
 
     class ServerLikePagesManager(pages_manager.PagesManager):
         def __init__(self, *args, **kwargs):

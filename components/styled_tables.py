@@ -68,6 +68,7 @@ def pick_table(df: pd.DataFrame, *, key: str, file_name: str, on_pick: Callable[
     with bureau_numbers():
         st.dataframe(styled, hide_index=True, width="stretch", height=height or fit_height(len(shown)) or "auto",
                      key=df_key, on_select=_picked, selection_mode="single-row")
-    st.download_button("下载 Excel", data=excel_bytes(shown, title=title), file_name=f"{file_name}.xlsx",
+    # the Excel is built when the button is clicked, not on every run of the page
+    st.download_button("下载 Excel", data=lambda: excel_bytes(shown, title=title), file_name=f"{file_name}.xlsx",
                        mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
                        key=f"{key}_xlsx")

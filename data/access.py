@@ -13,6 +13,7 @@ Enforced here, in the query layer, not by hiding widgets:
 """
 from __future__ import annotations
 
+import functools
 import inspect
 from dataclasses import dataclass, replace
 
@@ -150,6 +151,12 @@ def _facility_subdistrict(engine: Engine, facility_id) -> str | None:
         return conn.execute(select(Facility.subdistrict_code).where(Facility.id == int(facility_id))).scalar()
 
 
+@functools.lru_cache(maxsize=1024)
+def _signature(fn) -> inspect.Signature:
+    """inspect.signature of a named query, computed once per function (it is called on every query)."""
+    return inspect.signature(fn)
+
+
 def prepare(principal: Principal, fn, args: tuple, kwargs: dict, engine: Engine | None = None) -> tuple[tuple, dict]:
     """Check that `principal` may run `fn(engine, *args, **kwargs)`; return the arguments to run it with
     (the subdistrict forced for 街道 accounts). Raises AccessDenied."""
@@ -158,7 +165,7 @@ def prepare(principal: Principal, fn, args: tuple, kwargs: dict, engine: Engine 
         raise AccessDenied(f"{principal.role_label}账号只能查看汇总数据，不能查看个人名单。")
     if principal.role != "street":
         return args, kwargs
-    sig = inspect.signature(fn)
+    sig = _signature(fn)
     bound = sig.bind_partial(None, *args, **kwargs)
     if name in OBJECT_SCOPED:
         if engine is None or _facility_subdistrict(engine, bound.arguments.get(OBJECT_SCOPED[name])) \
@@ -200,7 +207,7 @@ def _mask(value, columns: dict[str, str]):
 
 
 def _scoped_by_args(fn) -> bool:
-    return any(p in inspect.signature(fn).parameters for p in SCOPE_PARAMS)
+    return any(p in _signature(fn).parameters for p in SCOPE_PARAMS)
 
 
 def restrict(principal: Principal, fn, result):

@@ -6,6 +6,7 @@ transaction as the change it records.
 """
 from __future__ import annotations
 
+import functools
 import hashlib
 import os
 import secrets
@@ -30,8 +31,12 @@ SESSION_LIFETIME = timedelta(hours=int(os.environ.get("MZ_SESSION_HOURS", "10"))
 MIN_PASSWORD = 8
 
 _hasher = PasswordHasher()  # Argon2id with the library's current recommended parameters
-# Verified against when the user does not exist, so a wrong username costs as long as a wrong password.
-_DUMMY_HASH = _hasher.hash("no-such-user-" + secrets.token_hex(8))
+
+@functools.lru_cache(maxsize=1)
+def _dummy_hash() -> str:
+    """Verified against when the user does not exist, so a wrong username costs as long as a wrong password
+    (made on first use, not at import: importing this module is on every page's cold path)."""
+    return _hasher.hash("no-such-user-" + secrets.token_hex(8))
 
 DEMO_ACCOUNTS = [  # (username, display name, role, subdistrict code, password) — documented in README
     ("leader", "局领导（演示）", "leader", None, "Lingdao#2024"),
@@ -125,7 +130,7 @@ def _sign_in(conn, username: str, password: str, now: datetime) -> tuple[str | N
     row = conn.execute(select(User).where(User.username == username)).first()
     if row is None:
         try:
-            _hasher.verify(_DUMMY_HASH, password or "")
+            _hasher.verify(_dummy_hash(), password or "")
         except VerificationError:
             pass
         record(conn, username or None, "signin_failed", username, {"reason": "no such user"}, ok=False)

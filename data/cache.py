@@ -3,16 +3,41 @@
 Every cached result is keyed on the database URL and its data version (meta.data_version,
 bumped in the same transaction as every write), so an import is visible on the next rerun
 and nobody sees stale figures.
+
+The data version is read once per script run (not once per query): every q() of a run uses the
+version read by its first q(), unless a transaction was committed in this process since then (a
+write of this run, or of another session), in which case it is read again. The next run always
+reads it afresh, so a write by another process shows on the next rerun as before.
 """
 from __future__ import annotations
 
 import importlib
+import itertools
+import threading
+import weakref
 
 import streamlit as st
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
+from streamlit.runtime.scriptrunner_utils.script_run_context import get_script_run_ctx
 
 from data import access
 from data.engine import database_url, get_engine
 from data.queries.common import data_version
+
+# Bumped on every commit of any engine of this process: a version read before it may be stale.
+_commits = itertools.count()
+_commit_generation = 0
+# Per script run (keyed on the run's own ParallelFragmentCoordinator, which Streamlit creates afresh at the start
+# of every run and drops after it): url → (commit generation when read, data version).
+_run_versions: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+_lock = threading.Lock()
+
+
+@event.listens_for(Engine, "commit")
+def _on_commit(_conn) -> None:
+    global _commit_generation
+    _commit_generation = next(_commits) + 1
 
 
 def engine():
@@ -33,6 +58,32 @@ def principal() -> access.Principal:
     return p
 
 
+def _run_token():
+    """An object that lives exactly as long as the current script run (None outside a script run)."""
+    ctx = get_script_run_ctx(suppress_warning=True)
+    return getattr(ctx, "parallel_coordinator", None) if ctx is not None else None
+
+
+def current_version(url: str) -> int:
+    """The data version for this script run: read from the database once per run and per URL, and again
+    after any commit in this process."""
+    token = _run_token()
+    generation = _commit_generation
+    if token is not None:
+        with _lock:
+            seen = _run_versions.get(token, {}).get(url)
+        if seen is not None and seen[0] == generation:
+            return seen[1]
+    version = data_version(get_engine(url))
+    if token is not None:
+        with _lock:
+            try:
+                _run_versions.setdefault(token, {})[url] = (generation, version)
+            except TypeError:  # a token that cannot be weakly referenced: no memo
+                pass
+    return version
+
+
 def q(fn, *args, **kwargs):
     """Call a named query `fn(engine, *args, **kwargs)` through the cache, as the signed-in user: the
     access rules of data.access decide the arguments (街道 forced to its own subdistrict) and what of
@@ -40,6 +91,7 @@ def q(fn, *args, **kwargs):
     who = principal()
     url = database_url()
     args, kwargs = access.prepare(who, fn, args, kwargs, get_engine(url))
-    version = data_version(get_engine(url))
-    result = _cached(fn.__module__, fn.__name__, url, version, args, tuple(sorted(kwargs.items())))
+    # by keyword: the same cache key as positionally, without Streamlit inspecting _cached's signature per argument
+    result = _cached(module=fn.__module__, name=fn.__name__, url=url, version=current_version(url), args=args,
+                     kwargs=tuple(sorted(kwargs.items())))
     return access.restrict(who, fn, result)

@@ -44,23 +44,28 @@ targets = report.target_rows(rows)
 st.dataframe(targets.drop(columns=["编号", "截至"]), hide_index=True, width="stretch", key="report_targets")
 
 link_params = {"period": period.key, **({"street": f.street} if f.street else {})}
+# rows grouped by section once, as plain dicts (a pandas filter and itertuples per section cost more than drawing)
+by_section: dict[str, list[dict]] = {}
+for r in rows[["id", "section", "text", "district_level", "definition", "page", "previous", "unit", "change",
+               "previous_text"]].to_dict("records"):
+    by_section.setdefault(r["section"], []).append(r)
 for part, sections in report.PARTS:
     st.header(part, divider="gray")
     for section in sections:
-        part_rows = rows[rows["section"] == section]
-        if part_rows.empty:
+        part_rows = by_section.get(section)
+        if not part_rows:
             continue
         st.subheader(f"{report.HEADINGS[section]}（{section}）")
-        for r in part_rows.itertuples():
+        for r in part_rows:
             with st.container(border=True):
                 text_col, compare_col = st.columns([3, 1])
-                text_col.markdown(f"**{r.id}**　{r.text}")
-                scope_note = "（全区口径，不按街道统计）" if r.district_level else ""
-                text_col.caption(f"口径：{r.definition}{scope_note}")
-                page = DETAIL_PAGES.get(r.page)
+                text_col.markdown(f"**{r['id']}**　{r['text']}")
+                scope_note = "（全区口径，不按街道统计）" if r["district_level"] else ""
+                text_col.caption(f"口径：{r['definition']}{scope_note}")
+                page = DETAIL_PAGES.get(r["page"])
                 if page:
                     text_col.page_link(page[0], label=f"查看明细：{page[1]}",
                                        query_params=link_params)
-                compare_col.markdown(f"上期（{prev.label}）：{report.fmt_number(r.previous, r.unit)}  \n"
-                                     f"变化：{report.fmt_change(r.change, r.unit)}",
-                                     help=f"上期表述：{r.previous_text}")
+                compare_col.markdown(f"上期（{prev.label}）：{report.fmt_number(r['previous'], r['unit'])}  \n"
+                                     f"变化：{report.fmt_change(r['change'], r['unit'])}",
+                                     help=f"上期表述：{r['previous_text']}")
