@@ -66,35 +66,6 @@ def record_now(engine: Engine, who, action: str, target: str | None = None, deta
         record(conn, who, action, target, detail, ok)
 
 
-def audit_entries(engine: Engine, *, start: date | None = None, end: date | None = None,
-                  username: str | None = None, actions: tuple[str, ...] = (), limit: int = 500) -> pd.DataFrame:
-    """The newest entries first, filtered by day range, user and action."""
-    t = AuditEntry.__table__
-    stmt = select(t.c.id, t.c.at, t.c.username, t.c.role, t.c.action, t.c.target, t.c.detail, t.c.ok)
-    if start:
-        stmt = stmt.where(t.c.at >= datetime.combine(start, datetime.min.time()))
-    if end:
-        stmt = stmt.where(t.c.at < datetime.combine(end, datetime.min.time()) + pd.Timedelta(days=1))
-    if username:
-        stmt = stmt.where(t.c.username == username)
-    if actions:
-        stmt = stmt.where(t.c.action.in_(actions))
-    stmt = stmt.order_by(t.c.id.desc()).limit(limit)
-    with engine.connect() as conn:
-        result = conn.execute(stmt)
-        return pd.DataFrame(result.fetchall(), columns=list(result.keys()))
-
-
-def audit_count(engine: Engine, action: str | None = None) -> int:
-    stmt = select(func.count()).select_from(AuditEntry)
-    if action:
-        stmt = stmt.where(AuditEntry.action == action)
-    with engine.connect() as conn:
-        return int(conn.execute(stmt).scalar() or 0)
-
-
-# --- read queries for the 审计日志 page (appended) ------------------------------------------------
-
 def _audit_where(stmt, t, start: date | None, end: date | None, username: str | None, actions: tuple[str, ...]):
     if start:
         stmt = stmt.where(t.c.at >= datetime.combine(start, datetime.min.time()))
@@ -105,6 +76,17 @@ def _audit_where(stmt, t, start: date | None, end: date | None, username: str | 
     if actions:
         stmt = stmt.where(t.c.action.in_(actions))
     return stmt
+
+
+def audit_entries(engine: Engine, *, start: date | None = None, end: date | None = None,
+                  username: str | None = None, actions: tuple[str, ...] = (), limit: int = 500) -> pd.DataFrame:
+    """The newest entries first, filtered by day range, user and action."""
+    t = AuditEntry.__table__
+    stmt = select(t.c.id, t.c.at, t.c.username, t.c.role, t.c.action, t.c.target, t.c.detail, t.c.ok)
+    stmt = _audit_where(stmt, t, start, end, username, actions).order_by(t.c.id.desc()).limit(limit)
+    with engine.connect() as conn:
+        result = conn.execute(stmt)
+        return pd.DataFrame(result.fetchall(), columns=list(result.keys()))
 
 
 def audit_entry_count(engine: Engine, *, start: date | None = None, end: date | None = None,
