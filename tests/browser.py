@@ -303,29 +303,29 @@ class Probe:
             self.external_requests.append(worker.url)
 
     def goto(self, url: str | None = None) -> None:
-        """Navigate and wait; when the app asks for a password, sign in with `self.credentials`."""
+        """Navigate and wait until the app settles; when it asks for a password, sign in with `self.credentials`
+        (a probe without credentials leaves the sign-in form on screen for the test to use)."""
         self.page.goto(url or self.url, wait_until="domcontentloaded", timeout=PAGE_TIMEOUT_MS)
         wait_streamlit_idle(self.page)
-        if self.credentials:
-            self._sign_in_when_asked()
+        if self._settle() and self.credentials:
+            self.sign_in(*self.credentials)
 
-    def _sign_in_when_asked(self, timeout_s: float = 30) -> None:
-        """The app may still be on its way to the sign-in form when Streamlit first looks idle: a fresh server's
-        first request runs the page in legacy pages-directory mode (its nav lists "app"), which reruns through
-        app.py; and the form may be half drawn ("请登录" without its fields). Wait through both, then sign in.
-        A page that is neither (a test app, or already signed in) returns at once."""
+    def _settle(self, timeout_s: float = 30) -> bool:
+        """Wait until the page is either the sign-in form (returns True) or something else (False). The app may
+        still be on its way to the form when Streamlit first looks idle: a fresh server's first request runs the
+        page in legacy pages-directory mode (its nav lists "app"), which reruns through app.py; and the form may
+        be half drawn ("请登录" without its fields). A test app, or a page already signed in, returns at once."""
         deadline = time.monotonic() + timeout_s
         while True:
             if self.sign_in_form_shown():
-                self.sign_in(*self.credentials)
-                return
+                return True
             if self.page.get_by_text("当前用户：").count():
-                return
+                return False
             legacy = self.page.locator('[data-testid="stSidebarNav"] a').filter(
                 has_text=re.compile(r"^\s*app\s*$")).count()
             half_drawn = self.page.get_by_text("请登录").count()
             if not (legacy or half_drawn) or time.monotonic() > deadline:
-                return
+                return False
             self.page.wait_for_timeout(200)
             wait_streamlit_idle(self.page)
 

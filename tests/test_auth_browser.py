@@ -21,7 +21,7 @@ def test_sign_in_with_the_form_then_sign_out(app_server, browser, demo_url):
     try:
         probe.goto()
         page = probe.page
-        assert probe.sign_in_form_shown()
+        page.get_by_label("用户名", exact=True).wait_for(timeout=30_000)  # the form, not the page behind it
         assert page.locator('[data-testid="stMetric"]').count() == 0
         page.get_by_label("用户名", exact=True).fill(user)
         page.get_by_label("密码", exact=True).fill("wrong-password-1")
