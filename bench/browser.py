@@ -6,6 +6,8 @@ the component's iframe (same origin). Each measured visit is a fresh browser con
 session) — or, with http_cache="warm", a new tab (new session) of one context whose HTTP cache an unmeasured
 visit filled — after one unmeasured visit that also decides which element is the page's main one; that visit also
 fills the server's st.cache_data, so the figure is the browser + framework + rendering cost on a warm server.
+App pages are visited signed in, as a user who opens a bookmark or reloads: the bench account signs in once
+through the form (unmeasured) and every measured context starts with that browser's session cookie.
 """
 from __future__ import annotations
 
@@ -62,15 +64,15 @@ _IDLE_T_JS = """() => {
 TIMEOUT_MS = 60_000
 
 
-def _context(browser):
-    ctx = browser.new_context(viewport={"width": 1280, "height": 900}, service_workers="block", locale="zh-CN")
+def _context(browser, state=None):
+    ctx = browser.new_context(viewport={"width": 1280, "height": 900}, service_workers="block", locale="zh-CN",
+                              storage_state=state)
     ctx.set_default_timeout(TIMEOUT_MS)
     return ctx
 
 
 def _sign_in(page) -> None:
-    """The app asks for a password on every new browser session: fill the form like a user (Playwright types
-    in milliseconds), so the measured time is navigation → sign-in form → sign-in rerun → page drawn."""
+    """Fill the app's sign-in form like a user (the bench account of bench.auth)."""
     from bench import auth as bench_auth
 
     user = page.get_by_label("用户名", exact=True)
@@ -81,15 +83,29 @@ def _sign_in(page) -> None:
     user.wait_for(state="detached", timeout=TIMEOUT_MS)
 
 
-def _which_main(browser, url: str, sign_in: bool = False) -> str:
-    """Unmeasured visit: wait for Streamlit idle (and a map if the page has one), return the main element kind."""
+def signed_in_state(browser, base_url: str) -> dict:
+    """Sign in once through the form; return the browser's storage state (its session cookie) for later contexts."""
     ctx = _context(browser)
     try:
         page = ctx.new_page()
-        page.goto(url, wait_until="domcontentloaded")
-        if sign_in:
-            _sign_in(page)
+        page.goto(base_url + "/", wait_until="domcontentloaded")
+        _sign_in(page)
         wait_streamlit_idle(page, timeout=TIMEOUT_MS)
+        page.wait_for_function("() => document.cookie.includes('mz_session=')", timeout=TIMEOUT_MS)
+        return ctx.storage_state()
+    finally:
+        ctx.close()
+
+
+def _which_main(browser, url: str, state=None) -> str:
+    """Unmeasured visit: wait for Streamlit idle (and a map if the page has one), return the main element kind."""
+    ctx = _context(browser, state)
+    try:
+        page = ctx.new_page()
+        page.goto(url, wait_until="domcontentloaded")
+        wait_streamlit_idle(page, timeout=TIMEOUT_MS)
+        if page.get_by_label("用户名", exact=True).count():
+            raise RuntimeError("the session cookie did not sign the visit in")
         if page.locator('iframe[title="streamlit_folium.st_folium"]').count():
             page.wait_for_function(_FIND_JS, arg="map", timeout=TIMEOUT_MS, polling="raf")
         found = page.evaluate(_FIND_JS, None)
@@ -98,17 +114,14 @@ def _which_main(browser, url: str, sign_in: bool = False) -> str:
         ctx.close()
 
 
-def _visit(browser, url: str, kind: str, ctx=None, sign_in: bool = False) -> float:
+def _visit(browser, url: str, kind: str, ctx=None, state=None) -> float:
     """One measured visit: a fresh context (cold HTTP cache), or a new tab of ``ctx`` (its HTTP cache warm).
-    The time is performance.now() of the page when its main element is drawn (0 = navigation start), so a
-    sign-in on the way is counted in full."""
+    The time is performance.now() of the page when its main element is drawn (0 = navigation start)."""
     own = ctx is None
-    ctx = ctx or _context(browser)
+    ctx = ctx or _context(browser, state)
     try:
         page = ctx.new_page()
         page.goto(url, wait_until="commit")
-        if sign_in:
-            _sign_in(page)
         js, arg = (_IDLE_T_JS, None) if kind == "idle" else (_FIND_JS, kind)
         handle = page.wait_for_function(js, arg=arg, timeout=TIMEOUT_MS, polling="raf")
         t = handle.json_value()["t"] / 1000.0
@@ -120,13 +133,13 @@ def _visit(browser, url: str, kind: str, ctx=None, sign_in: bool = False) -> flo
             ctx.close()
 
 
-def _samples(browser, url: str, kind: str, runs: int, http_cache: str, sign_in: bool = False) -> list[float]:
+def _samples(browser, url: str, kind: str, runs: int, http_cache: str, state=None) -> list[float]:
     if http_cache == "cold":
-        return [_visit(browser, url, kind, sign_in=sign_in) for _ in range(runs)]
-    ctx = _context(browser)
+        return [_visit(browser, url, kind, state=state) for _ in range(runs)]
+    ctx = _context(browser, state)
     try:
-        _visit(browser, url, kind, ctx, sign_in=sign_in)  # fills the HTTP cache (static JS/CSS/fonts), unmeasured
-        return [_visit(browser, url, kind, ctx, sign_in=sign_in) for _ in range(runs)]
+        _visit(browser, url, kind, ctx)  # fills the HTTP cache (static JS/CSS/fonts), unmeasured
+        return [_visit(browser, url, kind, ctx) for _ in range(runs)]
     finally:
         ctx.close()
 
@@ -161,11 +174,12 @@ def run_browser(url: str, pages: list[tuple[str, str]], runs: int, log=print, ht
                 out["empty"] = {"main": ekind, "time": summary(_samples(browser, empty.url + "/", ekind, runs,
                                                                         http_cache))}
                 log(f"    browser empty page: {out['empty']['time']['median']:.3f} s")
+                state = signed_in_state(browser, app.url)
                 for page_file, path in pages:
                     u = f"{app.url}/{path}?period=2024-H1"
                     try:
-                        kind = _which_main(browser, u, sign_in=True)
-                        samples = _samples(browser, u, kind, runs, http_cache, sign_in=True)
+                        kind = _which_main(browser, u, state)
+                        samples = _samples(browser, u, kind, runs, http_cache, state)
                         out["pages"][page_file] = {"main": kind, "time": summary(samples)}
                         log(f"    browser {path}: {kind} {out['pages'][page_file]['time']['median']:.3f} s")
                     except Exception as exc:  # noqa: BLE001 - one page failing must not lose the rest

@@ -1,9 +1,17 @@
 """Sign-in screen, the signed-in user's sidebar card, and access to the current Principal from pages.
 
-The session token lives only in Streamlit's server-side session state (never in the URL or a cookie):
-a browser reload asks for the password again, and the URL's view parameters survive the sign-in.
+The session token lives in Streamlit's server-side session state and, so that a reload or a second tab of the
+same browser stays signed in, in a session cookie of this site (``mz_session``: path /, SameSite=Strict, Secure over
+HTTPS, gone when the browser closes). The cookie is only a handle: the server keeps the SHA-256 of the token and ends
+it after 30 min idle or 10 h, at sign-out, or when the account is disabled — a cookie of an ended session signs
+nobody in. It is written by a script in the page (Streamlit cannot send Set-Cookie headers), so it is not HttpOnly;
+a deployment that wants none sets MZ_SESSION_COOKIE=0 and every reload asks for the password again.
+The URL's view parameters survive the sign-in.
 """
 from __future__ import annotations
+
+import json
+import os
 
 import streamlit as st
 
@@ -13,6 +21,38 @@ from data.engine import database_url, get_engine
 
 TOKEN_KEY = "_auth_token"
 PRINCIPAL_KEY = "_principal"
+COOKIE = "mz_session"
+_COOKIE_OP = "_auth_cookie_op"  # ("set", token) or ("clear",): written by the next run's page script
+
+
+def cookie_enabled() -> bool:
+    return os.environ.get("MZ_SESSION_COOKIE", "1").strip().lower() not in ("0", "false", "no", "off")
+
+
+def _cookie_token() -> str | None:
+    """The token of this browser's session cookie, as sent when the page connected (None when off or absent)."""
+    if not cookie_enabled():
+        return None
+    try:
+        value = st.context.cookies.get(COOKIE)
+    except Exception:  # noqa: BLE001 - no browser behind this session (bare mode, AppTest)
+        return None
+    return value if isinstance(value, str) and value else None  # AppTest's context is not a browser's
+
+
+def _write_pending_cookie() -> None:
+    """Set or clear the session cookie in the browser: a script with no visible output."""
+    op = st.session_state.pop(_COOKIE_OP, None)
+    if op is None or not cookie_enabled():
+        return
+    if op[0] == "set":
+        value, age = op[1], ""  # a session cookie: gone when the browser closes (the server ends it sooner)
+    else:
+        value, age = "", "; max-age=0"
+    # json.dumps quotes the token (URL-safe characters only) as a JS string literal.
+    st.sidebar.html(f"<script>document.cookie = {json.dumps(COOKIE)} + '=' + {json.dumps(value)} + "
+            f"'; path=/{age}; samesite=strict' + (location.protocol === 'https:' ? '; secure' : '');</script>",
+            unsafe_allow_javascript=True)
 
 
 def _engine():
@@ -33,10 +73,16 @@ def set_principal(p: Principal) -> None:
 
 
 def require_signed_in() -> Principal:
-    """Resume this browser session's sign-in, or draw the sign-in form and stop the script."""
+    """Resume this browser session's sign-in (from the session state, or the browser's session cookie after a
+    reload or in a new tab), or draw the sign-in form and stop the script."""
     engine = _engine()
     signed = auth.resume(engine, st.session_state.get(TOKEN_KEY))
+    if signed is None and not st.session_state.get(TOKEN_KEY) and (cookie := _cookie_token()):
+        signed = auth.resume(engine, cookie)
+        if signed is not None:
+            st.session_state[TOKEN_KEY] = signed.token
     if signed is not None:
+        _write_pending_cookie()
         current = st.session_state.get(PRINCIPAL_KEY)
         keep_reveal = current is not None and current.username == signed.principal.username and current.reveal
         p = signed.principal if not keep_reveal else Principal(**{**signed.principal.__dict__, "reveal": True})
@@ -49,6 +95,10 @@ def require_signed_in() -> Principal:
         st.session_state.pop(TOKEN_KEY, None)
         st.session_state.pop(PRINCIPAL_KEY, None)
         st.session_state["_auth_notice"] = "登录已过期，请重新登录。"
+    if _cookie_token() and not st.session_state.get("_auth_cookie_dropped"):
+        st.session_state[_COOKIE_OP] = ("clear",)  # an ended session's cookie: drop it (once per page load)
+        st.session_state["_auth_cookie_dropped"] = True
+    _write_pending_cookie()
     _sign_in_form(engine)
     st.stop()
 
@@ -72,6 +122,7 @@ def _sign_in_form(engine) -> None:
             return
         st.session_state[TOKEN_KEY] = signed.token
         st.session_state[PRINCIPAL_KEY] = signed.principal
+        st.session_state[_COOKIE_OP] = ("set", signed.token)
         st.session_state.pop("signin_password", None)
         st.rerun()
 
@@ -108,6 +159,7 @@ def sidebar_card(p: Principal, street_names: dict[str, str]) -> None:
         auth.sign_out(_engine(), st.session_state.get(TOKEN_KEY))
         for key in (TOKEN_KEY, PRINCIPAL_KEY):
             st.session_state.pop(key, None)
+        st.session_state[_COOKIE_OP] = ("clear",)
         st.rerun()
 
 

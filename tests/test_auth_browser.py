@@ -58,3 +58,58 @@ def test_street_account_in_the_browser_sees_only_its_subdistrict(app_server, bro
         assert result.ok, result.problems
     finally:
         probe.close()
+
+
+@pytest.mark.parametrize("demo_url", ["sqlite"], indirect=True)
+def test_reload_and_new_tab_stay_signed_in_until_sign_out(app_server, browser, demo_url):
+    """A reload or a second tab of the same browser does not ask for the password again (session cookie);
+    sign-out, or the server ending the session, makes the cookie worthless."""
+    from data import auth
+    from data.engine import get_engine
+
+    base = app_server(ROOT / "app.py", env={"DATABASE_URL": demo_url})
+    user = ensure_user(demo_url, "office")
+    url = f"{base}/aid?period=2024-H1"
+    probe = Probe(browser, url, credentials=(user, TEST_PASSWORD))
+    try:
+        probe.goto()
+        page = probe.page
+        page.get_by_text("当前用户：").wait_for()
+        cookie = next(c for c in probe.context.cookies() if c["name"] == "mz_session")
+        assert cookie["sameSite"] == "Strict" and cookie["path"] == "/"
+        assert cookie["expires"] == -1  # a session cookie: closing the browser forgets it
+
+        page.reload(wait_until="domcontentloaded")
+        wait_streamlit_idle(page)
+        page.get_by_text("当前用户：").wait_for()  # no password asked
+        assert not probe.sign_in_form_shown()
+        assert page.locator('[data-testid="stMetric"]').count() > 0
+
+        tab = probe.context.new_page()
+        tab.goto(f"{base}/rectification?period=2024-H1", wait_until="domcontentloaded")
+        wait_streamlit_idle(tab)
+        tab.get_by_text("当前用户：").wait_for()
+        assert tab.get_by_label("用户名", exact=True).count() == 0
+        tab.close()
+
+        # The server ends the session (as idle expiry or an administrator would): the cookie signs nobody in.
+        auth.sign_out(get_engine(demo_url), cookie["value"])
+        page.reload(wait_until="domcontentloaded")
+        page.get_by_label("用户名", exact=True).wait_for(timeout=30_000)
+        assert page.locator('[data-testid="stMetric"]').count() == 0
+        page.wait_for_function("() => !document.cookie.includes('mz_session=')")  # the dead cookie is dropped
+
+        # Sign in again, sign out with the button: a reload asks for the password.
+        probe.sign_in(user, TEST_PASSWORD)
+        page.get_by_text("当前用户：").wait_for()
+        page.wait_for_function("() => document.cookie.includes('mz_session=')")
+        page.get_by_role("button", name="退出登录").click()
+        page.get_by_label("用户名", exact=True).wait_for()
+        page.wait_for_function("() => !document.cookie.includes('mz_session=')")
+        page.reload(wait_until="domcontentloaded")
+        page.get_by_label("用户名", exact=True).wait_for(timeout=30_000)
+        assert page.locator('[data-testid="stMetric"]').count() == 0
+        result = probe.result()
+        assert result.ok, result.problems
+    finally:
+        probe.close()
