@@ -69,14 +69,10 @@ def _base() -> folium.Map:
 
 
 def _dots(m: folium.Map, df: pd.DataFrame, name: str, colour: str, tip, radius_px: int = 6) -> None:
-    if df.empty:
-        return
-    lon, lat = maps.project(df["lon"].to_numpy(), df["lat"].to_numpy(), basemap)
-    fg = folium.FeatureGroup(name=f"{name}（{len(df)}）")
-    for (_, r), x, y in zip(df.iterrows(), lon, lat):
-        folium.CircleMarker([float(y), float(x)], radius=radius_px, color="#ffffff", weight=1, fill=True,
-                            fill_color=colour, fill_opacity=0.95, tooltip=tip(r)).add_to(fg)
-    m.add_child(fg)
+    layer = maps.dot_layer(df, [tip(r) for r in df.to_dict("records")], name=name, colour=colour,
+                           radius_px=radius_px, basemap=basemap)
+    if layer is not None:
+        m.add_child(layer)
 
 
 def _community_tip(r) -> str:
