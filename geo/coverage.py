@@ -98,6 +98,20 @@ def nearest_distances(targets: pd.DataFrame, points: pd.DataFrame, *, lon: str =
     return out_d, out_p
 
 
+def points_near(points: pd.DataFrame, targets: pd.DataFrame, margin_m: float = DEFAULT_RADIUS_M, *,
+                lon: str = "lon", lat: str = "lat", crs: str = METRIC_CRS) -> pd.DataFrame:
+    """The rows of `points` inside the targets' bounding box widened by margin_m on every side, in their order.
+
+    What a map of some communities needs of the meal points: those in its extent — every one whose walking ring
+    (radius ≤ margin) reaches a shown community is among them — not all of a province's."""
+    if points.empty or targets.empty:
+        return points.iloc[0:0]
+    p, t = metric_xy(points, lon, lat, crs), metric_xy(targets, lon, lat, crs)
+    lo, hi = t.min(axis=0) - margin_m, t.max(axis=0) + margin_m
+    inside = np.all((p >= lo) & (p <= hi), axis=1)
+    return points[inside]
+
+
 def communities_within(communities: pd.DataFrame, points: pd.DataFrame, radius_m: float = DEFAULT_RADIUS_M, *,
                        point_name: str = "name", crs: str = METRIC_CRS) -> pd.DataFrame:
     """Communities with `nearest_m` (metres to the nearest meal point), `nearest_point` and `within_walk`.

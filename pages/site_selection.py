@@ -20,7 +20,7 @@ from data.queries import facilities, geography, site
 from data.queries.common import data_version
 from data.settings import map_settings
 from geo import site_selection as ss
-from geo.coverage import MAX_RADIUS_M, MIN_RADIUS_M
+from geo.coverage import MAX_RADIUS_M, MIN_RADIUS_M, points_near
 from geo.layers import district_outline
 
 f = filters.current()
@@ -108,9 +108,10 @@ def _rooms(m: folium.Map, rooms: pd.DataFrame, chosen: list[str] | None = None) 
 
 
 def _finish(m: folium.Map, key: str) -> None:
-    if len(operating):
-        m.add_child(maps.rings_layer(operating, radius, basemap))
-        for layer in maps.facility_layers(operating.assign(kind="meal_point"), basemap):
+    shown = points_near(operating, communities, radius)  # the meal points in the map's extent
+    if len(shown):
+        m.add_child(maps.rings_layer(shown, radius, basemap))
+        for layer in maps.facility_layers(shown.assign(kind="meal_point"), basemap):
             m.add_child(layer)
     folium.LayerControl(collapsed=False, position="topright").add_to(m)
     maps.show_map(m, key=key)

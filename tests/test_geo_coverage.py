@@ -107,3 +107,13 @@ def test_nearest_distances_positions():
     d, pos = coverage.nearest_distances(pts([(0, 0), (1000, 0)]), pts([(990, 0), (10, 0)]))
     assert list(pos) == [1, 0]
     assert d == pytest.approx(np.array([10, 10]), abs=0.5)
+
+
+def test_points_near_keeps_the_meal_points_in_the_communities_extent_widened_by_the_radius():
+    points = pts([(0, 0), (1000, 300), (1900, 0), (-700, 0), (-20000, 0)], name=["甲", "乙", "丙", "丁", "戊"])
+    comms = pts([(0, 0), (1450, 0)], code=["a", "b"])
+    # extent x -500…1950, y -500…500: 丙 is 450 m past b and still reaches it; 丁 and 戊 are outside
+    assert list(coverage.points_near(points, comms, 500)["name"]) == ["甲", "乙", "丙"]
+    assert list(coverage.points_near(points, comms, 800)["name"]) == ["甲", "乙", "丙", "丁"]
+    assert coverage.points_near(points, comms.iloc[0:0], 500).empty
+    assert coverage.points_near(points.iloc[0:0], comms, 500).empty
