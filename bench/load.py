@@ -1,22 +1,43 @@
-"""Load test (issue 8): simultaneous browser sessions against one Streamlit server for a fixed time.
+"""Load test (issue 8): simultaneous signed-in sessions against one Streamlit server for a fixed time.
 
-    python -m bench.load [--sessions 20] [--seconds 120] [--url DATABASE_URL] [--keep] [--out bench/results/load.json]
+    python -m bench.load [--sessions 20] [--seconds 120] [--clients protocol|browser] [--think 0] [--warm-up]
+                         [--url DATABASE_URL] [--pages a,b] [--keep] [--out bench/results/load.json]
 
-Each session is a Chromium context of its own (one headless Debian Chromium for all of them) that signs in like a
-user (用户名 / 密码 / 登录, the bench account of bench.auth) and then cycles through the pages of the navigation,
-clicking the sidebar links (a client-side page switch: the session and its filters are kept), starting at a
-different page per session so the server sees a mix. A page time is from the click to the end of that script run
-(the app's data-test-script-state back at notRunning after running) plus, on a page with a map, until Leaflet has
-drawn in the component's iframe. Errors: a page showing a Streamlit exception or an error box, a script run or map
-that does not finish within the timeout, a JavaScript error in the page, a lost connection, a failed sign-in.
+Each session signs in like a user (用户名 / 密码 / 登录, the bench account of bench.auth) on the home page opened
+with ?period=2024-H1, then cycles through the pages of its navigation like sidebar clicks (a client-side page
+switch: the session and its sidebar filters are kept), starting at a different page per session so the server
+sees a mix. Sessions arrive SIGN_IN_STAGGER_S apart (each sign-in is an Argon2 hash).
 
-Without --url the ×1 SQLite demo of the benchmark (bench/.cache, built if missing) is used.
+--clients protocol (default): each session is a bench.wsclient.StreamlitSession, an asyncio websocket client
+that speaks Streamlit's browser protocol (BackMsg / ForwardMsg protobufs) to the real server as a browser tab
+does, minus rendering; twenty of them cost the 2-core machine almost nothing, so the server is what is
+measured. A page time is from sending the page change (rerun_script with the target page_script_hash) to the
+script_finished that ends the run. A page with a streamlit-folium map also fetches the component's files over
+HTTP, once per session, as a browser would (not part of the page time).
+
+--clients browser: each session is a Chromium context (one headless Debian Chromium for all); a page time is
+from the sidebar click until the app's script state is back at notRunning and, on a map page, Leaflet has
+drawn. Twenty Chromium contexts saturate two cores by themselves: use it with few sessions.
+
+Errors (target: none): a page showing a Streamlit exception or an error box, a run (or map) not finished within
+the timeout, a lost connection, a failed sign-in, a run that lands on another page, an HTTP error on a
+component file (protocol) or a JavaScript error (browser). Counted per page, with a short sample of each.
+
+A fresh server starts in Streamlit's legacy pages-directory mode (a pages/ folder beside app.py) until some
+session reaches app.py's st.navigation, i.e. signs in. A sign-in form drawn in that mode has other widget ids than
+the same form drawn after another session has signed in, so a session that opened the form before and submits
+after loses that submit and sees the form again: counted as a failed sign-in (an app bug, not the harness's).
+--warm-up signs in once, unmeasured, before the sessions start (a server that has been up a while).
+
+Without --url the ×1 SQLite demo of the benchmark (bench/.cache, reused when present) is used.
 """
 from __future__ import annotations
 
 import argparse
 import asyncio
 import json
+import os
+import resource
 import statistics
 import sys
 import time
@@ -32,6 +53,148 @@ from bench import auth  # noqa: E402
 PAGE_TIMEOUT_MS = 90_000
 SIGN_IN_TIMEOUT_MS = 180_000  # twenty sessions' first page (the home page, caches cold) arrive together
 SIGN_IN_STAGGER_S = 0.4  # sessions arrive 0.4 s apart, not in one burst (each sign-in is an Argon2 hash)
+HOME_QUERY = "period=2024-H1"
+CLIENTS = ("protocol", "browser")
+
+
+def _pct(samples: list[float], q: float) -> float | None:
+    if not samples:
+        return None
+    s = sorted(samples)
+    k = (len(s) - 1) * q
+    lo, hi = int(k), min(int(k) + 1, len(s) - 1)
+    return s[lo] + (s[hi] - s[lo]) * (k - lo)
+
+
+def _summary(samples: list[float]) -> dict:
+    return {"n": len(samples), "p50": _pct(samples, 0.5), "p95": _pct(samples, 0.95),
+            "mean": statistics.fmean(samples) if samples else None, "max": max(samples) if samples else None}
+
+
+class _Out:
+    """What the sessions of one run record."""
+
+    def __init__(self) -> None:
+        self.visits: list[dict] = []  # {session, page, s, ok, problems}
+        self.errors: list[dict] = []  # {session, page, text}; page "(sign-in)" / "(session)" outside a visit
+        self.sign_in_s: list[float] = []
+        self.pages_seen: list[str] = []  # in navigation order
+
+    def saw(self, labels) -> None:
+        for label in labels:
+            if label not in self.pages_seen:
+                self.pages_seen.append(label)
+
+    def visit(self, session: int, page: str, seconds: float | None, problems: list[str]) -> None:
+        self.visits.append({"session": session, "page": page, "s": seconds, "ok": not problems,
+                            "problems": problems[:5]})
+        if problems:
+            self.error(session, page, "; ".join(problems))
+
+    def error(self, session: int, page: str, text: str) -> None:
+        self.errors.append({"session": session, "page": page, "text": text[:300]})
+
+
+# ------------------------------------------------------------------------------------------ protocol clients
+
+
+def _page_labels(pages) -> dict[str, str]:
+    """page_script_hash → a short label: the url path; the default page (url path "") by its url path in the app's
+    navigation (components/navigation.py) when its title is found there, else by its title."""
+    try:
+        from components.navigation import PAGES
+        by_title = {p.title: p.url_path for p in PAGES}
+    except Exception:  # noqa: BLE001 - another app (tests): titles only
+        by_title = {}
+    return {p.page_script_hash: p.url_pathname or by_title.get(p.name) or p.name or "(home)" for p in pages}
+
+
+async def _protocol_sign_in(base: str, username: str, password: str, timeout_s: float):
+    from bench.wsclient import StreamlitSession
+
+    sess = StreamlitSession(base, query_string=HOME_QUERY, timeout=timeout_s)
+    try:
+        await sess.connect()
+        await sess.sign_in(username, password)
+    except BaseException:
+        await sess.close()
+        raise
+    return sess
+
+
+async def _protocol_session(i: int, base: str, pages: list[str] | None, deadline: float, out: _Out,
+                            creds: tuple[str, str], think: float, min_pages: int, hard_deadline: float) -> None:
+    """One user: sign in, then switch through `pages` (labels; default: every page of its navigation) until the
+    deadline (and until it has run `min_pages` distinct pages, at the latest until `hard_deadline`)."""
+    await asyncio.sleep(i * SIGN_IN_STAGGER_S)
+    sess, k, ran = None, i, set()
+
+    async def sign_in() -> bool:
+        nonlocal sess
+        t = time.perf_counter()
+        try:
+            sess = await _protocol_sign_in(base, *creds, SIGN_IN_TIMEOUT_MS / 1000)
+        except Exception as exc:  # noqa: BLE001 - a failed sign-in is an error of the run, not of the harness
+            out.error(i, "(sign-in)", f"{type(exc).__name__}: {exc}")
+            return False
+        out.sign_in_s.append(time.perf_counter() - t)
+        return True
+
+    if not await sign_in():
+        return
+    try:
+        labels = _page_labels(sess.pages)
+        cycle = [p for p in sess.pages if pages is None or labels[p.page_script_hash] in pages]
+        out.saw(labels[p.page_script_hash] for p in cycle)
+        if not cycle:
+            out.error(i, "(session)", f"no page to cycle through in {sorted(labels.values())}")
+            return
+        while True:
+            now = time.monotonic()
+            if now >= hard_deadline or (now >= deadline and len(ran) >= min(min_pages, len(cycle))):
+                break
+            page = cycle[k % len(cycle)]
+            k += 1
+            label = labels[page.page_script_hash]
+            res = await sess.switch_page(page.page_script_hash, timeout=PAGE_TIMEOUT_MS / 1000)
+            problems = list(res.problems)
+            if res.status == "finished" and not problems:
+                problems += await sess.fetch_component_assets(res)
+            out.visit(i, label, res.seconds if res.status == "finished" else None, problems)
+            if res.status == "finished":
+                ran.add(label)
+            if res.status in ("disconnected", "timeout"):
+                # like a browser tab after a lost connection or a hung run: start over in a fresh tab
+                await sess.close()
+                if not await sign_in():
+                    return
+            elif think:
+                await asyncio.sleep(think)
+    finally:
+        if sess is not None:
+            await sess.close()
+
+
+async def _warm_up(base: str, creds: tuple[str, str]) -> None:
+    """One unmeasured sign-in before the sessions start. On a fresh server the app's first runs are in Streamlit's
+    legacy pages-directory mode (pages/ beside app.py) until some session reaches st.navigation, i.e. signs in;
+    a sign-in form drawn in that mode carries other widget ids than the run its submit lands in once another
+    session has signed in, so that first submit is lost (see the report of issue 8's load run)."""
+    sess = await _protocol_sign_in(base, *creds, SIGN_IN_TIMEOUT_MS / 1000)
+    await sess.close()
+
+
+async def _run_protocol(base: str, pages: list[str] | None, sessions: int, seconds: float, creds: tuple[str, str],
+                        think: float = 0.0, min_pages: int = 0) -> _Out:
+    out = _Out()
+    deadline = time.monotonic() + sessions * SIGN_IN_STAGGER_S + seconds
+    hard = deadline + (PAGE_TIMEOUT_MS / 1000 if min_pages else 0)
+    await asyncio.gather(*[_protocol_session(i, base, pages, deadline, out, creds, think, min_pages, hard)
+                           for i in range(sessions)])
+    return out
+
+
+# ------------------------------------------------------------------------------------------- browser clients
 
 # Before a click: watch the app's script state; window.__mzRun.done is set when a run that started after this
 # point has ended. The records' old values catch a running → notRunning flip between two callbacks.
@@ -87,19 +250,11 @@ _PROBLEMS_JS = """() => {
   return out;
 }"""
 
+_SIGNED_IN_JS = """() => !document.querySelector('input[aria-label="用户名"]')
+  && !!document.querySelector('[data-testid="stSidebarNav"] a')"""
 
-def _pct(samples: list[float], q: float) -> float | None:
-    if not samples:
-        return None
-    s = sorted(samples)
-    k = (len(s) - 1) * q
-    lo, hi = int(k), min(int(k) + 1, len(s) - 1)
-    return s[lo] + (s[hi] - s[lo]) * (k - lo)
-
-
-def _summary(samples: list[float]) -> dict:
-    return {"n": len(samples), "p50": _pct(samples, 0.5), "p95": _pct(samples, 0.95),
-            "mean": statistics.fmean(samples) if samples else None, "max": max(samples) if samples else None}
+_NAV_JS = """() => [...document.querySelectorAll('[data-testid="stSidebarNav"] a')]
+  .map(a => new URL(a.href).pathname.split('/').filter(Boolean).pop() || '')"""
 
 
 async def _wait_idle(page, timeout_ms: int) -> None:
@@ -108,40 +263,32 @@ async def _wait_idle(page, timeout_ms: int) -> None:
     await page.wait_for_function(_IDLE_JS, timeout=timeout_ms, polling=100)
 
 
-_SIGNED_IN_JS = """() => !document.querySelector('input[aria-label="用户名"]')
-  && !!document.querySelector('[data-testid="stSidebarNav"] a')"""
-
-_NAV_JS = """() => [...document.querySelectorAll('[data-testid="stSidebarNav"] a')]
-  .map(a => new URL(a.href).pathname.split('/').filter(Boolean).pop() || '')"""
-
-
-async def _session(i: int, browser, base: str, pages: list[str] | None, deadline: float, out: dict,
-                   log) -> None:
-    """One user: sign in, then click through `pages` (url paths; default: every page of its navigation) until the
-    deadline."""
+async def _browser_session(i: int, browser, base: str, pages: list[str] | None, deadline: float, out: _Out,
+                           creds: tuple[str, str], think: float) -> None:
+    """One user in Chromium: sign in, then click through `pages` (url paths; default: every page of its navigation
+    but the home page, whose link is "/") until the deadline."""
     await asyncio.sleep(i * SIGN_IN_STAGGER_S)
     ctx = await browser.new_context(viewport={"width": 1280, "height": 900}, service_workers="block", locale="zh-CN")
     ctx.set_default_timeout(PAGE_TIMEOUT_MS)
     page = await ctx.new_page()
     js_errors: list[str] = []
     page.on("pageerror", lambda exc: js_errors.append(str(exc)[:200]))
-    me = f"session {i}"
     try:
         t = time.perf_counter()
-        await page.goto(f"{base}/?period=2024-H1", wait_until="domcontentloaded")
+        await page.goto(f"{base}/?{HOME_QUERY}", wait_until="domcontentloaded")
         # .first: while Streamlit redraws, the previous run's form can briefly be in the page beside the new one
         user = page.get_by_label("用户名", exact=True).first
         await user.wait_for(timeout=SIGN_IN_TIMEOUT_MS)
-        await user.fill(auth.USERNAME)
-        await page.get_by_label("密码", exact=True).first.fill(auth.PASSWORD)
+        await user.fill(creds[0])
+        await page.get_by_label("密码", exact=True).first.fill(creds[1])
         await page.get_by_role("button", name="登录").first.click()
         await page.wait_for_function(_SIGNED_IN_JS, timeout=SIGN_IN_TIMEOUT_MS, polling=200)
         await _wait_idle(page, SIGN_IN_TIMEOUT_MS)
-        out["sign_in_s"].append(time.perf_counter() - t)
+        out.sign_in_s.append(time.perf_counter() - t)
         pages = pages or [p for p in await page.evaluate(_NAV_JS) if p]
-        out["pages_seen"].update(pages)
+        out.saw(pages)
     except Exception as exc:  # noqa: BLE001 - a failed sign-in is an error of the run, not of the harness
-        out["errors"].append(f"{me} sign-in: {str(exc)[:300]}")
+        out.error(i, "(sign-in)", str(exc)[:300])
         await ctx.close()
         return
     k = i  # each session starts at a different page
@@ -152,7 +299,10 @@ async def _session(i: int, browser, base: str, pages: list[str] | None, deadline
             link = page.locator(f'[data-testid="stSidebarNav"] a[href$="/{path}"]').first
             try:
                 await page.evaluate(_ARM_JS)
-                await link.click(timeout=PAGE_TIMEOUT_MS)
+                if await link.is_visible():
+                    await link.click(timeout=PAGE_TIMEOUT_MS)
+                else:  # 圆桌会模式 (roundtable) hides the sidebar with CSS: click its link the way a script can
+                    await link.evaluate("a => a.click()", timeout=PAGE_TIMEOUT_MS)
                 await page.wait_for_function(_RUN_DONE_JS, timeout=PAGE_TIMEOUT_MS, polling="raf")
                 await page.wait_for_function(_MAP_DRAWN_JS, timeout=PAGE_TIMEOUT_MS, polling="raf")
                 elapsed = await page.evaluate("() => (performance.now() - window.__mzRun.start) / 1000")
@@ -160,20 +310,19 @@ async def _session(i: int, browser, base: str, pages: list[str] | None, deadline
                 if not page.url.split("?")[0].endswith("/" + path):
                     problems.append(f"landed on {page.url}")
             except Exception as exc:  # noqa: BLE001
-                out["errors"].append(f"{me} {path}: {str(exc).splitlines()[0][:300]}")
-                out["visits"].append({"session": i, "page": path, "ok": False})
-                await _recover(page, base, path)
+                out.visit(i, path, None, [str(exc).splitlines()[0][:300]])
+                await _recover(page)
                 continue
             problems += [f"javascript: {e}" for e in js_errors]
             js_errors.clear()
-            out["visits"].append({"session": i, "page": path, "s": elapsed, "ok": not problems})
-            if problems:
-                out["errors"].extend(f"{me} {path}: {p}" for p in problems)
+            out.visit(i, path, elapsed, problems)
+            if think:
+                await asyncio.sleep(think)
     finally:
         await ctx.close()
 
 
-async def _recover(page, base: str, path: str) -> None:
+async def _recover(page) -> None:
     """After a failed visit, wait for the app to settle so the next click is measured cleanly."""
     try:
         await _wait_idle(page, PAGE_TIMEOUT_MS)
@@ -181,18 +330,23 @@ async def _recover(page, base: str, path: str) -> None:
         pass
 
 
-async def _run(base: str, pages: list[str] | None, sessions: int, seconds: float, log) -> dict:
+async def _run_browser(base: str, pages: list[str] | None, sessions: int, seconds: float, creds: tuple[str, str],
+                       think: float = 0.0) -> _Out:
     from playwright.async_api import async_playwright
 
-    out: dict = {"visits": [], "errors": [], "sign_in_s": [], "pages_seen": set()}
+    out = _Out()
     async with async_playwright() as pw:
         browser = await pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
         try:
             deadline = time.monotonic() + sessions * SIGN_IN_STAGGER_S + seconds
-            await asyncio.gather(*[_session(i, browser, base, pages, deadline, out, log) for i in range(sessions)])
+            await asyncio.gather(*[_browser_session(i, browser, base, pages, deadline, out, creds, think)
+                                   for i in range(sessions)])
         finally:
             await browser.close()
     return out
+
+
+# ------------------------------------------------------------------------------------------------ the run
 
 
 def _server_rss(server: AppServer) -> dict:
@@ -206,37 +360,136 @@ def _server_rss(server: AppServer) -> dict:
     return out
 
 
+def _cpu_s(pid: int) -> float | None:
+    """User + system CPU seconds of a process so far."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    except (OSError, IndexError, ValueError):
+        return None
+
+
+def _own_cpu_s() -> float:
+    """CPU seconds of this process and its finished children (the load generator; Chromium counts once closed)."""
+    me, kids = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    return me.ru_utime + me.ru_stime + kids.ru_utime + kids.ru_stime
+
+
+def summarize(out: _Out, *, sessions: int, seconds: float, wall_s: float, clients: str, think: float = 0.0,
+              server_rss_mb: dict | None = None, server_cpu_s: float | None = None,
+              client_cpu_s: float | None = None) -> dict:
+    """The report: page time p50/p95/max overall and per page, visits, errors per page with a sample, sign-in
+    times, per-session counts, the server's memory and CPU."""
+    ok = [v["s"] for v in out.visits if v["ok"] and v["s"] is not None]
+    per_page, errors_by_page = {}, {}
+    for label in out.pages_seen + sorted({v["page"] for v in out.visits} - set(out.pages_seen)):
+        visits = [v for v in out.visits if v["page"] == label]
+        per_page[label] = {**_summary([v["s"] for v in visits if v["ok"] and v["s"] is not None]),
+                           "visits": len(visits), "errors": sum(1 for v in visits if not v["ok"])}
+    for e in out.errors:
+        slot = errors_by_page.setdefault(e["page"], {"n": 0, "sample": e["text"]})
+        slot["n"] += 1
+    per_session = []
+    for i in range(sessions):
+        visits = [v for v in out.visits if v["session"] == i]
+        per_session.append({"session": i, "visits": len(visits), "first_page": visits[0]["page"] if visits else None,
+                            "pages": len({v["page"] for v in visits if v["ok"]}),
+                            "errors": sum(1 for e in out.errors if e["session"] == i)})
+    return {"clients": clients, "sessions": sessions, "seconds": seconds, "think_s": think, "wall_s": wall_s,
+            "visits": len(out.visits), "page_s": _summary(ok), "pages": per_page,
+            "sign_in_s": _summary(out.sign_in_s), "signed_in": len(out.sign_in_s),
+            "errors": len(out.errors), "errors_by_page": errors_by_page,
+            "error_samples": [f"session {e['session']} {e['page']}: {e['text']}" for e in out.errors[:20]],
+            "per_session": per_session, "server_rss_mb": server_rss_mb or {},
+            "server_cpu_s": server_cpu_s, "client_cpu_s": client_cpu_s}
+
+
+def drive(base: str, *, username: str, password: str, sessions: int = 20, seconds: float = 120,
+          pages: list[str] | None = None, clients: str = "protocol", think: float = 0.0, min_pages: int = 0,
+          warm_up: bool = False, server_pid: int | None = None) -> dict:
+    """Run the sessions against a server already running at `base` and return summarize()'s report (without the
+    server's memory). min_pages (protocol clients, for smoke tests): a session keeps going past the deadline until
+    it has run that many distinct pages, for at most one page timeout more. warm_up: sign in once (unmeasured)
+    before the sessions start, so none of them meets a fresh server's legacy pages-directory mode."""
+    if clients not in CLIENTS:
+        raise ValueError(f"clients: {clients!r} is not one of {CLIENTS}")
+    creds = (username, password)
+    if warm_up:
+        asyncio.run(_warm_up(base, creds))
+    load0 = os.getloadavg()
+    cpu0, server0 = _own_cpu_s(), (_cpu_s(server_pid) if server_pid else None)
+    t0 = time.perf_counter()
+    if clients == "protocol":
+        out = asyncio.run(_run_protocol(base, pages, sessions, seconds, creds, think, min_pages))
+    else:
+        out = asyncio.run(_run_browser(base, pages, sessions, seconds, creds, think))
+    wall = time.perf_counter() - t0
+    server1 = _cpu_s(server_pid) if server_pid else None
+    res = summarize(out, sessions=sessions, seconds=seconds, wall_s=wall, clients=clients, think=think,
+                    server_cpu_s=None if server0 is None or server1 is None else round(server1 - server0, 1),
+                    client_cpu_s=round(_own_cpu_s() - cpu0, 1))
+    res["warm_up"] = warm_up
+    res["load_avg_start"], res["load_avg_end"] = [round(x, 2) for x in load0], [round(x, 2) for x in os.getloadavg()]
+    return res
+
+
 def run_load(url: str, pages: list[str] | None = None, sessions: int = 20, seconds: float = 120,
-             log=print) -> dict:
-    """pages: url paths to cycle through (default: the signed-in navigation). Returns the summary: p50/p95 page
-    time overall and per page, visits, sign-in times, errors (count and the first 20), the server's memory."""
+             log=print, *, clients: str = "protocol", think: float = 0.0, warm_up: bool = False) -> dict:
+    """Start the app on the database at `url`, run the load and stop it. pages: labels (url paths) to cycle through
+    (default: the signed-in navigation). Returns drive()'s report plus the server's memory (VmHWM = peak RSS)."""
     auth.ensure_user(url)
     server = AppServer(ROOT / "app.py", env={"DATABASE_URL": url})
     server.start()
-    t0 = time.perf_counter()
     try:
-        raw = asyncio.run(_run(server.url, pages, sessions, seconds, log))
-        rss = _server_rss(server)
+        res = drive(server.url, username=auth.USERNAME, password=auth.PASSWORD, sessions=sessions, seconds=seconds,
+                    pages=pages, clients=clients, think=think, warm_up=warm_up, server_pid=server.process.pid)
+        res["server_rss_mb"] = _server_rss(server)
     finally:
         server.close()
-    wall = time.perf_counter() - t0
-    ok = [v["s"] for v in raw["visits"] if v.get("ok") and "s" in v]
-    per_page = {}
-    for path in sorted(raw["pages_seen"]):
-        per_page[path] = _summary([v["s"] for v in raw["visits"] if v["page"] == path and v.get("ok") and "s" in v])
-    res = {"sessions": sessions, "seconds": seconds, "wall_s": wall, "visits": len(raw["visits"]),
-           "page_s": _summary(ok), "pages": per_page, "sign_in_s": _summary(raw["sign_in_s"]),
-           "errors": len(raw["errors"]), "error_samples": raw["errors"][:20], "server_rss_mb": rss}
-    log(f"  load: {sessions} sessions × {seconds:.0f} s: {res['visits']} page visits, "
+    log(f"  load ({clients}): {sessions} sessions × {seconds:.0f} s: {res['visits']} page visits, "
         f"p50 {res['page_s']['p50'] or 0:.3f} s, p95 {res['page_s']['p95'] or 0:.3f} s, errors {res['errors']}")
     return res
+
+
+def table(res: dict) -> str:
+    """The report as a terminal table."""
+    def f(x):
+        return "—" if x is None else f"{x:.3f}"
+
+    lines = [f"{res['sessions']} {res['clients']} sessions × {res['seconds']:.0f} s (think {res['think_s']:g} s"
+             f"{', after a warm-up sign-in' if res.get('warm_up') else ''}), wall {res['wall_s']:.0f} s; "
+             f"{res['visits']} page visits; page time in s; load average {res.get('load_avg_start')} → "
+             f"{res.get('load_avg_end')}",
+             f"{'page':18s} {'p50':>8s} {'p95':>8s} {'max':>8s} {'n':>5s} {'errors':>6s}"]
+    ps = res["page_s"]
+    for label, x in res["pages"].items():
+        lines.append(f"{label:18s} {f(x['p50']):>8s} {f(x['p95']):>8s} {f(x['max']):>8s} {x['n']:5d} {x['errors']:6d}")
+    lines.append(f"{'(all pages)':18s} {f(ps['p50']):>8s} {f(ps['p95']):>8s} {f(ps['max']):>8s} {ps['n']:5d} "
+                 f"{sum(x['errors'] for x in res['pages'].values()):6d}")
+    si = res["sign_in_s"]
+    lines.append(f"sign-in: {res['signed_in']}/{res['sessions']} sessions, p50 {f(si['p50'])} s, p95 {f(si['p95'])} s, "
+                 f"max {f(si['max'])} s")
+    rss = res.get("server_rss_mb") or {}
+    lines.append(f"server: peak RSS {rss.get('VmHWM', '—')} MB (now {rss.get('VmRSS', '—')} MB), "
+                 f"CPU {res.get('server_cpu_s', '—')} s; load generator CPU {res.get('client_cpu_s', '—')} s")
+    lines.append(f"errors: {res['errors']}")
+    for page, e in res["errors_by_page"].items():
+        lines.append(f"  {page}: {e['n']} × {e['sample'][:200]}")
+    return "\n".join(lines)
 
 
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(prog="python -m bench.load", description=__doc__.split("\n\n")[0])
     ap.add_argument("--sessions", type=int, default=20)
     ap.add_argument("--seconds", type=float, default=120)
+    ap.add_argument("--clients", choices=CLIENTS, default="protocol",
+                    help="protocol: websocket clients speaking Streamlit's protocol (default); browser: Chromium")
+    ap.add_argument("--think", type=float, default=0.0, help="seconds a session waits after a page before the next")
+    ap.add_argument("--warm-up", action="store_true",
+                    help="sign in once, unmeasured, before the sessions start (a server that has been up a while)")
     ap.add_argument("--url", default=None, help="database URL (default: the ×1 SQLite demo of the benchmark)")
+    ap.add_argument("--keep", action="store_true", default=True,
+                    help="reuse the ×1 SQLite demo under bench/.cache when present (always on; kept for the CLI)")
     ap.add_argument("--pages", default="", help="url paths to cycle through (default: the whole navigation)")
     ap.add_argument("--out", default="bench/results/load.json")
     a = ap.parse_args(argv)
@@ -244,11 +497,13 @@ def main(argv=None) -> int:
     if not url:
         from bench import datasets
         url = datasets.prepare("sqlite", 1, keep=True).url
-    res = run_load(url, [p for p in a.pages.split(",") if p] or None, a.sessions, a.seconds)
+    res = run_load(url, [p for p in a.pages.split(",") if p] or None, a.sessions, a.seconds,
+                   clients=a.clients, think=a.think, warm_up=a.warm_up)
     out = ROOT / a.out if not Path(a.out).is_absolute() else Path(a.out)
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(res, ensure_ascii=False, indent=1), encoding="utf-8")
-    print(json.dumps({k: v for k, v in res.items() if k != "pages"}, ensure_ascii=False, indent=1))
+    print(table(res))
+    print(f"(JSON: {out})")
     return 0 if res["errors"] == 0 else 1
 
 
