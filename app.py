@@ -25,7 +25,8 @@ try:
     from data.engine import database_url
 
     _schema_checked(database_url())
-    who = auth_ui.require_signed_in()  # draws the sign-in form and stops until someone signs in
+    # draws the sign-in form (as the page the URL names) and stops until someone signs in
+    who = auth_ui.require_signed_in([spec.url_path for spec in navigation.PAGES])
     span = cache.q(meta.record_date_range)
     streets = cache.q(geography.subdistrict_names)
 except DatabaseError as exc:

@@ -35,6 +35,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import concurrent.futures
 import json
 import os
 import resource
@@ -404,6 +405,13 @@ def summarize(out: _Out, *, sessions: int, seconds: float, wall_s: float, client
             "server_cpu_s": server_cpu_s, "client_cpu_s": client_cpu_s}
 
 
+def run_async(coro):
+    """asyncio.run(coro) in a thread of its own: callable where an event loop already runs in this thread
+    (Playwright's sync API keeps one in a pytest worker that drove Chromium before)."""
+    with concurrent.futures.ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(asyncio.run, coro).result()
+
+
 def drive(base: str, *, username: str, password: str, sessions: int = 20, seconds: float = 120,
           pages: list[str] | None = None, clients: str = "protocol", think: float = 0.0, min_pages: int = 0,
           warm_up: bool = False, server_pid: int | None = None) -> dict:
@@ -415,14 +423,14 @@ def drive(base: str, *, username: str, password: str, sessions: int = 20, second
         raise ValueError(f"clients: {clients!r} is not one of {CLIENTS}")
     creds = (username, password)
     if warm_up:
-        asyncio.run(_warm_up(base, creds))
+        run_async(_warm_up(base, creds))
     load0 = os.getloadavg()
     cpu0, server0 = _own_cpu_s(), (_cpu_s(server_pid) if server_pid else None)
     t0 = time.perf_counter()
     if clients == "protocol":
-        out = asyncio.run(_run_protocol(base, pages, sessions, seconds, creds, think, min_pages))
+        out = run_async(_run_protocol(base, pages, sessions, seconds, creds, think, min_pages))
     else:
-        out = asyncio.run(_run_browser(base, pages, sessions, seconds, creds, think))
+        out = run_async(_run_browser(base, pages, sessions, seconds, creds, think))
     wall = time.perf_counter() - t0
     server1 = _cpu_s(server_pid) if server_pid else None
     res = summarize(out, sessions=sessions, seconds=seconds, wall_s=wall, clients=clients, think=think,

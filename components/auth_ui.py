@@ -72,9 +72,14 @@ def set_principal(p: Principal) -> None:
     st.session_state[PRINCIPAL_KEY] = p
 
 
-def require_signed_in() -> Principal:
+def require_signed_in(url_paths: list[str]) -> Principal:
     """Resume this browser session's sign-in (from the session state, or the browser's session cookie after a
-    reload or in a new tab), or draw the sign-in form and stop the script."""
+    reload or in a new tab), or show the sign-in form and stop the script.
+
+    The form is drawn as the page the URL asks for (every one of `url_paths` stands in for it, hidden from the
+    navigation), so a bookmarked path survives the sign-in and every run of the app goes through st.navigation:
+    Streamlit never runs a session in its legacy pages-directory mode, whose widget ids differ — a form opened in
+    that mode on a freshly started server would lose its first submit."""
     engine = _engine()
     signed = auth.resume(engine, st.session_state.get(TOKEN_KEY))
     if signed is None and not st.session_state.get(TOKEN_KEY) and (cookie := _cookie_token()):
@@ -88,8 +93,7 @@ def require_signed_in() -> Principal:
         p = signed.principal if not keep_reveal else Principal(**{**signed.principal.__dict__, "reveal": True})
         st.session_state[PRINCIPAL_KEY] = p
         if signed.must_change_password:
-            _change_password_form(p, forced=True)
-            st.stop()
+            _gate(url_paths, lambda: _change_password_form(p, forced=True))
         return p
     if st.session_state.get(TOKEN_KEY):
         st.session_state.pop(TOKEN_KEY, None)
@@ -99,7 +103,13 @@ def require_signed_in() -> Principal:
         st.session_state[_COOKIE_OP] = ("clear",)  # an ended session's cookie: drop it (once per page load)
         st.session_state["_auth_cookie_dropped"] = True
     _write_pending_cookie()
-    _sign_in_form(engine)
+    _gate(url_paths, lambda: _sign_in_form(engine))
+
+
+def _gate(url_paths: list[str], draw) -> None:
+    """Run `draw` as whichever page the URL names (no navigation shown), then stop the script."""
+    pages = [st.Page(draw, title="民政一张图", url_path=path, default=(i == 0)) for i, path in enumerate(url_paths)]
+    st.navigation(pages, position="hidden").run()
     st.stop()
 
 

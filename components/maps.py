@@ -24,6 +24,7 @@ from branca.element import Element, MacroElement
 from jinja2 import Template
 from shapely.geometry import mapping
 
+from components.offline import st_folium  # imported with the module: the first map of a process pays no import
 from data.models import FACILITY_KINDS, FACILITY_STATUSES
 from geo import gcj02
 
@@ -849,7 +850,5 @@ def show_map(m: folium.Map, key: str, returned_objects: Iterable[str] = (), heig
     fields only. Call it inside an @st.fragment so a click reruns the fragment, not the page.
     `on_change` runs once per new event (st.session_state[key] then holds it) — the place to record a click.
     """
-    from components.offline import st_folium
-
     return st_folium(m, key=key, height=height, use_container_width=True,
                      returned_objects=list(returned_objects), on_change=on_change) or {}

@@ -159,7 +159,8 @@ class HomeServiceVisit(Base):
     community_code: Mapped[str] = mapped_column(ForeignKey("communities.code"), nullable=False)
     elder_name: Mapped[str] = mapped_column(String(50), nullable=False)
     provider: Mapped[str | None] = mapped_column(String(120))
-    __table_args__ = (Index("ix_home_service_visits_day_street", "visited_on", "subdistrict_code"),)
+    __table_args__ = (Index("ix_home_service_visits_day_street", "visited_on", "subdistrict_code"),
+                      Index("ix_home_service_visits_street_day", "subdistrict_code", "visited_on", "service_type"))
 
 
 class LivingAloneElder(Base):
@@ -186,6 +187,7 @@ class LivingAloneVisit(Base):
     subdistrict_code: Mapped[str] = mapped_column(ForeignKey("subdistricts.code"), nullable=False)
     visit_type: Mapped[str] = mapped_column(String(10), nullable=False)  # 巡访 / 探访
     visitor: Mapped[str | None] = mapped_column(String(50))
+    __table_args__ = (Index("ix_living_alone_visits_street_day", "subdistrict_code", "visited_on", "elder_id"),)
 
 
 # --- inspections and findings ------------------------------------------------
@@ -321,6 +323,7 @@ class Screening(Base):
     person_name: Mapped[str] = mapped_column(String(50), nullable=False)
     id_number: Mapped[str | None] = mapped_column(String(18))
     category: Mapped[str] = mapped_column(String(20), nullable=False)  # 九类重点人员之一
+    __table_args__ = (Index("ix_screenings_street_day", "subdistrict_code", "screened_on"),)
 
 
 # --- social affairs, stations, roundtable, planning --------------------------
@@ -345,7 +348,8 @@ class CivilEvent(Base):
     happened_on: Mapped[date] = mapped_column(Date, nullable=False)
     subdistrict_code: Mapped[str | None] = mapped_column(ForeignKey("subdistricts.code"))
     note: Mapped[str | None] = mapped_column(String(200))
-    __table_args__ = (Index("ix_civil_events_kind_day", "kind", "happened_on"),)
+    __table_args__ = (Index("ix_civil_events_kind_day", "kind", "happened_on"),
+                      Index("ix_civil_events_street_kind_day", "subdistrict_code", "kind", "happened_on"))
 
 
 class ServiceStation(Base):

@@ -40,7 +40,8 @@ lg = LEDGERS[key]
 st.caption(f"{lg.description} 以“{'、'.join(lg.key_headers)}”识别记录：已存在的记录被更新，完全相同的记录不变，其余新增。"
            f"全部无误才写入，有任何问题则不写入任何数据。支持 .xlsx 和 .csv（UTF-8 / GBK / GB18030），"
            f"单个文件不超过 {MAX_BYTES // (1024 * 1024)} MB。")
-st.download_button(f"下载“{lg.title}”导入模板", template_bytes(engine, key, who), file_name=f"{lg.title}导入模板.xlsx",
+st.download_button(f"下载“{lg.title}”导入模板", data=lambda: template_bytes(engine, key, who),  # built on click
+                   file_name=f"{lg.title}导入模板.xlsx",
                    mime=XLSX, key="imp_template", on_click="ignore")
 
 gcj02 = False

@@ -2,7 +2,6 @@
 and cycle through the app's pages without errors, and a page that fails IS counted as an error."""
 from __future__ import annotations
 
-import asyncio
 import textwrap
 from pathlib import Path
 
@@ -92,7 +91,7 @@ def test_a_failing_page_is_counted_as_an_error(app_server, tmp_path):
             # a page change carries the main script's widget states (the sidebar selectbox), as a browser does
             assert [w.string_value for w in s.widget_states(main_script_only=True)] == ["月度"]
 
-    asyncio.run(direct())
+    load.run_async(direct())
 
     res = load.drive(base, username="u", password="pw-1", sessions=2, seconds=2, min_pages=3)
     assert res["signed_in"] == 2

@@ -117,13 +117,15 @@ def proactive_discovery(engine: Engine, period: Period, street: str | None = Non
 def proactive_discovery_by_subdistrict(engine: Engine, period: Period, street: str | None = None) -> pd.DataFrame:
     """主动发现（按街道）: screenings and 低保 / 特困 households enrolled from screenings, every subdistrict listed."""
     screened = dict(frame(engine, select(Screening.subdistrict_code, func.count())
-                          .where(Screening.screened_on >= period.start, Screening.screened_on <= period.end)
+                          .where(Screening.screened_on >= period.start, Screening.screened_on <= period.end,
+                                 street_filter(Screening.subdistrict_code, street))
                           .group_by(Screening.subdistrict_code)).itertuples(index=False, name=None))
     enrolled = frame(engine, select(AidHousehold.subdistrict_code, AidEnrolment.programme,
                                     func.count(distinct(AidEnrolment.household_id)).label("households"))
                      .join(AidHousehold, AidHousehold.id == AidEnrolment.household_id)
                      .where(AidEnrolment.screening_id.is_not(None), AidEnrolment.start_date >= period.start,
-                            AidEnrolment.start_date <= period.end, AidEnrolment.programme.in_(["dibao", "tekun"]))
+                            AidEnrolment.start_date <= period.end, AidEnrolment.programme.in_(["dibao", "tekun"]),
+                            street_filter(AidHousehold.subdistrict_code, street))
                      .group_by(AidHousehold.subdistrict_code, AidEnrolment.programme))
     got = {(s, p): n for s, p, n in enrolled.itertuples(index=False, name=None)}
     subs = frame(engine, select(Subdistrict.code, Subdistrict.name).where(street_filter(Subdistrict.code, street))

@@ -4,7 +4,7 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 import pandas as pd
-from sqlalchemy import and_, case, distinct, func, literal, or_, select, true
+from sqlalchemy import and_, case, distinct, exists, func, literal, or_, select, true
 from sqlalchemy.engine import Engine
 
 from data.models import (FACILITY_KINDS, FACILITY_STATUSES, Community, Facility, MealPointCommunity, MealRecord,
@@ -271,14 +271,17 @@ def meal_points_without_records(engine: Engine, on: date, street: str | None = N
                                 days: int = 10) -> pd.DataFrame:
     """助餐数据断报: meal points operating on the day with no meal record in the last `days` days up to it."""
     since = on - timedelta(days=days - 1)
-    recent = (select(MealRecord.facility_id).where(MealRecord.served_on >= since, MealRecord.served_on <= on))
-    last = (select(MealRecord.facility_id, func.max(MealRecord.served_on).label("last_served_on"))
-            .where(MealRecord.served_on <= on).group_by(MealRecord.facility_id).subquery())
+    # Per meal point, through the (facility_id, served_on) unique index — not an aggregate over every record.
+    recent = exists().where(MealRecord.facility_id == Facility.id, MealRecord.served_on >= since,
+                            MealRecord.served_on <= on)
+    last_served_on = (select(func.max(MealRecord.served_on))
+                      .where(MealRecord.facility_id == Facility.id, MealRecord.served_on <= on)
+                      .correlate(Facility).scalar_subquery())
     stmt = (select(Facility.id, Facility.code, Facility.name, Facility.subdistrict_code,
-                   Subdistrict.name.label("subdistrict_name"), Facility.opened_on, last.c.last_served_on)
+                   Subdistrict.name.label("subdistrict_name"), Facility.opened_on,
+                   last_served_on.label("last_served_on"))
             .join(Subdistrict, Subdistrict.code == Facility.subdistrict_code)
-            .outerjoin(last, last.c.facility_id == Facility.id)
-            .where(Facility.kind == "meal_point", operating_on(on), Facility.id.not_in(recent),
+            .where(Facility.kind == "meal_point", operating_on(on), ~recent,
                    Facility.opened_on <= since, street_filter(Facility.subdistrict_code, street))
             .order_by(Facility.code))
     df = frame(engine, stmt)
