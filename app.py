@@ -44,9 +44,20 @@ auth_ui.sidebar_card(who, streets)
 if who.username in DEMO_USERNAMES:
     st.sidebar.warning("正在使用演示账号（密码已公开在 README 中），仅供演示；正式部署前请由管理员停用或修改密码。")
 
-nav = {section: [st.Page(spec.file, title=spec.title, url_path=spec.url_path, default=(n == 0 and i == 0))
-              for i, spec in enumerate(specs)]
-       for n, (section, specs) in enumerate(navigation.pages_for(who.role).items())}
+nav = {section: [st.Page(spec.file, title=spec.title, url_path=spec.url_path) for spec in specs]
+       for section, specs in navigation.pages_for(who.role).items()}
+first_page = next(iter(nav.values()))[0]
+
+
+def _home() -> None:
+    """The bare address opens the role's home page under its own path, with the view parameters kept."""
+    st.switch_page(first_page, query_params=st.query_params.to_dict())
+
+
+# Streamlit serves its default page only at "/" (a bookmark of the default page's own path would be "not found"):
+# the default is a hidden hop to the role's home page, so every real page keeps a path that works in a bookmark.
+next(iter(nav.values())).insert(0, st.Page(_home, title="首页", url_path=navigation.HOME_PATH, default=True,
+                                           visibility="hidden"))
 try:
     st.navigation(nav).run()
 except AccessDenied as exc:

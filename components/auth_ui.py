@@ -15,6 +15,7 @@ import os
 
 import streamlit as st
 
+from components.navigation import HOME_PATH
 from data import auth
 from data.access import ROLES, AccessDenied, Principal
 from data.engine import database_url, get_engine
@@ -108,7 +109,8 @@ def require_signed_in(url_paths: list[str]) -> Principal:
 
 def _gate(url_paths: list[str], draw) -> None:
     """Run `draw` as whichever page the URL names (no navigation shown), then stop the script."""
-    pages = [st.Page(draw, title="民政一张图", url_path=path, default=(i == 0)) for i, path in enumerate(url_paths)]
+    pages = [st.Page(draw, title="民政一张图", url_path=HOME_PATH, default=True)]  # "/": as in app.py
+    pages += [st.Page(draw, title="民政一张图", url_path=path) for path in url_paths]
     st.navigation(pages, position="hidden").run()
     st.stop()
 

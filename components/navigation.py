@@ -8,6 +8,7 @@ ROOT = Path(__file__).resolve().parent.parent
 ALL = frozenset({"leader", "office", "street", "display", "admin"})
 BUSINESS = frozenset({"leader", "office", "street"})
 DISTRICT_VIEWERS = frozenset({"leader", "office", "display", "admin"})
+HOME_PATH = "home"  # the hidden default page at "/" (app.py): it forwards to the role's home page
 
 
 @dataclass(frozen=True)

@@ -129,19 +129,22 @@ def showcase_meal_points(engine: Engine, on: date, street: str | None = None) ->
                                             operating_on(on), street_filter(Facility.subdistrict_code, street)))
 
 
-def _serving_counts(on: date):
-    """Per community: how many operating meal points have it in their registered service area."""
-    return (select(MealPointCommunity.community_code.label("community_code"),
+def _serving_counts(on: date, street: str | None = None):
+    """Per community (of `street` when given): how many operating meal points have it in their registered service
+    area — whichever subdistrict the meal point is in."""
+    stmt = (select(MealPointCommunity.community_code.label("community_code"),
                    func.count(distinct(MealPointCommunity.facility_id)).label("meal_points"))
             .join(Facility, Facility.id == MealPointCommunity.facility_id)
-            .where(Facility.kind == "meal_point", operating_on(on))
-            .group_by(MealPointCommunity.community_code)
-            .subquery())
+            .where(Facility.kind == "meal_point", operating_on(on)))
+    if street:
+        stmt = stmt.where(MealPointCommunity.community_code.in_(
+            select(Community.code).where(street_filter(Community.subdistrict_code, street))))
+    return stmt.group_by(MealPointCommunity.community_code).subquery()
 
 
 def community_meal_coverage(engine: Engine, on: date, street: str | None = None) -> pd.DataFrame:
     """社区助餐覆盖（F11）：各社区（村）是否在至少一个当日运营中助餐点的登记服务范围内。"""
-    serving = _serving_counts(on)
+    serving = _serving_counts(on, street)
     stmt = (select(Community.code, Community.name, Community.short_name, Community.kind, Community.subdistrict_code,
                    Subdistrict.name.label("subdistrict_name"), Community.lon, Community.lat, Community.pop_60,
                    Community.pop_80, Community.living_alone,
@@ -199,6 +202,10 @@ def facility_coverage(engine: Engine, on: date, street: str | None = None) -> pd
                                                                            Facility.community_code.is_not(None)))
     served = (select(MealPointCommunity.community_code.label("community_code"))
               .join(Facility, Facility.id == MealPointCommunity.facility_id).where(operating_on(on)))
+    if street:  # only this subdistrict's communities, whichever subdistrict the facility is in
+        mine = select(Community.code).where(street_filter(Community.subdistrict_code, street))
+        located = located.where(Facility.community_code.in_(mine))
+        served = served.where(MealPointCommunity.community_code.in_(mine))
     covered = located.union(served).subquery()
     stmt = (select(Community.code, Community.name, Community.subdistrict_code,
                    covered.c.community_code.is_not(None).label("covered"))

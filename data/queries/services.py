@@ -119,8 +119,12 @@ def living_alone_visits_by_month(engine: Engine, period: Period, street: str | N
 def living_alone_visit_compliance(engine: Engine, month_period: Period, street: str | None = None,
                                   minimum: int = VISITS_PER_MONTH_RULE) -> pd.DataFrame:
     """独居老人巡访达标（F22）：期末在册的每位独居老人在该月（统计期）内的巡访次数，及是否不少于每月两次。"""
-    visits = (select(LivingAloneVisit.elder_id, func.count().label("visits"))
-              .where(_in(LivingAloneVisit.visited_on, month_period)).group_by(LivingAloneVisit.elder_id).subquery())
+    visits = select(LivingAloneVisit.elder_id, func.count().label("visits")).where(
+        _in(LivingAloneVisit.visited_on, month_period))
+    if street:  # only the visits of this subdistrict's elders, wherever the visit was recorded
+        visits = visits.where(LivingAloneVisit.elder_id.in_(
+            select(LivingAloneElder.id).where(street_filter(LivingAloneElder.subdistrict_code, street))))
+    visits = visits.group_by(LivingAloneVisit.elder_id).subquery()
     stmt = (select(LivingAloneElder.id.label("elder_id"), LivingAloneElder.name, LivingAloneElder.subdistrict_code,
                    Subdistrict.name.label("subdistrict_name"), LivingAloneElder.community_code,
                    Community.name.label("community_name"), func.coalesce(visits.c.visits, 0).label("visits"))

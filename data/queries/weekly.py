@@ -198,12 +198,16 @@ def silent_ledgers(engine: Engine, week: Period, street: str | None = None) -> p
     visits, aid payments, inspections' findings) dated in the week."""
     active = union(
         select(Facility.subdistrict_code.label("code")).join(MealRecord, MealRecord.facility_id == Facility.id)
-        .where(_in(MealRecord.served_on, week)),
-        select(HomeServiceVisit.subdistrict_code.label("code")).where(_in(HomeServiceVisit.visited_on, week)),
-        select(LivingAloneVisit.subdistrict_code.label("code")).where(_in(LivingAloneVisit.visited_on, week)),
-        select(AidPayment.subdistrict_code.label("code")).where(_in(AidPayment.paid_on, week)),
-        select(Finding.subdistrict_code.label("code")).where(_in(Finding.found_on, week)),
-    ).subquery()
+        .where(_in(MealRecord.served_on, week), street_filter(Facility.subdistrict_code, street)),
+        select(HomeServiceVisit.subdistrict_code.label("code"))
+        .where(_in(HomeServiceVisit.visited_on, week), street_filter(HomeServiceVisit.subdistrict_code, street)),
+        select(LivingAloneVisit.subdistrict_code.label("code"))
+        .where(_in(LivingAloneVisit.visited_on, week), street_filter(LivingAloneVisit.subdistrict_code, street)),
+        select(AidPayment.subdistrict_code.label("code"))
+        .where(_in(AidPayment.paid_on, week), street_filter(AidPayment.subdistrict_code, street)),
+        select(Finding.subdistrict_code.label("code"))
+        .where(_in(Finding.found_on, week), street_filter(Finding.subdistrict_code, street)),
+    ).subquery()  # one subdistrict's view reads only its own records
     stmt = (select(Subdistrict.code.label("subdistrict_code"), Subdistrict.name.label("subdistrict_name"),
                    literal(week.key).label("week"))
             .where(Subdistrict.code.not_in(select(active.c.code)), street_filter(Subdistrict.code, street))
