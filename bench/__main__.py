@@ -1,14 +1,15 @@
 """The dashboard benchmark (issue 8): ``python -m bench`` (``make bench``).
 
     python -m bench [--scales 1,10] [--engines sqlite,postgresql] [--runs 5] [--out bench/results/bench.json]
-                    [--skip-browser] [--keep] [--load [--load-seconds 120] [--load-sessions 20]]
+                    [--skip-browser] [--keep] [--load [--load-seconds 120] [--load-sessions 20] [--load-think 5]]
 
 Per dataset (demo generator at a scale, on an engine): build time; per page of app.py, server-side cold (first
 AppTest run in a fresh ``python -m bench.cold`` process) and warm (rerun after a street change, period 2024-H1)
 times, streamlit_folium argument bytes and the subprocess's peak RSS; direct timings of the main named queries;
 in Chromium, time to the page's main element drawn beside an empty Streamlit page. Medians of --runs runs with
 min and max; a table on the terminal and JSON in --out, with the machine's description. With --load, also the
-load test (bench/load.py): simultaneous signed-in browser sessions cycling through the pages of a ×1 SQLite demo,
+load test (bench/load.py): simultaneous signed-in sessions (Streamlit's own websocket protocol, like a browser tab
+without the rendering) cycling through the pages of a ×1 SQLite demo, reading each page --load-think seconds,
 p50/p95 page time and errors (target: none), under "load" in the JSON. --scales "" runs the load test alone.
 
 Every measured session signs in as the bench account (bench/auth.py), as the app requires.
@@ -191,7 +192,8 @@ def evaluate_load(load: dict | None) -> list[dict]:
 def print_load(load: dict | None) -> None:
     if not load:
         return
-    print(f"\n=== 负载 load: {load['sessions']} browser sessions × {load['seconds']:.0f} s on sqlite ×1; "
+    print(f"\n=== 负载 load: {load['sessions']} {load.get('clients', 'protocol')} sessions × {load['seconds']:.0f} s "
+          f"(think {load.get('think_s', 0):g} s) on sqlite ×1; "
           f"{load['visits']} page visits; page time p50 / p95 s ===", flush=True)
     ps = load["page_s"]
     print(f"{'(all pages)':16s} {ps['p50'] or 0:8.3f} {ps['p95'] or 0:8.3f}  n={ps['n']}", flush=True)
@@ -262,6 +264,8 @@ def main(argv=None) -> int:
     ap.add_argument("--load", action="store_true", help="also run the load test (bench/load.py) on a ×1 SQLite demo")
     ap.add_argument("--load-seconds", type=float, default=120)
     ap.add_argument("--load-sessions", type=int, default=20)
+    ap.add_argument("--load-think", type=float, default=5.0,
+                    help="seconds a session reads a page before the next one (0: back to back, the worst case)")
     a = ap.parse_args(argv)
     scales = [int(s) for s in a.scales.split(",") if s.strip()]
     engines = [e.strip() for e in a.engines.split(",") if e.strip()]
@@ -304,7 +308,7 @@ def main(argv=None) -> int:
         log(f"\n[load] {a.load_sessions} sessions × {a.load_seconds:.0f} s on sqlite ×1 …")
         ds = datasets.prepare("sqlite", 1, a.keep)
         try:
-            doc["load"] = run_load(ds.url, None, a.load_sessions, a.load_seconds, log)
+            doc["load"] = run_load(ds.url, None, a.load_sessions, a.load_seconds, log, think=a.load_think)
         except Exception as exc:  # noqa: BLE001 - keep the rest of the results
             doc["load"] = {"error": str(exc)[:1000], "errors": 1, "sessions": a.load_sessions,
                            "seconds": a.load_seconds}
