@@ -1,6 +1,6 @@
 """Load test (issue 8): simultaneous signed-in sessions against one Streamlit server for a fixed time.
 
-    python -m bench.load [--sessions 20] [--seconds 120] [--clients protocol|browser] [--think 0] [--warm-up]
+    python -m bench.load [--sessions 20] [--seconds 120] [--clients protocol|browser] [--think 5] [--warm-up]
                          [--url DATABASE_URL] [--pages a,b] [--keep] [--out bench/results/load.json]
 
 Each session signs in like a user (用户名 / 密码 / 登录, the bench account of bench.auth) on the home page opened
@@ -23,10 +23,9 @@ Errors (target: none): a page showing a Streamlit exception or an error box, a r
 the timeout, a lost connection, a failed sign-in, a run that lands on another page, an HTTP error on a
 component file (protocol) or a JavaScript error (browser). Counted per page, with a short sample of each.
 
-A fresh server starts in Streamlit's legacy pages-directory mode (a pages/ folder beside app.py) until some
-session reaches app.py's st.navigation, i.e. signs in. A sign-in form drawn in that mode has other widget ids than
-the same form drawn after another session has signed in, so a session that opened the form before and submits
-after loses that submit and sees the form again: counted as a failed sign-in (an app bug, not the harness's).
+Every run of app.py goes through st.navigation (the sign-in form is drawn as the requested page), so a fresh
+server never runs a session in Streamlit's legacy pages-directory mode, whose widget ids differ (before that fix a
+sign-in submitted after another session's first sign-in was lost).
 --warm-up signs in once, unmeasured, before the sessions start (a server that has been up a while).
 
 Without --url the ×1 SQLite demo of the benchmark (bench/.cache, reused when present) is used.
@@ -492,7 +491,8 @@ def main(argv=None) -> int:
     ap.add_argument("--seconds", type=float, default=120)
     ap.add_argument("--clients", choices=CLIENTS, default="protocol",
                     help="protocol: websocket clients speaking Streamlit's protocol (default); browser: Chromium")
-    ap.add_argument("--think", type=float, default=0.0, help="seconds a session waits after a page before the next")
+    ap.add_argument("--think", type=float, default=5.0,
+                    help="seconds a session reads a page before the next (0: back to back, the worst case)")
     ap.add_argument("--warm-up", action="store_true",
                     help="sign in once, unmeasured, before the sessions start (a server that has been up a while)")
     ap.add_argument("--url", default=None, help="database URL (default: the ×1 SQLite demo of the benchmark)")

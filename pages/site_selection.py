@@ -121,6 +121,20 @@ def _finish(m: folium.Map, key: str) -> None:
                + (maps.OFFICIAL_NOTE if official else maps.SCHEMATIC_NOTE) + "。")
 
 
+def _map(states: pd.DataFrame, chosen: list[str] | None, key: str) -> None:
+    """Communities by state, rooms (chosen ones numbered), meal points with their rings — or, when the view holds
+    more points than one map can carry (a province without a subdistrict chosen), a note instead of the map."""
+    n = len(states) + len(registry) + len(points_near(operating, communities, radius))
+    if n > maps.MAX_POINTS:
+        st.info(f"所选范围内的社区、用房和助餐点共 {n:,} 个，超过一张地图能清楚显示的数量（{maps.MAX_POINTS:,}）："
+                "请在侧边栏选择街道后查看地图；下方表格列出全部结果。")
+        return
+    m = _base()
+    _communities(m, states)
+    _rooms(m, registry, chosen)
+    _finish(m, key)
+
+
 # --- the model (cached per parameter set and data version) -------------------------------------------------------
 
 def _version_key() -> tuple:
@@ -156,10 +170,7 @@ def demand_section() -> None:
         Kpi("未覆盖老人", f"{inst.total_weight - inst.covered_before:,.0f} 人"),
         Kpi("盲区社区", f"{len(blind)} 个", help="未覆盖、且步行半径内没有任何可用闲置用房的社区"),
     ])
-    m = _base()
-    _communities(m, com)
-    _rooms(m, registry)
-    _finish(m, "site_demand_map")
+    _map(com, None, "site_demand_map")
     gaps = com[com["state"] != "covered"].sort_values(["weight", "code"], ascending=[False, True])
     st.subheader("未覆盖的社区")
     show_table(pd.DataFrame({
@@ -244,12 +255,9 @@ def optimise_section() -> None:
     st.caption(f"模型：{res.model['communities']} 个社区（其中 {res.model['communities_covered_before']} 个已覆盖、"
                f"{res.model['communities_blind']} 个盲区），{res.model['rooms_eligible']} / {res.model['rooms']} 间用房符合条件；"
                f"约简后 {res.model['demand_groups']} 个需求组 × {res.model['candidates']} 个候选。")
-    m = _base()
     states = communities.assign(state=communities["code"].map(res.community_state).fillna("covered"),
                                 weight=pd.to_numeric(communities[weight]).fillna(0))
-    _communities(m, states)
-    _rooms(m, registry, ex.codes)
-    _finish(m, "site_result_map")
+    _map(states, ex.codes, "site_result_map")
     st.subheader("选址短名单（按边际增益排序）")
     shortlist = _picks_frame(ex, registry)
     show_table(shortlist, key="site_shortlist", file_name="选址短名单", title="选址短名单")

@@ -137,3 +137,18 @@ def test_street_account_registers_rooms_of_its_own_subdistrict_only(monkeypatch,
     assert "site_edit_pick" in {s.key for s in at.selectbox}
     street_box = next(s for s in at.selectbox if s.label == "街道")
     assert street_box.options == ["南浦街道"]
+
+
+def _maps(at) -> int:
+    return sum(1 for c in at.get("component_instance") if c.proto.component_name.endswith("st_folium"))
+
+
+def test_a_view_with_more_points_than_a_map_carries_asks_for_a_subdistrict(at, monkeypatch):
+    from components import maps
+
+    assert _maps(at) == 1  # the district's demand map
+    monkeypatch.setattr(maps, "MAX_POINTS", 50)  # as a province's view would be
+    at.run()
+    assert _maps(at) == 0
+    assert any("请在侧边栏选择街道后查看地图" in i.value for i in at.info)
+    assert any("社区代码" in df.value.columns for df in at.dataframe)  # the tables still list everything
