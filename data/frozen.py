@@ -232,6 +232,19 @@ def compare(engine: Engine, quarter: Period) -> pd.DataFrame:
     return out
 
 
+def comparison_table(engine: Engine, quarter: Period) -> pd.DataFrame:
+    """实时数与冻结数对比表, as staff read it: page, figure, unit, live and frozen values written as presented (small
+    counts of people suppressed) and the difference — one row per figure, formatted once per data version."""
+    cmp = compare(engine, quarter)
+    return pd.DataFrame({
+        "页": [STEPS.get(s, "") for s in cmp["step"]], "指标": cmp["label"], "单位": cmp["unit"],
+        "实时数": [fmt_value(v, u, s) for v, u, s in zip(cmp["live"], cmp["unit"], cmp["suppressible"])],
+        "冻结数": [fmt_value(v, u, s) for v, u, s in zip(cmp["frozen"], cmp["unit"], cmp["suppressible"])],
+        "差额（实时−冻结）": ["—" if d is None or pd.isna(d) or (s and (is_suppressed(lv, s) or is_suppressed(fv, s)))
+                       else f"{d:+,.2f}".rstrip("0").rstrip(".") for d, s, lv, fv in
+                       zip(cmp["difference"], cmp["suppressible"], cmp["live"], cmp["frozen"])]})
+
+
 def figures_for_display(engine: Engine, quarter: Period) -> tuple[pd.DataFrame, dict | None]:
     """What the presentation shows: the frozen figures when the period is frozen, else the live ones."""
     info = frozen_info(engine, quarter)

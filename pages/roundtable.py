@@ -111,13 +111,7 @@ with st.expander("工作人员：实时数与冻结数对比、冻结、导出")
         changed = int(cmp["changed"].sum())
         st.write(f"冻结于 {info['frozen_at']:%Y-%m-%d %H:%M}（数据截至 {info['as_of']}，冻结人 {info['frozen_by']}）；"
                  f"冻结后实时数有变化的指标：{changed} 项。")
-    shown = pd.DataFrame({
-        "页": [fz.STEPS.get(s, "") for s in cmp["step"]], "指标": cmp["label"], "单位": cmp["unit"],
-        "实时数": [fz.fmt_value(v, u, s) for v, u, s in zip(cmp["live"], cmp["unit"], cmp["suppressible"])],
-        "冻结数": [fz.fmt_value(v, u, s) for v, u, s in zip(cmp["frozen"], cmp["unit"], cmp["suppressible"])],
-        "差额（实时−冻结）": ["—" if d is None or pd.isna(d) or (s and (fz.is_suppressed(lv, s) or fz.is_suppressed(fv, s)))
-                       else f"{d:+,.2f}".rstrip("0").rstrip(".") for d, s, lv, fv in
-                       zip(cmp["difference"], cmp["suppressible"], cmp["live"], cmp["frozen"])]})
+    shown = cache.q(fz.comparison_table, quarter)
     st.dataframe(shown, hide_index=True, width="stretch", height=320)
 
     user = principal()
