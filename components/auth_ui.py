@@ -52,8 +52,8 @@ def _write_pending_cookie() -> None:
         value, age = "", "; max-age=0"
     # json.dumps quotes the token (URL-safe characters only) as a JS string literal.
     st.sidebar.html(f"<script>document.cookie = {json.dumps(COOKIE)} + '=' + {json.dumps(value)} + "
-            f"'; path=/{age}; samesite=strict' + (location.protocol === 'https:' ? '; secure' : '');</script>",
-            unsafe_allow_javascript=True)
+                    f"'; path=/{age}; samesite=strict' + (location.protocol === 'https:' ? '; secure' : '');</script>",
+                    unsafe_allow_javascript=True)
 
 
 def _engine():
