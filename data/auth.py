@@ -23,6 +23,7 @@ from data.access import ROLES, Principal
 from data.audit import record
 from data.models import Subdistrict
 from data.models_auth import User, UserSession
+from data.queries.common import guarded_update
 
 MAX_FAILURES = 5                      # failed sign-ins in a row before the account locks
 LOCKOUT = timedelta(minutes=15)
@@ -263,9 +264,7 @@ def update_user(engine: Engine, by: Principal, username: str, expected_version: 
                           password_changed_at=datetime.now())
         if unlock or reset_password:
             values.update(failed_attempts=0, locked_until=None)
-        done = conn.execute(update(User).where(User.id == row.id, User.version == expected_version)
-                            .values(version=expected_version + 1, **values))
-        if done.rowcount != 1:
+        if not guarded_update(conn, User, row.id, expected_version, values):
             raise AuthError(f"账号“{username}”已被他人修改，请刷新后重试。")
         if active is False or reset_password or (role and role != row.role):
             conn.execute(update(UserSession).where(UserSession.user_id == row.id, UserSession.ended_at.is_(None))

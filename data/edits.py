@@ -13,13 +13,13 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import select, update
+from sqlalchemy import select
 from sqlalchemy.engine import Connection, Engine
 
 from data.access import Principal, require_write
 from data.audit import record, record_now
 from data.models import FACILITY_KINDS, FACILITY_STATUSES, Facility, Finding, Subdistrict
-from data.queries.common import bump_data_version
+from data.queries.common import bump_data_version, guarded_update
 
 MAX_NOTE = 1000
 
@@ -165,14 +165,6 @@ def _conflict(engine: Engine, principal: Principal, target: str, exc: StaleEdit,
                 "attempted": {k: _iso(v) for k, v in attempted.items()}}, ok=False)
 
 
-def _guarded_update(conn: Connection, model, record_id: int, expected_version: int, values: dict) -> bool:
-    """The one optimistic UPDATE: True when this writer won (the row still had `expected_version`)."""
-    done = conn.execute(update(model)
-                        .where(model.id == record_id, model.version == expected_version)
-                        .values(**values, version=model.version + 1))
-    return done.rowcount == 1
-
-
 # --- findings --------------------------------------------------------------------------------------------------
 
 def update_finding(engine: Engine, principal: Principal, finding_id: int, expected_version: int, *,
@@ -210,7 +202,7 @@ def update_finding(engine: Engine, principal: Principal, finding_id: int, expect
             if not changes:
                 raise EditError("内容与当前记录相同，未保存。", current)
             values = {k: after[k] for k in changes}
-            if not _guarded_update(conn, Finding, finding_id, expected_version, values):
+            if not guarded_update(conn, Finding, finding_id, expected_version, values):
                 now = _finding_row(conn, finding_id)
                 if now is None:
                     raise EditError("该问题已不存在（可能已被删除）。")
@@ -271,7 +263,7 @@ def update_facility_status(engine: Engine, principal: Principal, facility_id: in
             changes = _changes(current, asked)
             if not changes:
                 raise EditError("内容与当前记录相同，未保存。", current)
-            if not _guarded_update(conn, Facility, facility_id, expected_version, {k: asked[k] for k in changes}):
+            if not guarded_update(conn, Facility, facility_id, expected_version, {k: asked[k] for k in changes}):
                 now = _facility_row(conn, facility_id)
                 if now is None:
                     raise EditError("该设施已不存在（可能已被删除）。")

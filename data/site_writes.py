@@ -20,12 +20,9 @@ import json
 import math
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from functools import lru_cache
 
-import geopandas as gpd
 import pandas as pd
-import shapely
-from sqlalchemy import insert, select, update
+from sqlalchemy import insert, select
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 
@@ -33,8 +30,8 @@ from data.access import AccessDenied, Principal, require_write
 from data.audit import record, record_now
 from data.models import Community, Facility, Subdistrict, VacantRoom
 from data.models_site import SiteScenario
-from data.queries.common import bump_data_version
-from geo.layers import WGS84_CRS, district_outline, to_metric
+from data.queries.common import bump_data_version, guarded_update
+from geo import layers
 from geo.site_selection import OWNER_TYPES, ROOM_STATUSES
 
 EDITABLE_STATUSES = ("candidate", "negotiating", "rejected")
@@ -53,7 +50,6 @@ REQUIRED_HEADERS = ("用房编号", "地址", "街道", "经度", "纬度", "面
 MAX_AREA_M2 = 20_000
 MAX_RENT = 1_000_000
 FLOOR_RANGE = (-3, 60)
-OUTLINE_TOLERANCE_M = 200.0  # the outline is a simplified AMap copy: allow this much slack at its edge
 MAX_IMPORT_BYTES = 10 * 1024 * 1024
 
 
@@ -75,21 +71,6 @@ class ScenarioError(ValueError):
 
 
 # --- validation --------------------------------------------------------------------------------------------------
-
-@lru_cache(maxsize=1)
-def _district_area():
-    """The district outline in metres, buffered by the tolerance, prepared for point tests."""
-    outline = to_metric(gpd.GeoSeries([district_outline()], crs=WGS84_CRS)).iloc[0]
-    area = outline.buffer(OUTLINE_TOLERANCE_M)
-    shapely.prepare(area)
-    return area
-
-
-def inside_district(lon: float, lat: float) -> bool:
-    """Whether a WGS-84 point lies inside the district outline (within the tolerance)."""
-    point = to_metric(gpd.GeoSeries(gpd.points_from_xy([lon], [lat]), crs=WGS84_CRS)).iloc[0]
-    return bool(_district_area().contains(point))
-
 
 def _blank(v) -> bool:
     return v is None or (isinstance(v, float) and math.isnan(v)) or (isinstance(v, str) and not v.strip()) \
@@ -182,7 +163,7 @@ def validate_room(values: dict, subdistricts: dict[str, str], communities: dict[
         except (TypeError, ValueError):
             problems.append((f, f"应为 {lo} 至 {hi} 之间的数字（WGS-84 经纬度）"))
             coords_ok = False
-    if coords_ok and not inside_district(clean["lon"], clean["lat"]):
+    if coords_ok and not layers.inside_district([clean["lon"]], [clean["lat"]])[0]:
         problems.append(("lon", f"坐标（{clean['lon']:.6f}, {clean['lat']:.6f}）不在西湖区范围内"
                                 "（请核对经纬度是否填反，或是否为高德 GCJ-02 坐标）"))
     if need("area_m2"):
@@ -330,10 +311,7 @@ def update_room(engine: Engine, principal: Principal, room_id: int, values: dict
                 problems.append(("code", f"“{clean['code']}”已存在"))
             if problems:
                 raise RoomWriteError(_field_messages(problems), current=current)
-            done = conn.execute(update(VacantRoom)
-                                .where(VacantRoom.id == room_id, VacantRoom.version == expected_version)
-                                .values(**clean, version=expected_version + 1))
-            if done.rowcount != 1:  # saved by someone else between our read and write
+            if not guarded_update(conn, VacantRoom, room_id, expected_version, clean):  # saved meanwhile
                 now = _current(conn, room_id)
                 raise StaleRoomError(["该用房刚被他人修改，未保存。请核对下方最新内容后重新修改。"], current=now)
             record(conn, principal, "room_edit", f"vacant_rooms:{current['code']}",
@@ -365,10 +343,7 @@ def mark_converted(engine: Engine, principal: Principal, room_id: int, expected_
             if room["status"] not in ("candidate", "negotiating"):
                 raise RoomWriteError([f"该用房状态为“{ROOM_STATUSES.get(room['status'], room['status'])}”，"
                                       "只有候选或洽谈中的用房可以转为设施。"], current=room)
-            done = conn.execute(update(VacantRoom)
-                                .where(VacantRoom.id == room_id, VacantRoom.version == expected_version)
-                                .values(status="converted", version=expected_version + 1))
-            if done.rowcount != 1:
+            if not guarded_update(conn, VacantRoom, room_id, expected_version, {"status": "converted"}):
                 raise StaleRoomError(["该用房刚被他人修改，未转为设施。请核对后重试。"], current=_current(conn, room_id))
             code = f"MP-VR-{room['code']}"[:40]
             if conn.execute(select(Facility.id).where(Facility.code == code)).first():
@@ -491,10 +466,7 @@ def import_rooms_excel(engine: Engine, principal: Principal, data: bytes) -> Imp
                 report.added += 1
                 added.append(clean["code"])
             elif any(_differs(old[k], v) for k, v in clean.items()):
-                done = conn.execute(update(VacantRoom)
-                                    .where(VacantRoom.id == old["id"], VacantRoom.version == old["version"])
-                                    .values(**clean, version=old["version"] + 1))
-                if done.rowcount != 1:  # edited by someone else while the file was being checked
+                if not guarded_update(conn, VacantRoom, old["id"], old["version"], clean):  # edited meanwhile
                     raise RoomWriteError([f"用房“{clean['code']}”在导入过程中被他人修改，未导入任何数据，请重新导入。"])
                 report.updated += 1
                 updated[clean["code"]] = _room_changes(old, clean)

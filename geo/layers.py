@@ -6,6 +6,7 @@ from functools import lru_cache
 from pathlib import Path
 
 import geopandas as gpd
+import numpy as np
 import pandas as pd
 import shapely
 from shapely.geometry import shape
@@ -19,6 +20,7 @@ COMMUNITIES_CSV = GEO_DIR / "communities_schematic.csv"
 
 WGS84_CRS = "EPSG:4326"
 METRIC_CRS = "EPSG:32650"  # UTM zone 50N, metres; use it for areas, distances and buffers
+OUTLINE_TOLERANCE_M = 200.0  # the outline is a simplified AMap copy: allow this much slack at its edge
 
 _CODE_COLUMNS = {"code": str, "subdistrict_code": str, "code_mca": str}
 
@@ -72,3 +74,20 @@ def to_metric(gdf: gpd.GeoDataFrame | gpd.GeoSeries) -> gpd.GeoDataFrame | gpd.G
     if gdf.crs is None:
         gdf = gdf.set_crs(WGS84_CRS)
     return gdf.to_crs(METRIC_CRS)
+
+
+@lru_cache(maxsize=1)
+def _district_area():
+    """The district outline in metres, buffered by the tolerance, prepared for point tests."""
+    area = to_metric(gpd.GeoSeries([district_outline()], crs=WGS84_CRS)).iloc[0].buffer(OUTLINE_TOLERANCE_M)
+    shapely.prepare(area)
+    return area
+
+
+def inside_district(lon, lat) -> np.ndarray:
+    """Vectorised: which WGS-84 points lie inside the district outline (within OUTLINE_TOLERANCE_M)."""
+    lon, lat = np.asarray(lon, dtype=float), np.asarray(lat, dtype=float)
+    if lon.size == 0:
+        return np.zeros(0, dtype=bool)
+    pts = to_metric(gpd.GeoSeries(gpd.points_from_xy(lon, lat), crs=WGS84_CRS))
+    return shapely.contains_xy(_district_area(), pts.x.to_numpy(), pts.y.to_numpy())

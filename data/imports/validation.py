@@ -7,12 +7,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date, timedelta
-from functools import lru_cache
 
-import geopandas as gpd
 import numpy as np
 import pandas as pd
-import shapely
 from rapidfuzz import fuzz, process
 from sqlalchemy import select
 from sqlalchemy.engine import Connection
@@ -29,9 +26,8 @@ from data.models import (
     LivingAloneElder,
     Subdistrict,
 )
-from data.site_writes import OUTLINE_TOLERANCE_M
 from geo.gcj02 import gcj02_to_wgs84_array
-from geo.layers import WGS84_CRS, district_outline, to_metric
+from geo.layers import inside_district
 
 FUZZY_CUTOFF = 60
 TRUE_WORDS = ("是", "有", "true", "1", "yes", "y", "√", "✓")
@@ -171,22 +167,6 @@ def birth_from_id(ids: pd.Series) -> pd.Series:
     eighteen = (ids.str.len() == 18).to_numpy()
     text = pd.Series(np.where(eighteen, ids.str.slice(6, 14), "19" + ids.str.slice(6, 12)), index=ids.index)
     return pd.to_datetime(text, format="%Y%m%d", errors="coerce")
-
-
-@lru_cache(maxsize=1)
-def _district_area():
-    outline = to_metric(gpd.GeoSeries([district_outline()], crs=WGS84_CRS)).iloc[0]
-    area = outline.buffer(OUTLINE_TOLERANCE_M)
-    shapely.prepare(area)
-    return area
-
-
-def inside_district(lon: np.ndarray, lat: np.ndarray) -> np.ndarray:
-    """Vectorised: which WGS-84 points lie inside the district outline (with the outline's tolerance)."""
-    if len(lon) == 0:
-        return np.zeros(0, dtype=bool)
-    pts = to_metric(gpd.GeoSeries(gpd.points_from_xy(lon, lat), crs=WGS84_CRS))
-    return shapely.contains_xy(_district_area(), pts.x.to_numpy(), pts.y.to_numpy())
 
 
 # --- one column -------------------------------------------------------------------------------------------------

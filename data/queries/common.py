@@ -89,6 +89,15 @@ def bump_data_version(conn: Connection) -> None:
         conn.execute(Meta.__table__.insert().values(key=DATA_VERSION_KEY, value="1", updated_at=now))
 
 
+def guarded_update(conn: Connection, model, record_id: int, expected_version: int, values: dict) -> bool:
+    """The one optimistic UPDATE of an edited record (a model with id and version): True when this writer won —
+    the row still had `expected_version`, and now has the next one."""
+    done = conn.execute(update(model)
+                        .where(model.id == record_id, model.version == expected_version)
+                        .values(**values, version=model.version + 1))
+    return done.rowcount == 1
+
+
 def _int():
     from sqlalchemy import Integer
     return Integer()
