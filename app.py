@@ -3,7 +3,7 @@ from datetime import date
 
 import streamlit as st
 
-from components import auth_ui, filters, navigation
+from components import auth_ui, filters, floor, navigation
 from data import cache
 from data.access import AccessDenied
 from data.auth import DEMO_ACCOUNTS
@@ -12,6 +12,7 @@ from data.migrate import ensure_current
 from data.queries import geography, meta
 
 st.set_page_config(page_title="民政一张图 · 西湖区民政局", layout="wide")
+floor.serve_if_requested()  # the benchmark's empty page, only when its server is started for the benchmark
 DEMO_USERNAMES = {a[0] for a in DEMO_ACCOUNTS}
 
 

@@ -6,7 +6,8 @@
 Per dataset (demo generator at a scale, on an engine): build time; per page of app.py, server-side cold (first
 AppTest run in a fresh ``python -m bench.cold`` process) and warm (rerun after a street change, period 2024-H1)
 times, streamlit_folium argument bytes and the subprocess's peak RSS; direct timings of the main named queries;
-in Chromium, time to the page's main element drawn beside an empty Streamlit page. Medians of --runs runs with
+in Chromium, time to the page's main element drawn beside an empty Streamlit page served by the same server
+(components/floor.py). Medians of --runs runs with
 min and max; a table on the terminal and JSON in --out, with the machine's description. With --load, also the
 load test (bench/load.py): simultaneous signed-in sessions (Streamlit's own websocket protocol, like a browser tab
 without the rendering) cycling through the pages of a ×1 SQLite demo, reading each page --load-think seconds,
@@ -74,7 +75,14 @@ def machine() -> dict:
         info["postgresql"] = f"unavailable: {exc}"[:200]
     try:
         import streamlit
+        from streamlit import config as st_config
+
         info["streamlit"] = streamlit.__version__
+        # what the servers the bench starts (`streamlit run`) use: the environment variable wins over
+        # .streamlit/config.toml there, but not in this process, so it is read first
+        env_gc = os.environ.get("STREAMLIT_RUNNER_POST_SCRIPT_GC")
+        info["streamlit_post_script_gc"] = (env_gc.strip().lower() == "true" if env_gc is not None
+                                            else st_config.get_option("runner.postScriptGC"))
     except ImportError:
         pass
     return info
@@ -233,13 +241,18 @@ def print_tables(results: list[dict], pages, checks: list[dict]) -> None:
                 p(f"{r['engine']} ×{r['scale']}: ERROR {br['error'][:200]}")
                 continue
             e = br.get("empty", {}).get("time")
-            p(f"{r['engine']} ×{r['scale']}: empty page {fmt(e)} (again at end {fmt(br.get('empty_end', {}).get('time'))})"
-              f"; server peak RSS {br.get('server_peak_rss_mb') or 0:.0f} MB")
+            root = br.get("empty_root", {}).get("time")
+            p(f"{r['engine']} ×{r['scale']}: empty page, same server /{br.get('empty', {}).get('url_path', '')}: "
+              f"{fmt(e)}; "
+              f"empty page at / of a separate server: {fmt(root)}; "
+              f"server peak RSS {br.get('server_peak_rss_mb') or 0:.0f} MB")
+            p(f"   {'page':16s} {'main':10s} {'time s':24s} ratio  (ratio to the separate server's /)")
             for page, path, _ in pages:
                 pb = br.get("pages", {}).get(page, {})
                 t = pb.get("time")
                 ratio = t["median"] / e["median"] if t and e and t.get("median") else None
-                p(f"   {path:16s} {pb.get('main', 'ERR'):10s} {fmt(t):24s} ratio {ratio:.2f}" if ratio
+                rr = t["median"] / root["median"] if t and root and t.get("median") and root.get("median") else None
+                p(f"   {path:16s} {pb.get('main', 'ERR'):10s} {fmt(t):24s} {ratio:.2f}   ({rr or 0:.2f})" if ratio
                   else f"   {path:16s} ERROR {pb.get('error', '')[:150]}")
     p("\n=== 目标 targets ===")
     for c in checks:
@@ -285,8 +298,11 @@ def main(argv=None) -> int:
                      "(the arguments Streamlit sends to the browser), after the warm run (2024-H1, one street).",
                      "warm = rerun after a street change (period 2024-H1); each run changes to a different street, "
                      "so st.cache_data misses and the page's queries really run.",
-                     "browser = performance.now() at the first animation frame with the main element drawn; "
-                     "fresh browser context per visit, server caches warm from one unmeasured visit."],
+                     "browser = performance.now() at the first animation frame with the main element drawn "
+                     "(map, else chart, else metric, else table); fresh browser context per visit, server caches "
+                     "warm from one unmeasured visit; visits interleaved (each round: floor, empty_root, every page); the ratio's floor is the empty page of the same server at "
+                     "/bench_floor (a bookmarked address like the pages); empty_root = an empty page at / of a "
+                     "separate server, for comparison."],
            "datasets": []}
     log = lambda *x: print(*x, flush=True)  # noqa: E731
     log(f"bench: scales {scales}, engines {engines}, {a.runs} runs, {len(pages)} pages; load {os.getloadavg()}")

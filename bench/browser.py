@@ -1,5 +1,14 @@
 """Chromium: time from navigation to each page's main element drawn, beside an empty Streamlit page.
 
+The floor is an empty page served by the same server, in the same run (components/floor.py: the server is
+started with MZ_BENCH_FLOOR_PAGE=1 and answers /bench_floor with one line of text, before any sign-in, database
+or sidebar), opened like the pages — a bookmarked address, so it pays the framework's own cost of a deep link
+(the frontend first probes <path>/_stcore/health, then the base path). For comparison the JSON also holds an
+empty page at "/" of a separate server ("empty_root": last session's floor, which does not pay that probe).
+
+The main element of a page is its map if it has one, else its chart, else its headline metric, else its table —
+the page's main chart or map, as the issue says, and the first figure a page without one shows.
+
 Times are read inside the page: ``performance.now()`` (ms since navigation start) at the first animation frame
 in which the element is present; for a streamlit-folium map, a ``.leaflet-container`` with a non-zero size inside
 the component's iframe (same origin). Each measured visit is a fresh browser context (no HTTP cache, new
@@ -11,6 +20,7 @@ through the form (unmeasured) and every measured context starts with that browse
 """
 from __future__ import annotations
 
+import contextlib
 import sys
 from pathlib import Path
 
@@ -18,6 +28,8 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests"))
 
 from browser import AppServer, launch_chromium, wait_streamlit_idle  # noqa: E402  (tests/browser.py)
+
+from playwright.sync_api import TimeoutError as PlaywrightTimeout  # noqa: E402
 
 from bench.stats import summary  # noqa: E402
 
@@ -46,7 +58,7 @@ _FIND_JS = """(wanted) => {
     dataframe: () => inMain('[data-testid="stDataFrame"] canvas, [data-testid="stDataFrame"] table, [data-testid="stTable"] table'),
     empty_text: () => [...document.querySelectorAll('[data-testid="stMarkdownContainer"]')].some(e => e.innerText.includes('空白页')),
   };
-  const order = wanted ? [wanted] : ['metric', 'map', 'chart', 'dataframe', 'empty_text'];
+  const order = wanted ? [wanted] : ['map', 'chart', 'metric', 'dataframe', 'empty_text'];
   for (const k of order) if (checks[k]()) return {kind: k, t: performance.now()};
   return false;
 }"""
@@ -106,6 +118,11 @@ def _which_main(browser, url: str, state=None) -> str:
         wait_streamlit_idle(page, timeout=TIMEOUT_MS)
         if page.get_by_label("用户名", exact=True).count():
             raise RuntimeError("the session cookie did not sign the visit in")
+        # Streamlit can look idle between two runs of one visit (a first run that reruns): wait until the page
+        # shows something, then for it to settle, before deciding what its main element is
+        with contextlib.suppress(PlaywrightTimeout):
+            page.wait_for_function(_FIND_JS, arg=None, timeout=15_000, polling="raf")
+        wait_streamlit_idle(page, timeout=TIMEOUT_MS)
         if page.locator('iframe[title="streamlit_folium.st_folium"]').count():
             page.wait_for_function(_FIND_JS, arg="map", timeout=TIMEOUT_MS, polling="raf")
         found = page.evaluate(_FIND_JS, None)
@@ -133,17 +150,6 @@ def _visit(browser, url: str, kind: str, ctx=None, state=None) -> float:
             ctx.close()
 
 
-def _samples(browser, url: str, kind: str, runs: int, http_cache: str, state=None) -> list[float]:
-    if http_cache == "cold":
-        return [_visit(browser, url, kind, state=state) for _ in range(runs)]
-    ctx = _context(browser, state)
-    try:
-        _visit(browser, url, kind, ctx)  # fills the HTTP cache (static JS/CSS/fonts), unmeasured
-        return [_visit(browser, url, kind, ctx) for _ in range(runs)]
-    finally:
-        ctx.close()
-
-
 def server_peak_rss_mb(server: AppServer) -> float | None:
     try:
         for line in Path(f"/proc/{server.process.pid}/status").read_text().splitlines():
@@ -154,41 +160,79 @@ def server_peak_rss_mb(server: AppServer) -> float | None:
     return None
 
 
-def run_browser(url: str, pages: list[tuple[str, str]], runs: int, log=print, http_cache: str = "cold") -> dict:
-    """pages: (page file, url_path). Returns {"empty": {...}, "pages": {file: {...}}, "server_peak_rss_mb": ...}."""
+def run_browser(url: str, pages: list[tuple[str, str]], runs: int, log=print, http_cache: str = "cold",
+                browser=None) -> dict:
+    """pages: (page file, url_path). Returns {"empty": {...}, "empty_root": {...}, "pages": {file: {...}},
+    "server_peak_rss_mb": ...}.
+
+    The visits are interleaved: each of the ``runs`` rounds opens the floor, the separate server's empty page and
+    every page once, in that order, so a drift of the machine's speed during the run falls on all of them alike.
+    ``browser``: a Playwright Chromium to use (a test's); by default one is launched and closed here."""
     from playwright.sync_api import sync_playwright
 
-    out: dict = {"pages": {}, "http_cache": http_cache}
     from bench import auth as bench_auth
+    from components import floor
 
+    out: dict = {"pages": {}, "http_cache": http_cache}
     bench_auth.ensure_user(url)
-    app = AppServer(ROOT / "app.py", env={"DATABASE_URL": url})
+    app = AppServer(ROOT / "app.py", env={"DATABASE_URL": url, floor.ENV: "1"})
     empty = AppServer(ROOT / "bench" / "empty_app.py")
     app.start()
     empty.start()
+    contexts: list = []
     try:
-        with sync_playwright() as pw:
-            browser = launch_chromium(pw)
+        with contextlib.ExitStack() as stack:
+            if browser is None:
+                pw = stack.enter_context(sync_playwright())
+                browser = launch_chromium(pw)
+                stack.callback(browser.close)
             try:
-                ekind = _which_main(browser, empty.url + "/")
-                out["empty"] = {"main": ekind, "time": summary(_samples(browser, empty.url + "/", ekind, runs,
-                                                                        http_cache))}
-                log(f"    browser empty page: {out['empty']['time']['median']:.3f} s")
                 state = signed_in_state(browser, app.url)
-                for page_file, path in pages:
-                    u = f"{app.url}/{path}?period=2024-H1"
+                # (key, url, storage state): the two floors first, then the pages
+                targets = [("empty", f"{app.url}/{floor.FLOOR_PATH}", None), ("empty_root", empty.url + "/", None)]
+                targets += [(page_file, f"{app.url}/{path}?period=2024-H1", state) for page_file, path in pages]
+                kinds: dict[str, str] = {}
+                errors: dict[str, str] = {}
+                for key, u, st in targets:  # unmeasured: decides the main element, fills the server's caches
                     try:
-                        kind = _which_main(browser, u, state)
-                        samples = _samples(browser, u, kind, runs, http_cache, state)
-                        out["pages"][page_file] = {"main": kind, "time": summary(samples)}
-                        log(f"    browser {path}: {kind} {out['pages'][page_file]['time']['median']:.3f} s")
+                        kinds[key] = _which_main(browser, u, st)
                     except Exception as exc:  # noqa: BLE001 - one page failing must not lose the rest
-                        out["pages"][page_file] = {"error": str(exc)[:500]}
-                        log(f"    browser {path}: ERROR {str(exc)[:200]}")
-                # the empty page once more at the end, so load drift during the run is visible
-                out["empty_end"] = {"time": summary(_samples(browser, empty.url + "/", ekind, runs, http_cache))}
+                        errors[key] = str(exc)[:500]
+                for key in ("empty", "empty_root"):
+                    if kinds.get(key) != "empty_text":
+                        raise RuntimeError(f"the empty page {key} did not show its text: {errors.get(key) or kinds.get(key)}")
+                tabs: dict[str, object] = {}
+                if http_cache == "warm":  # one context per target, its HTTP cache filled by an unmeasured visit
+                    for key, u, st in targets:
+                        if key in kinds:
+                            ctx = _context(browser, st)
+                            contexts.append(ctx)
+                            _visit(browser, u, kinds[key], ctx)
+                            tabs[key] = ctx
+                samples: dict[str, list[float]] = {key: [] for key, _, _ in targets}
+                for r in range(runs):
+                    for key, u, st in targets:
+                        if key not in kinds:
+                            continue
+                        try:
+                            samples[key].append(_visit(browser, u, kinds[key], tabs.get(key), state=st))
+                        except Exception as exc:  # noqa: BLE001
+                            errors[key] = str(exc)[:500]
+                            kinds.pop(key)
+                    log(f"    browser round {r + 1}/{runs}: empty {samples['empty'][-1]:.3f} s")
+                out["empty"] = {"main": "empty_text", "url_path": floor.FLOOR_PATH, "time": summary(samples["empty"])}
+                out["empty_root"] = {"main": "empty_text", "url_path": "", "time": summary(samples["empty_root"])}
+                for page_file, path in pages:
+                    if page_file in errors:
+                        out["pages"][page_file] = {"error": errors[page_file]}
+                        log(f"    browser {path}: ERROR {errors[page_file][:200]}")
+                    else:
+                        out["pages"][page_file] = {"main": kinds[page_file], "time": summary(samples[page_file])}
+                        log(f"    browser {path}: {kinds[page_file]} {out['pages'][page_file]['time']['median']:.3f} s")
             finally:
-                browser.close()
+                for ctx in contexts:
+                    with contextlib.suppress(Exception):
+                        ctx.close()
         out["server_peak_rss_mb"] = server_peak_rss_mb(app)
     finally:
         app.close()

@@ -226,16 +226,39 @@ def localize_links(links: Iterable[str]) -> list[str]:
     return out
 
 
+# folium's Map lists jQuery, Bootstrap, Font Awesome, glyphicons and Leaflet.awesome-markers for every map,
+# used or not, and the component iframe loads the js_links one after another before it draws the map: each
+# unused library is a request (and a parse) on the way to every map. A library stays when the map's own code
+# (script, html, header) shows it is used: (vendored folder, markers of use).
+OPTIONAL_LIBRARIES: tuple[tuple[str, tuple[str, ...]], ...] = (
+    ("jquery-3.7.1/", ("$(", "jQuery")),  # folium.Popup builds its content with $(`…`)
+    ("bootstrap-5.2.2/js/", ("bootstrap.",)),  # Bootstrap's JS API; bootstrap.min.css stays (it styles the map)
+    ("leaflet.awesome-markers-2.0.5/", ("AwesomeMarkers",)),
+    ("folium-0.20.0/leaflet.awesome.rotate", ("AwesomeMarkers",)),
+    ("bootstrap-glyphicons-3.4.1/", ("glyphicon", "AwesomeMarkers")),  # awesome-markers' default icon prefix
+    ("fontawesome-free-6.2.0/", ("fa-", "AwesomeMarkers")),
+)
+
+
+def drop_unused_libraries(links: Iterable[str], code: str) -> list[str]:
+    """``links`` without the optional libraries (OPTIONAL_LIBRARIES) that ``code`` — the map's script, html and
+    header — does not use."""
+    unused = [folder for folder, markers in OPTIONAL_LIBRARIES if not any(m in code for m in markers)]
+    return [url for url in links if not any(f"/{folder}" in url for folder in unused)]
+
+
 class _OfflineComponent:
-    """Wraps streamlit-folium's component function: rewrites js_links / css_links just before they are sent."""
+    """Wraps streamlit-folium's component function: rewrites js_links / css_links just before they are sent
+    (vendored copies instead of CDN links; libraries the map does not use left out)."""
 
     def __init__(self, inner):
         self.inner = inner
 
     def __call__(self, *args, **kwargs):
+        code = "\n".join(str(kwargs.get(k) or "") for k in ("script", "html", "header"))
         for key in ("js_links", "css_links"):
             if key in kwargs:
-                kwargs[key] = localize_links(kwargs[key] or [])
+                kwargs[key] = drop_unused_libraries(localize_links(kwargs[key] or []), code)
         if kwargs.get("script"):
             kwargs["script"] = icon_path_js() + DEFAULT_MAX_ZOOM_JS + HIDDEN_FIT_BOUNDS_JS + kwargs["script"]
         return self.inner(*args, **kwargs)

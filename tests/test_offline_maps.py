@@ -154,6 +154,27 @@ def test_streamlit_folium_payload_has_no_external_url(base):
     assert json.dumps(f"{offline.normalize_base(base)}/app/static/vendor/leaflet-1.9.3/images/") in payload["script"]
 
 
+def _loaded(payload) -> str:
+    return "\n".join(payload["js_links"] + payload["css_links"])
+
+
+def test_a_map_loads_only_the_libraries_it_uses():
+    offline.use_local_assets("")
+    plain = folium.Map(location=[28.662, 115.892], zoom_start=14, tiles=None)
+    folium.CircleMarker([28.66, 115.88], radius=5, tooltip="桃花街道助餐点").add_to(plain)
+    links = _loaded(offline.component_payload(plain, height=400, returned_objects=[]))
+    assert "leaflet-1.9.3/leaflet.js" in links and "leaflet-1.9.3/leaflet.css" in links
+    for unused in ("jquery", "bootstrap-5.2.2/js/", "awesome-markers", "awesome.rotate", "glyphicons", "fontawesome"):
+        assert unused not in links, unused
+    assert "bootstrap-5.2.2/css/bootstrap.min.css" in links  # it styles the map's controls: kept
+
+    # the sample map has a folium.Popup ($(`…`)) and awesome-marker icons: everything they need is still loaded
+    links = _loaded(offline.component_payload(sample_map(), height=400, returned_objects=[]))
+    for used in ("jquery-3.7.1/jquery.min.js", "leaflet.awesome-markers.js", "leaflet.awesome-markers.css",
+                 "fontawesome-free-6.2.0/css/all.min.css", "bootstrap-glyphicons.css", "leaflet.markercluster"):
+        assert used in links, used
+
+
 def test_use_local_assets_is_idempotent_and_rebases():
     offline.use_local_assets("intranet/mz")
     first = list(folium.Map.default_js)

@@ -1,0 +1,85 @@
+"""The browser benchmark's floor (components/floor.py) and the benchmark's Chromium part (bench/browser.py).
+
+The floor is an empty page served by the dashboard's own server only when the benchmark starts it with
+MZ_BENCH_FLOOR_PAGE=1; an ordinary server answers the same address with the sign-in form, so it opens
+nothing without signing in.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from browser import Probe
+from components import floor
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.mark.parametrize("url, expected", [
+    ("http://127.0.0.1:8501/bench_floor", True),
+    ("http://127.0.0.1:8501/intranet/mz/bench_floor/", True),
+    ("http://127.0.0.1:8501/", False),
+    ("http://127.0.0.1:8501/weekly_review", False),
+    ("http://127.0.0.1:8501/bench_floor_x", False),
+    (None, False),
+])
+def test_floor_address(url, expected):
+    assert floor.requested(url) is expected
+
+
+@pytest.mark.parametrize("value, on", [("1", True), ("", False), ("0", False), ("yes", False)])
+def test_floor_switch(monkeypatch, value, on):
+    monkeypatch.setenv(floor.ENV, value)
+    assert floor.enabled() is on
+
+
+@pytest.mark.browser
+@pytest.mark.xdist_group("browser")
+@pytest.mark.parametrize("demo_url", ["sqlite"], indirect=True)
+def test_floor_page_only_on_a_benchmark_server(app_server, browser, demo_url):
+    bench = app_server(ROOT / "app.py", env={"DATABASE_URL": demo_url, floor.ENV: "1"})
+    plain = app_server(ROOT / "app.py", env={"DATABASE_URL": demo_url})
+    # A fresh Streamlit process runs its very first session in the legacy pages-directory mode (pages/ exists),
+    # which knows no /bench_floor and says "page not found" once; the benchmark's first visit is unmeasured.
+    first = Probe(browser, f"{bench}/", credentials=None)
+    try:
+        first.goto()
+    finally:
+        first.close()
+    probe = Probe(browser, f"{bench}/{floor.FLOOR_PATH}", credentials=None)
+    try:
+        probe.goto()
+        page = probe.page
+        page.get_by_text(floor.FLOOR_TEXT).wait_for(timeout=30_000)
+        assert page.get_by_label("用户名", exact=True).count() == 0  # no sign-in, no database, no sidebar
+        assert page.locator('[data-testid="stSidebar"]').count() == 0
+        result = probe.result()
+        assert result.ok, result.problems
+    finally:
+        probe.close()
+    probe = Probe(browser, f"{plain}/{floor.FLOOR_PATH}", credentials=None)
+    try:
+        probe.goto()
+        page = probe.page
+        page.get_by_label("用户名", exact=True).wait_for(timeout=30_000)  # an ordinary server: sign in first
+        assert floor.FLOOR_TEXT not in page.locator('[data-testid="stMain"]').inner_text()
+    finally:
+        probe.close()
+
+
+@pytest.mark.browser
+@pytest.mark.xdist_group("browser")
+@pytest.mark.parametrize("demo_url", ["sqlite"], indirect=True)
+def test_browser_benchmark_times_pages_against_the_floor(browser, demo_url):
+    from bench.browser import run_browser
+
+    out = run_browser(demo_url, [("pages/facilities.py", "facilities"), ("pages/weekly_review.py", "weekly_review")],
+                      runs=1, log=lambda *a: None, browser=browser)
+    assert out["empty"]["main"] == "empty_text" and out["empty"]["url_path"] == floor.FLOOR_PATH
+    assert out["empty_root"]["main"] == "empty_text"
+    assert all("error" not in x for x in out["pages"].values()), out["pages"]
+    assert out["pages"]["pages/facilities.py"]["main"] == "map"  # a page with a map is timed to its map
+    assert out["pages"]["pages/weekly_review.py"]["main"] == "metric"  # no map or chart: its headline figures
+    for x in [out["empty"], out["empty_root"], *out["pages"].values()]:
+        assert 0 < x["time"]["median"] < 60
