@@ -219,6 +219,8 @@ def run_browser(url: str, pages: list[tuple[str, str]], runs: int, log=print, ht
                         except Exception as exc:  # noqa: BLE001
                             errors[key] = str(exc)[:500]
                             kinds.pop(key)
+                    if "empty" not in kinds:  # the floor failed: no ratio can be made from this run
+                        raise RuntimeError(f"the empty page failed in round {r + 1}: {errors.get('empty')}")
                     log(f"    browser round {r + 1}/{runs}: empty {samples['empty'][-1]:.3f} s")
                 out["empty"] = {"main": "empty_text", "url_path": floor.FLOOR_PATH, "time": summary(samples["empty"])}
                 out["empty_root"] = {"main": "empty_text", "url_path": "", "time": summary(samples["empty_root"])}

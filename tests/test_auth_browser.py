@@ -32,7 +32,7 @@ def test_sign_in_with_the_form_then_sign_out(app_server, browser, demo_url):
         page.get_by_text("救助发放").first.wait_for()
         text = page.locator("body").inner_text()
         assert "桃花街道" in text and "2024年上半年" in text  # the bookmarked view survived the sign-in
-        assert page.locator('[data-testid="stMetric"]').count() > 0
+        page.locator('[data-testid="stMetric"]').first.wait_for(timeout=30_000)
         page.get_by_role("button", name="退出登录").click()
         page.get_by_label("用户名", exact=True).wait_for()
         wait_streamlit_idle(page)
@@ -82,8 +82,9 @@ def test_reload_and_new_tab_stay_signed_in_until_sign_out(app_server, browser, d
         page.reload(wait_until="domcontentloaded")
         wait_streamlit_idle(page)
         page.get_by_text("当前用户：").wait_for()  # no password asked
+        # the page's figures follow the sidebar (Streamlit can look idle between the two): wait for them
+        page.locator('[data-testid="stMetric"]').first.wait_for(timeout=30_000)
         assert not probe.sign_in_form_shown()
-        assert page.locator('[data-testid="stMetric"]').count() > 0
 
         tab = probe.context.new_page()
         tab.goto(f"{base}/rectification?period=2024-H1", wait_until="domcontentloaded")
