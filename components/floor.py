@@ -3,7 +3,7 @@
 With ``MZ_BENCH_FLOOR_PAGE=1`` in the server's environment (bench/browser.py sets it; nothing else should), the
 address ``/<FLOOR_PATH>`` is answered by a page that draws one line of text and nothing else: no database, no
 sign-in, no sidebar. It is what the framework costs for a bookmarked address on this server — the browser
-benchmark compares every page against it. Without the variable the address is an ordinary unknown page.
+benchmark compares every page against it. Without the variable the address is like any other: sign in first.
 """
 from __future__ import annotations
 
