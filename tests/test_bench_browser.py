@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from browser import Probe
+from browser import open_probe
 from components import floor
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -42,30 +42,19 @@ def test_floor_page_only_on_a_benchmark_server(app_server, browser, demo_url):
     plain = app_server(ROOT / "app.py", env={"DATABASE_URL": demo_url})
     # A fresh Streamlit process runs its very first session in the legacy pages-directory mode (pages/ exists),
     # which knows no /bench_floor and says "page not found" once; the benchmark's first visit is unmeasured.
-    first = Probe(browser, f"{bench}/", credentials=None)
-    try:
-        first.goto()
-    finally:
-        first.close()
-    probe = Probe(browser, f"{bench}/{floor.FLOOR_PATH}", credentials=None)
-    try:
-        probe.goto()
+    with open_probe(browser, f"{bench}/", credentials=None):
+        pass
+    with open_probe(browser, f"{bench}/{floor.FLOOR_PATH}", credentials=None) as probe:
         page = probe.page
         page.get_by_text(floor.FLOOR_TEXT).wait_for(timeout=30_000)
         assert page.get_by_label("用户名", exact=True).count() == 0  # no sign-in, no database, no sidebar
         assert page.locator('[data-testid="stSidebar"]').count() == 0
         result = probe.result()
         assert result.ok, result.problems
-    finally:
-        probe.close()
-    probe = Probe(browser, f"{plain}/{floor.FLOOR_PATH}", credentials=None)
-    try:
-        probe.goto()
+    with open_probe(browser, f"{plain}/{floor.FLOOR_PATH}", credentials=None) as probe:
         page = probe.page
         page.get_by_label("用户名", exact=True).wait_for(timeout=30_000)  # an ordinary server: sign in first
         assert floor.FLOOR_TEXT not in page.locator('[data-testid="stMain"]').inner_text()
-    finally:
-        probe.close()
 
 
 @pytest.mark.browser
