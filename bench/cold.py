@@ -28,8 +28,13 @@ ROOT = Path(__file__).resolve().parent.parent
 def _server_like_pages_manager():
     """Same as tests/conftest.py: every AppTest rerun goes through app.py, like a real server. Also like a real
     server (one ScriptCache in the Runtime), a script's bytecode is compiled once per process, not again on every
-    AppTest run (AppTest makes a new ScriptCache per run, so its reruns would pay a compile no server pays)."""
+    AppTest run (AppTest makes a new ScriptCache per run, so its reruns would pay a compile no server pays).
+    And like a real server (whose Runtime keeps st.cache_data in a LocalDiskCacheStorageManager), functions cached
+    with persist="disk" read and write ~/.streamlit/cache: without a Runtime, AppTest keeps them in memory only, so
+    a fresh process would redo work that a restarted server finds on disk (圆桌会's slide images)."""
     from streamlit.runtime import pages_manager
+    from streamlit.runtime.caching import cache_data_api
+    from streamlit.runtime.caching.storage.local_disk_cache_storage import LocalDiskCacheStorageManager
     from streamlit.runtime.scriptrunner.script_cache import ScriptCache
     from streamlit.testing.v1 import app_test, local_script_runner
 
@@ -42,6 +47,8 @@ def _server_like_pages_manager():
             pages_manager.PagesManager.uses_pages_directory = False
 
     app_test.PagesManager = ServerLikePagesManager
+    disk = LocalDiskCacheStorageManager()
+    cache_data_api._data_caches.get_storage_manager = lambda: disk
 
 
 def _errors(at) -> list[str]:

@@ -10,11 +10,6 @@ import warnings
 from functools import lru_cache
 from typing import Sequence
 
-import matplotlib
-
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-from matplotlib import font_manager  # noqa: E402
 
 CJK_FONT_NAMES = ("Noto Sans CJK SC", "Noto Sans CJK JP", "Noto Sans SC", "Source Han Sans SC", "WenQuanYi Zen Hei",
                   "Microsoft YaHei", "SimHei")
@@ -34,8 +29,22 @@ THEMES = {
 
 
 @lru_cache(maxsize=1)
+def _pyplot():
+    """matplotlib.pyplot on the Agg backend, imported on first use: importing it costs ~0.7 s, which a page that
+    only offers a download (周度研判's Word file) or finds its slide image cached (圆桌会) should not pay."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    return plt
+
+
+@lru_cache(maxsize=1)
 def cjk_font() -> str | None:
     """The family name of an installed CJK font, registered with matplotlib; None (with a warning) when missing."""
+    from matplotlib import font_manager
+
     names = {f.name for f in font_manager.fontManager.ttflist}
     for name in CJK_FONT_NAMES:
         if name in names:
@@ -61,8 +70,8 @@ def _figure(size: str, theme: str):
     rc = {"font.family": [family, "DejaVu Sans"] if family else ["DejaVu Sans"], "axes.unicode_minus": False,
           "text.color": t["fg"], "axes.labelcolor": t["fg"], "xtick.color": t["fg"], "ytick.color": t["fg"],
           "axes.edgecolor": t["grid"], "font.size": 9 if size == "print" else 20}
-    with plt.rc_context(rc):
-        fig, ax = plt.subplots(figsize=(w, h), dpi=dpi)
+    with _pyplot().rc_context(rc):
+        fig, ax = _pyplot().subplots(figsize=(w, h), dpi=dpi)
     fig.patch.set_facecolor(t["bg"])
     ax.set_facecolor(t["bg"])
     return fig, ax, rc
@@ -71,7 +80,7 @@ def _figure(size: str, theme: str):
 def _png(fig) -> bytes:
     buf = io.BytesIO()
     fig.savefig(buf, format="png", facecolor=fig.get_facecolor(), bbox_inches="tight", pad_inches=0.15)
-    plt.close(fig)
+    _pyplot().close(fig)
     return buf.getvalue()
 
 
@@ -81,7 +90,7 @@ def bar_chart(categories: Sequence[str], values: Sequence[float], *, title: str 
     """One series of bars with its value written on each bar (labels override the written text, e.g. "<3")."""
     fig, ax, rc = _figure(size, theme)
     t = THEMES[theme]
-    with plt.rc_context(rc):
+    with _pyplot().rc_context(rc):
         vals = [0 if v is None else float(v) for v in values]
         pos = range(len(vals))
         colour = t["bars"][colour_index % len(t["bars"])]
@@ -114,7 +123,7 @@ def grouped_bars(categories: Sequence[str], series: dict[str, Sequence[float]], 
     """Several series side by side per category (e.g. this week vs last week, found vs rectified)."""
     fig, ax, rc = _figure(size, theme)
     t = THEMES[theme]
-    with plt.rc_context(rc):
+    with _pyplot().rc_context(rc):
         n = max(len(series), 1)
         width = 0.8 / n
         for i, (name, vals) in enumerate(series.items()):
@@ -162,7 +171,7 @@ def subdistrict_map(values: dict[str, float | None], *, title: str = "", labels:
     gdf["v"] = [values.get(c) for c in gdf["code"]]
     fig, ax, rc = _figure(size, theme)
     t = THEMES[theme]
-    with plt.rc_context(rc):
+    with _pyplot().rc_context(rc):
         known = gdf[gdf["v"].notna()]
         missing = gdf[gdf["v"].isna()]
         if len(missing):

@@ -4,14 +4,12 @@ from __future__ import annotations
 import io
 
 import pandas as pd
-from pptx import Presentation
-from pptx.util import Emu, Pt
 
 from components import chart_images as ci
 from data import frozen as fz
 from data.period import Period
 
-SLIDE_W, SLIDE_H = Emu(12192000), Emu(6858000)  # 13.333 in × 7.5 in (16:9, shown at 1920×1080)
+SLIDE_W, SLIDE_H = 12192000, 6858000  # EMU: 13.333 in × 7.5 in (16:9, shown at 1920×1080)
 FONT = "Noto Sans CJK SC"
 
 
@@ -77,6 +75,8 @@ def subtitle(info: dict | None) -> str:
 # --- the deck ----------------------------------------------------------------------------------------------------
 
 def _text(slide, left, top, width, height, text, size, bold=False):
+    from pptx.util import Pt
+
     box = slide.shapes.add_textbox(left, top, width, height)
     tf = box.text_frame
     tf.word_wrap = True
@@ -91,7 +91,11 @@ def _text(slide, left, top, width, height, text, size, bold=False):
 
 def roundtable_deck(figs, info, quarter: Period) -> bytes:
     """The deck (figures and freeze info from data.frozen.figures_for_display): a title slide and one slide per
-    view, with the frozen figures when the quarter is frozen."""
+    view, with the frozen figures when the quarter is frozen. python-pptx is imported here, when a deck is asked
+    for, not when the presentation page is opened."""
+    from pptx import Presentation
+    from pptx.util import Emu
+
     prs = Presentation()
     prs.slide_width, prs.slide_height = SLIDE_W, SLIDE_H
     blank = prs.slide_layouts[6]

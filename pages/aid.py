@@ -103,9 +103,10 @@ else:
     charts.show(chart.encode(x=alt.X("label:O", title="月份", axis=alt.Axis(labelAngle=0))), key="aid_trend_chart")
     if window is not p:
         st.caption(f"所选统计期不足三个月，趋势图显示截至该期的近十二个月（{window.label}）。")
-    with st.expander("逐月明细表"):
-        show_styled_table(tables.monthly_table(by_month, measure), key="aid_monthly",
-                          file_name=f"救助发放逐月_{f.scope}_{window.key.replace('~', '至')}")
+    with st.expander("逐月明细表", key="aid_monthly_open", on_change="rerun") as box:
+        if box.open:  # built only when opened: a closed section costs the page nothing
+            show_styled_table(tables.monthly_table(by_month, measure), key="aid_monthly",
+                              file_name=f"救助发放逐月_{f.scope}_{window.key.replace('~', '至')}")
 
 
 # --- year over year -------------------------------------------------------------------------------
@@ -201,10 +202,10 @@ st.caption("括号内为占主动摸排人次的比例。纳入保障以纳入�
 # --- recipient list (masked) ---------------------------------------------------------------------------
 
 if principal().can_see_personal:
-    with st.expander("救助对象名单（仅限授权工作人员，默认脱敏）"):
+    with st.expander("救助对象名单（仅限授权工作人员，默认脱敏）", key="aid_rec_open", on_change="rerun") as box:
         st.caption("本名单仅供经授权的工作人员核对发放使用：姓名、身份证号、联系电话默认脱敏显示；"
-                   "确需查看完整信息时须填写理由，查看和导出均记入审计日志。")
-        if st.toggle("加载名单", key="aid_rec_on", help="名单按需加载；汇总视图中不出现任何个人信息。"):
+                   "确需查看完整信息时须填写理由，查看和导出均记入审计日志。名单在展开本栏时才读取。")
+        if box.open:  # read and drawn only while the section is open: the summary views never carry a person
             who = reveal_control(f"救助对象名单 · {f.scope} · {p.label}", key="aid_rec")
             c1, c2 = st.columns(2)
             prog = c1.selectbox("救助项目", ["", *AID_PROGRAMMES], key="aid_rec_prog",

@@ -117,7 +117,9 @@ def body() -> None:
 def _edit(scope: pd.DataFrame | None) -> None:
     """修改设施状态 (开工 / 开业 / 关停日期): write roles only, a 街道 account only its own subdistrict's facilities."""
     who = principal()
-    with st.expander("修改设施状态（开工、开业、关停日期）"):
+    with st.expander("修改设施状态（开工、开业、关停日期）", key="fac_edit_open", on_change="rerun") as box:
+        if not box.open:  # built only when opened: a closed section costs the page nothing
+            return
         if not who.can_write:
             st.caption(f"{who.role_label}账号只能查看设施布局，不能修改设施状态。")
             return

@@ -149,11 +149,13 @@ def map_section() -> None:
     pockets_scope = drill_comm if drill else comm
     if len(pockets_scope) and len(operating_all):
         pockets = coverage.uncovered_pockets(pockets_scope, operating_all, radius)
-        with st.expander(f"步行 {int(radius)} 米以外的社区（服务盲区）：{fmt_int(len(pockets))} 个", expanded=False):
-            if len(pockets) > MAX_POCKET_ROWS:
-                st.caption(f"按60岁以上老人数排序，列出前 {MAX_POCKET_ROWS} 个；选择街道可查看该街道的全部盲区社区。")
-            show_table(_community_table(pockets.head(MAX_POCKET_ROWS)), key="cov_pockets",
-                       file_name=f"服务盲区_{int(radius)}米_{on:%Y%m%d}")
+        with st.expander(f"步行 {int(radius)} 米以外的社区（服务盲区）：{fmt_int(len(pockets))} 个",
+                         key="cov_pockets_open", on_change="rerun") as box:
+            if box.open:  # built only when opened: a closed section costs the page nothing
+                if len(pockets) > MAX_POCKET_ROWS:
+                    st.caption(f"按60岁以上老人数排序，列出前 {MAX_POCKET_ROWS} 个；选择街道可查看该街道的全部盲区社区。")
+                show_table(_community_table(pockets.head(MAX_POCKET_ROWS)), key="cov_pockets",
+                           file_name=f"服务盲区_{int(radius)}米_{on:%Y%m%d}")
 
     _meal_point_drill(in_scope if drill else drawn)
 

@@ -71,8 +71,9 @@ st.subheader("未整改问题走势（按周）")
 burn = cache.q(fq.findings_burndown, p, f.street, sources)
 charts.show(finding_charts.burndown(burn), key="rect_burn_chart")
 st.caption("折线：未整改问题数（不论何时发现），起点为期初，之后为每周末；柱：每周新发现（向上）和已整改（向下）的问题数。")
-with st.expander("逐周明细表"):
-    show_styled_table(tables.burndown_table(burn), key="rect_burn", file_name=f"未整改问题逐周走势_{slug}")
+with st.expander("逐周明细表", key="rect_burn_open", on_change="rerun") as box:
+    if box.open:  # built only when opened: a closed section costs the page nothing
+        show_styled_table(tables.burndown_table(burn), key="rect_burn", file_name=f"未整改问题逐周走势_{slug}")
 
 st.subheader(f"未整改问题账龄（截至 {on:%Y-%m-%d}）")
 age = cache.q(fq.open_findings_ageing, on, f.street, sources)
@@ -147,15 +148,16 @@ else:
 # --- lists -------------------------------------------------------------------------------------------
 
 n_open, n_overdue = int(age["open"].sum()), int(age["overdue"].sum())
-with st.expander(f"期末未整改问题清单（{n_open:,} 个，其中逾期 {n_overdue:,} 个）"):
-    if st.toggle("加载清单", key="rect_open_on"):
+with st.expander(f"期末未整改问题清单（{n_open:,} 个，其中逾期 {n_overdue:,} 个）", key="rect_open_list",
+                 on_change="rerun") as box:
+    if box.open:  # the list is read and drawn only while the section is open
         open_now = cache.q(fq.open_findings_on, on, f.street, sources)
         open_table, open_overdue = tables.findings_table(open_now, on)
         show_styled_table(open_table, key="rect_open", file_name=f"期末未整改问题清单_{on:%Y%m%d}",
                           highlight=open_overdue, title=f"未整改问题清单（{f.scope}，截至 {on:%Y-%m-%d}）")
 
-with st.expander(f"期内发现问题清单（{head['found']:,} 个）"):
-    if st.toggle("加载清单", key="rect_list_on"):
+with st.expander(f"期内发现问题清单（{head['found']:,} 个）", key="rect_found_list", on_change="rerun") as box:
+    if box.open:  # the list is read and drawn only while the section is open
         listed = cache.q(fq.findings_list, p, f.street, sources)
         if len(listed) > MAX_LIST_ROWS:
             listed = (listed.sort_values(["overdue", "found_on"], ascending=[False, True], kind="stable")

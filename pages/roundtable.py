@@ -86,7 +86,10 @@ st.html("""<script>
 figs, info = cache.q(fz.figures_for_display, quarter)
 
 
-@st.cache_data(show_spinner=False, max_entries=64)
+# Kept on disk as well (~/.streamlit/cache), keyed on the figures themselves: after a restart of the server the
+# projected slide shows without rendering it again (matplotlib's import and the drawing take ~1.3 s); new figures
+# make a new key, so an image never outlives the data it shows.
+@st.cache_data(show_spinner=False, max_entries=64, persist="disk")
 def _image(figs: pd.DataFrame, step: int, theme: str) -> bytes:
     return view_image(figs, step, size="slide", theme=theme)
 
@@ -103,35 +106,36 @@ with picture:
 st.caption("仅展示汇总数据，不含任何个人信息；街道内少于3的人数以“<3”显示。← → 方向键翻页。")
 
 # --- staff: live vs frozen, freezing, export ------------------------------------------------------------------
-with st.expander("工作人员：实时数与冻结数对比、冻结、导出"):
-    cmp = cache.q(fz.compare, quarter)
-    if info is None:
-        st.info(f"{quarter.label}尚未冻结：演示显示的是实时数。")
-    else:
-        changed = int(cmp["changed"].sum())
-        st.write(f"冻结于 {info['frozen_at']:%Y-%m-%d %H:%M}（数据截至 {info['as_of']}，冻结人 {info['frozen_by']}）；"
-                 f"冻结后实时数有变化的指标：{changed} 项。")
-    shown = cache.q(fz.comparison_table, quarter)
-    st.dataframe(shown, hide_index=True, width="stretch", height=320)
+with st.expander("工作人员：实时数与冻结数对比、冻结、导出", key="rt_staff_open", on_change="rerun") as box:
+    if box.open:  # built only when opened: a closed section costs the page nothing
+        cmp = cache.q(fz.compare, quarter)
+        if info is None:
+            st.info(f"{quarter.label}尚未冻结：演示显示的是实时数。")
+        else:
+            changed = int(cmp["changed"].sum())
+            st.write(f"冻结于 {info['frozen_at']:%Y-%m-%d %H:%M}（数据截至 {info['as_of']}，冻结人 {info['frozen_by']}）；"
+                     f"冻结后实时数有变化的指标：{changed} 项。")
+        shown = cache.q(fz.comparison_table, quarter)
+        st.dataframe(shown, hide_index=True, width="stretch", height=320)
 
-    user = principal()
-    if user.can_freeze:
-        st.markdown("**冻结本季度数据**（局领导、业务科室可操作，记入审计日志）")
-        who = st.text_input("冻结人（署名）", value=user.display_name or user.username, key="rt_frozen_by")
-        sure = st.checkbox(f"确认以当前实时数冻结{quarter.label}的演示数据", key="rt_confirm")
-        replace = info is not None and st.checkbox("替换已有冻结数", key="rt_replace")
-        if st.button("冻结本季度数据", key="rt_freeze", disabled=not sure or not who.strip()):
-            try:
-                n = fz.freeze(cache.engine(), user, quarter, who, replace=replace)
-                st.success(f"已冻结 {n} 项指标。")
-                st.rerun()
-            except fz.AlreadyFrozen as exc:
-                st.warning(str(exc))
-            except (AccessDenied, ValueError) as exc:
-                st.error(str(exc))
-    else:
-        st.caption(f"冻结季度数据仅限局领导、业务科室账号；{user.role_label}账号只能查看。")
-    st.download_button("下载演示文稿（PowerPoint）", data=lambda: roundtable_deck(figs, info, quarter),
-                       file_name=f"圆桌会_{quarter.key}.pptx", key="rt_pptx",
-                       mime="application/vnd.openxmlformats-officedocument.presentationml.presentation")
+        user = principal()
+        if user.can_freeze:
+            st.markdown("**冻结本季度数据**（局领导、业务科室可操作，记入审计日志）")
+            who = st.text_input("冻结人（署名）", value=user.display_name or user.username, key="rt_frozen_by")
+            sure = st.checkbox(f"确认以当前实时数冻结{quarter.label}的演示数据", key="rt_confirm")
+            replace = info is not None and st.checkbox("替换已有冻结数", key="rt_replace")
+            if st.button("冻结本季度数据", key="rt_freeze", disabled=not sure or not who.strip()):
+                try:
+                    n = fz.freeze(cache.engine(), user, quarter, who, replace=replace)
+                    st.success(f"已冻结 {n} 项指标。")
+                    st.rerun()
+                except fz.AlreadyFrozen as exc:
+                    st.warning(str(exc))
+                except (AccessDenied, ValueError) as exc:
+                    st.error(str(exc))
+        else:
+            st.caption(f"冻结季度数据仅限局领导、业务科室账号；{user.role_label}账号只能查看。")
+        st.download_button("下载演示文稿（PowerPoint）", data=lambda: roundtable_deck(figs, info, quarter),
+                           file_name=f"圆桌会_{quarter.key}.pptx", key="rt_pptx",
+                           mime="application/vnd.openxmlformats-officedocument.presentationml.presentation")
 

@@ -389,21 +389,23 @@ def registry_section() -> None:
     if not who.can_write:
         _read_only_note("新增、修改或导入闲置用房")
         return
-    with st.expander("新增或修改用房"):
-        _room_form()
-    with st.expander("从 Excel 导入"):
-        st.download_button("下载导入模板", excel_bytes(site_writes.template_frame(), sheet_name="闲置用房"),
-                           file_name="闲置用房导入模板.xlsx", key="site_template")
-        up = st.file_uploader("选择 Excel 文件（表头与台账相同；全部无误才写入）", type=["xlsx"], key="site_upload")
-        if up is not None and st.button("导入", key="site_import", type="primary"):
-            try:
-                rep = site_writes.import_rooms_excel(cache.engine(), who, up.getvalue())
-                st.session_state["site_flash"] = f"导入完成：新增 {rep.added} 间，更新 {rep.updated} 间，未变 {rep.unchanged} 间。"
-                st.rerun()
-            except site_writes.RoomWriteError as exc:
-                st.error("导入未写入任何数据，请修改后重新上传：\n\n" + "\n".join(f"- {m}" for m in exc.messages))
-            except AccessDenied as exc:
-                st.error(str(exc))
+    with st.expander("新增或修改用房", key="site_room_open", on_change="rerun") as box:
+        if box.open:  # built only when opened: a closed section costs the page nothing
+            _room_form()
+    with st.expander("从 Excel 导入", key="site_import_open", on_change="rerun") as box:
+        if box.open:  # built only when opened: a closed section costs the page nothing
+            st.download_button("下载导入模板", excel_bytes(site_writes.template_frame(), sheet_name="闲置用房"),
+                               file_name="闲置用房导入模板.xlsx", key="site_template")
+            up = st.file_uploader("选择 Excel 文件（表头与台账相同；全部无误才写入）", type=["xlsx"], key="site_upload")
+            if up is not None and st.button("导入", key="site_import", type="primary"):
+                try:
+                    rep = site_writes.import_rooms_excel(cache.engine(), who, up.getvalue())
+                    st.session_state["site_flash"] = f"导入完成：新增 {rep.added} 间，更新 {rep.updated} 间，未变 {rep.unchanged} 间。"
+                    st.rerun()
+                except site_writes.RoomWriteError as exc:
+                    st.error("导入未写入任何数据，请修改后重新上传：\n\n" + "\n".join(f"- {m}" for m in exc.messages))
+                except AccessDenied as exc:
+                    st.error(str(exc))
 
 
 def _room_form() -> None:

@@ -34,12 +34,13 @@ head = cache.q(weekly.weekly_headline, week, f.street)
 kpi_row([Kpi(f"{r.label}（{r.unit}）", fmt_headline(r.key, r.value), f"{fmt_change(r.key, r.change)} 较上周",
              f"{r.definition}；上周 {fmt_headline(r.key, r.previous)}", "inverse" if r.rise_is_bad else "normal")
          for r in head.itertuples()], columns=4)
-with st.expander("本周、上周与变化（表）"):
-    st.dataframe(pd.DataFrame({"指标": head["label"], "单位": head["unit"],
-                               "本周": [fmt_headline(k, v) for k, v in zip(head["key"], head["value"])],
-                               "上周": [fmt_headline(k, v) for k, v in zip(head["key"], head["previous"])],
-                               "变化": [fmt_change(k, v) for k, v in zip(head["key"], head["change"])],
-                               "口径": head["definition"]}), hide_index=True, width="stretch")
+with st.expander("本周、上周与变化（表）", key="wr_table_open", on_change="rerun") as box:
+    if box.open:  # built only when opened: a closed section costs the page nothing
+        st.dataframe(pd.DataFrame({"指标": head["label"], "单位": head["unit"],
+                                   "本周": [fmt_headline(k, v) for k, v in zip(head["key"], head["value"])],
+                                   "上周": [fmt_headline(k, v) for k, v in zip(head["key"], head["previous"])],
+                                   "变化": [fmt_change(k, v) for k, v in zip(head["key"], head["change"])],
+                                   "口径": head["definition"]}), hide_index=True, width="stretch")
 
 # --- targets ------------------------------------------------------------------------------------------------
 st.subheader("目标一览")
@@ -86,11 +87,12 @@ with right:
     if len(by_street):
         st.dataframe(by_street.rename(columns={"subdistrict_name": "街道", "roster": "在册人数", "below": "不足两次"})
                      [["街道", "在册人数", "不足两次"]], hide_index=True, width="stretch")
-        with st.expander("名单（默认脱敏）"):
-            reveal_control(f"巡访不足名单 · {f.scope} · {week.label}", key="wr_below")
-            st.dataframe(below.rename(columns={"subdistrict_name": "街道", "community_name": "社区", "name": "姓名",
-                                                "visits": "本月巡访次数"})[["街道", "社区", "姓名", "本月巡访次数"]],
-                         hide_index=True, width="stretch")
+        with st.expander("名单（默认脱敏）", key="wr_below_open", on_change="rerun") as box:
+            if box.open:  # built only when opened: a closed section costs the page nothing
+                reveal_control(f"巡访不足名单 · {f.scope} · {week.label}", key="wr_below")
+                st.dataframe(below.rename(columns={"subdistrict_name": "街道", "community_name": "社区", "name": "姓名",
+                                                    "visits": "本月巡访次数"})[["街道", "社区", "姓名", "本月巡访次数"]],
+                             hide_index=True, width="stretch")
     st.page_link("pages/overview.py", label="查看总览（独居老人巡访）")
 
     ledgers = cache.q(weekly.silent_ledgers, week, f.street)

@@ -34,5 +34,14 @@ def sign_in_apptest(at, url: str, role: str = "office", street: str | None = Non
     return signed.principal
 
 
+def open_section(at, key: str):
+    """Open a collapsed section (an st.expander with on_change="rerun") the way a click does, and rerun: its content
+    is only built while it is open."""
+    expander = next((e for e in at.expander if e.proto.id.endswith(f"-{key}")), None)
+    assert expander is not None, f"no section with key {key!r} on the page"
+    at.session_state[key] = True
+    return at.run()
+
+
 def principal(role: str = "office", street: str | None = None) -> Principal:
     return Principal(username=f"t_{role}", role=role, subdistrict_code=street)

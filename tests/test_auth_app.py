@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import update
 from streamlit.testing.v1 import AppTest
 
-from auth_helpers import TEST_PASSWORD, ensure_user, sign_in_apptest
+from auth_helpers import TEST_PASSWORD, ensure_user, open_section, sign_in_apptest
 from data.audit import audit_entries
 from data.engine import get_engine
 from data.models_auth import UserSession
@@ -122,7 +122,7 @@ def test_display_account_never_sees_a_person(monkeypatch, demo_url):
 def test_reveal_needs_a_reason_and_is_audited(monkeypatch, demo_url):
     at = app(monkeypatch, demo_url, period="2024-H1").run()
     at.switch_page("pages/aid.py").run()
-    at.toggle(key="aid_rec_on").set_value(True).run()
+    open_section(at, "aid_rec_open")
     table = at.dataframe[-1].value
     assert table["姓名"].str.contains(r"\*").all() and table["身份证号"].str.contains(r"\*{8}").all()
     at.button(key="aid_rec_reveal").click().run()

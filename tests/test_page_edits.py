@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import select, update
 from streamlit.testing.v1 import AppTest
 
-from auth_helpers import sign_in_apptest
+from auth_helpers import open_section, sign_in_apptest
 from data.audit import audit_entries
 from data.engine import get_engine
 from data.models import Facility, Finding
@@ -149,6 +149,8 @@ def test_office_edits_a_facilitys_status_dates(monkeypatch, demo_url):
             .order_by(Facility.code).limit(1)).mappings().one())
     with restored(demo_url, Facility, fac, ("construction_started_on", "opened_on", "closed_on")):
         at = run_page(monkeypatch, demo_url, "pages/facilities.py", street="360103014", period="2024-12")
+        assert "fac_edit_pick" not in {s.key for s in at.selectbox}  # the edit section is built when opened
+        open_section(at, "fac_edit_open")
         at.selectbox(key="fac_edit_pick").set_value(fac["id"]).run()
         assert not at.exception, [e.value for e in at.exception]
         at.date_input(key="fac_edit_w_closed_on").set_value(date(2024, 12, 31))
@@ -169,6 +171,7 @@ def test_office_edits_a_facilitys_status_dates(monkeypatch, demo_url):
 @pytest.mark.parametrize("role, can", [("leader", True), ("display", False)])
 def test_freeze_button_only_for_roles_that_may_freeze(monkeypatch, demo_url, role, can):
     at = run_page(monkeypatch, demo_url, "pages/roundtable.py", role=role, period="2024-Q2")
+    open_section(at, "rt_staff_open")
     keys = {b.key for b in at.button}
     assert ("rt_freeze" in keys) is can
     if not can:

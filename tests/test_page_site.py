@@ -131,9 +131,12 @@ def test_office_saves_a_scenario_and_it_is_audited(at, demo_url):
 
 
 def test_street_account_registers_rooms_of_its_own_subdistrict_only(monkeypatch, demo_url):
+    from auth_helpers import open_section
+
     at = _signed_in(monkeypatch, demo_url, "street", street="360103001")
     at.radio(key="site_section").set_value("闲置用房台账").run()
     assert not at.exception, [e.value for e in at.exception]
+    open_section(at, "site_room_open")
     assert "site_edit_pick" in {s.key for s in at.selectbox}
     street_box = next(s for s in at.selectbox if s.label == "街道")
     assert street_box.options == ["南浦街道"]

@@ -14,6 +14,7 @@ import pytest
 from sqlalchemy import select
 from streamlit.testing.v1 import AppTest
 
+from auth_helpers import open_section
 from components import aid_tables, finding_charts, finding_tables, funnel
 from components.choropleth import class_breaks, colour_of, value_map
 from data import models as m
@@ -78,20 +79,22 @@ def test_aid_page_shows_the_h1_2024_report_figures_and_no_person(app, demo_url):
     assert shown["残疾人两项补贴（万元）"] == "222.22"
     assert shown["慈善应急和人道救助（万元）"] == "6.00"
     assert (shown["主动摸排（人次）"], shown["摸排后纳入低保（户）"], shown["摸排后纳入特困（户）"]) == ("986", "102", "13")
-    # every table offers its Excel download
+    # every table offers its Excel download (the monthly one once its section is opened)
+    assert len([b for b in at.get("download_button")]) == len(at.dataframe) >= 4
+    open_section(at, "aid_monthly_open")
     assert len([b for b in at.get("download_button")]) == len(at.dataframe) >= 5
     # totals views show no person at all: no ID number (the demo's start with 999999), no name
     text = everything_shown(at)
     names, ids = persons(demo_url)
     assert "999999" not in text
     assert not [n for n in names if len(n) >= 2 and n in text]
-    assert not at.toggle(key="aid_rec_on").value
+    assert not any("户号" in d.value.columns for d in at.dataframe)  # the recipient list is read only when opened
 
 
 @SQLITE_ONLY
 def test_recipient_list_is_masked_and_paged(app, demo_url):
     at = app("pages/aid.py")
-    at.toggle(key="aid_rec_on").set_value(True).run()
+    open_section(at, "aid_rec_open")
     at.selectbox(key="aid_rec_prog").set_value("dibao").run()
     assert not at.exception, [e.value for e in at.exception]
     listed = at.dataframe[-1].value
@@ -140,7 +143,7 @@ def test_rectification_page_shows_the_h1_2024_report_figures_and_drills_into_a_p
     detail = next(d.value for d in at.dataframe if "问题编号" in d.value.columns)
     assert set(detail["点位"]) == {place.place_name}
     # the open problems at the end of June, loaded on demand: the overdue ones are there, marked
-    at.toggle(key="rect_open_on").set_value(True).run()
+    open_section(at, "rect_open_list")
     listed = at.dataframe[-1].value
     assert len(listed) == 10 and (listed["状态"] == "逾期未整改").sum() == 2
     assert listed.loc[listed["状态"] == "逾期未整改", "逾期（天）"].gt(0).all()

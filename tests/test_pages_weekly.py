@@ -1,6 +1,7 @@
 """周度研判 and 圆桌会模式 through AppTest: the home page defaults to 2024-W52; the presentation steps and freezes."""
 from pathlib import Path
 
+from auth_helpers import open_section
 from test_app import run_app
 
 from data.engine import get_engine
@@ -30,6 +31,24 @@ def test_weekly_review_is_home_and_defaults_to_last_complete_week(monkeypatch, d
     assert at.selectbox(key="flt_kind").value == "month"  # the shared filter default stays month
 
 
+def test_weekly_review_sends_the_name_list_only_when_its_section_is_opened(monkeypatch, demo_url):
+    at = run_app(monkeypatch, demo_url)
+    assert not at.exception, [e.value for e in at.exception]
+    # closed: the page carries the counts per subdistrict but no person, not even masked
+    assert not any("姓名" in df.value.columns for df in at.dataframe)
+    assert not any("本周" in df.value.columns for df in at.dataframe)  # the week-on-week table is closed too
+    open_section(at, "wr_below_open")
+    names = next(df.value for df in at.dataframe if "姓名" in df.value.columns)
+    assert len(names) > 0 and names["姓名"].str.contains(r"\*").all()  # masked by default
+    open_section(at, "wr_table_open")
+    table = next(df.value for df in at.dataframe if "本周" in df.value.columns)
+    assert set(table["指标"]) == {m.label.rsplit("（", 1)[0] for m in at.metric}  # one row per headline figure
+    # the open state survives a change of week, like any widget
+    week = [s for s in at.selectbox if s.key and s.key.startswith("wr_week_")][0]
+    week.set_value("2024-W51").run()
+    assert any("姓名" in df.value.columns for df in at.dataframe)
+
+
 def test_weekly_review_honours_a_week_in_the_link(monkeypatch, demo_url):
     at = run_app(monkeypatch, demo_url, period="2024-W23")
     assert not at.exception
@@ -54,9 +73,11 @@ def test_roundtable_steps_and_shows_frozen_figures(monkeypatch, demo_url):
     assert at.button(key="rt_next").disabled
     at.button(key="rt_prev").click().run()
     assert "4. 整改进度" in "\n".join(str(h.proto.body) for h in at.get("html"))
-    # freeze from the staff expander: needs a name and the confirmation
+    # freeze from the staff section (built when opened): needs a name and the confirmation
     engine = get_engine(demo_url)
     try:
+        assert "rt_freeze" not in {b.key for b in at.button}
+        open_section(at, "rt_staff_open")
         assert at.button(key="rt_freeze").disabled
         at.text_input(key="rt_frozen_by").input("局办公室")
         at.checkbox(key="rt_confirm").check().run()
