@@ -3,7 +3,8 @@ import pytest
 from sqlalchemy import inspect
 
 from data.engine import DatabaseUnavailable, SchemaMissing, SchemaOutdated, check_connection, get_engine
-from data.migrate import current_revision, downgrade, ensure_current, head_revision, upgrade
+from data.migrate import (SCHEMA_HEAD, current_revision, downgrade, ensure_current, head_revision, stored_revision,
+                          upgrade)
 from data.models import Base
 
 
@@ -19,6 +20,25 @@ def test_upgrade_downgrade_upgrade(bare_db_url):
     assert not ({t.name for t in Base.metadata.sorted_tables} & set(inspect(engine).get_table_names()))
     upgrade(engine)
     assert current_revision(engine) == head_revision()
+
+
+def test_the_start_up_check_expects_the_newest_migration(bare_db_url):
+    # the dashboard checks the schema without alembic: its expected revision must be alembic's head, and its read
+    # of the version table must agree with alembic's at every step
+    assert SCHEMA_HEAD == head_revision()
+    engine = get_engine(bare_db_url)
+    assert stored_revision(engine) is None
+    upgrade(engine, "0003")
+    assert stored_revision(engine) == current_revision(engine) == "0003"
+    with pytest.raises(SchemaOutdated, match="当前 0003，最新 " + SCHEMA_HEAD):
+        ensure_current(engine)
+    upgrade(engine)
+    assert stored_revision(engine) == current_revision(engine) == SCHEMA_HEAD
+    ensure_current(engine)  # current: no complaint
+    downgrade(engine, "base")
+    assert stored_revision(engine) is None and current_revision(engine) is None
+    with pytest.raises(SchemaMissing):
+        ensure_current(engine)
 
 
 def test_missing_schema_says_how_to_initialise(bare_db_url):
