@@ -52,6 +52,22 @@ def app_pages() -> list[tuple[str, str, str]]:
     return [(spec.file, spec.url_path, spec.title) for specs in pages_for(ROLE).values() for spec in specs]
 
 
+def python_loop_s(n: int = 5_000_000, repeat: int = 5) -> float:
+    """This machine's speed today: median seconds of a fixed pure-Python loop. The same 2-core machine kind has
+    been seen to differ by more than half from one session to the next, so a run's figures are read beside it."""
+    import statistics
+    import time
+
+    times = []
+    for _ in range(repeat):
+        t = time.perf_counter()
+        s = 0
+        for i in range(n):
+            s += i
+        times.append(time.perf_counter() - t)
+    return round(statistics.median(times), 3)
+
+
 def machine() -> dict:
     info: dict = {"cpu_count": os.cpu_count(), "python": sys.version.split()[0], "platform": platform.platform(),
                   "sqlite": sqlite3.sqlite_version}
@@ -65,6 +81,7 @@ def machine() -> dict:
         info["ram_gb"] = round(int(re.search(r"MemTotal:\s*(\d+)", mem).group(1)) / 1024 / 1024, 1)
     except (OSError, AttributeError):
         pass
+    info["python_loop_s"] = python_loop_s()
     try:
         from sqlalchemy import create_engine, text
         eng = create_engine(datasets.pg_admin_url())
@@ -246,13 +263,15 @@ def print_tables(results: list[dict], pages, checks: list[dict]) -> None:
               f"{fmt(e)}; "
               f"empty page at / of a separate server: {fmt(root)}; "
               f"server peak RSS {br.get('server_peak_rss_mb') or 0:.0f} MB")
-            p(f"   {'page':16s} {'main':10s} {'time s':24s} ratio  (ratio to the separate server's /)")
+            p(f"   {'page':16s} {'main':10s} {'time s':24s} ratio  paired (ratio to the separate server's /)")
             for page, path, _ in pages:
                 pb = br.get("pages", {}).get(page, {})
                 t = pb.get("time")
                 ratio = t["median"] / e["median"] if t and e and t.get("median") else None
                 rr = t["median"] / root["median"] if t and root and t.get("median") and root.get("median") else None
-                p(f"   {path:16s} {pb.get('main', 'ERR'):10s} {fmt(t):24s} {ratio:.2f}   ({rr or 0:.2f})" if ratio
+                pr = (pb.get("paired_ratio") or {}).get("median")
+                p(f"   {path:16s} {pb.get('main', 'ERR'):10s} {fmt(t):24s} {ratio:.2f}   {pr or 0:.2f}   ({rr or 0:.2f})"
+                  if ratio
                   else f"   {path:16s} ERROR {pb.get('error', '')[:150]}")
     p("\n=== 目标 targets ===")
     for c in checks:
@@ -302,10 +321,16 @@ def main(argv=None) -> int:
                      "(map, else chart, else metric, else table); fresh browser context per visit, server caches "
                      "warm from one unmeasured visit; visits interleaved (each round: floor, empty_root, every page); the ratio's floor is the empty page of the same server at "
                      "/bench_floor (a bookmarked address like the pages); empty_root = an empty page at / of a "
-                     "separate server, for comparison."],
+                     "separate server, for comparison; paired = the median over rounds of a page's time over the "
+                     "floor's time in the same round (a drift of the machine between rounds cancels out).",
+                     "machine.python_loop_s = median time of a fixed pure-Python loop: read run-to-run differences "
+                     "of absolute times against it."],
            "datasets": []}
     log = lambda *x: print(*x, flush=True)  # noqa: E731
-    log(f"bench: scales {scales}, engines {engines}, {a.runs} runs, {len(pages)} pages; load {os.getloadavg()}")
+    m = doc["machine"]
+    log(f"bench: scales {scales}, engines {engines}, {a.runs} runs, {len(pages)} pages; load {os.getloadavg()}\n"
+        f"machine: {m.get('cpu_model')}, {m.get('cpu_count')} cores, {m.get('ram_gb')} GB; "
+        f"Python loop {m.get('python_loop_s')} s (speed reference)")
     for scale in scales:
         for eng in engines:
             log(f"\n[{eng} ×{scale}] preparing database ({'reuse allowed' if a.keep else 'fresh'}) …")

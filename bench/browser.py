@@ -229,7 +229,11 @@ def run_browser(url: str, pages: list[tuple[str, str]], runs: int, log=print, ht
                         out["pages"][page_file] = {"error": errors[page_file]}
                         log(f"    browser {path}: ERROR {errors[page_file][:200]}")
                     else:
-                        out["pages"][page_file] = {"main": kinds[page_file], "time": summary(samples[page_file])}
+                        # the page over the floor of the same round (both opened a few seconds apart): a drift of
+                        # the machine's speed between rounds cancels out, which the ratio of the two medians keeps
+                        paired = [t / e for t, e in zip(samples[page_file], samples["empty"])]
+                        out["pages"][page_file] = {"main": kinds[page_file], "time": summary(samples[page_file]),
+                                                   "paired_ratio": summary(paired)}
                         log(f"    browser {path}: {kinds[page_file]} {out['pages'][page_file]['time']['median']:.3f} s")
             finally:
                 for ctx in contexts:

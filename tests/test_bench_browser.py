@@ -72,3 +72,5 @@ def test_browser_benchmark_times_pages_against_the_floor(browser, demo_url):
     assert out["pages"]["pages/weekly_review.py"]["main"] == "metric"  # no map or chart: its headline figures
     for x in [out["empty"], out["empty_root"], *out["pages"].values()]:
         assert 0 < x["time"]["median"] < 60
+    for x in out["pages"].values():  # one round: the paired ratio is that round's page time over its floor time
+        assert x["paired_ratio"]["median"] == pytest.approx(x["time"]["median"] / out["empty"]["time"]["median"])
