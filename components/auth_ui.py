@@ -24,6 +24,7 @@ TOKEN_KEY = "_auth_token"
 PRINCIPAL_KEY = "_principal"
 COOKIE = "mz_session"
 _COOKIE_OP = "_auth_cookie_op"  # ("set", token) or ("clear",): written by the next run's page script
+_COOKIE_WANTED = "_auth_cookie_wanted"  # the token this tab signed in with through the form
 
 
 def cookie_enabled() -> bool:
@@ -88,6 +89,13 @@ def require_signed_in(url_paths: list[str]) -> Principal:
         if signed is not None:
             st.session_state[TOKEN_KEY] = signed.token
     if signed is not None:
+        wanted = st.session_state.get(_COOKIE_WANTED)
+        if wanted == signed.token and _cookie_token() != wanted and _COOKIE_OP not in st.session_state:
+            # Signed in through the form in this tab, and the tab connected without the cookie: write it on every
+            # run until a connection carries it. Once is not enough: the run after signing in at "/" ends by
+            # switching to the home page, and Streamlit can drop that run's elements before the browser has run
+            # the cookie script (a reload then asked for the password again).
+            st.session_state[_COOKIE_OP] = ("set", wanted)
         _write_pending_cookie()
         current = st.session_state.get(PRINCIPAL_KEY)
         keep_reveal = current is not None and current.username == signed.principal.username and current.reveal
@@ -134,7 +142,7 @@ def _sign_in_form(engine) -> None:
             return
         st.session_state[TOKEN_KEY] = signed.token
         st.session_state[PRINCIPAL_KEY] = signed.principal
-        st.session_state[_COOKIE_OP] = ("set", signed.token)
+        st.session_state[_COOKIE_WANTED] = signed.token
         st.session_state.pop("signin_password", None)
         st.rerun()
 
@@ -169,7 +177,7 @@ def sidebar_card(p: Principal, street_names: dict[str, str]) -> None:
         st.sidebar.warning("本次会话已显示完整个人信息（已留痕）。")
     if st.sidebar.button("退出登录", key="signout"):
         auth.sign_out(_engine(), st.session_state.get(TOKEN_KEY))
-        for key in (TOKEN_KEY, PRINCIPAL_KEY):
+        for key in (TOKEN_KEY, PRINCIPAL_KEY, _COOKIE_WANTED):
             st.session_state.pop(key, None)
         st.session_state[_COOKIE_OP] = ("clear",)
         st.rerun()

@@ -62,6 +62,38 @@ def test_nothing_is_shown_before_sign_in_and_the_view_survives_it(monkeypatch, d
     assert "t_office" in all_text(at)
 
 
+def _cookie_scripts(at) -> list[str]:
+    return [str(h.proto.body) for h in at.get("html") if "document.cookie" in str(h.proto.body)]
+
+
+@pytest.mark.anonymous
+def test_the_session_cookie_is_written_until_the_browser_connects_with_it(monkeypatch, demo_url):
+    # Signing in at "/" ends with a hop to the home page, which may drop the run's elements before the browser has
+    # run the cookie script: the script is sent again on every run while this tab's connection has no cookie.
+    user = ensure_user(demo_url, "office")
+    at = app(monkeypatch, demo_url).run()
+    assert not _cookie_scripts(at)  # not signed in: nothing to write
+    sign_in_form(at, user, TEST_PASSWORD)
+    assert at.metric
+    token = at.session_state["_auth_token"]
+    for _ in range(2):
+        scripts = _cookie_scripts(at)
+        assert len(scripts) == 1 and f'"mz_session" + \'=\' + "{token}"' in scripts[0]
+        at.run()
+    at.button(key="signout").click().run()  # signed out: the cookie is cleared, and not written again
+    assert [s for s in _cookie_scripts(at) if "max-age=0" in s] and not [s for s in _cookie_scripts(at) if token in s]
+    at.run()
+    assert not _cookie_scripts(at)
+
+
+@pytest.mark.anonymous
+def test_a_session_signed_in_elsewhere_writes_no_cookie(monkeypatch, demo_url):
+    at = app(monkeypatch, demo_url)
+    sign_in_apptest(at, demo_url, "office")  # not through this tab's form (as a resumed cookie would be)
+    at.run()
+    assert at.metric and not _cookie_scripts(at)
+
+
 @pytest.mark.anonymous
 def test_an_expired_session_returns_to_the_sign_in_form(monkeypatch, demo_url):
     at = app(monkeypatch, demo_url)
