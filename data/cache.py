@@ -13,8 +13,10 @@ from __future__ import annotations
 
 import importlib
 import itertools
+import os
 import threading
 import weakref
+from pathlib import Path
 
 import streamlit as st
 from sqlalchemy import event
@@ -38,6 +40,18 @@ _lock = threading.Lock()
 def _on_commit(_conn) -> None:
     global _commit_generation
     _commit_generation = next(_commits) + 1
+
+
+def disk_persist() -> str | None:
+    """"disk" when st.cache_data(persist="disk") can keep results in ~/.streamlit/cache on this server, else None.
+    Streamlit raises on a failed write (a service account without a writable home would break the page), so a
+    function kept on disk asks here once, when it is defined, and falls back to memory only."""
+    try:
+        folder = Path.home() / ".streamlit" / "cache"
+        folder.mkdir(parents=True, exist_ok=True)
+        return "disk" if os.access(folder, os.W_OK | os.X_OK) else None
+    except (OSError, RuntimeError):  # no home, or not writable
+        return None
 
 
 def engine():

@@ -86,10 +86,10 @@ st.html("""<script>
 figs, info = cache.q(fz.figures_for_display, quarter)
 
 
-# Kept on disk as well (~/.streamlit/cache), keyed on the figures themselves: after a restart of the server the
-# projected slide shows without rendering it again (matplotlib's import and the drawing take ~1.3 s); new figures
-# make a new key, so an image never outlives the data it shows.
-@st.cache_data(show_spinner=False, max_entries=64, persist="disk")
+# Kept on disk as well (~/.streamlit/cache, when the server may write there), keyed on the figures themselves:
+# after a restart of the server the projected slide shows without rendering it again (matplotlib's import and the
+# drawing take ~1.3 s); new figures make a new key, so an image never outlives the data it shows.
+@st.cache_data(show_spinner=False, max_entries=64, persist=cache.disk_persist())
 def _image(figs: pd.DataFrame, step: int, theme: str) -> bytes:
     return view_image(figs, step, size="slide", theme=theme)
 

@@ -81,3 +81,12 @@ def test_a_write_that_bumps_the_version_shows_on_the_next_rerun(monkeypatch, own
     at.run()
     assert not at.exception, [e.value for e in at.exception]
     assert _headline(at) == pytest.approx(before + 50 + 1)
+
+
+def test_results_are_kept_on_disk_only_where_the_server_may_write(monkeypatch, tmp_path):
+    from data.cache import disk_persist
+
+    monkeypatch.setenv("HOME", str(tmp_path))
+    assert disk_persist() == "disk" and (tmp_path / ".streamlit" / "cache").is_dir()
+    monkeypatch.setenv("HOME", "/proc")  # not writable, even for root
+    assert disk_persist() is None

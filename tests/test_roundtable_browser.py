@@ -71,3 +71,22 @@ def test_presentation_steps_by_keyboard_and_button(app_server, browser, demo_url
     page_text = "\n".join(texts)
     assert not re.search(r"999999\d{6,}", page_text)
     assert not [n for n in names if len(n) >= 3 and n in page_text]
+
+
+@pytest.mark.parametrize("demo_url", ["sqlite"], indirect=True)
+def test_presentation_shows_where_the_server_cannot_keep_a_disk_cache(app_server, browser, demo_url):
+    # The slide images are also kept in ~/.streamlit/cache; a service account whose home cannot hold it (here /proc,
+    # which not even root can write to) must still get the presentation, from memory only.
+    from auth_helpers import TEST_PASSWORD, ensure_user
+
+    from browser import open_probe
+
+    base = app_server("app.py", env={"DATABASE_URL": demo_url, "HOME": "/proc"})
+    with open_probe(browser, f"{base}/roundtable?period=2024-Q2", viewport=FULL_HD,
+                    credentials=(ensure_user(demo_url, "display"), TEST_PASSWORD)) as probe:
+        first = probe.result()  # the first image is drawn (and kept) in this load: a failed write would show here
+        probe.goto()
+        _wait_title(probe.page, "1. 设施布局")
+        probe.page.locator('[data-testid="stImage"] img').first.wait_for(state="visible")
+        result = probe.result()
+    assert first.ok and result.ok, first.problems + result.problems
