@@ -10,7 +10,6 @@ import warnings
 from functools import lru_cache
 from typing import Sequence
 
-
 CJK_FONT_NAMES = ("Noto Sans CJK SC", "Noto Sans CJK JP", "Noto Sans SC", "Source Han Sans SC", "WenQuanYi Zen Hei",
                   "Microsoft YaHei", "SimHei")
 FONT_MISSING_MESSAGE = "未找到中文字体（Noto Sans CJK），图片中的中文可能显示为方框；请安装 fonts-noto-cjk。"

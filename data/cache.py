@@ -45,7 +45,8 @@ def _on_commit(_conn) -> None:
 def disk_persist() -> str | None:
     """"disk" when st.cache_data(persist="disk") can keep results in ~/.streamlit/cache on this server, else None.
     Streamlit raises on a failed write (a service account without a writable home would break the page), so a
-    function kept on disk asks here once, when it is defined, and falls back to memory only."""
+    function kept on disk asks here where it is defined (in a page script: on each run, a mkdir and an access
+    check) and falls back to memory only."""
     try:
         folder = Path.home() / ".streamlit" / "cache"
         folder.mkdir(parents=True, exist_ok=True)

@@ -27,6 +27,10 @@ def _choose_ledger(page, title: str) -> None:
 
 def _upload(page, path: Path) -> None:
     page.locator('[data-testid="stFileUploader"] input[type="file"]').set_input_files(str(path))
+    # the button is already enabled when an earlier file is still in the uploader: wait until the new file has
+    # arrived (its name shows) and the rerun it causes is over, or the click imports the earlier file
+    page.locator('[data-testid="stFileUploader"]').get_by_text(path.name, exact=True).first.wait_for()
+    wait_streamlit_idle(page)
     page.get_by_role("button", name="校验并导入").wait_for()
     page.wait_for_function("() => { const b = [...document.querySelectorAll('button')]"
                            ".find(x => x.innerText.includes('校验并导入')); return b && !b.disabled; }")
