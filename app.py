@@ -4,7 +4,7 @@ from datetime import date
 import streamlit as st
 
 from components import auth_ui, filters, floor, navigation
-from data import cache
+from data import cache, runtime_gc
 from data.access import AccessDenied
 from data.auth import DEMO_ACCOUNTS
 from data.engine import DatabaseError
@@ -63,3 +63,5 @@ try:
     st.navigation(nav).run()
 except AccessDenied as exc:
     st.warning(str(exc))
+finally:  # also after st.stop / st.rerun / st.switch_page in a page
+    runtime_gc.freeze_new_imports()  # the libraries this run imported: out of every later full collection

@@ -102,6 +102,10 @@ def machine() -> dict:
                                             else st_config.get_option("runner.postScriptGC"))
     except ImportError:
         pass
+    # what uvicorn's "auto" picks for the servers the bench starts: the C parser and event loop when installed
+    import importlib.util
+    info["server_http"] = "httptools" if importlib.util.find_spec("httptools") else "h11"
+    info["server_loop"] = "uvloop" if importlib.util.find_spec("uvloop") else "asyncio"
     return info
 
 
@@ -263,14 +267,22 @@ def print_tables(results: list[dict], pages, checks: list[dict]) -> None:
               f"{fmt(e)}; "
               f"empty page at / of a separate server: {fmt(root)}; "
               f"server peak RSS {br.get('server_peak_rss_mb') or 0:.0f} MB")
-            p(f"   {'page':16s} {'main':10s} {'time s':24s} ratio  paired (ratio to the separate server's /)")
+            floors = br.get("element_floors") or {}
+            if floors:
+                p("   element floors (the empty page + one minimal element; ratio to the empty page, paired): " + "; ".join(
+                    f"{el} {fmt(x['time'])} ×{x['paired_ratio']['median']:.2f}" if "time" in x else f"{el} ERROR"
+                    for el, x in floors.items()))
+            p(f"   {'page':16s} {'main':10s} {'time s':24s} ratio  paired (ratio to the separate server's /)"
+              "  ÷ element floor")
             for page, path, _ in pages:
                 pb = br.get("pages", {}).get(page, {})
                 t = pb.get("time")
                 ratio = t["median"] / e["median"] if t and e and t.get("median") else None
                 rr = t["median"] / root["median"] if t and root and t.get("median") and root.get("median") else None
                 pr = (pb.get("paired_ratio") or {}).get("median")
+                efr = (pb.get("element_floor_ratio") or {}).get("median")
                 p(f"   {path:16s} {pb.get('main', 'ERR'):10s} {fmt(t):24s} {ratio:.2f}   {pr or 0:.2f}   ({rr or 0:.2f})"
+                  + (f"  {efr:.2f}" if efr else "  -")
                   if ratio
                   else f"   {path:16s} ERROR {pb.get('error', '')[:150]}")
     p("\n=== 目标 targets ===")

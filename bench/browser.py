@@ -6,6 +6,11 @@ or sidebar), opened like the pages — a bookmarked address, so it pays the fram
 (the frontend first probes <path>/_stcore/health, then the base path). For comparison the JSON also holds an
 empty page at "/" of a separate server ("empty_root": last session's floor, which does not pay that probe).
 
+Element floors: the same empty page with one minimal element of each kind a page can have as its main one
+(``/bench_floor?el=metric|dataframe|chart|map``, components/floor.py), drawn by the pages' own components and
+timed to that element like the pages. A page's "element floor ratio" is its time over the floor of its main
+element's kind (paired per round): how far a page is from the least a page with such an element can take.
+
 The main element of a page is its map if it has one, else its chart, else its headline metric, else its table —
 the page's main chart or map, as the issue says, and the first figure a page without one shows.
 
@@ -190,6 +195,8 @@ def run_browser(url: str, pages: list[tuple[str, str]], runs: int, log=print, ht
                 state = signed_in_state(browser, app.url)
                 # (key, url, storage state): the two floors first, then the pages
                 targets = [("empty", f"{app.url}/{floor.FLOOR_PATH}", None), ("empty_root", empty.url + "/", None)]
+                # the element floors: the empty page plus one minimal element of each main-element kind
+                targets += [(f"floor_{el}", f"{app.url}/{floor.FLOOR_PATH}?el={el}", None) for el in floor.ELEMENTS]
                 targets += [(page_file, f"{app.url}/{path}?period=2024-H1", state) for page_file, path in pages]
                 kinds: dict[str, str] = {}
                 errors: dict[str, str] = {}
@@ -201,6 +208,9 @@ def run_browser(url: str, pages: list[tuple[str, str]], runs: int, log=print, ht
                 for key in ("empty", "empty_root"):
                     if kinds.get(key) != "empty_text":
                         raise RuntimeError(f"the empty page {key} did not show its text: {errors.get(key) or kinds.get(key)}")
+                for el in floor.ELEMENTS:
+                    if kinds.get(f"floor_{el}") != el:
+                        raise RuntimeError(f"the element floor {el} showed {errors.get(f'floor_{el}') or kinds.get(f'floor_{el}')}")
                 tabs: dict[str, object] = {}
                 if http_cache == "warm":  # one context per target, its HTTP cache filled by an unmeasured visit
                     for key, u, st in targets:
@@ -224,6 +234,11 @@ def run_browser(url: str, pages: list[tuple[str, str]], runs: int, log=print, ht
                     log(f"    browser round {r + 1}/{runs}: empty {samples['empty'][-1]:.3f} s")
                 out["empty"] = {"main": "empty_text", "url_path": floor.FLOOR_PATH, "time": summary(samples["empty"])}
                 out["empty_root"] = {"main": "empty_text", "url_path": "", "time": summary(samples["empty_root"])}
+                out["element_floors"] = {
+                    el: {"error": errors[f"floor_{el}"]} if f"floor_{el}" in errors else
+                    {"url_path": f"{floor.FLOOR_PATH}?el={el}", "time": summary(samples[f"floor_{el}"]),
+                     "paired_ratio": summary([t / e for t, e in zip(samples[f"floor_{el}"], samples["empty"])])}
+                    for el in floor.ELEMENTS}
                 for page_file, path in pages:
                     if page_file in errors:
                         out["pages"][page_file] = {"error": errors[page_file]}
@@ -234,6 +249,11 @@ def run_browser(url: str, pages: list[tuple[str, str]], runs: int, log=print, ht
                         paired = [t / e for t, e in zip(samples[page_file], samples["empty"])]
                         out["pages"][page_file] = {"main": kinds[page_file], "time": summary(samples[page_file]),
                                                    "paired_ratio": summary(paired)}
+                        # the page over the floor holding one element of the page's main kind, same round
+                        el_floor = samples.get(f"floor_{kinds[page_file]}")
+                        if el_floor and f"floor_{kinds[page_file]}" not in errors:
+                            out["pages"][page_file]["element_floor_ratio"] = summary(
+                                [t / f for t, f in zip(samples[page_file], el_floor)])
                         log(f"    browser {path}: {kinds[page_file]} {out['pages'][page_file]['time']['median']:.3f} s")
             finally:
                 for ctx in contexts:

@@ -4,6 +4,11 @@ With ``MZ_BENCH_FLOOR_PAGE=1`` in the server's environment (bench/browser.py set
 address ``/<FLOOR_PATH>`` is answered by a page that draws one line of text and nothing else: no database, no
 sign-in, no sidebar. It is what the framework costs for a bookmarked address on this server — the browser
 benchmark compares every page against it. Without the variable the address is like any other: sign in first.
+
+``/<FLOOR_PATH>?el=<kind>`` adds one minimal element of a kind the pages use as their main element, drawn by the
+same components the pages use (``ELEMENTS``): a metric, a three-row table, a three-bar chart, or a map with one
+dot. These "element floors" show what the framework costs for a page that holds nothing but one such element,
+so a page's time can be read against the least any page with that main element can take.
 """
 from __future__ import annotations
 
@@ -25,8 +30,30 @@ def requested(url: str | None) -> bool:
     return bool(url) and url.rstrip("/").rsplit("/", 1)[-1] == FLOOR_PATH
 
 
+ELEMENTS = ("metric", "dataframe", "chart", "map")
+
+
 def _draw() -> None:
     st.write(FLOOR_TEXT)
+    kind = st.query_params.get("el")
+    if kind == "metric":
+        st.metric("指标", "1")
+    elif kind == "dataframe":
+        import pandas as pd
+        st.dataframe(pd.DataFrame({"街道": ["甲", "乙", "丙"], "数量": [1, 2, 3]}), hide_index=True, width="stretch")
+    elif kind == "chart":
+        import pandas as pd
+
+        from components import charts
+        charts.show(charts.bars(pd.DataFrame({"街道": ["甲", "乙", "丙"], "数量": [1, 2, 3]}), "街道", "数量",
+                                x_title="街道", y_title="数量"), key="floor_chart")
+    elif kind == "map":
+        import folium
+
+        from components import maps
+        m = maps.base_map()
+        folium.Marker([28.66, 115.89], icon=folium.DivIcon(html="<b>甲</b>")).add_to(m)  # one label, as pages have
+        maps.show_map(m, key="floor_map")
 
 
 def serve_if_requested() -> None:

@@ -20,11 +20,12 @@ import folium
 import numpy as np
 import pandas as pd
 import shapely
+import streamlit_folium  # noqa: F401  (loaded with the map builders: the first map a process draws pays no import)
 from branca.element import Element, MacroElement
 from jinja2 import Template
 from shapely.geometry import mapping
 
-from components.offline import st_folium  # imported with the module: the first map of a process pays no import
+from components.offline import st_folium
 from data.models import FACILITY_KINDS, FACILITY_STATUSES
 from geo import gcj02
 
@@ -34,6 +35,7 @@ DECIMALS = 6                 # ≈ 0.1 m; what the browser gets
 COMMUNITY_MIN_ZOOM = 14      # community points appear from this zoom on
 CLUSTER_MIN_POINTS = 400     # cluster a kind's markers above this many
 MAX_POINTS = 3000            # more points than this and the page should pass aggregates instead
+AGGREGATE_FACILITIES_ABOVE = 2500  # 设施布局: more facilities than this → one bubble per subdistrict until one is chosen
 MAX_COMMUNITY_POINTS = 2500  # never send more community points than this
 LABELS_ALWAYS_UP_TO = 40     # more subdistricts than this: names appear from LABEL_MIN_ZOOM on
 LABEL_MIN_ZOOM = 12

@@ -21,7 +21,6 @@ from data.queries import maps as mq
 from data.settings import map_settings
 from geo import layers
 
-AGGREGATE_ABOVE = 2500  # more facilities than this in view → one bubble per subdistrict (counted in SQL)
 SHOWN_STATUSES = ["operating", "building", "planned"]
 
 f = filters.current()
@@ -63,8 +62,7 @@ def body() -> None:
 
     names = cache.q(geography.subdistrict_names)
     size = cache.q(mq.counts)
-    big = size["facilities"] > AGGREGATE_ABOVE  # province scale: points only for one subdistrict at a time
-    boundaries = cache.q(geography.subdistrict_boundaries)
+    big = size["facilities"] > maps.AGGREGATE_FACILITIES_ABOVE  # province scale: points only for one subdistrict at a time
 
     def load(sel: str | None):
         street = f.street or (sel if big else None)
@@ -97,6 +95,8 @@ def body() -> None:
                         f.street or (selected if big else None))
         shown = in_view.merge(meals.assign(meals_last_month=meals["dine_in"] + meals["delivered"])[
             ["id", "meals_last_month"]], on="id", how="left")
+    # province scale with one subdistrict chosen: its outline only (as 救助发放 does), not a province of polygons
+    boundaries = cache.q(geography.subdistrict_boundaries, selected if big and selected else None)
     m = maps.facilities_map(
         shown, boundaries, outline=mapping(layers.district_outline()), communities=communities,
         aggregates=counts if aggregate else None, basemap=basemap, selected=selected,

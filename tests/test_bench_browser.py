@@ -51,6 +51,11 @@ def test_floor_page_only_on_a_benchmark_server(app_server, browser, demo_url):
         assert page.locator('[data-testid="stSidebar"]').count() == 0
         result = probe.result()
         assert result.ok, result.problems
+    # the map floor draws its map like the pages do: from the server's own files, nothing from outside
+    with open_probe(browser, f"{bench}/{floor.FLOOR_PATH}?el=map", credentials=None) as probe:
+        probe.wait_for_map()
+        result = probe.result()
+        assert result.ok, result.problems
     with open_probe(browser, f"{plain}/{floor.FLOOR_PATH}", credentials=None) as probe:
         page = probe.page
         page.get_by_label("用户名", exact=True).wait_for(timeout=30_000)  # an ordinary server: sign in first
@@ -74,3 +79,12 @@ def test_browser_benchmark_times_pages_against_the_floor(browser, demo_url):
         assert 0 < x["time"]["median"] < 60
     for x in out["pages"].values():  # one round: the paired ratio is that round's page time over its floor time
         assert x["paired_ratio"]["median"] == pytest.approx(x["time"]["median"] / out["empty"]["time"]["median"])
+    # each element floor drew its element (the bench checks the kind it found) and a page is read against the
+    # floor of its own main element's kind
+    assert set(out["element_floors"]) == set(floor.ELEMENTS)
+    for x in out["element_floors"].values():
+        assert "error" not in x, x
+        assert 0 < x["time"]["median"] < 60
+    for x in out["pages"].values():
+        assert x["element_floor_ratio"]["median"] == pytest.approx(
+            x["time"]["median"] / out["element_floors"][x["main"]]["time"]["median"])

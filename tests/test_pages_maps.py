@@ -178,6 +178,21 @@ def test_facility_click_opens_its_card_and_subdistrict_click_selects(monkeypatch
 
 
 @pytest.mark.parametrize("demo_url", ["sqlite"], indirect=True)
+def test_province_scale_draws_bubbles_then_only_the_chosen_subdistrict(monkeypatch, demo_url):
+    from components import maps
+
+    monkeypatch.setattr(maps, "AGGREGATE_FACILITIES_ABOVE", 50)  # the demo district counted as a province
+    whole = unescape(map_args(run_page(monkeypatch, demo_url, "pages/facilities.py"))["script"])
+    assert facility_rows(whole) == [] and "按街道汇总" in whole  # bubbles, not points
+    assert len(re.findall(r'"id":"3601030\d\d"', whole)) == 10  # every subdistrict to click on
+    one = unescape(map_args(run_page(monkeypatch, demo_url, "pages/facilities.py", street="360103014"))["script"])
+    engine = get_engine(demo_url)
+    assert len(facility_rows(one)) == len(fq.facilities_on(engine, ON, "360103014").query(
+        "status in ['operating', 'building', 'planned']")) > 0
+    assert re.findall(r'"id":"3601030\d\d"', one) == ['"id":"360103014"']  # its outline, not a province's
+
+
+@pytest.mark.parametrize("demo_url", ["sqlite"], indirect=True)
 def test_as_on_day_follows_the_sidebar_period(monkeypatch, demo_url):
     at = run_page(monkeypatch, demo_url, "pages/facilities.py")
     at.selectbox(key="flt_p_month").set_value("2024-12").run()
