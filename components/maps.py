@@ -35,6 +35,7 @@ DECIMALS = 6                 # ≈ 0.1 m; what the browser gets
 COMMUNITY_MIN_ZOOM = 14      # community points appear from this zoom on
 CLUSTER_MIN_POINTS = 400     # cluster a kind's markers above this many
 MAX_POINTS = 3000            # more points than this and the page should pass aggregates instead
+MAX_MAP_SUBDISTRICTS = 200  # more (province scale): a map of one chosen subdistrict draws only it and what is near
 AGGREGATE_FACILITIES_ABOVE = 2500  # 设施布局: more facilities than this → one bubble per subdistrict until one is chosen
 MAX_COMMUNITY_POINTS = 2500  # never send more community points than this
 LABELS_ALWAYS_UP_TO = 40     # more subdistricts than this: names appear from LABEL_MIN_ZOOM on

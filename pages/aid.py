@@ -28,7 +28,6 @@ from geo import layers
 RECIPIENTS_PER_PAGE = 100
 FUNNEL_STAGES = {"screened": "主动摸排（人次）", "dibao_households": "纳入低保（户）", "tekun_households": "纳入特困（户）"}
 MAX_FUNNELS = 12  # small multiples shown; the table lists every subdistrict
-MAX_MAP_SUBDISTRICTS = 200  # more (province-scale data): the map draws the chosen subdistrict only
 
 f = filters.current()
 p, prev = f.period, f.period.year_earlier()
@@ -141,7 +140,7 @@ def subdistrict_section() -> None:
         st.session_state["aid_sel"] = None if st.session_state.get("aid_sel") == code else code
     selected = f.street or st.session_state.get("aid_sel")
 
-    many = len(names) > MAX_MAP_SUBDISTRICTS
+    many = len(names) > maps.MAX_MAP_SUBDISTRICTS
     left, right = st.columns([3, 2])
     with left:
         if many and not f.street:

@@ -132,6 +132,8 @@ def map_section() -> None:
         drawn = operating_all if len(operating_all) <= MAX_POINTS_ON_MAP else operating_all.iloc[0:0]
     reach = coverage.communities_within(drill_comm, operating_all, radius) if len(drill_comm) else drill_comm
     boundaries = cache.q(geography.subdistrict_boundaries)
+    if drill and len(boundaries) > maps.MAX_MAP_SUBDISTRICTS:  # province scale: what is near, not every outline
+        boundaries = boundaries[boundaries["code"].isin({drill, *drawn["subdistrict_code"]})]
     m = maps.coverage_map(boundaries, by_sub_all.rename(columns={"subdistrict_code": "code"}),
                           outline=mapping(layers.district_outline()), meal_points=drawn,
                           communities=reach if len(reach) else None, radius_m=radius if rings_on else None,

@@ -125,6 +125,23 @@ def test_meal_coverage_drill_down_to_communities_and_a_meal_point(monkeypatch, d
 
 
 @pytest.mark.parametrize("demo_url", ["sqlite"], indirect=True)
+def test_meal_coverage_drill_down_at_province_scale_draws_only_what_is_near(monkeypatch, demo_url):
+    from components import maps
+
+    monkeypatch.setattr(maps, "MAX_MAP_SUBDISTRICTS", 5)  # the demo district's ten subdistricts counted as a province
+    at = run_page(monkeypatch, demo_url, "pages/meal_coverage.py", street="360103014")
+    script = unescape(map_args(at)["script"])
+    drawn = facility_rows(script)
+    points = fq.facilities_on(get_engine(demo_url), ON, kinds=("meal_point",))
+    near = {code for code, lat, lon in zip(points["subdistrict_code"], points["lat"], points["lon"])
+            if any(abs(lat - r[0]) < 1e-5 and abs(lon - r[1]) < 1e-5 for r in drawn)}
+    outlines = set(re.findall(r'"id":"(3601030\d\d)"', script))
+    assert outlines == near | {"360103014"}  # the drilled subdistrict and those whose meal points are drawn
+    assert 1 <= len(outlines) < 10
+    assert len(community_rows(script)) == 18  # the drill-down itself is unchanged
+
+
+@pytest.mark.parametrize("demo_url", ["sqlite"], indirect=True)
 def test_a_click_on_a_subdistrict_drills_down(monkeypatch, demo_url):
     event = {"last_object_clicked": {"lat": 28.62, "lng": 115.87},
              "last_object_clicked_tooltip": "桃花街道 助餐覆盖率 50%（9/18 个社区）"}
