@@ -269,9 +269,9 @@ def print_tables(results: list[dict], pages, checks: list[dict]) -> None:
               f"server peak RSS {br.get('server_peak_rss_mb') or 0:.0f} MB")
             floors = br.get("element_floors") or {}
             if floors:
-                p("   element floors (the empty page + one minimal element; ratio to the empty page, paired): " + "; ".join(
-                    f"{el} {fmt(x['time'])} ×{x['paired_ratio']['median']:.2f}" if "time" in x else f"{el} ERROR"
-                    for el, x in floors.items()))
+                p("   element floors (the empty page + one minimal element; ratio to the empty page, paired): "
+                  + "; ".join(f"{el} {fmt(x['time'])} ×{x['paired_ratio']['median']:.2f}" if "time" in x
+                              else f"{el} ERROR" for el, x in floors.items()))
             p(f"   {'page':16s} {'main':10s} {'time s':24s} ratio  paired (ratio to the separate server's /)"
               "  ÷ element floor")
             for page, path, _ in pages:

@@ -210,7 +210,8 @@ def run_browser(url: str, pages: list[tuple[str, str]], runs: int, log=print, ht
                         raise RuntimeError(f"the empty page {key} did not show its text: {errors.get(key) or kinds.get(key)}")
                 for el in floor.ELEMENTS:
                     if kinds.get(f"floor_{el}") != el:
-                        raise RuntimeError(f"the element floor {el} showed {errors.get(f'floor_{el}') or kinds.get(f'floor_{el}')}")
+                        shown = errors.get(f"floor_{el}") or kinds.get(f"floor_{el}")
+                        raise RuntimeError(f"the element floor {el} showed {shown}")
                 tabs: dict[str, object] = {}
                 if http_cache == "warm":  # one context per target, its HTTP cache filled by an unmeasured visit
                     for key, u, st in targets:

@@ -7,7 +7,7 @@ benchmark compares every page against it. Without the variable the address is li
 
 ``/<FLOOR_PATH>?el=<kind>`` adds one minimal element of a kind the pages use as their main element, drawn by the
 same components the pages use (``ELEMENTS``): a metric, a three-row table, a three-bar chart, or a map with one
-dot. These "element floors" show what the framework costs for a page that holds nothing but one such element,
+label. These "element floors" show what the framework costs for a page that holds nothing but one such element,
 so a page's time can be read against the least any page with that main element can take.
 """
 from __future__ import annotations

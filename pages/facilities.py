@@ -62,7 +62,7 @@ def body() -> None:
 
     names = cache.q(geography.subdistrict_names)
     size = cache.q(mq.counts)
-    big = size["facilities"] > maps.AGGREGATE_FACILITIES_ABOVE  # province scale: points only for one subdistrict at a time
+    big = size["facilities"] > maps.AGGREGATE_FACILITIES_ABOVE  # province scale: one subdistrict's points at a time
 
     def load(sel: str | None):
         street = f.street or (sel if big else None)
