@@ -95,8 +95,9 @@ def body() -> None:
                         f.street or (selected if big else None))
         shown = in_view.merge(meals.assign(meals_last_month=meals["dine_in"] + meals["delivered"])[
             ["id", "meals_last_month"]], on="id", how="left")
-    # province scale with one subdistrict chosen: its outline only (as 救助发放 does), not a province of polygons
-    boundaries = cache.q(geography.subdistrict_boundaries, selected if big and selected else None)
+    # too many subdistricts to outline and one chosen: its outline only (the rule of 救助发放 and 助餐覆盖)
+    boundaries = cache.q(geography.subdistrict_boundaries,
+                         selected if selected and len(names) > maps.MAX_MAP_SUBDISTRICTS else None)
     m = maps.facilities_map(
         shown, boundaries, outline=mapping(layers.district_outline()), communities=communities,
         aggregates=counts if aggregate else None, basemap=basemap, selected=selected,

@@ -198,7 +198,8 @@ def test_facility_click_opens_its_card_and_subdistrict_click_selects(monkeypatch
 def test_province_scale_draws_bubbles_then_only_the_chosen_subdistrict(monkeypatch, demo_url):
     from components import maps
 
-    monkeypatch.setattr(maps, "AGGREGATE_FACILITIES_ABOVE", 50)  # the demo district counted as a province
+    monkeypatch.setattr(maps, "AGGREGATE_FACILITIES_ABOVE", 50)  # the demo district counted as a province:
+    monkeypatch.setattr(maps, "MAX_MAP_SUBDISTRICTS", 5)  # too many facilities for points, subdistricts to outline
     whole = unescape(map_args(run_page(monkeypatch, demo_url, "pages/facilities.py"))["script"])
     assert facility_rows(whole) == [] and "按街道汇总" in whole  # bubbles, not points
     assert len(re.findall(r'"id":"3601030\d\d"', whole)) == 10  # every subdistrict to click on
