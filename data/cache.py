@@ -103,7 +103,12 @@ def q(fn, *args, **kwargs):
     """Call a named query `fn(engine, *args, **kwargs)` through the cache, as the signed-in user: the
     access rules of data.access decide the arguments (街道 forced to its own subdistrict) and what of
     the result comes back (other subdistricts' rows removed, persons masked unless revealed)."""
-    who = principal()
+    return q_as(principal(), fn, *args, **kwargs)
+
+
+def q_as(who: access.Principal, fn, *args, **kwargs):
+    """q() as the given principal: for work that runs outside the script run, where st.session_state is not
+    there (a download built when its button is clicked, see components.downloads)."""
     url = database_url()
     args, kwargs = access.prepare(who, fn, args, kwargs, get_engine(url))
     # by keyword: the same cache key as positionally, without Streamlit inspecting _cached's signature per argument
