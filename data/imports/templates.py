@@ -1,6 +1,9 @@
 """Excel templates (XlsxWriter): Chinese headers, one example row, drop-down lists, and a 填写说明 sheet.
 
-Lists longer than Excel's 255-character inline limit (communities, meal points) live on a hidden “选项” sheet.
+Lists longer than Excel's 255-character inline limit (communities, meal points), or holding a comma or a quote, live
+on a hidden “选项” sheet as text cells; an inline list is one quoted constant. The workbook comes from
+components.exports.workbook (no string becomes a formula or a link), so a name read from the database and beginning
+with = (or holding a quote) cannot put a formula into a template.
 The example row (row 2) is recognised and skipped on import, so a filled-in template imports as it is.
 """
 from __future__ import annotations
@@ -13,6 +16,7 @@ import xlsxwriter
 from sqlalchemy import select
 from sqlalchemy.engine import Engine
 
+from components.exports import workbook
 from data.access import Principal
 from data.imports.ledgers import EARLIEST_BIRTH, EARLIEST_EVENT, Col, Ledger
 from data.imports.reading import _cell_text
@@ -64,7 +68,7 @@ def _col_letter(i: int) -> str:
 def template_bytes(engine: Engine, lg: Ledger, principal: Principal | None = None) -> bytes:
     lists = _lists(engine, principal)
     buf = io.BytesIO()
-    wb = xlsxwriter.Workbook(buf, {"in_memory": True})
+    wb = workbook(buf, in_memory=True)
     head = wb.add_format({"bold": True, "bg_color": "#DDEBF7", "border": 1, "text_wrap": True, "valign": "vcenter"})
     head_req = wb.add_format({"bold": True, "bg_color": "#FCE4D6", "font_color": "#9C0006", "border": 1,
                               "text_wrap": True, "valign": "vcenter"})
@@ -111,7 +115,8 @@ def template_bytes(engine: Engine, lg: Ledger, principal: Principal | None = Non
         if values is not None:
             strict = c.kind in ("choice", "bool")
             inline = ",".join(values)
-            if len(inline) <= 250 and "," not in "".join(values):
+            # inline only as one quoted constant ("a,b,c"): a value holding a comma or a quote goes to the sheet
+            if len(inline) <= 250 and not any(ch in "".join(values) for ch in ',"'):
                 source = values
             else:
                 letter = _col_letter(opt_col)
