@@ -1,7 +1,9 @@
 """审计日志: append-only record of every write, sign-in, failed sign-in and disclosure of personal data.
 
 `record` is called inside the writing transaction, so an audited change and its audit entry commit
-together or not at all. The table refuses UPDATE and DELETE at the database level (migration 0004).
+together or not at all. It is the one place entries are written, and it masks personal data on the way in
+(data.masking.mask_personal): no ID number or mobile number, wherever it stands in the detail, the target or a
+typed user name, and no value of an ID/phone field, is ever stored in clear. The table refuses UPDATE and DELETE at the database level (migration 0004).
 """
 from __future__ import annotations
 
@@ -12,6 +14,7 @@ import pandas as pd
 from sqlalchemy import func, insert, select
 from sqlalchemy.engine import Connection, Engine
 
+from data.masking import mask_personal, mask_personal_text
 from data.models_auth import AuditEntry
 
 ACTIONS = {
@@ -37,6 +40,7 @@ ACTIONS = {
     "backup": "备份数据库",
     "restore": "恢复数据库",
     "settings": "修改设置",
+    "read_refused": "拒绝查看",
 }
 
 
@@ -54,10 +58,15 @@ def record(conn: Connection, who, action: str, target: str | None = None, detail
     if action not in ACTIONS:
         raise ValueError(f"unknown audit action {action!r}")
     username, role = _actor(who)
-    if isinstance(detail, dict):
-        detail = json.dumps(detail, ensure_ascii=False, default=str, sort_keys=True)
-    conn.execute(insert(AuditEntry).values(at=datetime.now(), username=username, role=role, action=action,
-                                           target=(target or None) and str(target)[:200], detail=detail, ok=ok))
+    if detail is not None and not isinstance(detail, str):
+        # through JSON first, so dates, decimals and numpy values are plain before they are masked
+        detail = json.dumps(mask_personal(json.loads(json.dumps(detail, ensure_ascii=False, default=str))),
+                            ensure_ascii=False, sort_keys=True)
+    elif detail is not None:
+        detail = mask_personal_text(detail)
+    conn.execute(insert(AuditEntry).values(
+        at=datetime.now(), username=mask_personal_text(username) if username else username, role=role,
+        action=action, target=(target or None) and mask_personal_text(str(target))[:200], detail=detail, ok=ok))
 
 
 def record_now(engine: Engine, who, action: str, target: str | None = None, detail=None, ok: bool = True) -> None:

@@ -12,6 +12,7 @@ from components.tables import show_table
 from data import cache
 from data.access import ROLES
 from data.audit import ACTIONS, audit_entries, audit_entry_count, audit_usernames
+from data.masking import mask_personal_text
 
 ALLOWED = {"admin", "leader"}
 LIMIT = 2000
@@ -44,11 +45,12 @@ if total > len(log):
 
 table = pd.DataFrame({
     "时间": pd.to_datetime(log["at"]).dt.strftime("%Y-%m-%d %H:%M:%S"),
-    "用户": log["username"].fillna("—"),
+    "用户": log["username"].fillna("—").map(mask_personal_text),
     "角色": log["role"].map(lambda r: ROLES.get(r, r) if r else "—"),
     "操作": log["action"].map(lambda a: ACTIONS.get(a, a)),
-    "对象": log["target"].fillna(""),
-    "详情": log["detail"].fillna(""),
+    # masked when written (data.audit.record); masked again here for entries written before that rule
+    "对象": log["target"].fillna("").map(mask_personal_text),
+    "详情": log["detail"].fillna("").map(mask_personal_text),
     "结果": log["ok"].map(lambda ok: "成功" if ok else "失败"),
 })
 if table.empty:
