@@ -110,8 +110,9 @@ def q_as(who: access.Principal, fn, *args, **kwargs):
     """q() as the given principal: for work that runs outside the script run, where st.session_state is not
     there (a download built when its button is clicked, see components.downloads)."""
     url = database_url()
-    args, kwargs = access.prepare(who, fn, args, kwargs, get_engine(url))
+    eng = get_engine(url)
+    args, kwargs = access.prepare(who, fn, args, kwargs, eng, audit=True)
     # by keyword: the same cache key as positionally, without Streamlit inspecting _cached's signature per argument
     result = _cached(module=fn.__module__, name=fn.__name__, url=url, version=current_version(url), args=args,
                      kwargs=tuple(sorted(kwargs.items())))
-    return access.restrict(who, fn, result)
+    return access.restrict(who, fn, result, eng, audit=True)

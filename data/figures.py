@@ -22,6 +22,7 @@ from typing import Callable
 
 from sqlalchemy.engine import Engine
 
+from data.access import query
 from data.models import SAFETY_SOURCES
 from data.period import Period, custom
 from data.queries import affairs, aid, facilities, findings, services
@@ -543,6 +544,7 @@ def render(figure: Figure | str, values: dict) -> str:
     return _Formatter().format(fig.wording, **values)
 
 
+@query(scope="district")
 def compute_all(engine: Engine, period: Period, street: str | None = None) -> list[dict]:
     """Every figure for the period: id, section, name, unit, page, definition, values, the rendered text.
     Each named query runs once (shared_queries), however many figures read it."""

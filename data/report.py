@@ -13,6 +13,7 @@ from decimal import ROUND_HALF_UP, Decimal
 import pandas as pd
 from sqlalchemy.engine import Engine
 
+from data.access import query
 from data import figures
 from data import period as periods
 from data.period import Period
@@ -172,6 +173,7 @@ def report_period(chosen: Period, last_data_day: date, today: date | None = None
                    f"（{shown.start:%Y-%m-%d} 至 {shown.end:%Y-%m-%d}）。如需其他统计期，请在侧边栏选择半年、年度、季度或自定义。")
 
 
+@query(scope="district")
 def report_rows(engine: Engine, period: Period, street: str | None = None) -> pd.DataFrame:
     """One row per figure, sections in the report's order: its sentence for the period, main number, the previous
     period's number and sentence, the change, 口径 and the detail page. The values dicts are kept."""

@@ -8,6 +8,7 @@ from datetime import datetime
 from sqlalchemy import select, update
 from sqlalchemy.engine import Engine
 
+from data.access import query
 from data.models import Meta
 from data.queries.common import bump_data_version
 
@@ -33,6 +34,7 @@ class MapSettings:
     walk_radius_m: int = DEFAULT_RADIUS_M
 
 
+@query(scope="public")
 def map_settings(engine: Engine) -> MapSettings:
     """The saved map settings; defaults where nothing was saved (or a saved value is unusable)."""
     with engine.connect() as conn:

@@ -166,7 +166,7 @@ def test_rectification_page_runs_for_other_periods_and_empty_years(app, params):
 # --- pure builders -------------------------------------------------------------------------------------
 
 def test_recipient_list_is_masked_by_the_query_layer_for_short_compound_and_missing_values():
-    from data.access import PERSONAL_QUERIES, Principal, restrict
+    from data.access import Principal, restrict
     from data.queries.aid import aid_recipients
 
     raw = pd.DataFrame({"household_no": ["H1", "H2", "H3"], "name": ["张三华", "欧阳娜娜", None],
@@ -174,7 +174,7 @@ def test_recipient_list_is_masked_by_the_query_layer_for_short_compound_and_miss
                         "phone": ["13812345678", None, "0791-8888 1234"], "relation": ["户主"] * 3,
                         "subdistrict_name": ["甲街道"] * 3, "community_name": ["甲社区"] * 3,
                         "programme_name": ["低保"] * 3, "payments": [6, 1, 1], "amount_fen": [123_456, 0, 100]})
-    assert set(PERSONAL_QUERIES["data.queries.aid.aid_recipients"]) == {"name", "id_number", "phone"}
+    assert set(aid_recipients.__access__.personal_columns) == {"name", "id_number", "phone"}
     shown = aid_tables.recipient_table(restrict(Principal("t", "office"), aid_recipients, raw))
     assert shown["姓名"].tolist() == ["张*华", "欧阳*娜", ""]
     assert shown["身份证号"].tolist() == ["360103********1234", "360103*****1123", ""]

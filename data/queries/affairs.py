@@ -7,6 +7,7 @@ import pandas as pd
 from sqlalchemy import and_, case, func, or_, select
 from sqlalchemy.engine import Engine
 
+from data.access import query
 from data.models import (CIVIL_EVENT_KINDS, AidWindow, CareWorker, CivilEvent, Facility, RoundtableIssue,
                          RoundtableMeeting, ServiceStation, SocialWorker, Subdistrict, Target)
 from data.period import Period
@@ -24,6 +25,7 @@ def _in(column, period: Period):
 
 # --- civil events ------------------------------------------------------------------------------
 
+@query(scope="street")
 def civil_event_counts(engine: Engine, period: Period, street: str | None = None) -> pd.DataFrame:
     """民政事务件数（F60–F64、F72、F07）：各类 happened_on 在统计期内的记录数，无记录的类别记 0；街道筛选时不含全区性事务。"""
     got = dict(frame(engine, select(CivilEvent.kind, func.count())
@@ -34,6 +36,7 @@ def civil_event_counts(engine: Engine, period: Period, street: str | None = None
                          "count": [int(got.get(k, 0)) for k in kinds]})
 
 
+@query(scope="street")
 def civil_event_count(engine: Engine, period: Period, street: str | None = None, *, kind: str) -> int:
     """某类民政事务件数（F60–F64、F72、F07）：该类、happened_on 在统计期内的记录数。"""
     stmt = select(func.count()).select_from(CivilEvent).where(
@@ -49,6 +52,7 @@ def _worker_active(on: date):
     return and_(SocialWorker.start_date <= on, or_(SocialWorker.end_date.is_(None), SocialWorker.end_date > on))
 
 
+@query(scope="street")
 def service_stations(engine: Engine, on: date, street: str | None = None) -> pd.DataFrame:
     """民政服务站: stations opened on or before the day, with their level and social workers in post then (F70).
     With a street filter only that subdistrict's station is listed."""
@@ -70,6 +74,7 @@ def service_stations(engine: Engine, on: date, street: str | None = None) -> pd.
     return df[cols]
 
 
+@query(scope="street")
 def service_station_counts(engine: Engine, on: date, street: str | None = None) -> dict:
     """民政服务站数（F70）：opened_on ≤ 当日的区级总站与街道站个数。"""
     df = service_stations(engine, on, street)
@@ -77,6 +82,7 @@ def service_station_counts(engine: Engine, on: date, street: str | None = None) 
             "subdistrict": int(df["level"].isin(SUBDISTRICT_LEVELS).sum())}
 
 
+@query(scope="street")
 def social_workers_active(engine: Engine, on: date, street: str | None = None) -> int:
     """驻站社工（F71）：当日在岗（start_date ≤ 当日且 end_date 为空或晚于当日）的社工数；街道筛选只算该街道站。"""
     stmt = (select(func.count()).select_from(SocialWorker)
@@ -87,6 +93,7 @@ def social_workers_active(engine: Engine, on: date, street: str | None = None) -
 
 # --- roundtable ----------------------------------------------------------------------------------
 
+@query(scope="district")
 def roundtable(engine: Engine, period: Period) -> dict:
     """幸福圆桌会（F73、F74）：held_on 在统计期内的会议次数、这些会议提出的问题数，及 resolved_on 在统计期内的问题数（不论哪次会议提出；全区口径）。"""
     meetings = select(func.count()).select_from(RoundtableMeeting).where(_in(RoundtableMeeting.held_on, period))
@@ -98,6 +105,7 @@ def roundtable(engine: Engine, period: Period) -> dict:
             "issues_resolved": int(scalar(engine, resolved) or 0)}
 
 
+@query(scope="district")
 def roundtable_meetings(engine: Engine, period: Period) -> pd.DataFrame:
     """圆桌会会议: each meeting held in the period with issues raised and, by the period's end, resolved."""
     end = period.end
@@ -115,6 +123,7 @@ def roundtable_meetings(engine: Engine, period: Period) -> pd.DataFrame:
 
 # --- targets -----------------------------------------------------------------------------------
 
+@query(scope="public")
 def targets(engine: Engine) -> pd.DataFrame:
     """目标（F04、F07、F12、F13、F22、F75、F76）：目标表全部行（指标、名称、基期、期限、目标值、单位、指标编号）。"""
     stmt = (select(Target.indicator, Target.name, Target.baseline_date, Target.deadline, Target.value, Target.unit,
@@ -125,6 +134,7 @@ def targets(engine: Engine) -> pd.DataFrame:
     return df
 
 
+@query(scope="public")
 def target(engine: Engine, indicator: str, on: date | None = None) -> dict | None:
     """One indicator's target: the row with the earliest deadline on or after `on` (else the latest one)."""
     df = targets(engine)
@@ -139,6 +149,7 @@ def target(engine: Engine, indicator: str, on: date | None = None) -> dict | Non
 
 # --- care workers ----------------------------------------------------------------------------------
 
+@query(scope="street")
 def care_workers_status(engine: Engine, on: date, street: str | None = None) -> dict:
     """养老护理员持证: care workers employed on the day (hired_on ≤ day, not left) and those certified by then."""
     employed = and_(CareWorker.hired_on <= on, or_(CareWorker.left_on.is_(None), CareWorker.left_on > on))
@@ -150,6 +161,7 @@ def care_workers_status(engine: Engine, on: date, street: str | None = None) -> 
     return {"active": active, "certified": done, "rate": done / active if active else 0.0}
 
 
+@query(scope="street")
 def care_worker_certified_rate(engine: Engine, on: date, street: str | None = None) -> float:
     """持证上岗率（F75）= 当日已取得证书（certified_on ≤ 当日）的在岗养老护理员 ÷ 在岗养老护理员（无人时为 0）。"""
     return care_workers_status(engine, on, street)["rate"]
@@ -157,6 +169,7 @@ def care_worker_certified_rate(engine: Engine, on: date, street: str | None = No
 
 # --- aid windows ----------------------------------------------------------------------------------
 
+@query(scope="street")
 def aid_windows(engine: Engine, street: str | None = None) -> pd.DataFrame:
     """社会救助窗口: each window with its “四个一” items, how many it has and whether it has all four."""
     stmt = (select(AidWindow.id, AidWindow.name, AidWindow.subdistrict_code, Subdistrict.name.label("subdistrict_name"),
@@ -175,6 +188,7 @@ def aid_windows(engine: Engine, street: str | None = None) -> pd.DataFrame:
     return df[cols]
 
 
+@query(scope="street")
 def aid_window_compliance(engine: Engine, on: date | None = None, street: str | None = None) -> float:
     """“四个一”达标率（F76）= 四项齐全的救助窗口 ÷ 救助窗口总数（0–1；无窗口时为 0）。
 

@@ -5,6 +5,7 @@ import pandas as pd
 from sqlalchemy import and_, distinct, func, select, true
 from sqlalchemy.engine import Engine
 
+from data.access import PERSONAL_ROLES, query
 from data.models import AID_PROGRAMMES, AidEnrolment, AidHousehold, AidPayment, Screening, Subdistrict
 from data.period import Period
 from data.queries.common import as_date_series, frame, month_start, scalar, street_filter
@@ -21,6 +22,7 @@ def _subtypes(subtypes):
     return true() if not subtypes else AidPayment.subtype.in_(list(subtypes))
 
 
+@query(scope="street")
 def aid_totals(engine: Engine, period: Period, street: str | None = None) -> pd.DataFrame:
     """救助发放（F40–F47）：各项目 paid_on 在统计期内的发放记录中不同家庭数、不同人数、笔数和金额（分；万元保留两位小数），无发放的项目记 0。"""
     stmt = (select(AidPayment.programme, func.count(distinct(AidPayment.household_id)).label("households"),
@@ -40,6 +42,7 @@ def aid_totals(engine: Engine, period: Period, street: str | None = None) -> pd.
     return pd.DataFrame(rows, columns=TOTAL_COLUMNS)
 
 
+@query(scope="street")
 def aid_amount(engine: Engine, period: Period, street: str | None = None, *, programme: str, subtypes=None) -> int:
     """救助金额（分，F41、F43–F47）：某项目 paid_on 在统计期内的发放金额之和，可限子类（F43 取生活补贴与护理补贴）。"""
     stmt = select(func.coalesce(func.sum(AidPayment.amount_fen), 0)).where(
@@ -48,6 +51,7 @@ def aid_amount(engine: Engine, period: Period, street: str | None = None, *, pro
     return int(scalar(engine, stmt) or 0)
 
 
+@query(scope="street")
 def aid_by_subdistrict(engine: Engine, period: Period, street: str | None = None, *, programme: str) -> pd.DataFrame:
     """救助发放（按街道）: households, persons and amount of one programme per subdistrict, every subdistrict listed."""
     paid = (select(AidPayment.subdistrict_code, func.count(distinct(AidPayment.household_id)).label("households"),
@@ -70,6 +74,7 @@ def aid_by_subdistrict(engine: Engine, period: Period, street: str | None = None
     return df
 
 
+@query(scope="street")
 def aid_by_month(engine: Engine, period: Period, street: str | None = None) -> pd.DataFrame:
     """救助发放（按月）: per month and programme, persons paid and amount (分)."""
     mon = month_start(AidPayment.paid_on)
@@ -89,6 +94,7 @@ def aid_by_month(engine: Engine, period: Period, street: str | None = None) -> p
 
 # --- proactive discovery ------------------------------------------------------------------------------
 
+@query(scope="street")
 def screenings_count(engine: Engine, period: Period, street: str | None = None) -> int:
     """主动摸排人次（F50）：screened_on 在统计期内的“九类”重点人员摸排记录数。"""
     stmt = select(func.count()).select_from(Screening).where(
@@ -97,6 +103,7 @@ def screenings_count(engine: Engine, period: Period, street: str | None = None) 
     return int(scalar(engine, stmt) or 0)
 
 
+@query(scope="street")
 def enrolled_after_screening(engine: Engine, period: Period, street: str | None = None, *, programme: str) -> int:
     """摸排后纳入保障户数（F51、F52）：有摸排来源（screening_id 不为空）、start_date 在统计期内的纳入记录的家庭数。"""
     stmt = (select(func.count(distinct(AidEnrolment.household_id)))
@@ -107,6 +114,7 @@ def enrolled_after_screening(engine: Engine, period: Period, street: str | None 
     return int(scalar(engine, stmt) or 0)
 
 
+@query(scope="street")
 def proactive_discovery(engine: Engine, period: Period, street: str | None = None) -> dict:
     """主动发现（F50–F52）：统计期内摸排人次，及由摸排纳入低保、特困的家庭数。"""
     return {"screened": screenings_count(engine, period, street),
@@ -114,6 +122,7 @@ def proactive_discovery(engine: Engine, period: Period, street: str | None = Non
             "tekun_households": enrolled_after_screening(engine, period, street, programme="tekun")}
 
 
+@query(scope="street")
 def proactive_discovery_by_subdistrict(engine: Engine, period: Period, street: str | None = None) -> pd.DataFrame:
     """主动发现（按街道）: screenings and 低保 / 特困 households enrolled from screenings, every subdistrict listed."""
     screened = dict(frame(engine, select(Screening.subdistrict_code, func.count())
@@ -137,6 +146,7 @@ def proactive_discovery_by_subdistrict(engine: Engine, period: Period, street: s
                                        "tekun_households"])
 
 
+@query(scope="street")
 def screenings_by_category(engine: Engine, period: Period, street: str | None = None) -> pd.DataFrame:
     """主动摸排（按九类重点人员）: screenings per category in the period."""
     stmt = (select(Screening.category, func.count().label("screened"))
@@ -152,6 +162,7 @@ def screenings_by_category(engine: Engine, period: Period, street: str | None = 
 from data.models import AidPerson, Community  # noqa: E402  (appended section; see the page pages/aid.py)
 
 
+@query(scope="street")
 def aid_overall(engine: Engine, period: Period, street: str | None = None) -> dict:
     """救助发放合计: over every programme, distinct households and persons paid, payments and amount (分) in the
     period — a person paid under two programmes counts once."""
@@ -165,6 +176,7 @@ def aid_overall(engine: Engine, period: Period, street: str | None = None) -> di
             "amount_fen": fen, "amount_wan": fen_to_wan(fen)}
 
 
+@query(scope="street")
 def aid_all_by_subdistrict(engine: Engine, period: Period, street: str | None = None) -> pd.DataFrame:
     """救助发放合计（按街道）: aid_overall of each subdistrict, every subdistrict listed (zero when nothing was paid)."""
     paid = (select(AidPayment.subdistrict_code, func.count(distinct(AidPayment.household_id)).label("households"),
@@ -200,6 +212,7 @@ def _recipients_grouped(period: Period, street: str | None, programme: str | Non
             .group_by(AidPayment.person_id, AidPayment.programme))
 
 
+@query(scope="street", roles=PERSONAL_ROLES, personal={"name": "name", "id_number": "id_number", "phone": "phone"})
 def aid_recipients(engine: Engine, period: Period, street: str | None = None, *, programme: str | None = None,
                    limit: int = 100, offset: int = 0) -> pd.DataFrame:
     """救助对象名单: one row per person and programme paid in the period (payments and amount grouped in SQL), a page
@@ -227,6 +240,7 @@ def aid_recipients(engine: Engine, period: Period, street: str | None = None, *,
     return df[RECIPIENT_COLUMNS]
 
 
+@query(scope="street")
 def aid_recipients_count(engine: Engine, period: Period, street: str | None = None, *,
                          programme: str | None = None) -> int:
     """救助对象名单行数: person-and-programme pairs paid in the period (the length of the full aid_recipients list)."""

@@ -7,6 +7,7 @@ import pandas as pd
 from sqlalchemy import and_, case, distinct, exists, func, literal, or_, select, true
 from sqlalchemy.engine import Engine
 
+from data.access import query
 from data.models import (FACILITY_KINDS, FACILITY_STATUSES, Community, Facility, MealPointCommunity, MealRecord,
                          Subdistrict)
 from data.period import Period
@@ -68,12 +69,14 @@ def _facility_frame(engine: Engine, on: date, where) -> pd.DataFrame:
 
 # --- facilities -------------------------------------------------------------------------
 
+@query(scope="street")
 def facilities_on(engine: Engine, on: date, street: str | None = None, kinds=None) -> pd.DataFrame:
     """设施布局（截至某日）: every facility already in the records on that day, with its status then."""
     return _facility_frame(engine, on, and_(known_on(on), street_filter(Facility.subdistrict_code, street),
                                             _kinds_filter(kinds)))
 
 
+@query(scope="street")
 def facilities_by_plan_year(engine: Engine, plan_year: int, on: date, street: str | None = None, kinds=None,
                             key_only: bool = False) -> pd.DataFrame:
     """规划年度设施（F06）：plan_year 等于该年度的设施（可限类型、仅重点任务），附当日状态。"""
@@ -84,11 +87,13 @@ def facilities_by_plan_year(engine: Engine, plan_year: int, on: date, street: st
     return _facility_frame(engine, on, where)
 
 
+@query(scope="street")
 def key_facilities(engine: Engine, plan_year: int, on: date, street: str | None = None) -> pd.DataFrame:
     """重点建设任务（F01/F02）：key_project 为真且 plan_year 等于该年度的设施，附当日状态。"""
     return facilities_by_plan_year(engine, plan_year, on, street, key_only=True)
 
 
+@query(scope="street")
 def reserve_projects(engine: Engine, on: date, street: str | None = None, kinds=None,
                      public_only: bool = False) -> pd.DataFrame:
     """储备项目（F05）：reserve_project 为真且当日尚未开业（opened_on 为空或晚于当日）的设施。"""
@@ -100,6 +105,7 @@ def reserve_projects(engine: Engine, on: date, street: str | None = None, kinds=
     return _facility_frame(engine, on, where)
 
 
+@query(scope="street")
 def safety_supervised_institutions(engine: Engine, on: date, street: str | None = None) -> pd.DataFrame:
     """安全监管养老机构（F03）：safety_supervised 为真且当日运营中的设施。"""
     return _facility_frame(engine, on, and_(Facility.safety_supervised.is_(True), operating_on(on),
@@ -108,6 +114,7 @@ def safety_supervised_institutions(engine: Engine, on: date, street: str | None 
 
 # --- meal points and coverage ---------------------------------------------------------------
 
+@query(scope="street")
 def meal_points_operating(engine: Engine, on: date, street: str | None = None) -> int:
     """已建成助餐点（F10、F12 进度）：社区助餐点中当日运营中（opened_on ≤ 当日且 closed_on 为空或晚于当日）的个数。"""
     stmt = select(func.count()).select_from(Facility).where(
@@ -115,6 +122,7 @@ def meal_points_operating(engine: Engine, on: date, street: str | None = None) -
     return int(scalar(engine, stmt) or 0)
 
 
+@query(scope="street")
 def delivery_points_operating(engine: Engine, on: date, street: str | None = None) -> int:
     """“幸福小蜜蜂”送餐点（F14）：当日运营中且 offers_delivery 为真的助餐点个数。"""
     stmt = select(func.count()).select_from(Facility).where(
@@ -123,6 +131,7 @@ def delivery_points_operating(engine: Engine, on: date, street: str | None = Non
     return int(scalar(engine, stmt) or 0)
 
 
+@query(scope="street")
 def showcase_meal_points(engine: Engine, on: date, street: str | None = None) -> pd.DataFrame:
     """参观示范点（F15）：showcase 为真且当日运营中的助餐点。"""
     return _facility_frame(engine, on, and_(Facility.kind == "meal_point", Facility.showcase.is_(True),
@@ -142,6 +151,7 @@ def _serving_counts(on: date, street: str | None = None):
     return stmt.group_by(MealPointCommunity.community_code).subquery()
 
 
+@query(scope="street")
 def community_meal_coverage(engine: Engine, on: date, street: str | None = None) -> pd.DataFrame:
     """社区助餐覆盖（F11）：各社区（村）是否在至少一个当日运营中助餐点的登记服务范围内。"""
     serving = _serving_counts(on, street)
@@ -163,12 +173,14 @@ def community_meal_coverage(engine: Engine, on: date, street: str | None = None)
     return df[cols]
 
 
+@query(scope="street")
 def meal_coverage_rate(engine: Engine, on: date, street: str | None = None) -> float:
     """社区助餐服务覆盖率（F11、F13）= 被当日运营中助餐点服务范围覆盖的社区数 ÷ 社区总数（0–1，无社区时为 0）。"""
     df = community_meal_coverage(engine, on, street)
     return float(df["covered"].sum() / len(df)) if len(df) else 0.0
 
 
+@query(scope="street")
 def coverage_by_subdistrict(engine: Engine, on: date, street: str | None = None) -> pd.DataFrame:
     """分街道助餐覆盖: communities, covered communities, coverage rate and operating meal points per subdistrict."""
     cov = community_meal_coverage(engine, on, street)
@@ -196,6 +208,7 @@ def coverage_by_subdistrict(engine: Engine, on: date, street: str | None = None)
     return out[cols]
 
 
+@query(scope="street")
 def facility_coverage(engine: Engine, on: date, street: str | None = None) -> pd.DataFrame:
     """社区养老服务设施覆盖: per community, whether an operating facility of any kind is located in it or serves it."""
     located = (select(Facility.community_code.label("community_code")).where(operating_on(on),
@@ -218,6 +231,7 @@ def facility_coverage(engine: Engine, on: date, street: str | None = None) -> pd
     return df
 
 
+@query(scope="street")
 def facility_coverage_rate(engine: Engine, on: date, street: str | None = None) -> float:
     """社区养老服务设施覆盖率（F04）= 有当日运营中设施（位于本社区或助餐服务范围覆盖本社区）的社区数 ÷ 社区总数。"""
     df = facility_coverage(engine, on, street)
@@ -226,6 +240,7 @@ def facility_coverage_rate(engine: Engine, on: date, street: str | None = None) 
 
 # --- meals ---------------------------------------------------------------------------------
 
+@query(scope="street")
 def meals_total(engine: Engine, period: Period, street: str | None = None) -> int:
     """助餐份数（F14 口径）：served_on 在统计期内的堂食份数与送餐份数之和 — the one definition the overview,
     the weekly review and the report share."""
@@ -236,6 +251,7 @@ def meals_total(engine: Engine, period: Period, street: str | None = None) -> in
     return int(scalar(engine, stmt) or 0)
 
 
+@query(scope="street")
 def meals_served(engine: Engine, period: Period, street: str | None = None) -> pd.DataFrame:
     """助餐人次（按月，F14）：served_on 在统计期内的助餐记录，堂食份数与送餐份数之和。"""
     month = month_start(MealRecord.served_on)
@@ -254,6 +270,7 @@ def meals_served(engine: Engine, period: Period, street: str | None = None) -> p
     return df
 
 
+@query(scope="street")
 def meals_by_point(engine: Engine, period: Period, street: str | None = None) -> pd.DataFrame:
     """各助餐点助餐人次: per meal point in the period — days with records, dine-in, delivered, last record day."""
     stmt = (select(Facility.id, Facility.code, Facility.name, Facility.subdistrict_code,
@@ -274,6 +291,7 @@ def meals_by_point(engine: Engine, period: Period, street: str | None = None) ->
     return df
 
 
+@query(scope="street")
 def meal_points_without_records(engine: Engine, on: date, street: str | None = None,
                                 days: int = 10) -> pd.DataFrame:
     """助餐数据断报: meal points operating on the day with no meal record in the last `days` days up to it."""

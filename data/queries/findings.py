@@ -7,6 +7,7 @@ import pandas as pd
 from sqlalchemy import and_, case, distinct, func, literal, select, true
 from sqlalchemy.engine import Engine
 
+from data.access import query
 from data.models import (INSPECTION_SOURCES, SAFETY_SOURCES, AssetVerification, Community, Finding, Inspection,
                          Subdistrict)
 from data.period import Period
@@ -40,6 +41,7 @@ def _overdue_by(day: date):
 
 # --- inspections -----------------------------------------------------------------------------
 
+@query(scope="street")
 def inspections_count(engine: Engine, period: Period, street: str | None = None, sources=None) -> int:
     """检查次数（F30、F31）：指定来源、inspected_on 在统计期内的检查记录数。"""
     stmt = select(func.count()).select_from(Inspection).where(
@@ -48,6 +50,7 @@ def inspections_count(engine: Engine, period: Period, street: str | None = None,
     return int(scalar(engine, stmt) or 0)
 
 
+@query(scope="street")
 def inspections_by_source(engine: Engine, period: Period, street: str | None = None) -> pd.DataFrame:
     """检查次数（按来源）: every source listed, zero when none."""
     got = dict(frame(engine, select(Inspection.source, func.count().label("n"))
@@ -73,6 +76,7 @@ def _summary_dict(found: int, rectified: int, overdue: int, referred: int) -> di
             "rectification_rate": rectified / found if found else 0.0}
 
 
+@query(scope="street")
 def findings_summary(engine: Engine, period: Period, street: str | None = None, sources=None) -> dict:
     """整改情况（F32–F36）：found_on 在统计期内的问题数，其中期末前已整改（rectified_on ≤ 期末）、未整改、逾期（deadline 早于期末且期末仍未整改）、移送纪检的条数；整改率 = 已整改 ÷ 查出（无问题时为 0）。"""
     stmt = select(*_summary_columns(period)).select_from(Finding).where(
@@ -83,6 +87,7 @@ def findings_summary(engine: Engine, period: Period, street: str | None = None, 
     return _summary_dict(*row)
 
 
+@query(scope="street")
 def findings_by_subdistrict(engine: Engine, period: Period, street: str | None = None, sources=None) -> pd.DataFrame:
     """整改情况（按街道）: the findings_summary of each subdistrict, every subdistrict listed."""
     stmt = (select(Finding.subdistrict_code, *_summary_columns(period))
@@ -126,12 +131,14 @@ def _finding_frame(engine: Engine, where, as_of: date) -> pd.DataFrame:
     return df[_LIST_COLUMNS]
 
 
+@query(scope="street")
 def findings_list(engine: Engine, period: Period, street: str | None = None, sources=None) -> pd.DataFrame:
     """问题清单: the problems found in the period with their status at its end (已整改 / 整改中 / 逾期未整改)."""
     return _finding_frame(engine, and_(_in(Finding.found_on, period), _sources(Finding.source, sources),
                                        street_filter(Finding.subdistrict_code, street)), period.end)
 
 
+@query(scope="street")
 def open_findings_on(engine: Engine, on: date, street: str | None = None, sources=None) -> pd.DataFrame:
     """未整改问题（截至某日）: every problem found on or before the day and not rectified by then, whenever found."""
     return _finding_frame(engine, and_(Finding.found_on <= on, ~rectified_by(on), _sources(Finding.source, sources),
@@ -140,6 +147,7 @@ def open_findings_on(engine: Engine, on: date, street: str | None = None, source
 
 # --- village assets ---------------------------------------------------------------------------------
 
+@query(scope="street")
 def asset_verifications_count(engine: Engine, period: Period, street: str | None = None) -> int:
     """完成清产核资的村（F37）：completed_on 在统计期内有清产核资记录的村委会个数（去重）。"""
     stmt = (select(func.count(distinct(AssetVerification.community_code)))
@@ -165,12 +173,14 @@ def _with_in_progress(summary: dict) -> dict:
     return {**summary, "in_progress": summary["open"] - summary["overdue"]}
 
 
+@query(scope="street")
 def findings_headline(engine: Engine, period: Period, street: str | None = None, sources=None) -> dict:
     """整改进度总览: findings_summary (found in the period; rectified / overdue / referred at its end) plus 整改中
     (open and not overdue at the end of the period)."""
     return _with_in_progress(findings_summary(engine, period, street, sources))
 
 
+@query(scope="street")
 def findings_by_source(engine: Engine, period: Period, street: str | None = None, sources=None) -> pd.DataFrame:
     """整改情况（按来源）: findings_headline of each source, every chosen source listed in INSPECTION_SOURCES order
     (zeros when it found nothing in the period)."""
@@ -196,6 +206,7 @@ def _count_by_week(engine: Engine, column, where) -> dict:
     return dict(zip(as_date_series(df["week"]), df["n"].astype(int)))
 
 
+@query(scope="street")
 def findings_burndown(engine: Engine, period: Period, street: str | None = None, sources=None) -> pd.DataFrame:
     """未整改问题走势（按周）: for each ISO week of the period (clipped to it), problems found and problems rectified in
     it (counted per week in SQL), and the problems open — found, not yet rectified, whenever found — before and
@@ -226,6 +237,7 @@ AGEING_BUCKETS = (("0–15天", 0, 15), ("16–30天", 16, 30), ("31–60天", 3
                   ("90天以上", 91, None))
 
 
+@query(scope="street")
 def open_findings_ageing(engine: Engine, on: date, street: str | None = None, sources=None) -> pd.DataFrame:
     """未整改问题账龄: problems open at the end of `on` (found on or before it, not rectified by it, whenever found) by
     days open = on − found_on (0–15, 16–30, 31–60, 61–90, over 90 days), and how many of them are overdue
@@ -247,6 +259,7 @@ def open_findings_ageing(engine: Engine, on: date, street: str | None = None, so
                         columns=["bucket", "min_days", "max_days", "open", "overdue"])
 
 
+@query(scope="street")
 def places_with_open_findings(engine: Engine, on: date, street: str | None = None, sources=None, *,
                               limit: int = 20) -> pd.DataFrame:
     """问题较多的点位: places (institution, village, meal point, provider — by subdistrict, place type and name) with
@@ -273,6 +286,7 @@ def places_with_open_findings(engine: Engine, on: date, street: str | None = Non
     return df[columns]
 
 
+@query(scope="street")
 def place_findings(engine: Engine, on: date, *, subdistrict_code: str, place_type: str, place_name: str,
                    sources=None) -> pd.DataFrame:
     """点位问题清单: every problem of one place found on or before `on`, with its status at the end of that day."""

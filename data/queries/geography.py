@@ -5,10 +5,12 @@ import pandas as pd
 from sqlalchemy import func, select
 from sqlalchemy.engine import Engine
 
+from data.access import query
 from data.models import Community, Subdistrict
 from data.queries.common import frame, street_filter
 
 
+@query(scope="public")
 def subdistricts(engine: Engine) -> pd.DataFrame:
     """街道列表: code, name, code_mca, label point, whether the boundary is official, community count."""
     n = (select(Community.subdistrict_code, func.count().label("communities"))
@@ -21,11 +23,13 @@ def subdistricts(engine: Engine) -> pd.DataFrame:
     return frame(engine, stmt)
 
 
+@query(scope="public")
 def subdistrict_names(engine: Engine) -> dict[str, str]:
     df = subdistricts(engine)
     return dict(zip(df["code"], df["name"]))
 
 
+@query(scope="street")
 def subdistrict_boundaries(engine: Engine, street: str | None = None) -> pd.DataFrame:
     """GeoJSON boundary text per subdistrict (schematic unless boundary_official)."""
     stmt = (select(Subdistrict.code, Subdistrict.name, Subdistrict.boundary_geojson, Subdistrict.boundary_official)
@@ -33,6 +37,7 @@ def subdistrict_boundaries(engine: Engine, street: str | None = None) -> pd.Data
     return frame(engine, stmt)
 
 
+@query(scope="street")
 def communities(engine: Engine, street: str | None = None) -> pd.DataFrame:
     """社区/村 with location and elderly population (60+, 80+, living alone)."""
     stmt = (select(Community.code, Community.name, Community.short_name, Community.kind, Community.subdistrict_code,

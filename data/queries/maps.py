@@ -8,6 +8,7 @@ import pandas as pd
 from sqlalchemy import Date, and_, distinct, func, literal, select, true, union_all
 from sqlalchemy.engine import Engine
 
+from data.access import query
 from data.models import FACILITY_KINDS, FACILITY_STATUSES, Community, Facility, MealPointCommunity, MealRecord, Subdistrict
 from data.queries.common import as_date_series, frame, month_start, street_filter
 from data.queries.facilities import known_on, operating_on, status_on
@@ -22,6 +23,7 @@ def last_complete_month(on: date) -> tuple[date, date]:
     return end.replace(day=1), end
 
 
+@query(scope="facility")
 def meal_point_monthly(engine: Engine, facility_id: int, start: date, end: date) -> pd.DataFrame:
     """One meal point's meals month by month: month (first day), dine_in, delivered, meals, days_served."""
     month = month_start(MealRecord.served_on).label("month")
@@ -38,6 +40,7 @@ def meal_point_monthly(engine: Engine, facility_id: int, start: date, end: date)
     return df
 
 
+@query(scope="facility")
 def facility_card(engine: Engine, facility_id: int, on: date) -> dict | None:
     """设施卡片: name, kind, status on the day, operator, capacity, dates, address, subdistrict, community and,
     for a meal point, the meals served in the last complete month by `on` (last_month, meals_*,
@@ -70,6 +73,7 @@ def facility_card(engine: Engine, facility_id: int, on: date) -> dict | None:
     return card
 
 
+@query(scope="street")
 def subdistrict_points(engine: Engine, street: str | None = None) -> pd.DataFrame:
     """Label point of each subdistrict (where an aggregate bubble is drawn): code, name, lon, lat."""
     centre = (select(Community.subdistrict_code, func.avg(Community.lon).label("c_lon"),
@@ -83,6 +87,7 @@ def subdistrict_points(engine: Engine, street: str | None = None) -> pd.DataFram
     return frame(engine, stmt)
 
 
+@query(scope="street")
 def facility_counts_by_subdistrict(engine: Engine, on: date, street: str | None = None, kinds=None,
                                    statuses=None) -> pd.DataFrame:
     """设施数量（按街道、类型、状态）as on a day, counted in SQL — what a province-scale map draws instead of points.
@@ -105,6 +110,7 @@ def facility_counts_by_subdistrict(engine: Engine, on: date, street: str | None 
     return points.merge(df, on="code", how="inner")[cols].sort_values(["code", "kind", "status"]).reset_index(drop=True)
 
 
+@query(scope="street")
 def meal_progress_by_month(engine: Engine, ends: tuple[date, ...], street: str | None = None) -> pd.DataFrame:
     """逐月进度: meal points operating and the community coverage rate on each given day (month ends).
 
@@ -144,6 +150,7 @@ def meal_progress_by_month(engine: Engine, ends: tuple[date, ...], street: str |
     return df[cols]
 
 
+@query(scope="public")
 def counts(engine: Engine) -> dict[str, int]:
     """How big the database is (decides between points and aggregates): facilities, communities, subdistricts."""
     with engine.connect() as conn:

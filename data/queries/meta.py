@@ -7,6 +7,7 @@ import pandas as pd
 from sqlalchemy import func, inspect, select
 from sqlalchemy.engine import Engine
 
+from data.access import query
 from data.models import AidPayment, Base, HomeServiceVisit, LivingAloneVisit, MealRecord, Meta
 from data.queries.common import frame
 
@@ -20,6 +21,7 @@ def _as_date(value) -> date | None:
     return date.fromisoformat(str(value)[:10])
 
 
+@query(scope="public")
 def record_date_range(engine: Engine) -> tuple[date, date] | None:
     """First and last day that has any ledger record (meals, payments, visits); None when empty."""
     firsts, lasts = [], []
@@ -34,6 +36,7 @@ def record_date_range(engine: Engine) -> tuple[date, date] | None:
     return min(firsts), max(lasts)
 
 
+@query(scope="district")
 def table_counts(engine: Engine) -> pd.DataFrame:
     """Rows per table (for `python -m data status`)."""
     present = set(inspect(engine).get_table_names())
@@ -45,6 +48,7 @@ def table_counts(engine: Engine) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["table", "rows"])
 
 
+@query(scope="public")
 def meta_values(engine: Engine) -> dict[str, str]:
     df = frame(engine, select(Meta.key, Meta.value))
     return dict(zip(df["key"], df["value"]))

@@ -6,6 +6,7 @@ from datetime import timedelta
 import pandas as pd
 from sqlalchemy.engine import Engine
 
+from data.access import query
 from data.period import Period
 from data.queries import affairs, aid, facilities, findings, services
 
@@ -37,6 +38,7 @@ HEADLINES = [
 ]
 
 
+@query(scope="street")
 def headline(engine: Engine, period: Period, street: str | None = None) -> pd.DataFrame:
     """One row per headline: key, label, unit, value, previous (the period before), definition, rise_is_bad."""
     now, before = _values(engine, period, street), _values(engine, period.previous(), street)
@@ -54,6 +56,7 @@ def _indicator_values(engine: Engine, on) -> dict:
     }
 
 
+@query(scope="district")
 def targets_progress(engine: Engine, on) -> pd.DataFrame:
     """Targets that have a measurable indicator, with the value on `on` and at the target's baseline date."""
     t = affairs.targets(engine)

@@ -7,6 +7,7 @@ import pandas as pd
 from sqlalchemy import and_, func, or_, select
 from sqlalchemy.engine import Engine
 
+from data.access import PERSONAL_ROLES, query
 from data.models import HOME_SERVICE_TYPES, Community, HomeServiceVisit, LivingAloneElder, LivingAloneVisit, Subdistrict
 from data.period import Period, month
 from data.queries.common import as_date_series, frame, month_start, scalar, street_filter
@@ -20,6 +21,7 @@ def _in(column, period: Period):
 
 # --- home-service visits ---------------------------------------------------------------------
 
+@query(scope="street")
 def home_service_visits(engine: Engine, period: Period, street: str | None = None) -> int:
     """居家上门服务人次（F20）：visited_on 在统计期内的居家上门服务记录数（三类服务合计）。"""
     stmt = select(func.count()).select_from(HomeServiceVisit).where(
@@ -27,6 +29,7 @@ def home_service_visits(engine: Engine, period: Period, street: str | None = Non
     return int(scalar(engine, stmt) or 0)
 
 
+@query(scope="street")
 def home_service_visits_by_type(engine: Engine, period: Period, street: str | None = None) -> pd.DataFrame:
     """居家上门服务人次（按服务类型）: every type listed, zero when none."""
     stmt = (select(HomeServiceVisit.service_type, func.count().label("visits"))
@@ -38,6 +41,7 @@ def home_service_visits_by_type(engine: Engine, period: Period, street: str | No
                          "visits": [int(got.get(t, 0)) for t in types]})
 
 
+@query(scope="street")
 def home_service_visits_by_month(engine: Engine, period: Period, street: str | None = None) -> pd.DataFrame:
     """居家上门服务人次（按月、按类型）: one row per month and service type that has visits."""
     mon = month_start(HomeServiceVisit.visited_on)
@@ -52,6 +56,7 @@ def home_service_visits_by_month(engine: Engine, period: Period, street: str | N
     return df[["month", "service_type", "type_name", "visits"]]
 
 
+@query(scope="street")
 def home_service_visits_by_subdistrict(engine: Engine, period: Period, street: str | None = None) -> pd.DataFrame:
     """居家上门服务人次（按街道）: every subdistrict listed, zero when none."""
     counts = (select(HomeServiceVisit.subdistrict_code, func.count().label("visits"))
@@ -71,6 +76,7 @@ def on_roster(on: date):
                 or_(LivingAloneElder.left_on.is_(None), LivingAloneElder.left_on > on))
 
 
+@query(scope="street")
 def living_alone_roster_count(engine: Engine, on: date, street: str | None = None) -> int:
     """独居老人巡访名册人数（F21）：当日在册（enrolled_on ≤ 当日且 left_on 为空或晚于当日）的独居老人数。"""
     stmt = select(func.count()).select_from(LivingAloneElder).where(
@@ -78,6 +84,7 @@ def living_alone_roster_count(engine: Engine, on: date, street: str | None = Non
     return int(scalar(engine, stmt) or 0)
 
 
+@query(scope="street", roles=PERSONAL_ROLES, personal={"name": "name", "id_number": "id_number", "phone": "phone", "address": "address"})
 def living_alone_roster(engine: Engine, on: date, street: str | None = None) -> pd.DataFrame:
     """独居老人名册: the persons on the roster on the day (personal data — pages must mask it)."""
     stmt = (select(LivingAloneElder.id, LivingAloneElder.name, LivingAloneElder.id_number, LivingAloneElder.phone,
@@ -91,6 +98,7 @@ def living_alone_roster(engine: Engine, on: date, street: str | None = None) -> 
     return frame(engine, stmt)
 
 
+@query(scope="street")
 def living_alone_visits(engine: Engine, period: Period, street: str | None = None) -> int:
     """巡访、探访独居老人人次（F23）：visited_on 在统计期内的巡访、探访记录数。"""
     stmt = select(func.count()).select_from(LivingAloneVisit).where(
@@ -98,6 +106,7 @@ def living_alone_visits(engine: Engine, period: Period, street: str | None = Non
     return int(scalar(engine, stmt) or 0)
 
 
+@query(scope="street")
 def living_alone_visits_by_month(engine: Engine, period: Period, street: str | None = None) -> pd.DataFrame:
     """独居老人巡访（按月，F22）：各月巡访人次、月末在册人数及人均巡访次数。"""
     mon = month_start(LivingAloneVisit.visited_on)
@@ -116,6 +125,7 @@ def living_alone_visits_by_month(engine: Engine, period: Period, street: str | N
     return pd.DataFrame(rows, columns=["month", "visits", "roster", "visits_per_elder"])
 
 
+@query(scope="street", roles=PERSONAL_ROLES, personal={"name": "name", "id_number": "id_number", "phone": "phone", "address": "address"})
 def living_alone_visit_compliance(engine: Engine, month_period: Period, street: str | None = None,
                                   minimum: int = VISITS_PER_MONTH_RULE) -> pd.DataFrame:
     """独居老人巡访达标（F22）：期末在册的每位独居老人在该月（统计期）内的巡访次数，及是否不少于每月两次。"""

@@ -10,6 +10,7 @@ import pandas as pd
 from sqlalchemy import select
 from sqlalchemy.engine import Engine
 
+from data.access import query
 from data.models import Community, Subdistrict, VacantRoom
 from data.models_site import SiteScenario
 from data.queries.common import frame, street_filter
@@ -19,6 +20,7 @@ ROOM_FIELDS = ("id", "code", "address", "subdistrict_code", "subdistrict_name", 
                "version")
 
 
+@query(scope="street")
 def vacant_rooms(engine: Engine, street: str | None = None, statuses: tuple[str, ...] | None = None) -> pd.DataFrame:
     """闲置用房台账: every room with its subdistrict and community names, ordered by code."""
     stmt = (select(VacantRoom.id, VacantRoom.code, VacantRoom.address, VacantRoom.subdistrict_code,
@@ -39,6 +41,7 @@ def vacant_rooms(engine: Engine, street: str | None = None, statuses: tuple[str,
     return df
 
 
+@query(scope="rows")
 def vacant_room(engine: Engine, room_id: int) -> dict | None:
     """One room's current values (for an edit form and for a refused stale update)."""
     stmt = select(*[c for c in VacantRoom.__table__.c]).where(VacantRoom.id == room_id)
@@ -47,6 +50,7 @@ def vacant_room(engine: Engine, room_id: int) -> dict | None:
     return dict(row) if row else None
 
 
+@query(scope="rows")
 def scenarios(engine: Engine) -> pd.DataFrame:
     """选址方案列表: id, name, created_at, created_by, street, data_version, parameters (dict) — newest first."""
     df = frame(engine, select(SiteScenario.id, SiteScenario.name, SiteScenario.created_at, SiteScenario.created_by,
@@ -58,6 +62,7 @@ def scenarios(engine: Engine) -> pd.DataFrame:
     return df
 
 
+@query(scope="rows")
 def scenario(engine: Engine, scenario_id: int) -> dict | None:
     """One saved scenario with its parameters and result parsed from JSON; None when it does not exist."""
     with engine.connect() as conn:

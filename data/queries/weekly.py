@@ -7,6 +7,7 @@ import pandas as pd
 from sqlalchemy import and_, func, literal, select, union
 from sqlalchemy.engine import Engine
 
+from data.access import PERSONAL_ROLES, query
 from data.models import (AidPayment, Facility, Finding, HomeServiceVisit, LivingAloneVisit, MealRecord, Subdistrict)
 from data.period import Period, custom, latest_complete, week_of
 from data.queries import aid, facilities, findings, overview, services
@@ -76,6 +77,7 @@ def _week_values(engine: Engine, week: Period, street: str | None) -> dict:
     }
 
 
+@query(scope="street")
 def weekly_headline(engine: Engine, week: Period, street: str | None = None) -> pd.DataFrame:
     """本周与上周: one row per headline — key, label, unit, value (this week), previous (the week before), change,
     definition, rise_is_bad. Money stays in fen."""
@@ -87,6 +89,7 @@ def weekly_headline(engine: Engine, week: Period, street: str | None = None) -> 
                                        "rise_is_bad"])
 
 
+@query(scope="street")
 def meals_by_day(engine: Engine, period: Period, street: str | None = None) -> pd.DataFrame:
     """每日助餐份数: meals served (dine-in + delivered) per day of the period, every day listed (0 when none)."""
     stmt = (select(MealRecord.served_on.label("day"),
@@ -112,6 +115,7 @@ def _key_facilities_built(engine: Engine, plan_year: int, on: date) -> tuple[int
     return int((df["status"] == "operating").sum()), len(df)
 
 
+@query(scope="district")
 def weekly_targets(engine: Engine, on: date) -> pd.DataFrame:
     """目标一览（全区）: meal points vs 68, coverage vs 65 %, key facilities built vs planned, certified care workers vs
     100 %, facility coverage vs 100 % by 2025 — value on `on`, gap, expected value for a steady pace, pace so far
@@ -151,6 +155,7 @@ def _progress_cols(p) -> dict:
 
 # --- things that need action -------------------------------------------------------------------------
 
+@query(scope="street")
 def overdue_findings(engine: Engine, week: Period, street: str | None = None) -> pd.DataFrame:
     """逾期未整改（截至周末）: problems found on or before the week's last day, not rectified by then, deadline passed;
     with days overdue, most overdue first."""
@@ -165,6 +170,7 @@ def month_to_week_end(week: Period) -> Period:
     return custom(week.end.replace(day=1), week.end)
 
 
+@query(scope="street", roles=PERSONAL_ROLES, personal={"name": "name", "id_number": "id_number", "phone": "phone", "address": "address"})
 def visits_below_rule(engine: Engine, week: Period, street: str | None = None) -> pd.DataFrame:
     """本月巡访不足两次（截至周末）: living-alone elders on the roster at the week's end visited fewer than twice from
     the first of that month up to the week's end (personal data — mask names at display)."""
@@ -172,6 +178,7 @@ def visits_below_rule(engine: Engine, week: Period, street: str | None = None) -
     return df[~df["compliant"].astype(bool)].reset_index(drop=True)
 
 
+@query(scope="street")
 def visits_below_rule_by_subdistrict(engine: Engine, week: Period, street: str | None = None) -> pd.DataFrame:
     """本月巡访不足两次（按街道）: per subdistrict, elders on the roster and those visited fewer than twice so far."""
     df = services.living_alone_visit_compliance(engine, month_to_week_end(week), street)
@@ -186,6 +193,7 @@ def visits_below_rule_by_subdistrict(engine: Engine, week: Period, street: str |
         .reset_index(drop=True)
 
 
+@query(scope="street")
 def silent_meal_points(engine: Engine, week: Period, street: str | None = None,
                        days: int = SILENT_MEAL_DAYS) -> pd.DataFrame:
     """助餐点 7 天无记录（截至周末）: meal points operating on the week's last day with no meal record in the `days`
@@ -193,6 +201,7 @@ def silent_meal_points(engine: Engine, week: Period, street: str | None = None,
     return facilities.meal_points_without_records(engine, week.end, street, days=days)
 
 
+@query(scope="street")
 def silent_ledgers(engine: Engine, week: Period, street: str | None = None) -> pd.DataFrame:
     """台账本周未更新的街道: subdistricts with no record of any ledger kind (meals, home-service visits, living-alone
     visits, aid payments, inspections' findings) dated in the week."""
@@ -216,6 +225,7 @@ def silent_ledgers(engine: Engine, week: Period, street: str | None = None) -> p
     return df if not df.empty else pd.DataFrame(columns=["subdistrict_code", "subdistrict_name", "week"])
 
 
+@query(scope="street", roles=PERSONAL_ROLES, personal={"name": "name", "id_number": "id_number", "phone": "phone", "address": "address"})
 def action_lists(engine: Engine, week: Period, street: str | None = None) -> dict[str, pd.DataFrame]:
     """The four action lists of the week (elders' names unmasked — mask at display)."""
     return {"overdue_findings": overdue_findings(engine, week, street),
@@ -224,6 +234,7 @@ def action_lists(engine: Engine, week: Period, street: str | None = None) -> dic
             "silent_ledgers": silent_ledgers(engine, week, street)}
 
 
+@query(scope="street", roles=PERSONAL_ROLES, personal={"name": "name", "id_number": "id_number", "phone": "phone", "address": "address"}, district_parts=("targets",))
 def weekly_review_data(engine: Engine, week: Period, street: str | None = None) -> dict:
     """Everything the weekly review shows and exports, in one call: headline, targets, action lists, daily meals."""
     return {
