@@ -8,15 +8,22 @@ the write was abandoned), and the user decides again on the current values — n
 
 Authorisation is checked here, on the record's own subdistrict (data.access.require_write), whatever the page
 sends: a 街道 account can change only its own subdistrict's records; 局领导 / 展示 / 管理员 cannot write.
+Every refused write attempt is audited once (`audited_refusal`, used by every write of the edit path: findings,
+facilities, vacant rooms, scenarios, frozen figures), as a failed entry of the action that was attempted; a save
+that changes nothing is refused before writing: no audit entry, no version bump.
 """
 from __future__ import annotations
 
+from contextlib import contextmanager
+from dataclasses import dataclass, field
 from datetime import date, datetime
+from typing import Iterator
 
 from sqlalchemy import select
 from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.exc import SQLAlchemyError
 
-from data.access import Principal, require_write, query
+from data.access import AccessDenied, Principal, require_write
 from data.audit import record, record_now
 from data.models import FACILITY_KINDS, FACILITY_STATUSES, Facility, Finding, Subdistrict
 from data.queries.common import bump_data_version, guarded_update
@@ -60,6 +67,36 @@ class StaleEdit(EditError):
     """Someone else saved the record after it was loaded: nothing written; `current` holds the new values."""
 
 
+# --- refused attempts: audited once ---------------------------------------------------------------------------
+
+@dataclass
+class Attempt:
+    """What a write is about, for the audit entry of its refusal; the write fills in `target` once it knows it."""
+    action: str
+    target: str | None = None
+    detail: dict = field(default_factory=dict)
+
+
+@contextmanager
+def audited_refusal(engine: Engine, principal: Principal, action: str, target: str | None = None,
+                    detail: dict | None = None) -> Iterator[Attempt]:
+    """Around one write: an AccessDenied raised inside (a role without write permission, a 街道 account writing
+    another subdistrict's record) is audited once — a failed `action` entry with the reason, in its own transaction
+    since the write's own was rolled back — and re-raised. Nested writes audit the refusal only once."""
+    attempt = Attempt(action, target, dict(detail or {}))
+    try:
+        yield attempt
+    except AccessDenied as exc:
+        if not getattr(exc, "audited", False):
+            exc.audited = True
+            try:
+                record_now(engine, principal, attempt.action, attempt.target,
+                           {**attempt.detail, "refused": str(exc)}, ok=False)
+            except SQLAlchemyError:  # the refusal stands even when it cannot be written down
+                pass
+        raise
+
+
 # --- reading one record (for an edit form) ---------------------------------------------------------------------
 
 def _finding_row(conn: Connection, finding_id: int | None = None, code: str | None = None) -> dict | None:
@@ -90,7 +127,6 @@ def _facility_row(conn: Connection, facility_id: int) -> dict | None:
     return out
 
 
-@query(scope="rows")  # the record carries its subdistrict: a 街道 account opens its own only
 def finding_for_edit(engine: Engine, finding_id: int | None = None, code: str | None = None) -> dict | None:
     """One finding as an edit form needs it (by id or by its 问题编号), with its subdistrict and version;
     None when there is none. Read it through data.access so a 街道 account gets only its own."""
@@ -101,7 +137,6 @@ def finding_for_edit(engine: Engine, finding_id: int | None = None, code: str | 
         return _finding_row(conn, finding_id, code)
 
 
-@query(scope="rows")  # the record carries its subdistrict: a 街道 account opens its own only
 def facility_for_edit(engine: Engine, facility_id: int) -> dict | None:
     """One facility's status dates, status today, subdistrict and version; None when there is none."""
     with engine.connect() as conn:
@@ -178,13 +213,16 @@ def update_finding(engine: Engine, principal: Principal, finding_id: int, expect
     rectified_on = _day(rectified_on, "整改完成日期")
     note = None if note is None else str(note).strip()
     target = f"findings:{finding_id}"
+    attempted = {"rectified_on": _iso(rectified_on), "note": note}
     try:
-        with engine.begin() as conn:
+        with audited_refusal(engine, principal, "edit", target,
+                             {"table": "findings", "id": finding_id, "attempted": attempted}) as attempt, \
+                engine.begin() as conn:
             current = _finding_row(conn, finding_id)
             if current is None:
                 raise EditError("该问题已不存在（可能已被删除）。")
+            target = attempt.target = f"findings:{current['code']}"
             require_write(principal, street=current["subdistrict_code"])
-            target = f"findings:{current['code']}"
             if current["version"] != expected_version:
                 raise StaleEdit(_stale_message(current, expected_version), current=current)
             if rectified_on is not None:
@@ -249,12 +287,15 @@ def update_facility_status(engine: Engine, principal: Principal, facility_id: in
              if v is not UNSET}
     target = f"facilities:{facility_id}"
     try:
-        with engine.begin() as conn:
+        with audited_refusal(engine, principal, "edit", target,
+                             {"table": "facilities", "id": facility_id,
+                              "attempted": {k: _iso(v) for k, v in asked.items()}}) as attempt, \
+                engine.begin() as conn:
             current = _facility_row(conn, facility_id)
             if current is None:
                 raise EditError("该设施已不存在（可能已被删除）。")
+            target = attempt.target = f"facilities:{current['code']}"
             require_write(principal, street=current["subdistrict_code"])
-            target = f"facilities:{current['code']}"
             if current["version"] != expected_version:
                 raise StaleEdit(_stale_message(current, expected_version), current=current)
             today = date.today()

@@ -14,7 +14,7 @@ import pandas as pd
 from sqlalchemy import delete, insert, select
 from sqlalchemy.engine import Engine
 
-from data.access import AccessDenied, Principal, query
+from data.access import AccessDenied, Principal
 from data.audit import record
 from data.figures import figure
 from data.models import AID_PROGRAMMES, INSPECTION_SOURCES, Subdistrict
@@ -162,35 +162,86 @@ def freeze(engine: Engine, principal: Principal, quarter: Period, frozen_by: str
     Only roles that may freeze (局领导, 业务科室: `principal.can_freeze`) may; anyone else gets AccessDenied.
     `frozen_by` is the name recorded with the figures (default: the principal's display name). Refuses a period
     already frozen unless replace=True (then the old figures are replaced in the same transaction). Audited
-    ("freeze") and the data version bumped in the same transaction."""
-    if not principal.can_freeze:
-        raise AccessDenied(f"{principal.role_label}账号不能冻结季度数据（仅局领导、业务科室可以冻结）。")
+    ("freeze") and the data version bumped in the same transaction; a re-freeze's entry carries the figures, as-of
+    date, 冻结人 and time it replaced (before) beside the new ones (after). A re-freeze that would store exactly what
+    is frozen (same figures, as-of date and 冻结人) is refused (AlreadyFrozen): nothing written, no audit entry.
+    A role that may not freeze is refused (AccessDenied), and the refusal audited once."""
+    from data.edits import audited_refusal  # the edit path's one refusal audit (data.edits imports this package)
+
+    with audited_refusal(engine, principal, "freeze", f"frozen_figures:{quarter.key}", {"period": quarter.key}):
+        if not principal.can_freeze:
+            raise AccessDenied(f"{principal.role_label}账号不能冻结季度数据（仅局领导、业务科室可以冻结）。")
     frozen_by = (frozen_by if frozen_by is not None else (principal.display_name or principal.username)).strip()
     if not frozen_by:
         raise ValueError("请填写冻结人。")
     live = presentation_figures(engine, quarter)
     now = now or datetime.now()
     as_of = as_of or now.date()
+    new_values = {r.key: r.value for r in live.itertuples()}
     with engine.begin() as conn:
-        exists = conn.execute(select(FrozenFigure.id).where(FrozenFigure.period_key == quarter.key).limit(1)).first()
+        old = conn.execute(select(FrozenFigure.figure_key, FrozenFigure.value, FrozenFigure.as_of,
+                                  FrozenFigure.frozen_by, FrozenFigure.frozen_at)
+                           .where(FrozenFigure.period_key == quarter.key).order_by(FrozenFigure.id)).all()
+        exists = bool(old)
         if exists and not replace:
             raise AlreadyFrozen(f"{quarter.label}的数据已冻结；如需重新冻结，请先确认替换原冻结数。")
+        before = None
+        changes = {}
+        if exists:
+            old_values = {k: None if v is None else float(v) for k, v, *_ in old}
+            before = {"as_of": _iso_day(old[0].as_of), "frozen_by": old[0].frozen_by,
+                      "frozen_at": _iso_time(old[0].frozen_at), "figures": len(old)}
+            changes = {k: {"before": old_values.get(k), "after": new_values.get(k)}
+                       for k in dict.fromkeys([*old_values, *new_values])
+                       if k not in old_values or k not in new_values or not _same(old_values[k], new_values[k])}
+            if not changes and before["as_of"] == as_of.isoformat() and before["frozen_by"] == frozen_by:
+                raise AlreadyFrozen(f"{quarter.label}的冻结数与当前实时数、截至日期和冻结人完全相同，无需重新冻结。")
         conn.execute(delete(FrozenFigure).where(FrozenFigure.period_key == quarter.key))
         conn.execute(insert(FrozenFigure), [
             {"period_key": quarter.key, "figure_key": r.key, "label": r.label, "value": r.value, "unit": r.unit,
              "definition": r.definition, "as_of": as_of, "frozen_by": frozen_by, "frozen_at": now}
             for r in live.itertuples()])
         record(conn, principal, "freeze", f"frozen_figures:{quarter.key}",
-               {"period": quarter.key, "as_of": as_of.isoformat(), "frozen_by": frozen_by, "replaced": bool(exists),
-                "figures": len(live)})
+               {"period": quarter.key, "as_of": as_of.isoformat(), "frozen_by": frozen_by, "replaced": exists,
+                "figures": len(live), "before": before,
+                "after": {"as_of": as_of.isoformat(), "frozen_by": frozen_by, "frozen_at": _iso_time(now),
+                          "figures": len(live)},
+                # the figures whose frozen value this changed (a re-freeze), each with its old and new value
+                "changes": changes})
         bump_data_version(conn)
     return len(live)
 
 
-def unfreeze(engine: Engine, quarter: Period) -> int:
-    """解除冻结: delete the period's frozen figures (bumps the data version); returns how many were deleted."""
+def _iso_day(v) -> str | None:
+    return None if v is None else (v.isoformat() if isinstance(v, date) else str(v)[:10])
+
+
+def _iso_time(v) -> str | None:
+    return None if v is None else (v.isoformat(sep=" ", timespec="seconds") if isinstance(v, datetime) else str(v))
+
+
+def _same(a, b) -> bool:
+    if a is None or b is None or pd.isna(a) or pd.isna(b):
+        return (a is None or pd.isna(a)) and (b is None or pd.isna(b))
+    return abs(float(a) - float(b)) <= 1e-9
+
+
+def unfreeze(engine: Engine, quarter: Period, principal: Principal | None = None) -> int:
+    """解除冻结: delete the period's frozen figures (bumps the data version); returns how many were deleted.
+    Audited ("freeze", op "unfreeze") with what was frozen (before), by `principal` (None: the command line)."""
     with engine.begin() as conn:
+        old = conn.execute(select(FrozenFigure.figure_key, FrozenFigure.value, FrozenFigure.as_of,
+                                  FrozenFigure.frozen_by, FrozenFigure.frozen_at)
+                           .where(FrozenFigure.period_key == quarter.key).order_by(FrozenFigure.id)).all()
+        if not old:
+            return 0
         n = conn.execute(delete(FrozenFigure).where(FrozenFigure.period_key == quarter.key)).rowcount
+        record(conn, principal or "system", "freeze", f"frozen_figures:{quarter.key}",
+               {"period": quarter.key, "op": "unfreeze",
+                "before": {"as_of": _iso_day(old[0].as_of), "frozen_by": old[0].frozen_by,
+                           "frozen_at": _iso_time(old[0].frozen_at), "figures": len(old),
+                           "values": {k: None if v is None else float(v) for k, v, *_ in old}},
+                "after": None})
         bump_data_version(conn)
     return int(n or 0)
 
@@ -222,7 +273,6 @@ def frozen_figures(engine: Engine, quarter: Period) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=COLUMNS)
 
 
-@query(scope="district")
 def compare(engine: Engine, quarter: Period) -> pd.DataFrame:
     """实时与冻结对比: every figure with its live value, frozen value and the difference (live − frozen)."""
     live = presentation_figures(engine, quarter)
@@ -233,7 +283,6 @@ def compare(engine: Engine, quarter: Period) -> pd.DataFrame:
     return out
 
 
-@query(scope="district")
 def comparison_table(engine: Engine, quarter: Period) -> pd.DataFrame:
     """实时数与冻结数对比表, as staff read it: page, figure, unit, live and frozen values written as presented (small
     counts of people suppressed) and the difference — one row per figure, formatted once per data version."""
@@ -247,7 +296,6 @@ def comparison_table(engine: Engine, quarter: Period) -> pd.DataFrame:
                        zip(cmp["difference"], cmp["suppressible"], cmp["live"], cmp["frozen"])]})
 
 
-@query(scope="district")
 def figures_for_display(engine: Engine, quarter: Period) -> tuple[pd.DataFrame, dict | None]:
     """What the presentation shows: the frozen figures when the period is frozen, else the live ones."""
     info = frozen_info(engine, quarter)

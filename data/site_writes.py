@@ -11,7 +11,9 @@ Rules for a vacant room (闲置用房), each refusal naming the field in Chinese
 
 Every write takes the signed-in `principal` (data.access.Principal) and is authorised here on the room's own
 subdistrict (a 街道 account writes only its own subdistrict's rooms and scenarios; 局领导 / 展示 / 管理员 cannot
-write), and audited (data.audit) in the same transaction; a refused stale update is audited as a conflict.
+write), and audited (data.audit) in the same transaction; a refused stale update is audited as a conflict (with
+the values attempted), a refused attempt (data.edits.audited_refusal) once, and a save that changes nothing is
+refused before writing (no audit entry, no version bump).
 """
 from __future__ import annotations
 
@@ -28,6 +30,7 @@ from sqlalchemy.exc import IntegrityError
 
 from data.access import AccessDenied, Principal, require_write
 from data.audit import record, record_now
+from data.edits import EditError, StaleEdit, audited_refusal
 from data.models import Community, Facility, Subdistrict, VacantRoom
 from data.models_site import SiteScenario
 from data.queries.common import bump_data_version, guarded_update
@@ -53,16 +56,16 @@ FLOOR_RANGE = (-3, 60)
 MAX_IMPORT_BYTES = 10 * 1024 * 1024
 
 
-class RoomWriteError(ValueError):
-    """A room write refused; `messages` are Chinese, each naming the field (and row, for imports)."""
+class RoomWriteError(EditError):
+    """A room write refused; `messages` are Chinese, each naming the field (and row, for imports). An EditError of
+    the edit path (`message` is the messages joined), so the edit forms handle it like a finding's."""
 
     def __init__(self, messages: list[str], current: dict | None = None):
-        super().__init__("；".join(messages))
+        super().__init__("；".join(messages), current)  # current: the room as it is now in the database
         self.messages = messages
-        self.current = current  # the room as it is now in the database (stale updates)
 
 
-class StaleRoomError(RoomWriteError):
+class StaleRoomError(RoomWriteError, StaleEdit):
     """Someone else saved the room after it was loaded: nothing was written; `current` holds the new values."""
 
 
@@ -258,18 +261,32 @@ def _room_changes(before: dict, after: dict) -> dict:
 
 
 def _room_conflict(engine: Engine, principal: Principal, room: dict | None, room_id: int, expected_version: int,
-                   what: str) -> None:
+                   what: str, attempted: dict | None = None) -> None:
+    """A save refused because someone else saved first: audited with what this user tried to write (so nothing
+    typed is lost), in its own transaction since the write was abandoned."""
     target = f"vacant_rooms:{room['code']}" if room else f"vacant_rooms:{room_id}"
-    record_now(engine, principal, "edit_conflict", target,
-               {"table": "vacant_rooms", "id": room_id, "op": what, "expected_version": expected_version,
-                "current_version": room["version"] if room else None}, ok=False)
+    detail = {"table": "vacant_rooms", "id": room_id, "op": what, "expected_version": expected_version,
+              "current_version": room["version"] if room else None}
+    if attempted is not None:
+        detail["attempted"] = _audit_values(attempted)
+    record_now(engine, principal, "edit_conflict", target, detail, ok=False)
+
+
+def _stale(current: dict | None, expected_version: int, what: str = "您的修改未保存") -> StaleRoomError:
+    """The one message of a refused stale write (as data.edits for findings and facilities)."""
+    if current is None:
+        return StaleRoomError(["该用房已不存在（可能已被删除）。"])
+    return StaleRoomError([f"该记录已被他人修改（当前版本 {current['version']}，您编辑的是版本 {expected_version}），"
+                           f"{what}。请核对下方最新内容后重新修改。"], current=current)
 
 
 def add_room(engine: Engine, principal: Principal, values: dict) -> int:
     """新增闲置用房: validate and insert; returns the new id. Raises AccessDenied, or RoomWriteError with every
     problem."""
-    require_write(principal)
-    with engine.begin() as conn:
+    code = str(values.get("code") or "").strip()[:40]
+    with audited_refusal(engine, principal, "room_add", f"vacant_rooms:{code}",
+                         {"table": "vacant_rooms", "attempted": _audit_values(values)}), engine.begin() as conn:
+        require_write(principal)
         clean, problems = validate_room(values, *_lookups(conn))
         require_write(principal, street=clean.get("subdistrict_code"))
         if not problems and conn.execute(select(VacantRoom.id).where(VacantRoom.code == clean["code"])).first():
@@ -290,18 +307,22 @@ def update_room(engine: Engine, principal: Principal, room_id: int, values: dict
     """修改闲置用房 with optimistic concurrency: only if its version is still `expected_version`.
 
     Returns the new version. A stale version raises StaleRoomError carrying the current values (audited as a
-    conflict); a 街道 account may neither edit another subdistrict's room nor move a room out of its own.
+    conflict, with the values attempted); a 街道 account may neither edit another subdistrict's room nor move a room
+    out of its own (refused and audited once). Values equal to the room's as it is are refused (RoomWriteError):
+    nothing written, no audit entry, no version bump.
     """
-    require_write(principal)
+    room_id, expected_version = int(room_id), int(expected_version)
     try:
-        with engine.begin() as conn:
+        with audited_refusal(engine, principal, "room_edit", f"vacant_rooms:{room_id}",
+                             {"table": "vacant_rooms", "id": room_id, "attempted": _audit_values(values)}) as attempt, \
+                engine.begin() as conn:
             current = _current(conn, room_id)
             if current is None:
                 raise RoomWriteError(["该用房已不存在（可能已被删除）。"])
+            attempt.target = f"vacant_rooms:{current['code']}"
             require_write(principal, street=current["subdistrict_code"])
             if current["version"] != expected_version:
-                raise StaleRoomError([f"该用房已被他人修改（当前版本 {current['version']}，您编辑的是版本 "
-                                      f"{expected_version}），未保存。请核对下方最新内容后重新修改。"], current=current)
+                raise _stale(current, expected_version)
             if current["status"] == "converted":
                 raise RoomWriteError(["该用房已转为设施，不能再修改。"], current=current)
             clean, problems = validate_room(values, *_lookups(conn))
@@ -311,16 +332,18 @@ def update_room(engine: Engine, principal: Principal, room_id: int, values: dict
                 problems.append(("code", f"“{clean['code']}”已存在"))
             if problems:
                 raise RoomWriteError(_field_messages(problems), current=current)
-            if not guarded_update(conn, VacantRoom, room_id, expected_version, clean):  # saved meanwhile
-                now = _current(conn, room_id)
-                raise StaleRoomError(["该用房刚被他人修改，未保存。请核对下方最新内容后重新修改。"], current=now)
+            changes = _room_changes(current, clean)
+            if not changes:
+                raise RoomWriteError(["内容与当前记录相同，未保存。"], current=current)
+            if not guarded_update(conn, VacantRoom, room_id, expected_version,
+                                  {k: clean[k] for k in changes}):  # saved meanwhile
+                raise _stale(_current(conn, room_id), expected_version)
             record(conn, principal, "room_edit", f"vacant_rooms:{current['code']}",
                    {"table": "vacant_rooms", "id": room_id,
-                    "version": {"before": expected_version, "after": expected_version + 1},
-                    "changes": _room_changes(current, clean)})
+                    "version": {"before": expected_version, "after": expected_version + 1}, "changes": changes})
             bump_data_version(conn)
     except StaleRoomError as exc:
-        _room_conflict(engine, principal, exc.current, room_id, expected_version, "room_edit")
+        _room_conflict(engine, principal, exc.current, room_id, expected_version, "room_edit", values)
         raise
     return expected_version + 1
 
@@ -330,21 +353,22 @@ def mark_converted(engine: Engine, principal: Principal, room_id: int, expected_
     """标记为已转为设施: the room becomes "converted" and a planned meal point is created from it, in one
     transaction. Returns the new facility's id."""
     planned_on = planned_on or date.today()
-    require_write(principal)
+    room_id, expected_version = int(room_id), int(expected_version)
     try:
-        with engine.begin() as conn:
+        with audited_refusal(engine, principal, "room_convert", f"vacant_rooms:{room_id}",
+                             {"table": "vacant_rooms", "id": room_id}) as attempt, engine.begin() as conn:
             room = _current(conn, room_id)
             if room is None:
                 raise RoomWriteError(["该用房已不存在（可能已被删除）。"])
+            attempt.target = f"vacant_rooms:{room['code']}"
             require_write(principal, street=room["subdistrict_code"])
             if room["version"] != expected_version:
-                raise StaleRoomError([f"该用房已被他人修改（当前版本 {room['version']}），未转为设施。请核对后重试。"],
-                                     current=room)
+                raise _stale(room, expected_version, "未转为设施")
             if room["status"] not in ("candidate", "negotiating"):
                 raise RoomWriteError([f"该用房状态为“{ROOM_STATUSES.get(room['status'], room['status'])}”，"
                                       "只有候选或洽谈中的用房可以转为设施。"], current=room)
             if not guarded_update(conn, VacantRoom, room_id, expected_version, {"status": "converted"}):
-                raise StaleRoomError(["该用房刚被他人修改，未转为设施。请核对后重试。"], current=_current(conn, room_id))
+                raise _stale(_current(conn, room_id), expected_version, "未转为设施")
             code = f"MP-VR-{room['code']}"[:40]
             if conn.execute(select(Facility.id).where(Facility.code == code)).first():
                 raise RoomWriteError([f"设施编号“{code}”已存在，请先核对设施台账。"], current=room)
@@ -361,7 +385,8 @@ def mark_converted(engine: Engine, principal: Principal, room_id: int, expected_
                                  "planned_on": planned_on.isoformat()}})
             bump_data_version(conn)
     except StaleRoomError as exc:
-        _room_conflict(engine, principal, exc.current, room_id, expected_version, "room_convert")
+        _room_conflict(engine, principal, exc.current, room_id, expected_version, "room_convert",
+                       {"status": "converted"})
         raise
     return int(fid)
 
@@ -521,7 +546,9 @@ def save_scenario(engine: Engine, principal: Principal, name: str, parameters: d
     subdistrict's). `created_by` defaults to the principal's name."""
     if principal.role == "street" and street is None:
         street = principal.subdistrict_code
-    _scenario_street(principal, street)
+    with audited_refusal(engine, principal, "scenario_save", f"site_scenarios:{(name or '').strip()[:100]}",
+                         {"table": "site_scenarios", "op": "save", "street": street}):
+        _scenario_street(principal, street)
     created_by = created_by or principal.display_name or principal.username
     name = (name or "").strip()
     if not name:
@@ -548,18 +575,26 @@ def save_scenario(engine: Engine, principal: Principal, name: str, parameters: d
 
 
 def delete_scenario(engine: Engine, principal: Principal, scenario_id: int) -> bool:
-    """删除选址方案; False when it no longer exists. Audited as an edit of site_scenarios (op "delete")."""
-    require_write(principal)
-    with engine.begin() as conn:
-        row = conn.execute(select(SiteScenario.name, SiteScenario.street)
+    """删除选址方案; False when it no longer exists. Audited as an edit of site_scenarios (op "delete") with the
+    scenario as it was (before); a refused attempt is audited once."""
+    with audited_refusal(engine, principal, "edit", f"site_scenarios:{scenario_id}",
+                         {"table": "site_scenarios", "op": "delete", "id": int(scenario_id)}) as attempt, \
+            engine.begin() as conn:
+        require_write(principal)
+        row = conn.execute(select(SiteScenario.name, SiteScenario.street, SiteScenario.created_by,
+                                  SiteScenario.data_version, SiteScenario.parameters_json)
                            .where(SiteScenario.id == scenario_id)).first()
         if row is None:
             return False
+        attempt.target = f"site_scenarios:{row.name}"
         _scenario_street(principal, row.street)
         gone = conn.execute(SiteScenario.__table__.delete().where(SiteScenario.id == scenario_id)).rowcount
         if gone:
             record(conn, principal, "edit", f"site_scenarios:{row.name}",
                    {"table": "site_scenarios", "op": "delete", "id": int(scenario_id), "name": row.name,
-                    "street": row.street})
+                    "street": row.street,
+                    "before": {"name": row.name, "street": row.street, "created_by": row.created_by,
+                               "data_version": row.data_version, "parameters": json.loads(row.parameters_json)},
+                    "after": None})
             bump_data_version(conn)
     return bool(gone)

@@ -61,7 +61,42 @@ def test_only_leader_and_office_may_freeze(db_url, role, street):
     with pytest.raises(AccessDenied, match="不能冻结"):
         fz.freeze(engine, principal(role, street), Q4, "某人")
     assert fz.frozen_info(engine, Q4) is None and data_version(engine) == v0
-    assert audit_entries(engine, actions=("freeze",)).empty
+    refused = audit_entries(engine, actions=("freeze",))  # the refused attempt audited once (issue 17 item 25)
+    assert len(refused) == 1 and not refused["ok"].iloc[0] and refused["role"].iloc[0] == role
+    assert refused["target"].iloc[0] == "frozen_figures:2024-Q4" and "不能冻结" in refused["detail"].iloc[0]
+
+
+def test_refreezing_carries_the_old_frozen_values_who_and_when(db_url):
+    """A re-freeze's audit entry keeps what it replaced — the old values, 冻结人, as-of date and time — beside the
+    new; a re-freeze identical to what is frozen writes nothing (issue 17 item 25)."""
+    import json
+
+    engine = _small(db_url)
+    fz.freeze(engine, OFFICE, Q4, "局办公室", as_of=date(2025, 1, 5), now=datetime(2025, 1, 5, 9, 30))
+    with engine.begin() as conn:  # a late correction
+        conn.execute(insert(MealRecord), [{"facility_id": 2, "served_on": date(2024, 12, 28), "dine_in": 7,
+                                           "delivered": 3}])
+    v0 = data_version(engine)
+    fz.freeze(engine, principal("leader"), Q4, "局领导办公室", as_of=date(2025, 1, 20), replace=True,
+              now=datetime(2025, 1, 20, 16, 0))
+    entry = audit_entries(engine, actions=("freeze",)).iloc[0]
+    detail = json.loads(entry["detail"])
+    assert detail["replaced"] is True and entry["username"] == "t_leader"
+    assert detail["before"] == {"as_of": "2025-01-05", "frozen_by": "局办公室", "frozen_at": "2025-01-05 09:30:00",
+                                "figures": detail["after"]["figures"]}
+    assert detail["after"]["as_of"] == "2025-01-20" and detail["after"]["frozen_by"] == "局领导办公室"
+    assert detail["after"]["frozen_at"] == "2025-01-20 16:00:00"
+    assert detail["changes"] == {"meals": {"before": 65.0, "after": 75.0}}
+    assert data_version(engine) == v0 + 1
+    # the same again — same figures, as-of date and 冻结人 — changes nothing: refused, no entry, no bump
+    with pytest.raises(fz.AlreadyFrozen, match="完全相同"):
+        fz.freeze(engine, OFFICE, Q4, "局领导办公室", as_of=date(2025, 1, 20), replace=True)
+    assert len(audit_entries(engine, actions=("freeze",))) == 2 and data_version(engine) == v0 + 1
+    # unfreezing is audited with what was frozen
+    fz.unfreeze(engine, Q4, OFFICE)
+    entry = json.loads(audit_entries(engine, actions=("freeze",)).iloc[0]["detail"])
+    assert entry["op"] == "unfreeze" and entry["before"]["frozen_by"] == "局领导办公室"
+    assert entry["before"]["values"]["meals"] == 75.0 and entry["after"] is None
 
 
 def test_freeze_is_audited_and_names_the_principal_by_default(db_url):

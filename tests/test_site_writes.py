@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import io
+import json
 from datetime import date
 
 import pandas as pd
@@ -249,6 +250,15 @@ def test_read_only_roles_cannot_write_rooms(engine, role, street):
         save_scenario(engine, who, "方案", {}, {})
     assert count_rooms(engine) == 1 and q.vacant_room(engine, rid)["version"] == 1
     assert data_version(engine) == v0
+    # each refused attempt is audited once, as a failed entry of what was attempted (issue 17 item 25; the room
+    # import's refusals are the import ledger's)
+    refused = audit_entries(engine)
+    refused = refused[~refused["ok"].astype(bool) & ~refused["action"].str.startswith("import")]
+    assert sorted(refused["action"]) == ["room_add", "room_convert", "room_edit", "scenario_save"]
+    assert set(refused["role"]) == {role}
+    assert set(refused.loc[refused["action"] != "scenario_save", "target"]) == {"vacant_rooms:VR-002",
+                                                                                 "vacant_rooms:VR-001"}
+    assert refused["detail"].str.contains("没有修改数据的权限").all()
 
 
 def test_street_account_writes_only_its_own_subdistrict(engine):
@@ -285,6 +295,17 @@ def test_street_account_writes_only_its_own_subdistrict(engine):
     log = audit_entries(engine)
     assert {"room_add", "room_edit", "scenario_save", "edit"} <= set(log["action"])
     assert (log.loc[log["action"] == "edit", "detail"].str.contains('"op": "delete"')).all()
+    # every refusal above is audited once, by whom and on what (issue 17 item 25)
+    refused = log[~log["ok"].astype(bool) & ~log["action"].str.startswith("import")].iloc[::-1]
+    assert list(zip(refused["username"], refused["action"], refused["target"])) == [
+        (other.username, "room_add", "vacant_rooms:VR-009"), (other.username, "room_edit", "vacant_rooms:VR-001"),
+        (other.username, "room_convert", "vacant_rooms:VR-001"),
+        (own.username, "scenario_save", "site_scenarios:别的街道方案"),
+        (other.username, "edit", "site_scenarios:南浦方案"), (own.username, "edit", "site_scenarios:全区方案")]
+    # the deletion carries the scenario as it was
+    deleted = json.loads(log.loc[log["action"] == "edit"].iloc[0]["detail"])
+    assert deleted["before"]["name"] == "南浦方案" and deleted["before"]["parameters"] == {"k": 1}
+    assert deleted["after"] is None
 
 
 def test_import_is_audited_once(engine):
