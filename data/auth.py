@@ -16,7 +16,7 @@ from datetime import datetime, timedelta
 import pandas as pd
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import and_, case, func, insert, or_, select, update
 from sqlalchemy.engine import Engine
 
 from data.access import ROLES, Principal
@@ -85,7 +85,7 @@ def _principal(row) -> Principal:
 
 def create_user(engine: Engine, username: str, password: str, role: str, *, display_name: str | None = None,
                 subdistrict_code: str | None = None, by: Principal | str | None = None,
-                must_change_password: bool = False, check_strength: bool = True) -> int:
+                must_change_password: bool = False) -> int:
     username = (username or "").strip()
     if not username or len(username) > 50 or any(c.isspace() for c in username):
         raise AuthError("用户名不能为空、不能含空格，最长 50 个字符。")
@@ -95,8 +95,7 @@ def create_user(engine: Engine, username: str, password: str, role: str, *, disp
         raise AuthError("街道账号必须指定所属街道。")
     if role != "street":
         subdistrict_code = None
-    if check_strength:
-        check_password_strength(password, username)
+    check_password_strength(password, username)  # every account, benchmark and demo ones included
     with engine.begin() as conn:
         if conn.execute(select(User.id).where(User.username == username)).first():
             raise AuthError(f"用户名“{username}”已存在。")
@@ -110,61 +109,109 @@ def create_user(engine: Engine, username: str, password: str, role: str, *, disp
             must_change_password=must_change_password, created_at=now, password_changed_at=now, version=1,
         )).inserted_primary_key[0]
         record(conn, by or "system", "user_create", username,
-               {"role": role, "subdistrict_code": subdistrict_code})
+               {"after": {"display_name": display_name or username, "role": role, "subdistrict_code": subdistrict_code,
+                          "active": True, "must_change_password": must_change_password}})
     return int(new_id)
+
+
+WRONG_CREDENTIALS = (f"用户名或密码错误。连续错误 {MAX_FAILURES} 次账号将锁定 "
+                     f"{int(LOCKOUT.total_seconds() // 60)} 分钟。")  # the same for an unknown name and a wrong password
+
+
+def _locked_message(until: datetime, now: datetime) -> str:
+    minutes = max(1, int((until - now).total_seconds() // 60) + 1)
+    return f"密码连续错误 {MAX_FAILURES} 次，账号已锁定，请 {minutes} 分钟后再试或联系管理员。"
+
+
+def _verify(password_hash: str, password: str | None) -> bool:
+    try:
+        return _hasher.verify(password_hash, password or "")
+    except (VerificationError, InvalidHashError):
+        return False
 
 
 def sign_in(engine: Engine, username: str, password: str, *, now: datetime | None = None) -> SignedIn:
     """Check the password; on success start a session and return its token. Failures are counted,
-    audited, and lock the account for LOCKOUT after MAX_FAILURES in a row."""
+    audited, and lock the account for LOCKOUT after MAX_FAILURES in a row.
+
+    An unknown user name and a wrong password get the same message after the same work (an Argon2 verify against
+    a dummy hash), and nothing about an account — not even that it is disabled — is told before its password is
+    right; only a lock shows (it is the point of the lock). The failure count is one atomic UPDATE … RETURNING, so
+    parallel wrong passwords each count and the one that reaches MAX_FAILURES locks the account; a right password
+    signs in only through an UPDATE conditional on the account being unlocked, active and its hash unchanged."""
     now = now or datetime.now()
     username = (username or "").strip()
-    refused: str | None = None
-    with engine.begin() as conn:  # failures are committed (counter, audit) before the refusal is raised
-        refused, signed = _sign_in(conn, username, password, now)
-    if refused:
+    with engine.connect() as conn:
+        row = conn.execute(select(User).where(User.username == username)).first()
+    if row is not None and row.locked_until and row.locked_until > now:
+        _audit_now(engine, row.username, "signin_failed", username, {"reason": "locked"})
+        raise AuthError(_locked_message(row.locked_until, now))
+    right = _verify(row.password_hash if row is not None else _dummy_hash(), password)
+    if row is None:
+        _audit_now(engine, username or None, "signin_failed", username, {"reason": "no such user"})
+        raise AuthError(WRONG_CREDENTIALS)
+    if not right:
+        raise AuthError(_count_failure(engine, row, username, now))
+    if not row.active:
+        _audit_now(engine, row.username, "signin_failed", username, {"reason": "disabled"})
+        raise AuthError("该账号已停用，请联系管理员。")
+    refused, signed = None, None
+    with engine.begin() as conn:
+        values = {"failed_attempts": 0, "locked_until": None}
+        if _hasher.check_needs_rehash(row.password_hash):
+            values["password_hash"] = hash_password(password)
+        done = conn.execute(update(User).where(
+            User.id == row.id, User.active.is_(True), User.password_hash == row.password_hash,
+            or_(User.locked_until.is_(None), User.locked_until <= now)).values(**values))
+        if done.rowcount != 1:  # changed since it was read: locked by parallel failures, disabled, or a new password
+            now_row = conn.execute(select(User.active, User.locked_until, User.password_hash)
+                                   .where(User.id == row.id)).first()
+            if now_row is not None and now_row.locked_until and now_row.locked_until > now:
+                refused, reason = _locked_message(now_row.locked_until, now), "locked"
+            elif now_row is not None and not now_row.active:
+                refused, reason = "该账号已停用，请联系管理员。", "disabled"
+            else:
+                refused, reason = WRONG_CREDENTIALS, "password changed meanwhile"
+            record(conn, row.username, "signin_failed", username, {"reason": reason}, ok=False)
+        else:
+            token = secrets.token_urlsafe(32)
+            conn.execute(insert(UserSession).values(token_hash=_token_hash(token), user_id=row.id, created_at=now,
+                                                    last_seen_at=now, expires_at=now + SESSION_LIFETIME))
+            principal = _principal(row)
+            record(conn, principal, "signin", username)
+            signed = SignedIn(principal, token, bool(row.must_change_password))
+    if refused:  # committed (audited) before the refusal is raised
         raise AuthError(refused)
     return signed
 
 
-def _sign_in(conn, username: str, password: str, now: datetime) -> tuple[str | None, SignedIn | None]:
-    row = conn.execute(select(User).where(User.username == username)).first()
-    if row is None:
-        try:
-            _hasher.verify(_dummy_hash(), password or "")
-        except VerificationError:
-            pass
-        record(conn, username or None, "signin_failed", username, {"reason": "no such user"}, ok=False)
-        return "用户名或密码错误。", None
-    if not row.active:
-        record(conn, row.username, "signin_failed", username, {"reason": "disabled"}, ok=False)
-        return "该账号已停用，请联系管理员。", None
-    if row.locked_until and row.locked_until > now:
-        record(conn, row.username, "signin_failed", username, {"reason": "locked"}, ok=False)
-        minutes = max(1, int((row.locked_until - now).total_seconds() // 60) + 1)
-        return f"密码连续错误 {MAX_FAILURES} 次，账号已锁定，请 {minutes} 分钟后再试或联系管理员。", None
-    try:
-        _hasher.verify(row.password_hash, password or "")
-    except (VerificationError, InvalidHashError):
-        failures = row.failed_attempts + 1
-        locked = now + LOCKOUT if failures >= MAX_FAILURES else None
-        conn.execute(update(User).where(User.id == row.id)
-                     .values(failed_attempts=0 if locked else failures, locked_until=locked))
+def _audit_now(engine: Engine, who, action: str, target: str, detail: dict) -> None:
+    with engine.begin() as conn:
+        record(conn, who, action, target, detail, ok=False)
+
+
+def _count_failure(engine: Engine, row, username: str, now: datetime) -> str:
+    """Count one wrong password atomically (one UPDATE … RETURNING; the database serialises parallel ones) and
+    lock the account when the count reaches MAX_FAILURES; audited in the same transaction. Returns the message."""
+    t = User.__table__
+    until = now + LOCKOUT
+    lock_over = and_(t.c.locked_until.is_not(None), t.c.locked_until <= now)  # an ended lock: count afresh
+    still_locked = and_(t.c.locked_until.is_not(None), t.c.locked_until > now)
+    count = case((lock_over, 1), else_=t.c.failed_attempts + 1)
+    with engine.begin() as conn:
+        failures, locked_until = conn.execute(
+            update(t).where(t.c.id == row.id)
+            .values(failed_attempts=count,
+                    locked_until=case((still_locked, t.c.locked_until), (count >= MAX_FAILURES, until), else_=None))
+            .returning(t.c.failed_attempts, t.c.locked_until)).one()
         record(conn, row.username, "signin_failed", username, {"failures": failures}, ok=False)
-        if locked:
-            record(conn, row.username, "lockout", username, {"until": locked.isoformat(timespec="minutes")}, ok=False)
-            return f"密码连续错误 {MAX_FAILURES} 次，账号已锁定 {int(LOCKOUT.total_seconds() // 60)} 分钟。", None
-        return f"用户名或密码错误（再错 {MAX_FAILURES - failures} 次将锁定账号）。", None
-    values = {"failed_attempts": 0, "locked_until": None}
-    if _hasher.check_needs_rehash(row.password_hash):
-        values["password_hash"] = hash_password(password)
-    conn.execute(update(User).where(User.id == row.id).values(**values))
-    token = secrets.token_urlsafe(32)
-    conn.execute(insert(UserSession).values(token_hash=_token_hash(token), user_id=row.id, created_at=now,
-                                            last_seen_at=now, expires_at=now + SESSION_LIFETIME))
-    principal = _principal(row)
-    record(conn, principal, "signin", username)
-    return None, SignedIn(principal, token, bool(row.must_change_password))
+        if locked_until is None or locked_until <= now:
+            return WRONG_CREDENTIALS
+        if failures == MAX_FAILURES:  # this failure locked it (later ones, already in flight, count on)
+            record(conn, row.username, "lockout", username,
+                   {"until": locked_until.isoformat(timespec="minutes"), "failures": failures}, ok=False)
+            return f"密码连续错误 {MAX_FAILURES} 次，账号已锁定 {int(LOCKOUT.total_seconds() // 60)} 分钟。"
+    return _locked_message(locked_until, now)
 
 
 def resume(engine: Engine, token: str | None, *, now: datetime | None = None) -> SignedIn | None:
@@ -207,73 +254,114 @@ def sign_out(engine: Engine, token: str | None) -> None:
         record(conn, _principal(row), "signout", row.username)
 
 
-def change_password(engine: Engine, username: str, old: str, new: str) -> None:
+def change_password(engine: Engine, username: str, old: str, new: str, *, keep_token: str | None = None) -> int:
+    """The account's own password change (needs the old password). Ends every other session of the account — all of
+    them, or all but `keep_token` (the session the change is made from). Returns how many sessions it ended."""
     with engine.begin() as conn:
         row = conn.execute(select(User).where(User.username == username)).first()
         if row is None:
             raise AuthError("账号不存在。")
-        try:
-            _hasher.verify(row.password_hash, old or "")
-            wrong = False
-        except (VerificationError, InvalidHashError):
+        wrong = not _verify(row.password_hash, old)
+        if wrong:
             record(conn, row.username, "password_change", username, {"reason": "wrong old password"}, ok=False)
-            wrong = True
     if wrong:  # the failed attempt is committed (audited) before the refusal
         raise AuthError("原密码不正确。")
+    if old == new:
+        raise AuthError("新密码不能与原密码相同。")
+    check_password_strength(new, username)
+    now = datetime.now()
     with engine.begin() as conn:
-        if old == new:
-            raise AuthError("新密码不能与原密码相同。")
-        check_password_strength(new, username)
-        conn.execute(update(User).where(User.id == row.id).values(
-            password_hash=hash_password(new), must_change_password=False, password_changed_at=datetime.now(),
+        done = conn.execute(update(User).where(User.id == row.id, User.password_hash == row.password_hash).values(
+            password_hash=hash_password(new), must_change_password=False, password_changed_at=now,
             version=User.version + 1))
-        record(conn, _principal(row), "password_change", username)
+        if done.rowcount != 1:
+            raise AuthError("密码已在别处被修改，请重新登录后再试。")
+        others = [UserSession.user_id == row.id, UserSession.ended_at.is_(None)]
+        if keep_token:
+            others.append(UserSession.token_hash != _token_hash(keep_token))
+        ended = conn.execute(update(UserSession).where(*others).values(ended_at=now)).rowcount
+        detail = {"password": "changed", "other_sessions_ended": int(ended)}
+        if row.must_change_password:
+            detail["must_change_password"] = {"before": True, "after": False}
+        record(conn, _principal(row), "password_change", username, detail)
+    return int(ended)
+
+
+_AUDITED_FIELDS = ("display_name", "role", "subdistrict_code", "active", "must_change_password", "failed_attempts",
+                   "locked_until")
+
+
+def _audit_value(v):
+    return v.isoformat(timespec="minutes") if isinstance(v, datetime) else v
 
 
 def update_user(engine: Engine, by: Principal, username: str, expected_version: int, *, role: str | None = None,
                 subdistrict_code: str | None = None, active: bool | None = None, display_name: str | None = None,
                 reset_password: str | None = None, unlock: bool = False) -> int:
-    """An administrator's change to an account (optimistic: refused if someone changed it meanwhile)."""
+    """An administrator's change to an account (optimistic: refused if someone changed it meanwhile). Returns the
+    account's version: `expected_version` unchanged — nothing written, nothing audited — when the save changes
+    nothing. Every change is audited with each field's value before and after; refusals are audited too."""
     if not by.is_admin:
+        _audit_refusal(engine, by, username, "not an administrator")
         raise AuthError("只有管理员可以管理账号。")
+    refused = None
     with engine.begin() as conn:
         row = conn.execute(select(User).where(User.username == username)).first()
         if row is None:
             raise AuthError(f"账号“{username}”不存在。")
         if row.version != expected_version:
-            raise AuthError(f"账号“{username}”已被他人修改，请刷新后重试。")
-        values: dict = {}
-        new_role = role or row.role
-        if role and role not in ROLES:
-            raise AuthError(f"角色“{role}”不存在。")
-        if role:
-            values["role"] = role
-        code = subdistrict_code if subdistrict_code is not None else row.subdistrict_code
-        if new_role == "street" and not code:
-            raise AuthError("街道账号必须指定所属街道。")
-        values["subdistrict_code"] = code if new_role == "street" else None
-        if active is not None:
-            if not active and username == by.username:
-                raise AuthError("不能停用自己的账号。")
-            values["active"] = active
-        if display_name:
-            values["display_name"] = display_name
-        if reset_password:
-            check_password_strength(reset_password, username)
-            values.update(password_hash=hash_password(reset_password), must_change_password=True,
-                          password_changed_at=datetime.now())
-        if unlock or reset_password:
-            values.update(failed_attempts=0, locked_until=None)
-        if not guarded_update(conn, User, row.id, expected_version, values):
-            raise AuthError(f"账号“{username}”已被他人修改，请刷新后重试。")
-        if active is False or reset_password or (role and role != row.role):
-            conn.execute(update(UserSession).where(UserSession.user_id == row.id, UserSession.ended_at.is_(None))
-                         .values(ended_at=datetime.now()))
-        shown = {k: v for k, v in values.items() if k != "password_hash"}
-        if reset_password:
-            shown["password"] = "reset"
-        record(conn, by, "user_update", username, shown)
+            refused = f"账号“{username}”已被他人修改，请刷新后重试。"
+        else:
+            values: dict = {}
+            new_role = role or row.role
+            if role and role not in ROLES:
+                raise AuthError(f"角色“{role}”不存在。")
+            if role:
+                values["role"] = role
+            code = subdistrict_code if subdistrict_code is not None else row.subdistrict_code
+            if new_role == "street" and not code:
+                raise AuthError("街道账号必须指定所属街道。")
+            values["subdistrict_code"] = code if new_role == "street" else None
+            if active is not None:
+                if not active and username == by.username:
+                    raise AuthError("不能停用自己的账号。")
+                values["active"] = active
+            if display_name:
+                values["display_name"] = display_name
+            if reset_password:
+                check_password_strength(reset_password, username)
+                values.update(password_hash=hash_password(reset_password), must_change_password=True,
+                              password_changed_at=datetime.now())
+            if unlock or reset_password:
+                values.update(failed_attempts=0, locked_until=None)
+            changes = {f: {"before": _audit_value(getattr(row, f)), "after": _audit_value(values[f])}
+                       for f in _AUDITED_FIELDS if f in values and values[f] != getattr(row, f)}
+            if reset_password:
+                changes["password"] = {"before": "（不记录）", "after": "已重置"}
+            if not changes:
+                return expected_version  # a save that changes nothing: no write, no audit row
+            values = {k: v for k, v in values.items() if k in changes or k in ("password_hash", "password_changed_at")}
+            if not guarded_update(conn, User, row.id, expected_version, values):
+                refused = f"账号“{username}”已被他人修改，请刷新后重试。"
+            else:
+                ended = 0
+                if active is False or reset_password or (role and role != row.role):
+                    ended = conn.execute(update(UserSession).where(UserSession.user_id == row.id,
+                                                                   UserSession.ended_at.is_(None))
+                                         .values(ended_at=datetime.now())).rowcount
+                detail = {"changes": changes, "version": {"before": expected_version, "after": expected_version + 1}}
+                if ended:
+                    detail["sessions_ended"] = int(ended)
+                record(conn, by, "user_update", username, detail)
+    if refused:
+        _audit_refusal(engine, by, username, "changed by someone else", expected_version=expected_version)
+        raise AuthError(refused)
     return expected_version + 1
+
+
+def _audit_refusal(engine: Engine, by: Principal, username: str, reason: str, **extra) -> None:
+    with engine.begin() as conn:
+        record(conn, by, "user_update", username, {"reason": reason, **extra}, ok=False)
 
 
 def users(engine: Engine) -> pd.DataFrame:
