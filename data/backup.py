@@ -1,27 +1,41 @@
 """备份与恢复: one file per backup, taken while the dashboard runs, restored in one step.
 
 * SQLite: SQLite's online backup API (``sqlite3.Connection.backup``) copies a consistent snapshot of the
-  live file into a self-contained database file (rollback journal, no ``-wal`` beside it). A restore
-  copies the backup page by page into the live file through the same API, under SQLite's own locks.
+  live file into a self-contained database file (rollback journal, no ``-wal`` beside it).
 * PostgreSQL: ``pg_dump -Fc -n <schema>`` of the schema the application uses (the first schema of the
-  URL's ``search_path``, normally ``public``). A restore empties that schema and loads the dump in one
-  transaction (``pg_restore`` → ``psql``), so a failed restore leaves the database as it was; the dump
-  can be loaded into a schema of another name (a copy of production for testing, say).
+  URL's ``search_path``, normally ``public``).
+
+A restore trusts nothing in the backup but its rows. Before anything is replaced:
+
+* SQLite: the backup's whole schema (every table with its columns and constraints, index, trigger and view) is
+  compared with a scratch database migrated to the backup's revision; any difference (a missing audit trigger,
+  an extra trigger, a missing table …) refuses the restore and names the difference. The backup is then
+  upgraded to the current schema in a scratch copy, compared again with the current schema, and only then
+  copied page by page into the live file through SQLite's backup API, under SQLite's own locks.
+* PostgreSQL: no statement of the archive is ever executed. Its table of contents must list exactly the
+  objects a scratch schema migrated to the backup's revision has (no extra function, trigger, constraint …);
+  the schema is then built by the migrations in a scratch schema of the same database, only table rows (COPY
+  data, fed through the driver, never through psql) and sequence values (parsed, re-issued as ``setval``) are
+  loaded into it, it is upgraded to the current schema, and one transaction swaps it in for the live schema.
+  Neither the dashboard nor a restore needs a superuser: the role the dashboard uses (owner of its schema,
+  with CREATE on the database for the scratch schema) does both.
 
 After a restore:
 
-* ``meta.data_version`` is set to max(version before the restore, version in the backup) + 1, in the same
-  transaction as the load, so no cached query result (keyed on the version) can be served for the
-  restored data — the version never goes back to a number a cache has already seen.
-* every sign-in session is ended: accounts and passwords are those of the backup, so everyone signs in again.
-* the audit log stays append-only in effect: entries written to the live database after the backup's newest
-  entry (the backup itself, sign-ins, changes) are appended again, followed by the ``restore`` entry.
+* ``meta.data_version`` is max(version before the restore, version in the backup) + 1, so no cached query
+  result (keyed on the version) can be served for the restored data.
+* every sign-in session is ended: accounts and passwords are those of the backup (the confirmation lists
+  them), so everyone signs in again.
+* the audit log stays append-only in effect: every live entry the backup does not hold (compared by content,
+  never by clock) is appended again, followed by the ``restore`` entry. A refused or failed restore is audited
+  in the live database and leaves it unchanged.
 * a backup from an older version of the program is upgraded to the current schema; one from a newer
   version is refused.
 """
 from __future__ import annotations
 
 import argparse
+import functools
 import os
 import re
 import shutil
@@ -30,12 +44,17 @@ import subprocess
 import sys
 import tempfile
 import time
-from dataclasses import dataclass
+import uuid
+from collections import Counter
+from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import Path
+from typing import Callable
 
-from sqlalchemy import insert, inspect, select, text
-from sqlalchemy.engine import Engine
+from sqlalchemy import MetaData, create_engine, event, insert, inspect, select, text, update
+from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.pool import NullPool
 
 from data.engine import DatabaseError, check_connection, describe_url, get_engine
 
@@ -46,6 +65,10 @@ KIND_LABELS = {"sqlite": "SQLite", "postgresql": "PostgreSQL"}
 
 class BackupError(DatabaseError):
     """A backup or restore refused or failed; the message is Chinese and safe to show."""
+
+
+class RestoreCancelled(BackupError):
+    """The person restoring declined at the confirmation; nothing was changed."""
 
 
 @dataclass(frozen=True)
@@ -60,6 +83,15 @@ class BackupInfo:
 
 
 @dataclass(frozen=True)
+class Account:
+    """One account a backup brings back (shown before a restore is confirmed)."""
+    username: str
+    role: str
+    subdistrict_code: str | None
+    active: bool
+
+
+@dataclass(frozen=True)
 class BackupContents:
     """What a backup file holds, read without restoring it."""
     path: Path
@@ -69,6 +101,7 @@ class BackupContents:
     last_audit_at: datetime | None
     schema: str | None = None
     created_at: str | None = None   # pg_dump's "Archive created at" (PostgreSQL only)
+    accounts: tuple[Account, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -114,9 +147,9 @@ def _file_kind(path: Path) -> str | None:
 def _known_revisions() -> tuple[str, list[str]]:
     from alembic.script import ScriptDirectory
 
-    from data.migrate import MIGRATIONS_DIR
+    from data import migrate
 
-    script = ScriptDirectory(str(MIGRATIONS_DIR))
+    script = ScriptDirectory(str(migrate.MIGRATIONS_DIR))
     return script.get_current_head(), [r.revision for r in script.walk_revisions()]
 
 
@@ -129,46 +162,111 @@ def _check_revision(revision: str | None, path: Path) -> None:
                           "请先把程序升级到与备份相同或更新的版本再恢复。")
 
 
-def _live_state(engine: Engine, since: datetime | None) -> tuple[int, list[dict]]:
-    """The live database's data version and its audit entries newer than `since` (oldest first)."""
+def _short(exc_or_text, limit: int = 200) -> str:
+    """One line of an error, safe to show and to audit: no SQL, no parameters, long digit runs masked."""
+    if isinstance(exc_or_text, DBAPIError) and exc_or_text.orig is not None:
+        exc_or_text = exc_or_text.orig
+    lines = [l.strip() for l in str(exc_or_text).splitlines() if l.strip()]
+    line = next((l for l in lines if not l.startswith(("[SQL", "[parameters", "(Background"))), "")
+    line = re.sub(r"\d{6,}", lambda m: m.group()[:2] + "…", line)
+    line = type(exc_or_text).__name__ if not line and isinstance(exc_or_text, BaseException) else line
+    return line[:limit] + ("…" if len(line) > limit else "")
+
+
+AUDIT_COLUMNS = ("at", "username", "role", "action", "target", "detail", "ok")
+
+
+def _audit_rows(conn: Connection, schema: str | None = None) -> list[dict]:
+    """Every audit entry (oldest first), without its id; [] when the database has no audit log."""
     from data.models_auth import AuditEntry
-    from data.queries.common import data_version
 
-    names = set(inspect(engine).get_table_names())
-    version = data_version(engine) if "meta" in names else 0
-    carried: list[dict] = []
-    if "audit_log" in names:
-        t = AuditEntry.__table__
-        stmt = select(t.c.at, t.c.username, t.c.role, t.c.action, t.c.target, t.c.detail, t.c.ok).order_by(t.c.id)
-        if since is not None:
-            stmt = stmt.where(t.c.at > since)
-        with engine.connect() as conn:
-            carried = [dict(r._mapping) for r in conn.execute(stmt)]
-    return version, carried
+    if not inspect(conn).has_table("audit_log", schema=schema):
+        return []
+    t = AuditEntry.__table__ if schema is None else AuditEntry.__table__.to_metadata(MetaData(), schema=schema)
+    stmt = select(*(t.c[c] for c in AUDIT_COLUMNS)).order_by(t.c.id)
+    return [dict(r._mapping) for r in conn.execute(stmt)]
 
 
-def _after_restore(engine: Engine, kind: str, path: Path, contents: BackupContents, carried: list[dict],
-                   who, started: float, schema: str | None = None) -> RestoreInfo:
-    """Bring the restored database to the current schema and append the audit entries."""
+def _audit_key(row: dict) -> tuple:
+    at = row["at"]
+    if isinstance(at, str):
+        at = datetime.fromisoformat(at)
+    return (at, row["username"], row["role"], row["action"], row["target"], row["detail"], bool(row["ok"]))
+
+
+def _carry(live_rows: list[dict], backup_rows: list[dict]) -> list[dict]:
+    """The live audit entries the backup does not hold, by identity (their whole content), in their order.
+    Never by clock: a backup holding a future-dated entry must not hide any live entry."""
+    held = Counter(_audit_key(r) for r in backup_rows)
+    carried = []
+    for row in live_rows:
+        key = _audit_key(row)
+        if held[key] > 0:
+            held[key] -= 1
+        else:
+            carried.append({c: row[c] for c in AUDIT_COLUMNS})
+    return carried
+
+
+def _live_state(conn: Connection) -> tuple[int, list[dict]]:
+    """The live database's data version and all its audit entries (oldest first)."""
+    from data.models import Meta
+
+    version = 0
+    if inspect(conn).has_table("meta"):
+        value = conn.execute(select(Meta.value).where(Meta.key == "data_version")).scalar()
+        version = int(value) if value is not None else 0
+    return version, _audit_rows(conn)
+
+
+def _accounts(conn: Connection) -> tuple[Account, ...]:
+    if not inspect(conn).has_table("users"):
+        return ()
+    rows = conn.execute(text("SELECT username, role, subdistrict_code, active FROM users ORDER BY id"))
+    return tuple(Account(str(u), str(r), s, bool(a)) for u, r, s, a in rows)
+
+
+def _finish(conn: Connection, old_version: int, carried: list[dict], who, src: Path, revision: str,
+            upgraded: bool) -> int:
+    """In the restored database (at the current schema), before it becomes the live one: bump the data
+    version past both, end every session, append the carried audit entries and the `restore` entry."""
     from data.audit import record
-    from data.migrate import current_revision, head_revision, upgrade
-    from data.models_auth import AuditEntry
-    from data.queries.common import data_version
+    from data.models import Meta
+    from data.models_auth import AuditEntry, UserSession
 
-    engine.dispose()  # pooled connections may hold plans and file state of the replaced database
-    upgraded = False
-    if current_revision(engine) != head_revision():
-        upgrade(engine)
-        upgraded = True
-    with engine.begin() as conn:
-        if carried:
-            conn.execute(insert(AuditEntry), carried)
-        record(conn, who, "restore", str(path),
-               {"backup_revision": contents.revision, "upgraded": upgraded, "audit_carried": len(carried),
-                "os_user": _os_user()})
-    return RestoreInfo(path=path, kind=kind, backup_revision=contents.revision or "", revision=head_revision(),
-                       upgraded=upgraded, data_version=data_version(engine), audit_carried=len(carried),
-                       seconds=time.perf_counter() - started, schema=schema)
+    now = datetime.now()
+    in_backup = conn.execute(select(Meta.value).where(Meta.key == "data_version")).scalar()
+    version = max(int(old_version), int(in_backup or 0)) + 1
+    if not conn.execute(update(Meta).where(Meta.key == "data_version")
+                        .values(value=str(version), updated_at=now)).rowcount:
+        conn.execute(insert(Meta).values(key="data_version", value=str(version), updated_at=now))
+    conn.execute(update(UserSession).where(UserSession.ended_at.is_(None)).values(ended_at=now))
+    if carried:
+        conn.execute(insert(AuditEntry), carried)
+    record(conn, who, "restore", str(src),
+           {"backup_revision": revision, "upgraded": upgraded, "audit_carried": len(carried),
+            "os_user": _os_user()})
+    return version
+
+
+def _audit_failure(engine: Engine, who, src: Path, message: str) -> None:
+    """A refused or failed restore leaves one entry in the live database (best effort: it may be unreachable)."""
+    from data.audit import record_now
+
+    try:
+        engine.dispose()
+        if inspect(engine).has_table("audit_log"):
+            record_now(engine, who, "restore", str(src), {"error": _short(message, 300), "os_user": _os_user()},
+                       ok=False)
+    except Exception:  # the database itself is the problem; the message still reaches the person restoring
+        pass
+
+
+def _upgrade_failed(revision: str, src: Path, exc: Exception) -> BackupError:
+    from data.migrate import head_revision
+
+    return BackupError(f"备份“{src}”的结构版本 {revision} 较旧，升级到 {head_revision()} 时失败，未恢复，"
+                       f"数据库未作任何改动：{_short(exc)}")
 
 
 def _os_user() -> str:
@@ -226,6 +324,24 @@ def _unique_tmp(near: Path, suffix: str) -> Path:
     return Path(name)
 
 
+OBJECT_LABELS = {"table": "表", "index": "索引", "trigger": "触发器", "view": "视图", "TABLE": "表",
+                 "INDEX": "索引", "TRIGGER": "触发器", "VIEW": "视图", "FUNCTION": "函数", "PROCEDURE": "过程",
+                 "CONSTRAINT": "约束", "FK CONSTRAINT": "外键约束", "CHECK CONSTRAINT": "检查约束",
+                 "SEQUENCE": "序列", "SEQUENCE OWNED BY": "序列归属", "SEQUENCE SET": "序列值",
+                 "DEFAULT": "列默认值", "TABLE DATA": "表数据", "RULE": "规则", "POLICY": "行级策略",
+                 "MATERIALIZED VIEW": "物化视图", "TYPE": "类型", "DOMAIN": "域", "EXTENSION": "扩展",
+                 "AGGREGATE": "聚合函数", "OPERATOR": "运算符", "EVENT TRIGGER": "事件触发器",
+                 "LARGE OBJECT": "大对象", "BLOB": "大对象", "BLOBS": "大对象"}
+
+
+def _refuse_differences(src: Path, revision: str, diffs: list[str]) -> None:
+    if not diffs:
+        return
+    shown = "；".join(diffs[:8]) + (f"；等共 {len(diffs)} 处" if len(diffs) > 8 else "")
+    raise BackupError(f"备份“{src}”的数据库结构与本程序的结构版本 {revision} 不一致，可能被改动过，未恢复，"
+                      f"数据库未作任何改动。不一致之处：{shown}。")
+
+
 # --- public API -----------------------------------------------------------------------------------
 
 def backup(engine_or_url, dest_path, *, force: bool = False, who="system") -> BackupInfo:
@@ -255,7 +371,8 @@ def backup(engine_or_url, dest_path, *, force: bool = False, who="system") -> Ba
 
 
 def inspect_backup(src_path) -> BackupContents:
-    """Read what a backup holds (engine, schema revision, data version, newest audit entry) without restoring."""
+    """Read what a backup holds (engine, schema revision, data version, newest audit entry, accounts) without
+    restoring it. Nothing of it is trusted: `restore` checks its schema before anything is replaced."""
     src = Path(src_path).expanduser().resolve()
     kind = _check_source(src)
     if kind == "sqlite":
@@ -263,18 +380,35 @@ def inspect_backup(src_path) -> BackupContents:
     return _pg_contents(src)
 
 
-def restore(src_path, engine_or_url, *, who="system") -> RestoreInfo:
-    """Replace the database's contents with the backup at `src_path` (see the module docstring)."""
+def restore(src_path, engine_or_url, *, who="system",
+            confirm: Callable[[BackupContents], bool] | None = None) -> RestoreInfo:
+    """Replace the database's contents with the backup at `src_path` (see the module docstring).
+
+    `confirm`, when given, is called with what the backup brings (accounts included) once it has been checked
+    and staged, before anything is replaced; returning False cancels (RestoreCancelled, nothing changed).
+    A refused or failed restore raises BackupError with a Chinese message, is audited, and changes nothing."""
     src = Path(src_path).expanduser().resolve()
     engine = _engine(engine_or_url)
     _kind(engine)
-    backup_kind = _check_source(src)
-    _refuse_mismatch(backup_kind, engine, src)
-    check_connection(engine)
     started = time.perf_counter()
-    if backup_kind == "sqlite":
-        return _sqlite_restore(src, engine, who, started)
-    return _pg_restore(src, engine, who, started)
+    try:
+        backup_kind = _check_source(src)
+        _refuse_mismatch(backup_kind, engine, src)
+        check_connection(engine)
+        if backup_kind == "sqlite":
+            return _sqlite_restore(src, engine, who, started, confirm)
+        return _pg_restore(src, engine, who, started, confirm)
+    except RestoreCancelled:
+        raise
+    except BackupError as exc:
+        _audit_failure(engine, who, src, str(exc))
+        raise
+    except DatabaseError:  # unreachable database: nothing to audit into
+        raise
+    except Exception as exc:  # never a traceback: a Chinese message, audited
+        error = BackupError(f"恢复失败，数据库未作任何改动：{_short(exc)}")
+        _audit_failure(engine, who, src, str(error))
+        raise error from exc
 
 
 # --- SQLite ---------------------------------------------------------------------------------------
@@ -290,6 +424,20 @@ def _connect(path: Path) -> sqlite3.Connection:
     conn = sqlite3.connect(str(path), timeout=30)
     conn.execute("PRAGMA busy_timeout=30000")
     return conn
+
+
+def _file_engine(path: Path) -> Engine:
+    """An engine on a scratch SQLite file: the application's pragmas but a rollback journal (no -wal beside it)."""
+    engine = create_engine(f"sqlite:///{path}", poolclass=NullPool)
+
+    @event.listens_for(engine, "connect")
+    def _pragmas(dbapi_conn, _record):
+        cur = dbapi_conn.cursor()
+        cur.execute("PRAGMA foreign_keys=ON")
+        cur.execute("PRAGMA busy_timeout=30000")
+        cur.close()
+
+    return engine
 
 
 def _sqlite_backup(engine: Engine, dest: Path) -> None:
@@ -330,52 +478,140 @@ def _sqlite_contents(path: Path, shown: Path, immutable: bool = False) -> Backup
                 row = conn.execute("SELECT value FROM meta WHERE key = 'data_version'").fetchone()
                 version = int(row[0]) if row else 0
             last = conn.execute("SELECT MAX(at) FROM audit_log").fetchone()[0] if "audit_log" in tables else None
+            accounts = ()
+            if "users" in tables:
+                accounts = tuple(Account(str(u), str(r), s, bool(a)) for u, r, s, a in conn.execute(
+                    "SELECT username, role, subdistrict_code, active FROM users ORDER BY id"))
         finally:
             conn.close()
-    except sqlite3.DatabaseError as exc:
+    except (sqlite3.DatabaseError, ValueError) as exc:
         raise BackupError(f"备份文件“{shown}”已损坏或不完整，无法读取（{exc}）。") from exc
     return BackupContents(path=shown, kind="sqlite", revision=revision, data_version=version,
-                          last_audit_at=datetime.fromisoformat(str(last)) if last else None)
+                          last_audit_at=datetime.fromisoformat(str(last)) if last else None, accounts=accounts)
 
 
-def _sqlite_restore(src: Path, engine: Engine, who, started: float) -> RestoreInfo:
+def _norm_sql(sql: str | None) -> str | None:
+    """A schema statement without formatting differences (runs of white space, spaces around punctuation)."""
+    if sql is None:
+        return None
+    return re.sub(r"\s*([(),;=])\s*", r"\1", re.sub(r"\s+", " ", sql)).strip()
+
+
+def _sqlite_schema(path: Path) -> dict[tuple[str, str], tuple]:
+    """Every table (with its columns), index, trigger and view of a SQLite file, SQLite's own objects aside."""
+    conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+    try:
+        out = {}
+        for type_, name, tbl, sql in conn.execute(
+                "SELECT type, name, tbl_name, sql FROM sqlite_master WHERE name NOT LIKE 'sqlite\\_%' ESCAPE '\\'"):
+            columns = ()
+            if type_ in ("table", "view"):
+                columns = tuple(conn.execute('SELECT name, type, "notnull", dflt_value, pk, hidden '
+                                             'FROM pragma_table_xinfo(?) ORDER BY cid', (name,)))
+            out[(type_, name)] = (tbl, _norm_sql(sql), columns)
+        return out
+    finally:
+        conn.close()
+
+
+@functools.lru_cache(maxsize=16)
+def _sqlite_reference(migrations_dir: str, revision: str) -> dict[tuple[str, str], tuple]:
+    """The schema a fresh SQLite database migrated to `revision` has (built once per process and revision)."""
+    from data.migrate import upgrade
+
+    with tempfile.TemporaryDirectory(prefix="mz_restore_ref_") as tmp:
+        path = Path(tmp) / "reference.db"
+        sqlite3.connect(path).close()
+        engine = _file_engine(path)
+        try:
+            upgrade(engine, revision)
+        finally:
+            engine.dispose()
+        return _sqlite_schema(path)
+
+
+def _schema_diffs(actual: dict, expected: dict) -> list[str]:
+    diffs = []
+    for type_, name in sorted(expected.keys() - actual.keys()):
+        diffs.append(f"缺少{OBJECT_LABELS.get(type_, type_)} {name}")
+    for type_, name in sorted(actual.keys() - expected.keys()):
+        diffs.append(f"多出{OBJECT_LABELS.get(type_, type_)} {name}")
+    for type_, name in sorted(actual.keys() & expected.keys()):
+        a, e = actual[(type_, name)], expected[(type_, name)]
+        if a == e:
+            continue
+        label = OBJECT_LABELS.get(type_, type_)
+        a_cols, e_cols = [c[0] for c in a[2]], [c[0] for c in e[2]]
+        missing = [c for c in e_cols if c not in a_cols]
+        extra = [c for c in a_cols if c not in e_cols]
+        if missing or extra:
+            diffs.append(f"{label} {name} 的列不同（" + "，".join(
+                [f"缺少列 {c}" for c in missing] + [f"多出列 {c}" for c in extra]) + "）")
+        else:
+            diffs.append(f"{label} {name} 的定义不同")
+    return diffs
+
+
+def _check_sqlite_schema(path: Path, revision: str, src: Path) -> None:
+    from data import migrate
+
+    reference = _sqlite_reference(str(migrate.MIGRATIONS_DIR), revision)
+    _refuse_differences(src, revision, _schema_diffs(_sqlite_schema(path), reference))
+
+
+def _sqlite_restore(src: Path, engine: Engine, who, started: float, confirm) -> RestoreInfo:
+    from data.migrate import head_revision, upgrade
+
     live = _sqlite_path(engine)
     if live.exists() and src.samefile(live):
         raise BackupError("备份文件就是当前数据库文件本身，无需恢复。")
     if not live.parent.is_dir():
         raise BackupError(f"数据库目录“{live.parent}”不存在。")
-    tmp = _unique_tmp(live, ".restore")
+    head = head_revision()
+    tmp = _unique_tmp(live, ".restore")  # 0600, beside the live file
     try:
         shutil.copyfile(src, tmp)  # the backup file itself is never changed
         contents = _sqlite_contents(tmp, src)
         _check_revision(contents.revision, src)
-        old_version, carried = _live_state(engine, contents.last_audit_at)
-        now = datetime.now().isoformat(sep=" ", timespec="microseconds")
-        staged = sqlite3.connect(str(tmp))
+        _check_sqlite_schema(tmp, contents.revision, src)   # exactly what the migrations make, or refused
+        staged = _file_engine(tmp)
         try:
-            with staged:
-                _bump_version_sqlite(staged, old_version, now)
-                if staged.execute("SELECT 1 FROM sqlite_master WHERE name = 'user_sessions'").fetchone():
-                    staged.execute("UPDATE user_sessions SET ended_at = ? WHERE ended_at IS NULL", (now,))
+            upgraded = contents.revision != head
+            if upgraded:  # in the scratch copy: a failure here leaves the live database untouched
+                try:
+                    upgrade(staged)
+                except Exception as exc:
+                    raise _upgrade_failed(contents.revision, src, exc) from exc
+                staged.dispose()
+                _check_sqlite_schema(tmp, head, src)
+            with staged.connect() as conn:
+                contents = replace(contents, accounts=_accounts(conn))
+                backup_audit = _audit_rows(conn)
+            if confirm is not None and not confirm(contents):
+                raise RestoreCancelled("已取消，数据库未改动。")
+            with engine.connect() as conn:
+                old_version, live_audit = _live_state(conn)
+            carried = _carry(live_audit, backup_audit)
+            with staged.begin() as conn:
+                version = _finish(conn, old_version, carried, who, src, contents.revision, upgraded)
+        finally:
+            staged.dispose()
+        staged_conn = sqlite3.connect(str(tmp))
+        try:
             live_conn = _connect(live)
             try:
-                staged.backup(live_conn)  # page by page into the live file, under SQLite's locks
+                staged_conn.backup(live_conn)  # page by page into the live file, under SQLite's locks
             finally:
                 live_conn.close()
         finally:
-            staged.close()
+            staged_conn.close()
     finally:
-        tmp.unlink(missing_ok=True)
-    return _after_restore(engine, "sqlite", src, contents, carried, who, started)
-
-
-def _bump_version_sqlite(conn: sqlite3.Connection, old_version: int, now: str) -> None:
-    updated = conn.execute(
-        "UPDATE meta SET value = CAST(MAX(CAST(value AS INTEGER), ?) + 1 AS TEXT), updated_at = ? "
-        "WHERE key = 'data_version'", (old_version, now)).rowcount
-    if not updated:
-        conn.execute("INSERT INTO meta (key, value, updated_at) VALUES ('data_version', ?, ?)",
-                     (str(old_version + 1), now))
+        for leftover in (tmp, Path(f"{tmp}-journal"), Path(f"{tmp}-wal"), Path(f"{tmp}-shm")):
+            leftover.unlink(missing_ok=True)
+    engine.dispose()  # pooled connections may hold plans and file state of the replaced database
+    return RestoreInfo(path=src, kind="sqlite", backup_revision=contents.revision, revision=head,
+                       upgraded=upgraded, data_version=version, audit_carried=len(carried),
+                       seconds=time.perf_counter() - started)
 
 
 # --- PostgreSQL -----------------------------------------------------------------------------------
@@ -384,7 +620,7 @@ def _pg_tool(name: str) -> str:
     bindir = os.environ.get("MZ_PG_BINDIR")
     found = shutil.which(name, path=bindir) if bindir else shutil.which(name)
     if not found:
-        raise BackupError(f"未找到 {name}。PostgreSQL 的备份与恢复需要 PostgreSQL 客户端工具（pg_dump、pg_restore、psql），"
+        raise BackupError(f"未找到 {name}。PostgreSQL 的备份与恢复需要 PostgreSQL 客户端工具（pg_dump、pg_restore），"
                           "版本不低于数据库服务器：Debian/Ubuntu 上运行 apt-get install postgresql-client；"
                           "如已安装在其他目录，请设置环境变量 MZ_PG_BINDIR 指向该目录（例如 /usr/lib/postgresql/16/bin）。")
     return found
@@ -411,11 +647,13 @@ def _pg_conn_args(engine: Engine) -> tuple[list[str], dict[str, str]]:
     return args, env
 
 
-def _url_search_path(engine: Engine) -> list[str]:
+def _url_options(engine: Engine) -> str:
     options = engine.url.query.get("options") or ""
-    if not isinstance(options, str):
-        options = " ".join(options)
-    m = re.search(r"-c\s*search_path\s*=\s*(\S+)", options)
+    return options if isinstance(options, str) else " ".join(options)
+
+
+def _url_search_path(engine: Engine) -> list[str]:
+    m = re.search(r"-c\s*search_path\s*=\s*(\S+)", _url_options(engine))
     if not m:
         return []
     return [s.strip().strip('"') for s in m.group(1).split(",") if s.strip()]
@@ -425,6 +663,14 @@ def _pg_schema(engine: Engine) -> str | None:
     """The schema the application's tables live in: the first existing schema of the search path."""
     with engine.connect() as conn:
         return conn.execute(text("SELECT current_schema()")).scalar()
+
+
+def _scratch_engine(engine: Engine, schema: str) -> Engine:
+    """An engine on the same database and role whose search path is the scratch schema only."""
+    options = re.sub(r"-c\s*search_path\s*=\s*\S+", "", _url_options(engine)).strip()
+    options = f"{options} -csearch_path={schema}".strip()
+    return create_engine(engine.url.update_query_dict({"options": options}), poolclass=NullPool,
+                         connect_args={"connect_timeout": 5})
 
 
 def _run(cmd: list[str], env: dict, what: str, **kwargs) -> subprocess.CompletedProcess:
@@ -456,7 +702,25 @@ def _pg_backup(engine: Engine, dest: Path) -> str:
     return schema
 
 
+def _copy_unescape(field: str) -> str | None:
+    """One field of COPY's text format."""
+    if field == "\\N":
+        return None
+    simple = {"b": "\b", "f": "\f", "n": "\n", "r": "\r", "t": "\t", "v": "\v"}
+
+    def one(m: re.Match) -> str:
+        s = m.group(1)
+        if s[0] == "x" and len(s) > 1:
+            return chr(int(s[1:], 16))
+        if s[0] in "01234567":
+            return chr(int(s, 8))
+        return simple.get(s, s)
+
+    return re.sub(r"\\(x[0-9a-fA-F]{1,2}|[0-7]{1,3}|.)", one, field)
+
+
 def _pg_contents(src: Path) -> BackupContents:
+    """What a pg_dump archive holds, read from its rows (pg_restore writes them out; nothing is executed)."""
     pg_restore = _pg_tool("pg_restore")
     env = {**os.environ}
     toc = subprocess.run([pg_restore, "-l", str(src)], env=env, capture_output=True, text=True)
@@ -474,33 +738,39 @@ def _pg_contents(src: Path) -> BackupContents:
     if len(schemas) != 1:
         raise BackupError(f"“{src}”不是民政一张图的备份：其中包含 {len(schemas)} 个 schema 的表，应恰好一个。")
     schema = schemas.pop()
-    data = subprocess.run([pg_restore, "-f", "-", "-a", "-t", "alembic_version", "-t", "meta", "-t", "audit_log",
-                           str(src)], env=env, capture_output=True)
+    data = subprocess.run([pg_restore, "-f", "-", "-a", "-n", schema, "-t", "alembic_version", "-t", "meta",
+                           "-t", "audit_log", "-t", "users", str(src)], env=env, capture_output=True)
     if data.returncode != 0:
         raise BackupError(f"备份文件“{src}”已损坏或不完整，无法读取（"
                           f"{_first_lines(data.stderr.decode('utf-8', 'replace'), 1)}）。")
-    revision, version, last = None, None, None
+    revision, version, last, accounts = None, None, None, []
     table, columns = None, []
-    for raw in data.stdout.decode("utf-8", "replace").splitlines():
-        if table is None:
-            m = re.match(r"COPY \S+?\.(\w+) \((.*)\) FROM stdin;$", raw)
-            if m:
-                table, columns = m.group(1), [c.strip().strip('"') for c in m.group(2).split(",")]
-            continue
-        if raw == "\\.":
-            table = None
-            continue
-        row = dict(zip(columns, raw.split("\t")))
-        if table == "alembic_version":
-            revision = row.get("version_num")
-        elif table == "meta" and row.get("key") == "data_version":
-            version = int(row["value"])
-        elif table == "audit_log" and row.get("at") not in (None, "\\N"):
-            at = datetime.fromisoformat(row["at"])
-            last = at if last is None or at > last else last
+    try:
+        for raw in data.stdout.decode("utf-8", "replace").splitlines():
+            if table is None:
+                m = re.match(r"COPY \S+?\.(\w+) \((.*)\) FROM stdin;$", raw)
+                if m:
+                    table, columns = m.group(1), [c.strip().strip('"') for c in m.group(2).split(",")]
+                continue
+            if raw == "\\.":
+                table = None
+                continue
+            row = dict(zip(columns, (_copy_unescape(f) for f in raw.split("\t"))))
+            if table == "alembic_version":
+                revision = row.get("version_num")
+            elif table == "meta" and row.get("key") == "data_version":
+                version = int(row["value"])
+            elif table == "audit_log" and row.get("at") is not None:
+                at = datetime.fromisoformat(row["at"])
+                last = at if last is None or at > last else last
+            elif table == "users":
+                accounts.append(Account(str(row.get("username")), str(row.get("role")), row.get("subdistrict_code"),
+                                        row.get("active") == "t"))
+    except (ValueError, KeyError) as exc:
+        raise BackupError(f"备份文件“{src}”已损坏或不完整，无法读取（{_short(exc)}）。") from exc
     return BackupContents(path=src, kind="postgresql", revision=revision,
                           data_version=version if version is not None else (0 if revision else None),
-                          last_audit_at=last, schema=schema, created_at=created)
+                          last_audit_at=last, schema=schema, created_at=created, accounts=tuple(accounts))
 
 
 def _ident(name: str) -> str:
@@ -511,37 +781,182 @@ def _literal(value: str) -> str:
     return "'" + value.replace("'", "''") + "'"
 
 
-def _schema_rewriter(source: str, target: str):
-    """A function rewriting one line of pg_restore's script from schema `source` to schema `target`.
+# Entries of an archive's table of contents that are never compared: they are not objects a restore brings
+# back (the schema itself, comments, privileges). Everything else must match the migrations exactly.
+TOC_IGNORED = {"SCHEMA", "COMMENT", "ACL", "DEFAULT ACL"}
 
-    Only the statements are rewritten, never the rows of COPY blocks (their text could contain anything)."""
-    quoted = re.escape(_ident(source).encode())
-    patterns = [quoted + rb"\."]
-    if re.fullmatch(r"[a-z_][a-z0-9_$]*", source):
-        patterns.append(rb"(?<![\w$\".])" + re.escape(source.encode()) + rb"\.")
-    qualifier = re.compile(b"|".join(patterns))
-    replacement = (_ident(target) + ".").encode()
-    skip = re.compile(rb"^(CREATE SCHEMA|ALTER SCHEMA|COMMENT ON SCHEMA) ")
-    state = {"copy": False}
 
-    def rewrite(line: bytes) -> bytes:
-        if state["copy"]:
-            if line in (b"\\.\n", b"\\.\r\n", b"\\."):
-                state["copy"] = False
-            return line
-        if skip.match(line):
-            return b""
-        if line.startswith(b"COPY ") and line.rstrip().endswith(b"FROM stdin;"):
-            state["copy"] = True
-        return qualifier.sub(lambda _m: replacement, line)
+def _toc_lines(path: Path, env: dict) -> list[str]:
+    toc = subprocess.run([_pg_tool("pg_restore"), "-l", str(path)], env=env, capture_output=True, text=True)
+    if toc.returncode != 0:
+        raise BackupError(f"备份文件“{path}”已损坏或不完整，无法读取（{_first_lines(toc.stderr, 1)}）。")
+    return [l for l in toc.stdout.splitlines() if l.strip() and not l.startswith(";")]
 
-    return rewrite
+
+def _toc_objects(lines: list[str], schema: str) -> Counter:
+    """(kind, name) of every object in a table of contents, schema and owner left out."""
+    out: Counter = Counter()
+    for line in lines:
+        m = re.match(r"^-?\d+; \d+ \d+ (.*)$", line)
+        rest = m.group(1) if m else line
+        cuts = [i for i in (rest.find(f" {schema} "), rest.find(" - ")) if i > 0]
+        if not cuts:
+            out[("?", rest)] += 1
+            continue
+        cut = min(cuts)
+        desc = rest[:cut]
+        after = rest[cut + 1:].split(" ", 1)[1] if " " in rest[cut + 1:] else ""
+        name = after.rsplit(" ", 1)[0] if " " in after else after   # the owner is the last word
+        if not re.fullmatch(r"[A-Z][A-Z ]*", desc):
+            out[("?", rest)] += 1
+        elif desc not in TOC_IGNORED:
+            out[(desc, name)] += 1
+    return out
+
+
+def _check_pg_archive(src: Path, contents: BackupContents, scratch: str, engine: Engine) -> list[str]:
+    """Refuse an archive listing any object a schema migrated to its revision does not have (or lacking one).
+    Returns the archive's table of contents."""
+    args, env = _pg_conn_args(engine)
+    archive = _toc_lines(src, env)
+    with tempfile.TemporaryDirectory(prefix="mz_restore_") as tmp:
+        ref = Path(tmp) / "reference.dump"
+        _run([_pg_tool("pg_dump"), *args, "-Fc", "-n", scratch, "-f", str(ref)], env, "生成对照结构")
+        reference = _toc_objects(_toc_lines(ref, env), scratch)
+    actual = _toc_objects(archive, contents.schema)
+    diffs = []
+    for (desc, name), n in sorted((reference - actual).items()):
+        diffs.append(f"缺少{OBJECT_LABELS.get(desc, desc)} {name}")
+    for (desc, name), n in sorted((actual - reference).items()):
+        diffs.append(f"多出{OBJECT_LABELS.get(desc, desc)} {name}")
+    _refuse_differences(src, contents.revision, diffs)
+    return archive
+
+
+# Lines pg_restore writes around the rows of a data-only script; they are skipped, never executed.
+_SCRIPT_NOISE = re.compile(rb"^(--.*|\\(un)?restrict [A-Za-z0-9]+|SET [a-z_]+ = [A-Za-z0-9_']+;"
+                           rb"|SELECT pg_catalog\.set_config\('search_path', '', false\);)?$")
+_IDENT = r'(?:"(?:[^"]|"")+"|[A-Za-z_][A-Za-z0-9_$]*)'
+
+
+def _unquote(name: str) -> str:
+    return name[1:-1].replace('""', '"') if name.startswith('"') else name
+
+
+def _data_script(src: Path, env: dict, selection: list[str]):
+    """The lines of pg_restore's data-only script for the selected entries (a list file); yields lines."""
+    with tempfile.NamedTemporaryFile("w", suffix=".list", delete=False) as fh:
+        fh.write("\n".join(selection) + "\n")
+        listing = fh.name
+    err = tempfile.TemporaryFile()
+    proc = subprocess.Popen([_pg_tool("pg_restore"), "-a", "-L", listing, "-f", "-", str(src)],
+                            stdout=subprocess.PIPE, stderr=err, env=env)
+    try:
+        yield from proc.stdout
+        if proc.wait() != 0:
+            err.seek(0)
+            raise BackupError(f"读取备份“{src}”中的数据失败：{_first_lines(err.read().decode('utf-8', 'replace'))}")
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+        proc.stdout.close()
+        err.close()
+        os.unlink(listing)
+
+
+def _load_rows(src: Path, env: dict, contents: BackupContents, archive: list[str], scratch: Engine) -> None:
+    """Load only rows into the scratch schema's tables (built by the migrations), table by table in foreign-key
+    order, through COPY statements written here; then the sequences' values. The archive's own statements —
+    COPY headers included — are parsed and checked, never executed."""
+    meta = MetaData()
+    meta.reflect(bind=scratch)
+    data_entries = {}
+    seq_entries = []
+    for line in archive:
+        m = re.match(r"^-?\d+; \d+ \d+ (TABLE DATA|SEQUENCE SET) (\S+) (.+) \S+$", line)
+        if m and m.group(2) == contents.schema:
+            if m.group(1) == "TABLE DATA":
+                data_entries[m.group(3)] = line
+            else:
+                seq_entries.append(line)
+    with scratch.begin() as conn:
+        cursor = conn.connection.driver_connection.cursor()
+        if meta.sorted_tables:  # rows the migrations wrote (alembic's version …) give way to the backup's
+            conn.exec_driver_sql("TRUNCATE " + ", ".join(_ident(t.name) for t in meta.sorted_tables))
+        for table in meta.sorted_tables:
+            if table.name not in data_entries:
+                raise BackupError(f"备份“{src}”中缺少表 {table.name} 的数据，未恢复，数据库未作任何改动。")
+            _copy_table(src, env, data_entries[table.name], table, cursor, conn)
+        sequences = set(conn.execute(text("SELECT sequencename FROM pg_sequences "
+                                          "WHERE schemaname = current_schema()")).scalars())
+        if seq_entries:
+            for line in _data_script(src, env, seq_entries):
+                s = line.rstrip(b"\r\n")
+                if _SCRIPT_NOISE.match(s):
+                    continue
+                m = re.fullmatch(rb"SELECT pg_catalog\.setval\('(?:" + _IDENT.encode() + rb"\.)?(" + _IDENT.encode()
+                                 + rb")', (\d+), (true|false)\);", s)
+                name = _unquote(m.group(1).decode()) if m else None
+                if name not in sequences:
+                    raise BackupError(f"备份“{src}”中的序列值含有无法识别的内容，未恢复，数据库未作任何改动。")
+                conn.execute(text("SELECT setval(CAST(:seq AS regclass), :value, :called)"),
+                             {"seq": _ident(name), "value": int(m.group(2)), "called": m.group(3) == b"true"})
+
+
+def _copy_table(src: Path, env: dict, entry: str, table, cursor, conn: Connection) -> None:
+    lines = _data_script(src, env, [entry])
+    try:
+        _copy_lines(src, lines, table, cursor, conn)
+    finally:
+        lines.close()
+    conn.exec_driver_sql("RESET client_encoding")
+
+
+def _copy_lines(src: Path, lines, table, cursor, conn: Connection) -> None:
+    columns = {c.name for c in table.columns}
+    copied = False
+    for line in lines:
+        s = line.rstrip(b"\r\n")
+        m = re.fullmatch(rb"SET client_encoding = '([A-Za-z0-9_]+)';", s)
+        if m:
+            conn.exec_driver_sql(f"SET client_encoding = '{m.group(1).decode()}'")
+            continue
+        if _SCRIPT_NOISE.match(s):
+            continue
+        m = re.fullmatch(rb"COPY (?:" + _IDENT.encode() + rb"\.)?(" + _IDENT.encode() + rb") \((.*)\) FROM stdin;", s)
+        names = [_unquote(c.strip()) for c in m.group(2).decode("utf-8", "replace").split(",")] if m else []
+        if (copied or not m or _unquote(m.group(1).decode()) != table.name or set(names) != columns
+                or len(names) != len(columns)):
+            raise BackupError(f"备份“{src}”中表 {table.name} 的数据含有不是数据的内容，未恢复，数据库未作任何改动。")
+        copied = True
+        statement = f"COPY {_ident(table.name)} ({', '.join(_ident(c) for c in names)}) FROM STDIN"
+        with cursor.copy(statement) as copy:
+            chunk = bytearray()
+            for row in lines:
+                if row.rstrip(b"\r\n") == b"\\.":
+                    break
+                chunk += row
+                if len(chunk) >= 1 << 20:
+                    copy.write(bytes(chunk))
+                    chunk.clear()
+            else:
+                raise BackupError(f"备份“{src}”中表 {table.name} 的数据不完整，未恢复，数据库未作任何改动。")
+            if chunk:
+                copy.write(bytes(chunk))
+    if not copied:
+        raise BackupError(f"备份“{src}”中缺少表 {table.name} 的数据，未恢复，数据库未作任何改动。")
+
+
+def _raw(conn: Connection, sql: str) -> None:
+    """One statement through the driver as is (no placeholders: the DO blocks use format()'s %I)."""
+    with conn.connection.driver_connection.cursor() as cursor:
+        cursor.execute(sql)
 
 
 def _empty_schema_sql(schema: str) -> str:
     lit = _literal(schema)
-    return f"""CREATE SCHEMA IF NOT EXISTS {_ident(schema)};
-DO $mz$ DECLARE r record; BEGIN
+    return f"""DO $mz$ DECLARE r record; BEGIN
   FOR r IN SELECT format('DROP VIEW IF EXISTS %I.%I CASCADE', schemaname, viewname) AS s
            FROM pg_views WHERE schemaname = {lit}
            UNION ALL SELECT format('DROP MATERIALIZED VIEW IF EXISTS %I.%I CASCADE', schemaname, matviewname)
@@ -557,69 +972,85 @@ DO $mz$ DECLARE r record; BEGIN
   FOR r IN SELECT format('DROP TYPE IF EXISTS %I.%I CASCADE', n.nspname, t.typname) AS s
            FROM pg_type t JOIN pg_namespace n ON n.oid = t.typnamespace
            WHERE n.nspname = {lit} AND t.typtype IN ('e', 'd', 'r') LOOP EXECUTE r.s; END LOOP;
-END $mz$;
-"""
+END $mz$"""
 
 
-def _finish_sql(schema: str, old_version: int, now: str) -> str:
-    s, ts = _ident(schema), f"TIMESTAMP {_literal(now)}"
-    sessions = _literal(f"{s}.user_sessions")
-    return f"""
-UPDATE {s}.meta SET value = CAST(GREATEST(CAST(value AS BIGINT), {int(old_version)}) + 1 AS VARCHAR),
-       updated_at = {ts} WHERE key = 'data_version';
-INSERT INTO {s}.meta (key, value, updated_at) SELECT 'data_version', '{int(old_version) + 1}', {ts}
-       WHERE NOT EXISTS (SELECT 1 FROM {s}.meta WHERE key = 'data_version');
-DO $mz$ BEGIN
-  IF to_regclass({sessions}) IS NOT NULL THEN
-    EXECUTE 'UPDATE {s.replace("'", "''")}.user_sessions SET ended_at = {ts.replace("'", "''")} WHERE ended_at IS NULL';
-  END IF;
-END $mz$;
-COMMIT;
-"""
+def _move_schema_sql(source: str, target: str) -> str:
+    """Move every object of `source` into `target` (tables carry their indexes, constraints, triggers and owned
+    sequences along)."""
+    src, dst = _literal(source), _literal(target)
+    return f"""DO $mz$ DECLARE r record; BEGIN
+  FOR r IN SELECT c.relname, c.relkind FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+           WHERE n.nspname = {src} AND c.relkind IN ('r', 'p', 'v', 'm') LOOP
+    EXECUTE format('ALTER %s %I.%I SET SCHEMA %I', CASE r.relkind WHEN 'v' THEN 'VIEW'
+                   WHEN 'm' THEN 'MATERIALIZED VIEW' ELSE 'TABLE' END, {src}, r.relname, {dst});
+  END LOOP;
+  FOR r IN SELECT c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+           WHERE n.nspname = {src} AND c.relkind = 'S' LOOP
+    EXECUTE format('ALTER SEQUENCE %I.%I SET SCHEMA %I', {src}, r.relname, {dst});
+  END LOOP;
+  FOR r IN SELECT p.proname, pg_get_function_identity_arguments(p.oid) AS args FROM pg_proc p
+           JOIN pg_namespace n ON n.oid = p.pronamespace WHERE n.nspname = {src} LOOP
+    EXECUTE format('ALTER ROUTINE %I.%I(%s) SET SCHEMA %I', {src}, r.proname, r.args, {dst});
+  END LOOP;
+  FOR r IN SELECT t.typname, t.typtype FROM pg_type t JOIN pg_namespace n ON n.oid = t.typnamespace
+           WHERE n.nspname = {src} AND t.typtype IN ('e', 'd', 'r') LOOP
+    EXECUTE format('ALTER %s %I.%I SET SCHEMA %I', CASE r.typtype WHEN 'd' THEN 'DOMAIN' ELSE 'TYPE' END,
+                   {src}, r.typname, {dst});
+  END LOOP;
+END $mz$"""
 
 
-def _pg_restore(src: Path, engine: Engine, who, started: float) -> RestoreInfo:
-    pg_restore, psql = _pg_tool("pg_restore"), _pg_tool("psql")
+def _pg_restore(src: Path, engine: Engine, who, started: float, confirm) -> RestoreInfo:
+    from data.migrate import head_revision, upgrade
+
     contents = _pg_contents(src)
     _check_revision(contents.revision, src)
+    head = head_revision()
     target = _pg_schema(engine) or next(iter(_url_search_path(engine)), None) or "public"
-    old_version, carried = _live_state(engine, contents.last_audit_at)
-    now = datetime.now().isoformat(sep=" ", timespec="microseconds")
-    args, env = _pg_conn_args(engine)
-    engine.dispose()  # no pooled connection of ours holds a lock on the tables being replaced
-    rewrite = _schema_rewriter(contents.schema, target)
-    with tempfile.TemporaryFile() as dump_err, tempfile.TemporaryFile() as load_err:
-        load = subprocess.Popen([psql, "-X", "-q", "-v", "ON_ERROR_STOP=1", *args], stdin=subprocess.PIPE,
-                                stdout=subprocess.DEVNULL, stderr=load_err, env=env)
-        dump = subprocess.Popen([pg_restore, "-f", "-", "--no-owner", "--no-privileges", str(src)],
-                                stdout=subprocess.PIPE, stderr=dump_err, env=env)
-        broken = False
-        try:
-            # One transaction: BEGIN here, COMMIT only after pg_restore has produced the whole script.
-            load.stdin.write(b"SET client_min_messages = warning;\nBEGIN;\n" + _empty_schema_sql(target).encode())
-            for line in dump.stdout:
-                load.stdin.write(rewrite(line))
-        except BrokenPipeError:  # psql stopped at an error; the transaction is rolled back
-            broken = True
-            dump.kill()
-        dump_rc = dump.wait()
-        if not broken and dump_rc == 0:
+    _, env = _pg_conn_args(engine)
+    scratch_name = f"mz_restore_{uuid.uuid4().hex[:12]}"
+    with engine.connect() as conn:
+        conn.exec_driver_sql(f"CREATE SCHEMA {_ident(scratch_name)}")
+        conn.commit()
+    scratch = _scratch_engine(engine, scratch_name)
+    try:
+        upgrade(scratch, contents.revision)            # the schema comes from the migrations, never the archive
+        archive = _check_pg_archive(src, contents, scratch_name, engine)
+        _load_rows(src, env, contents, archive, scratch)
+        upgraded = contents.revision != head
+        if upgraded:  # in the scratch schema: a failure here leaves the live schema untouched
             try:
-                load.stdin.write(_finish_sql(target, old_version, now).encode())
-            except BrokenPipeError:
-                broken = True
+                upgrade(scratch)
+            except Exception as exc:
+                raise _upgrade_failed(contents.revision, src, exc) from exc
+        with scratch.connect() as conn:
+            contents = replace(contents, accounts=_accounts(conn))
+            backup_audit = _audit_rows(conn)
+        if confirm is not None and not confirm(contents):
+            raise RestoreCancelled("已取消，数据库未改动。")
+        with engine.begin() as conn:  # one transaction: the live schema is replaced entirely or not at all
+            conn.exec_driver_sql(f"CREATE SCHEMA IF NOT EXISTS {_ident(target)}")
+            conn.exec_driver_sql(f"LOCK TABLE {_ident(target)}.audit_log IN EXCLUSIVE MODE") \
+                if inspect(conn).has_table("audit_log", schema=target) else None
+            old_version, live_audit = _live_state(conn)
+            carried = _carry(live_audit, backup_audit)
+            _raw(conn, _empty_schema_sql(target))
+            _raw(conn, _move_schema_sql(scratch_name, target))
+            conn.exec_driver_sql(f"DROP SCHEMA {_ident(scratch_name)}")  # RESTRICT: nothing may be left behind
+            version = _finish(conn, old_version, carried, who, src, contents.revision, upgraded)
+    finally:
+        scratch.dispose()
         try:
-            load.stdin.close()  # without COMMIT, psql's session ends and the transaction is rolled back
-        except BrokenPipeError:
+            with engine.connect() as conn:
+                conn.exec_driver_sql(f"DROP SCHEMA IF EXISTS {_ident(scratch_name)} CASCADE")
+                conn.commit()
+        except Exception:  # the scratch schema is named mz_restore_…; a later restore does not depend on it
             pass
-        load_rc = load.wait()
-        if dump_rc != 0 or load_rc != 0 or broken:
-            dump_err.seek(0)
-            load_err.seek(0)
-            why = _first_lines(dump_err.read().decode("utf-8", "replace") + "\n"
-                               + load_err.read().decode("utf-8", "replace"))
-            raise BackupError(f"恢复失败，数据库未作任何改动：{why}")
-    return _after_restore(engine, "postgresql", src, contents, carried, who, started, schema=target)
+    engine.dispose()  # pooled connections may hold plans of the replaced tables
+    return RestoreInfo(path=src, kind="postgresql", backup_revision=contents.revision, revision=head,
+                       upgraded=upgraded, data_version=version, audit_carried=len(carried),
+                       seconds=time.perf_counter() - started, schema=target)
 
 
 # --- command line ---------------------------------------------------------------------------------
@@ -641,31 +1072,53 @@ def _cmd_backup(args) -> int:
     return 0
 
 
+def accounts_table(accounts) -> list[str]:
+    """The accounts a backup brings, one line each (username, role, subdistrict, active), admins counted."""
+    from data.access import ROLES
+
+    if not accounts:
+        return ["  （备份中没有账号：恢复后无人能登录，需要用 python -m data create-admin 新建管理员）"]
+    lines = [f"  {'用户名':<16}{'角色':<10}{'街道':<12}状态"]
+    for a in accounts:
+        lines.append(f"  {a.username:<18}{ROLES.get(a.role, a.role):<10}{a.subdistrict_code or '-':<14}"
+                     f"{'启用' if a.active else '停用'}")
+    admins = [a.username for a in accounts if a.role == "admin" and a.active]
+    lines.append(f"  共 {len(accounts)} 个账号，其中启用的管理员 {len(admins)} 个：{'、'.join(admins) or '无'}。"
+                 "请核对，如有不认识的账号请不要恢复。")
+    return lines
+
+
 def _cmd_restore(args) -> int:
     from data.engine import database_url
 
     engine = get_engine(database_url(args.database_url))
     contents = inspect_backup(args.source)
     _refuse_mismatch(contents.kind, engine, contents.path)
-    if not args.yes:
+
+    def confirm(checked: BackupContents) -> bool:
         newest = contents.last_audit_at.strftime("%Y-%m-%d %H:%M") if contents.last_audit_at else "无"
-        print(f"即将用备份 {contents.path}（{KIND_LABELS[contents.kind]}，结构版本 {contents.revision}，"
-              f"数据版本 {contents.data_version}，最后一条审计记录 {newest}）")
+        print(f"即将用备份 {checked.path}（{KIND_LABELS[checked.kind]}，结构版本 {checked.revision}，"
+              f"数据版本 {checked.data_version}，最后一条审计记录 {newest}）")
         print(f"覆盖数据库 {_where(engine)} 的全部数据。之后的改动将丢失，所有用户需重新登录。")
+        print("备份的结构已核对无误。恢复后的账号和角色（只有这些账号可以登录）：")
+        print("\n".join(accounts_table(checked.accounts)))
         try:
             answer = input("确认恢复请输入 yes：")
         except EOFError:
             answer = ""
-        if answer.strip().lower() != "yes":
-            print("已取消，数据库未改动。")
-            return 1
-    info = restore(contents.path, engine, who="system")
+        return answer.strip().lower() == "yes"
+
+    try:
+        info = restore(contents.path, engine, who="system", confirm=None if args.yes else confirm)
+    except RestoreCancelled:
+        print("已取消，数据库未改动。")
+        return 1
     print(f"已从 {info.path} 恢复数据库 {_where(engine)}，用时 {info.seconds:.1f} 秒。")
     if info.upgraded:
         print(f"  备份的结构版本 {info.backup_revision} 较旧，已升级到 {info.revision}。")
     print(f"  数据版本 → {info.data_version}（看板缓存随之失效）；所有登录会话已结束。")
     if info.audit_carried:
-        print(f"  已补回备份之后的 {info.audit_carried} 条审计记录。")
+        print(f"  已补回备份中没有的 {info.audit_carried} 条审计记录。")
     return 0
 
 
