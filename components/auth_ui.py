@@ -147,34 +147,40 @@ def _sign_in_form(engine) -> None:
         st.rerun()
 
 
-def _change_password_form(p: Principal, forced: bool = False) -> None:
+def _change_password_form(p: Principal, forced: bool = False, key: str = "change_password") -> None:
+    """The account's own password change. The session it is made from stays signed in; every other session of the
+    account (another browser, a forgotten computer) ends."""
     if forced:
         st.warning("首次登录或密码已被管理员重置，请先修改密码。")
-    with st.form("change_password", clear_on_submit=True):
-        old = st.text_input("原密码", type="password")
-        new = st.text_input("新密码（至少 8 位，含字母、数字、符号中的两类）", type="password")
-        again = st.text_input("再次输入新密码", type="password")
+    with st.form(key, clear_on_submit=True):
+        old = st.text_input("原密码", type="password", key=f"{key}_old")
+        new = st.text_input("新密码（至少 8 位，含字母、数字、符号中的两类）", type="password", key=f"{key}_new")
+        again = st.text_input("再次输入新密码", type="password", key=f"{key}_again")
         ok = st.form_submit_button("修改密码")
     if ok:
         if new != again:
             st.error("两次输入的新密码不一致。")
             return
         try:
-            auth.change_password(_engine(), p.username, old, new)
+            ended = auth.change_password(_engine(), p.username, old, new, keep_token=st.session_state.get(TOKEN_KEY))
         except auth.AuthError as exc:
             st.error(str(exc))
             return
-        st.success("密码已修改。")
+        st.success("密码已修改。" + (f"该账号在其他地方的 {ended} 个登录已退出。" if ended else ""))
         if forced:
             st.rerun()
 
 
 def sidebar_card(p: Principal, street_names: dict[str, str]) -> None:
-    """Who is signed in, as what, and the sign-out button."""
+    """Who is signed in, as what, the change of one's own password, and the sign-out button."""
     scope = f" · {street_names.get(p.subdistrict_code, p.subdistrict_code)}" if p.subdistrict_code else ""
     st.sidebar.caption(f"当前用户：{p.display_name or p.username}（{ROLES[p.role]}{scope}）")
     if p.reveal:
         st.sidebar.warning("本次会话已显示完整个人信息（已留痕）。")
+    # every account changes its own password here (built only when opened: a closed section costs the page nothing)
+    with st.sidebar.expander("修改密码", key="own_password_open", on_change="rerun") as box:
+        if box.open:
+            _change_password_form(p, key="own_password")
     if st.sidebar.button("退出登录", key="signout"):
         auth.sign_out(_engine(), st.session_state.get(TOKEN_KEY))
         for key in (TOKEN_KEY, PRINCIPAL_KEY, _COOKIE_WANTED):

@@ -136,18 +136,21 @@ else:
             st.error("街道账号必须选择所属街道。")
         else:
             try:
-                auth.update_user(engine, who, picked, seen, role=new_role,
-                                 subdistrict_code=new_street or None, active=active,
-                                 display_name=new_name.strip() or None, reset_password=reset or None,
-                                 unlock=unlock)
+                saved = auth.update_user(engine, who, picked, seen, role=new_role,
+                                         subdistrict_code=new_street or None, active=active,
+                                         display_name=new_name.strip() or None, reset_password=reset or None,
+                                         unlock=unlock)
             except auth.AuthError as exc:
                 st.error(str(exc))
             else:
-                st.session_state.pop(seen_key, None)
-                done = "已保存账号“%s”的修改" % picked
-                st.session_state["acct_flash"] = done + ("，新密码须在下次登录时修改。" if reset else "。")
-                st.rerun()
+                if saved == seen:  # nothing differed from the stored account: nothing written, nothing audited
+                    st.info("内容与当前账号相同，未作修改。")
+                else:
+                    st.session_state.pop(seen_key, None)
+                    done = "已保存账号“%s”的修改" % picked
+                    st.session_state["acct_flash"] = done + ("，新密码须在下次登录时修改。" if reset else "。")
+                    st.rerun()
 
-# --- own password -----------------------------------------------------------------------------------
+# --- own password (every account also has 修改密码 in the sidebar) ------------------------------------
 st.subheader("我的密码")
 change_password_section(who)

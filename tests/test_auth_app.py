@@ -180,3 +180,35 @@ def test_a_demo_account_is_told_to_change_before_real_use(monkeypatch, demo_url)
     sign_in_form(at, username, password)
     assert not at.exception and at.metric
     assert any("演示账号" in w.value and "停用或修改密码" in w.value for w in at.sidebar.warning)
+
+
+def test_every_account_changes_its_own_password_from_the_sidebar_and_its_other_sessions_end(monkeypatch, demo_url):
+    """Issue 17 item 26: a 业务科室 account (not only the administrator) finds 修改密码 in the sidebar; the change
+    keeps this session and signs the account out everywhere else."""
+    import uuid
+
+    from data import auth
+
+    engine = get_engine(demo_url)
+    name = f"pw_{uuid.uuid4().hex[:8]}"
+    auth.create_user(engine, name, "Start#pass-2024", "office", by="system")
+    elsewhere = auth.sign_in(engine, name, "Start#pass-2024").token  # e.g. a computer in another office
+    here = auth.sign_in(engine, name, "Start#pass-2024")
+    at = app(monkeypatch, demo_url)
+    at.session_state["_auth_token"] = here.token
+    at.run()
+    assert not at.exception and at.metric  # a page of the office's, signed in
+    at = open_section(at, "own_password_open")
+    at.text_input(key="own_password_old").input("Start#pass-2024")
+    at.text_input(key="own_password_new").input("Changed#pass-2025")
+    at.text_input(key="own_password_again").input("Changed#pass-2025")
+    next(b for b in at.button if b.label == "修改密码").click()
+    at.run()
+    assert not at.exception and any("密码已修改" in s.value and "1 个登录已退出" in s.value for s in at.success)
+    assert auth.resume(engine, elsewhere) is None  # the other session is over …
+    assert auth.resume(engine, here.token) is not None  # … this one goes on
+    at.run()
+    assert not at.exception and at.metric and "请登录" not in all_text(at)
+    assert auth.sign_in(engine, name, "Changed#pass-2025").principal.username == name
+    with pytest.raises(auth.AuthError):
+        auth.sign_in(engine, name, "Start#pass-2024")

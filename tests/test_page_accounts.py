@@ -183,3 +183,23 @@ def test_admin_changes_own_password(monkeypatch, url):
     widget(at.button, "修改密码").click().run()
     assert any("密码已修改" in s.value for s in at.success)
     assert auth.sign_in(get_engine(url), "t_admin", "Mine#2024new").principal.is_admin
+
+
+def test_a_save_that_changes_nothing_writes_no_audit_row_and_a_change_records_before_and_after(monkeypatch, url):
+    """Issue 17 item 25 (accounts): every change audited once with its values before and after; none for no change."""
+    import json
+
+    engine = get_engine(url)
+    auth.create_user(engine, "steady", PASSWORD, "office", display_name="原名", by="system")
+    at = open_page(monkeypatch, url)
+    pick(at, "steady")
+    before = len(audit_entries(engine, actions=("user_update",)))
+    save(at)
+    assert any("未作修改" in i.value for i in at.info) and not at.error
+    assert len(audit_entries(engine, actions=("user_update",))) == before
+    assert int(auth.users(engine).set_index("username").at["steady", "version"]) == 1
+    edit_name(at).input("新名")
+    save(at)
+    entries = audit_entries(engine, actions=("user_update",))
+    assert len(entries) == before + 1
+    assert json.loads(entries.iloc[0]["detail"])["changes"] == {"display_name": {"before": "原名", "after": "新名"}}
