@@ -1009,7 +1009,7 @@ def _pg_restore(src: Path, engine: Engine, who, started: float, confirm) -> Rest
     head = head_revision()
     target = _pg_schema(engine) or next(iter(_url_search_path(engine)), None) or "public"
     _, env = _pg_conn_args(engine)
-    scratch_name = f"mz_restore_{uuid.uuid4().hex[:12]}"
+    scratch_name = f"mz_restore_{uuid.uuid4().hex[:8]}_{target}"[:63]  # beside the schema it replaces
     with engine.connect() as conn:
         conn.exec_driver_sql(f"CREATE SCHEMA {_ident(scratch_name)}")
         conn.commit()

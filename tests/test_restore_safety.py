@@ -138,7 +138,8 @@ def test_pg_backup_with_code_behind_a_check_constraint_is_refused_and_nothing_ru
         with get_engine(target).connect() as conn:
             assert conn.execute(text("SELECT count(*) FROM pg_proc WHERE proname LIKE 'mz\\_evil%' "
                                      "AND pronamespace = current_schema()::regnamespace")).scalar() == 0
-            assert conn.execute(text("SELECT count(*) FROM pg_namespace WHERE nspname LIKE 'mz\\_restore\\_%'")
+            assert conn.execute(text("SELECT count(*) FROM pg_namespace WHERE nspname LIKE 'mz\\_restore\\_%' "
+                                     "AND nspname LIKE '%\\_' || current_schema()")
                                 ).scalar() == 0, "the scratch schema was left behind"
 
         # the payload is live: the same write in the source fires it (so the assertions above can fail)
@@ -374,3 +375,28 @@ def test_future_dated_audit_entry_in_the_backup_keeps_every_live_entry(db_url, t
         remaining.remove(row)
     assert [r[3] for r in remaining] == ["restore"]
     assert users_of(db_url) == {"keeper": "office"}
+
+
+def test_cancel_at_the_confirmation_changes_nothing(db_url, tmp_path):
+    """The confirmation comes after the backup was checked and staged, before anything is replaced; on
+    PostgreSQL it shows the accounts read from the staged rows, and cancelling leaves no scratch schema."""
+    from data.backup import RestoreCancelled
+
+    engine = get_engine(db_url)
+    auth.create_user(engine, "boss", PASSWORD, "admin", by="system")
+    info = backup(db_url, tmp_path / "c.bak")
+    auth.create_user(engine, "later", PASSWORD, "office", by="system")
+    before_users, before_audit = users_of(db_url), audit_rows(db_url)
+    seen = []
+    with pytest.raises(RestoreCancelled):
+        restore(info.path, db_url, confirm=lambda contents: seen.append(contents) or False)
+    assert [(a.username, a.role, a.active) for a in seen[0].accounts] == [("boss", "admin", True)]
+    assert seen[0].revision == head_revision()
+    assert users_of(db_url) == before_users and audit_rows(db_url) == before_audit  # not even audited
+    if kind_of(db_url) == "postgresql":
+        with engine.connect() as conn:
+            assert conn.execute(text("SELECT count(*) FROM pg_namespace WHERE nspname LIKE 'mz\\_restore\\_%' "
+                                     "AND nspname LIKE '%\\_' || current_schema()")
+                                ).scalar() == 0
+    done = restore(info.path, db_url, confirm=lambda contents: True)
+    assert users_of(db_url) == {"boss": "admin"} and done.audit_carried == 2
