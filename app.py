@@ -2,17 +2,19 @@
 from datetime import date
 
 import streamlit as st
+from sqlalchemy.exc import SQLAlchemyError
 
 from components import auth_ui, filters, floor, navigation
 from data import cache, runtime_gc
 from data.access import AccessDenied
 from data.auth import DEMO_ACCOUNTS
-from data.engine import DatabaseError
+from data.engine import DatabaseError, explain
 from data.migrate import ensure_current
 from data.queries import geography, meta
 
 st.set_page_config(page_title="民政一张图 · 西湖区民政局", layout="wide")
 floor.serve_if_requested()  # the benchmark's empty page, only when its server is started for the benchmark
+navigation.close_metrics_endpoint()  # Streamlit's unauthenticated /_stcore/metrics: not served by this app
 DEMO_USERNAMES = {a[0] for a in DEMO_ACCOUNTS}
 
 
@@ -30,9 +32,9 @@ try:
     who = auth_ui.require_signed_in([spec.url_path for spec in navigation.PAGES])
     span = cache.q(meta.record_date_range)
     streets = cache.q(geography.subdistrict_names)
-except DatabaseError as exc:
-    st.error(str(exc))
-    st.stop()
+except (DatabaseError, SQLAlchemyError) as exc:  # missing, unreadable, locked or unreachable: say so, in Chinese
+    message = explain(exc)
+    navigation.gate(lambda: st.error(message))
 
 with st.sidebar:
     st.markdown("## 民政一张图\n西湖区民政局")
@@ -63,5 +65,7 @@ try:
     st.navigation(nav).run()
 except AccessDenied as exc:
     st.warning(str(exc))
+except (DatabaseError, SQLAlchemyError) as exc:  # a page's read failed: a Chinese message, never a traceback
+    st.error(explain(exc))
 finally:  # also after st.stop / st.rerun / st.switch_page in a page
     runtime_gc.freeze_new_imports()  # the libraries this run imported: out of every later full collection

@@ -37,6 +37,28 @@ def _options(kind: str, first: date, last: Period) -> list[Period]:
     return out
 
 
+def _shown_code(code: str) -> str:
+    """A subdistrict code from the URL, quoted in a message only when it is one (digits): the rest of the URL never
+    reaches the page's Markdown."""
+    return f"代码“{code}”" if code.isascii() and code.isdigit() and len(code) <= 20 else "代码"
+
+
+def clamp_range(chosen: Period, first_day: date, last_day: date) -> tuple[Period, str | None]:
+    """A custom range limited to the days with records (first_day … last_day), and the notice saying so (None when
+    it was inside). A range wholly outside them becomes the latest complete month with records."""
+    start, end = max(chosen.start, first_day), min(chosen.end, last_day)
+    if start == chosen.start and end == chosen.end:
+        return chosen, None
+    asked = f"{chosen.start:%Y-%m-%d} 至 {chosen.end:%Y-%m-%d}"
+    span = f"{first_day:%Y-%m-%d} 至 {last_day:%Y-%m-%d}"
+    if start > end:
+        shown = periods.latest_complete("month", last_day)
+        return shown, (f"链接中的统计期 {asked} 不在台账日期范围（{span}）内，已改为显示{shown.label}"
+                       f"（{shown.start:%Y-%m-%d} 至 {shown.end:%Y-%m-%d}）。")
+    shown = periods.custom(start, end)
+    return shown, f"链接中的统计期 {asked} 超出台账日期范围（{span}），已限定为 {start:%Y-%m-%d} 至 {end:%Y-%m-%d}。"
+
+
 def sidebar_filters(first_day: date, last_day: date, streets: dict[str, str], locked: str | None = None) -> Filters:
     """Draw the period and subdistrict selectors; return the chosen filters. `locked`: a 街道 account's own
     subdistrict — the only one it can choose (the query layer enforces it as well)."""
@@ -49,13 +71,19 @@ def sidebar_filters(first_day: date, last_day: date, streets: dict[str, str], lo
             except PeriodError as exc:
                 problem = str(exc)
         chosen = chosen or periods.latest_complete("month", last_day)
+        if chosen.kind == "range":  # a custom range is clamped to the records (the date picker allows no other)
+            chosen, note = clamp_range(chosen, first_day, last_day)
+            problem = problem or note
         st.session_state.flt_kind = chosen.kind
         st.session_state[f"flt_p_{chosen.kind}"] = chosen.key
         if chosen.kind == "range":
             st.session_state.flt_range = (chosen.start, chosen.end)
         street = qp.get("street", ALL_STREETS)
-        if street and street not in streets:
-            problem = f"链接中的街道代码“{street}”不存在，已显示全区。"
+        if locked and street not in (ALL_STREETS, locked):  # a 街道 account sees its own subdistrict, whatever the URL
+            problem = f"链接中的街道{_shown_code(street)}不是本账号所属街道，已显示{streets.get(locked, '本街道')}。"
+            street = locked
+        elif street and street not in streets:
+            problem = f"链接中的街道代码{_shown_code(street)}不存在，已显示全区。"
             street = ALL_STREETS
         st.session_state.flt_street = street
         st.session_state.flt_problem = problem

@@ -50,3 +50,46 @@ def role_for(file: str) -> str:
     """A role that may open the page (the broadest business role first) — for tests and the benchmark."""
     spec = next(s for s in PAGES if s.file == file)
     return next(r for r in ("office", "leader", "admin", "street", "display") if r in spec.roles)
+
+
+def gate(draw) -> None:
+    """Run `draw` as whichever page the URL names, with the navigation hidden, then stop the script: for states in
+    which no page can be shown (the database missing, locked or unreachable). Navigation is always built, so
+    Streamlit never falls back to listing the pages/ folder."""
+    import streamlit as st
+
+    pages = [st.Page(draw, title="民政一张图", url_path=HOME_PATH, default=True)]
+    pages += [st.Page(draw, title="民政一张图", url_path=spec.url_path) for spec in PAGES]
+    st.navigation(pages, position="hidden").run()
+    st.stop()
+
+
+METRICS_PATH = "/_stcore/metrics"
+_metrics_closed = False
+
+
+def close_metrics_endpoint() -> int:
+    """Take Streamlit's /_stcore/metrics route (unauthenticated: sessions, caches, memory) out of this server.
+
+    Streamlit 1.67 has no option to switch it off, and builds its routes before any app code runs, so the first
+    run of app.py in the server process removes the route from the running Starlette app's router (found once
+    through the garbage collector). Returns how many routes were removed; later calls do nothing."""
+    global _metrics_closed
+    if _metrics_closed:
+        return 0
+    _metrics_closed = True
+    import gc
+
+    try:
+        from starlette.applications import Starlette
+        from starlette.routing import Route
+    except ImportError:  # no Starlette server in this process (AppTest)
+        return 0
+    removed = 0
+    for obj in gc.get_objects():
+        if isinstance(obj, Starlette):
+            routes = obj.router.routes
+            keep = [r for r in routes if not (isinstance(r, Route) and r.path.rstrip("/").endswith(METRICS_PATH))]
+            removed += len(routes) - len(keep)
+            routes[:] = keep
+    return removed

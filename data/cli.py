@@ -5,13 +5,16 @@ import argparse
 import sys
 import time
 
-from data.engine import DatabaseError, check_connection, database_url, describe_url, get_engine
+from data.engine import (DatabaseError, check_connection, create_sqlite_file, database_url, describe_url,
+                         get_engine, sqlite_path)
 
 
 def _cmd_init(args) -> int:
     from data.migrate import upgrade
     from data.queries.meta import record_date_range
 
+    if create_sqlite_file(database_url(args.database_url)):  # only here is a database file ever made (0600)
+        print(f"已创建数据库文件：{sqlite_path(database_url(args.database_url))}")
     engine = get_engine(args.database_url)
     check_connection(engine)
     upgrade(engine)
@@ -77,6 +80,11 @@ def _cmd_status(args) -> int:
     from data.migrate import current_revision, head_revision
     from data.queries.meta import meta_values, record_date_range, table_counts
 
+    path = sqlite_path(database_url(args.database_url))
+    if path is not None and not path.exists():  # said, not created: only `init` creates the file
+        print(f"数据库：{describe_url(database_url(args.database_url))}（sqlite）")
+        print(f"结构版本：无（数据库文件 {path} 不存在，未初始化；请运行 python -m data init）")
+        return 0
     engine = get_engine(args.database_url)
     check_connection(engine)
     current, head = current_revision(engine), head_revision()

@@ -11,7 +11,7 @@ from pathlib import Path
 from sqlalchemy import inspect, text
 from sqlalchemy.engine import Engine
 
-from data.engine import SchemaMissing, SchemaOutdated, check_connection, get_engine
+from data.engine import SchemaMissing, SchemaOutdated, check_connection, create_sqlite_file, get_engine
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 # The newest revision in migrations/versions — what this code expects; tests check that it is alembic's head.
@@ -56,6 +56,7 @@ def upgrade(engine: Engine | None = None, revision: str = "head") -> None:
     from alembic import command
 
     engine = engine or get_engine()
+    create_sqlite_file(engine.url.render_as_string(hide_password=False))  # the init path: the only one that creates
     check_connection(engine)
     command.upgrade(alembic_config(engine), revision)
 

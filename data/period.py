@@ -159,7 +159,8 @@ def parse(key: str) -> Period:
                 return build(m)
             except ValueError as exc:
                 raise PeriodError(f"统计期“{key}”不存在：{exc}") from exc
-    raise PeriodError(f"无法识别的统计期“{key}”。示例：2024-06、2024-Q2、2024-H1、2024-W23、2024。")
+    shown = f"“{key}”" if re.fullmatch(r"[0-9A-Za-z~-]{1,40}", key) else ""  # URL text reaches Markdown only if plain
+    raise PeriodError(f"无法识别的统计期{shown}。示例：2024-06、2024-Q2、2024-H1、2024-W23、2024。")
 
 
 def latest_complete(kind: str, last_data_day: date, today: date | None = None) -> Period:
