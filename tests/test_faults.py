@@ -254,3 +254,14 @@ def test_a_custom_period_partly_outside_the_records_is_limited_to_them(monkeypat
     assert not at.exception, [e.value for e in at.exception]
     assert any("已限定为 2024-07-01 至 2024-12-31" in w.value for w in at.warning)
     assert at.query_params["period"] in ("2024-07-01~2024-12-31", ["2024-07-01~2024-12-31"])
+
+
+def test_no_error_details_reach_a_browser_by_configuration():
+    """client.showErrorDetails is one of the values the installed Streamlit accepts, and the one that shows nothing."""
+    import tomllib
+
+    from streamlit import config
+
+    conf = tomllib.loads((ROOT / ".streamlit" / "config.toml").read_text(encoding="utf-8"))
+    value = conf["client"]["showErrorDetails"]
+    assert value == config.ShowErrorDetailsConfigOptions.NONE.value == "none"
