@@ -16,6 +16,7 @@ import os
 import streamlit as st
 
 from components.navigation import HOME_PATH
+from components.text import md
 from data import auth
 from data.access import ROLES, AccessDenied, Principal
 from data.engine import database_url, get_engine
@@ -174,7 +175,7 @@ def _change_password_form(p: Principal, forced: bool = False, key: str = "change
 def sidebar_card(p: Principal, street_names: dict[str, str]) -> None:
     """Who is signed in, as what, the change of one's own password, and the sign-out button."""
     scope = f" · {street_names.get(p.subdistrict_code, p.subdistrict_code)}" if p.subdistrict_code else ""
-    st.sidebar.caption(f"当前用户：{p.display_name or p.username}（{ROLES[p.role]}{scope}）")
+    st.sidebar.caption(f"当前用户：{md(p.display_name or p.username)}（{ROLES[p.role]}{md(scope)}）")
     if p.reveal:
         st.sidebar.warning("本次会话已显示完整个人信息（已留痕）。")
     # every account changes its own password here (built only when opened: a closed section costs the page nothing)

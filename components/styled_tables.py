@@ -15,6 +15,7 @@ from typing import Callable, Iterator
 import pandas as pd
 import streamlit as st
 
+from components.downloads import XLSX, download_button
 from components.exports import excel_bytes
 from components.tables import HIGHLIGHT, show_table
 
@@ -69,6 +70,5 @@ def pick_table(df: pd.DataFrame, *, key: str, file_name: str, on_pick: Callable[
         st.dataframe(styled, hide_index=True, width="stretch", height=height or fit_height(len(shown)) or "auto",
                      key=df_key, on_select=_picked, selection_mode="single-row")
     # the Excel is built when the button is clicked, not on every run of the page
-    st.download_button("下载 Excel", data=lambda: excel_bytes(shown, title=title), file_name=f"{file_name}.xlsx",
-                       mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-                       key=f"{key}_xlsx")
+    download_button("下载 Excel", lambda _who: excel_bytes(shown, title=title), file_name=f"{file_name}.xlsx",
+                    mime=XLSX, key=f"{key}_xlsx")

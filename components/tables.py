@@ -6,6 +6,7 @@ import streamlit as st
 
 from typing import Callable
 
+from components.downloads import XLSX, download_button
 from components.exports import excel_bytes
 
 HIGHLIGHT = "background-color: #fde2e1; color: #9b1c1c"
@@ -28,6 +29,5 @@ def show_table(df: pd.DataFrame, *, key: str, file_name: str, highlight: pd.Seri
         st.dataframe(shown, hide_index=True, width="stretch", height=height or "auto", key=f"{key}_df", placeholder="—")
     # the Excel is built when the button is clicked, not on every run of the page; a plain download changes
     # nothing on screen, so it does not rerun the page ("ignore") — only an audited one runs its callback
-    st.download_button("下载 Excel", data=lambda: excel_bytes(shown, title=title), file_name=f"{file_name}.xlsx",
-                       mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-                       key=f"{key}_xlsx", on_click=on_download or "ignore")
+    download_button("下载 Excel", lambda _who: excel_bytes(shown, title=title), file_name=f"{file_name}.xlsx",
+                    mime=XLSX, key=f"{key}_xlsx", on_click=on_download or "ignore")

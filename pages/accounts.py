@@ -12,6 +12,7 @@ import streamlit as st
 from components import filters
 from components.auth_ui import change_password_section, principal
 from components.tables import show_table
+from components.text import md
 from data import auth, cache
 from data.access import ROLE_HELP, ROLES
 from data.queries import geography
@@ -88,7 +89,7 @@ if create:
             auth.create_user(engine, username, password, role, display_name=display_name.strip() or None,
                              subdistrict_code=street or None, by=who, must_change_password=True)
         except auth.AuthError as exc:
-            st.error(str(exc))
+            st.error(md(exc))
         else:
             st.session_state["acct_flash"] = (f"已新建账号“{username.strip()}”（{_role_label(role)}"
                                               f"{'，' + streets[street] if role == 'street' else ''}），"
@@ -141,7 +142,7 @@ else:
                                          display_name=new_name.strip() or None, reset_password=reset or None,
                                          unlock=unlock)
             except auth.AuthError as exc:
-                st.error(str(exc))
+                st.error(md(exc))
             else:
                 if saved == seen:  # nothing differed from the stored account: nothing written, nothing audited
                     st.info("内容与当前账号相同，未作修改。")

@@ -16,6 +16,7 @@ from components.personal import export_audit, reveal_control
 from components.choropleth import value_map
 from components.kpis import Kpi, kpi_row
 from components.styled_tables import show_styled_table
+from components.text import md
 from data import cache
 from data import period as periods
 from data.figures import figure
@@ -160,7 +161,7 @@ def subdistrict_section() -> None:
     with right:
         if selected:
             name = names.get(selected, selected)
-            st.markdown(f"**{name} · 分项目发放情况**")
+            st.markdown(f"**{md(name)} · 分项目发放情况**")
             brief = tables.programme_table(cache.q(aid.aid_totals, p, selected), cache.q(aid.aid_overall, p, selected))
             show_styled_table(brief[["救助项目", "人数（人）", "金额（万元）"]], key="aid_sel_prog",
                               file_name=f"救助发放分项目_{name}_{p.key.replace('~', '至')}")

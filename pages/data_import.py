@@ -5,8 +5,10 @@ import streamlit as st
 
 from components import filters
 from components.auth_ui import principal
+from components.downloads import XLSX, download_button
 from components.exports import excel_bytes
 from components.tables import show_table
+from components.text import md
 from data import cache
 from data.access import AccessDenied
 from data.audit import record_now
@@ -21,8 +23,8 @@ from data.imports import (
     template_bytes,
 )
 
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 OUTCOME = "imp_outcome"
+ORIGINAL = "imp_original_ready"  # the import (id, file name) whose original this session has asked for, audited
 
 filters.ensure_entry_script()  # this page reads no shared filter, but must run through app.py (sign-in)
 
@@ -40,9 +42,8 @@ lg = LEDGERS[key]
 st.caption(f"{lg.description} 以“{'、'.join(lg.key_headers)}”识别记录：已存在的记录被更新，完全相同的记录不变，其余新增。"
            f"全部无误才写入，有任何问题则不写入任何数据。支持 .xlsx 和 .csv（UTF-8 / GBK / GB18030），"
            f"单个文件不超过 {MAX_BYTES // (1024 * 1024)} MB。")
-st.download_button(f"下载“{lg.title}”导入模板", data=lambda: template_bytes(engine, key, who),  # built on click
-                   file_name=f"{lg.title}导入模板.xlsx",
-                   mime=XLSX, key="imp_template", on_click="ignore")
+download_button(f"下载“{lg.title}”导入模板", lambda by: template_bytes(engine, key, by),  # built on click
+                file_name=f"{lg.title}导入模板.xlsx", mime=XLSX, key="imp_template")
 
 gcj02 = False
 if lg.has_coordinates:
@@ -68,22 +69,22 @@ if outcome:
         r = value
         title = LEDGERS[r.ledger].title
         if r.rows_added or r.rows_updated:
-            st.success(f"“{r.file_name}”已导入{title}：共 {r.rows_total:,} 行，新增 {r.rows_added:,} 行，"
+            st.success(f"“{md(r.file_name)}”已导入{title}：共 {r.rows_total:,} 行，新增 {r.rows_added:,} 行，"
                        f"更新 {r.rows_updated:,} 行，未变 {r.rows_unchanged:,} 行（用时 {r.seconds:.1f} 秒）。")
         else:
-            st.info(f"“{r.file_name}”与数据库中的{title}完全一致：{r.rows_total:,} 行均未变化，没有修改任何数据"
+            st.info(f"“{md(r.file_name)}”与数据库中的{title}完全一致：{r.rows_total:,} 行均未变化，没有修改任何数据"
                     "（本次导入已记入导入记录）。")
         c1, c2, c3 = st.columns(3)
         c1.metric("新增（行）", f"{r.rows_added:,}", border=True)
         c2.metric("更新（行）", f"{r.rows_updated:,}", border=True)
         c3.metric("未变（行）", f"{r.rows_unchanged:,}", border=True)
         for note in r.notes:
-            st.caption(note)
+            st.caption(md(note))
         if r.encoding:
             st.caption(f"文件编码：{r.encoding}")
     elif kind == "refused":
         exc = value
-        st.error(f"“{exc.file_name}”未导入：发现 {exc.total:,} 个问题，数据库未作任何修改。请按下表修改后重新导入。")
+        st.error(f"“{md(exc.file_name)}”未导入：发现 {exc.total:,} 个问题，数据库未作任何修改。请按下表修改后重新导入。")
         st.markdown("**问题汇总（按列）**")
         st.dataframe(exc.summary(), hide_index=True, key="imp_summary")
         shown = exc.table(MAX_SHOWN)
@@ -91,11 +92,10 @@ if outcome:
             st.caption(f"下表只显示前 {len(shown):,} 个问题，共 {exc.total:,} 个；可下载完整问题清单。")
         show_table(shown, key="imp_problems", file_name="导入问题清单")
         if exc.total > len(shown):
-            st.download_button("下载完整问题清单", excel_bytes(exc.table(None), sheet_name="问题清单"),
-                               file_name="导入问题清单（完整）.xlsx", mime=XLSX, key="imp_problems_all",
-                               on_click="ignore")
+            download_button("下载完整问题清单", lambda _who: excel_bytes(exc.table(None), sheet_name="问题清单"),
+                            file_name="导入问题清单（完整）.xlsx", mime=XLSX, key="imp_problems_all")
     else:
-        st.error(value)
+        st.error(md(value))
 
 st.subheader("导入记录")
 history = import_history(engine, who)
@@ -113,9 +113,29 @@ else:
     show_table(shown, key="imp_history", file_name="导入记录")
     labels = {int(r.id): f"{int(r.id)} · {r.file_name}（{r.imported_at:%Y-%m-%d %H:%M}）" for r in history.itertuples()}
     pick = st.selectbox("下载导入时的原始文件", list(labels), format_func=labels.get, key="imp_pick")
-    kept = stored_file(engine, who, pick) if pick is not None else None
-    if kept:
-        # an original ledger may hold names and ID numbers unmasked: every download is audited
-        st.download_button("下载原始文件（含未脱敏个人信息，下载将记入审计日志）", kept[1], file_name=kept[0],
-                           key="imp_original", on_click=record_now,
-                           args=(engine, who, "export_personal", f"导入原始文件 #{pick} {kept[0]}"))
+    # An original ledger may hold names, ID numbers and phones unmasked. Its bytes are never handed to the page up
+    # front (a download button's static data sits at /media/<hash> for anyone holding the address): the user first
+    # asks for it, which checks the role and writes the audit row, and only then gets a button whose file is read
+    # from the database when clicked.
+    ready = st.session_state.get(ORIGINAL)
+    if ready is not None and ready[0] != pick:
+        ready = st.session_state[ORIGINAL] = None
+    if ready is None:
+        if pick is not None and st.button("准备下载原始文件（含未脱敏个人信息，将记入审计日志）", key="imp_original_ask"):
+            kept = stored_file(engine, who, pick) if who.can_write else None
+            if kept is None:
+                st.error("该导入记录不存在，或当前账号无权下载其原始文件。")
+            else:
+                record_now(engine, who, "export_personal", f"导入原始文件 #{pick} {kept[0]}")
+                ready = st.session_state[ORIGINAL] = (pick, kept[0])
+    if ready is not None:
+        batch, file_name = ready
+
+        def _original(by) -> bytes:
+            kept = stored_file(engine, by, batch)
+            if kept is None:
+                raise AccessDenied("无权下载该原始文件。")
+            return kept[1]
+
+        download_button("下载原始文件（含未脱敏个人信息，已记入审计日志）", _original, file_name=file_name,
+                        mime="application/octet-stream", key="imp_original")

@@ -11,6 +11,7 @@ from components import edit_forms, filters, maps
 from components.auth_ui import principal
 from components.kpis import Kpi, kpi_row
 from components.tables import show_table
+from components.text import md
 from data import cache, edits
 from data import period as periods
 from data.access import AccessDenied, call
@@ -158,7 +159,7 @@ def _edit(scope: pd.DataFrame | None) -> None:
             try:
                 record = call(who, edits.facility_for_edit, cache.engine(), fid)
             except AccessDenied as exc:
-                st.warning(str(exc))
+                st.warning(md(exc))
                 return
         if record is None:
             st.warning("该设施已不存在。")
@@ -208,7 +209,7 @@ def _card(on: date) -> None:
         return
     with st.container(border=True, key="fac_card_box"):
         head, close = st.columns([6, 1])
-        head.markdown(f"#### {_plain(card['name'])}")
+        head.markdown(f"#### {md(card['name'])}")
         close.button("关闭", key="fac_card_close", on_click=_set, args=("fac_card", None))
         rows = [("类型", card["kind_name"]), ("状态", card["status_name"]), ("街道", card["subdistrict_name"]),
                 ("社区", card.get("community_name")),
@@ -225,11 +226,6 @@ def _card(on: date) -> None:
                           help=f"堂食 {card['meals_dine_in']:,} 份，送餐（幸福小蜜蜂）{card['meals_delivered']:,} 份")
             else:
                 st.caption(f"{m.year}年{m.month}月底尚未开业，没有助餐记录。")
-
-
-def _plain(text) -> str:
-    """A name for st.markdown: Markdown and HTML characters shown literally."""
-    return "".join("\\" + ch if ch in "\\`*_{}[]()#+-.!|<>~$" else ch for ch in str(text))
 
 
 def _count_table(counts: pd.DataFrame) -> pd.DataFrame:

@@ -7,6 +7,7 @@ from shapely.geometry import mapping
 
 from components import filters, maps
 from components.auth_ui import principal
+from components.text import md
 from data import cache
 from data.boundaries import BoundaryWriteError, restore_schematic_boundaries, store_official_boundaries
 from data.queries import geography
@@ -36,7 +37,7 @@ with st.form("mapset_form"):
         try:
             saved = save_map_settings(cache.engine(), MapSettings(kind, key, int(radius)), by=principal())
         except SettingsError as exc:
-            st.error(str(exc))
+            st.error(md(exc))
         else:
             st.session_state["mapset_flash"] = f"已保存：{BASEMAPS[saved.basemap]}，默认步行半径 {saved.walk_radius_m} 米。"
             st.rerun()
@@ -67,9 +68,9 @@ if upload is not None:
     result = bi.validate_boundaries(upload.getvalue(), upload.name, subs[["code", "name", "code_mca"]],
                                     layers.district_outline(), crs=crs)
     for note in result.notes:
-        st.caption(note)
+        st.caption(md(note))
     for err in result.errors:
-        st.error(err)
+        st.error(md(err))
     for warn in result.warnings:
         st.warning(warn)
     if len(result.matches):
@@ -87,7 +88,7 @@ if upload is not None:
             try:
                 n = store_official_boundaries(cache.engine(), result.boundaries, by=principal())
             except BoundaryWriteError as exc:
-                st.error(str(exc))
+                st.error(md(exc))
             else:
                 st.session_state["mapset_flash"] = f"已导入 {n} 个街道的正式边界，各地图不再标注“示意边界”。"
                 st.session_state["mapset_uploads"] = st.session_state.get("mapset_uploads", 0) + 1  # clear the upload

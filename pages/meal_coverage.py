@@ -11,6 +11,7 @@ from shapely.geometry import mapping
 from components import charts, filters, maps
 from components.kpis import Kpi, kpi_row
 from components.tables import show_table
+from components.text import md
 from data import cache
 from data import period as periods
 from data.queries import affairs, geography
@@ -114,7 +115,7 @@ def map_section() -> None:
     c1, c2, c3 = st.columns([2, 1, 1])
     if f.street:
         drill = f.street
-        c1.markdown(f"**下钻街道：{names.get(f.street, f.street)}**（侧边栏已选）")
+        c1.markdown(f"**下钻街道：{md(names.get(f.street, f.street))}**（侧边栏已选）")
     else:
         drill = c1.selectbox("下钻街道", [""] + list(names), key="cov_drill",
                              format_func=lambda c: names.get(c, "全区（不下钻）"),
@@ -145,7 +146,7 @@ def map_section() -> None:
                    "显示该街道的助餐点、步行圈、社区覆盖情况和逐月助餐。")
 
     if drill:
-        st.subheader(f"{names.get(drill, drill)} · 社区覆盖情况")
+        st.subheader(f"{md(names.get(drill, drill))} · 社区覆盖情况")
         show_table(_community_table(reach), key="cov_comm", file_name=f"社区助餐覆盖_{names.get(drill, drill)}_{on:%Y%m%d}",
                    highlight=~reach["covered"].reset_index(drop=True) if len(reach) else None)
     pockets_scope = drill_comm if drill else comm

@@ -9,6 +9,7 @@ from components import finding_tables as tables
 from components.auth_ui import principal
 from components.kpis import Kpi, kpi_row
 from components.styled_tables import pick_table, show_styled_table
+from components.text import md
 from data import cache, edits
 from data.access import AccessDenied, call
 from data.figures import figure
@@ -133,10 +134,10 @@ else:
         try:
             finding = call(who, edits.finding_for_edit, cache.engine(), code=code)
         except AccessDenied as exc:
-            st.warning(str(exc))
+            st.warning(md(exc))
         else:
             if finding is None:
-                st.warning(f"找不到问题编号“{code}”。")
+                st.warning(f"找不到问题编号“{md(code)}”。")
     else:
         st.caption("选择或输入问题编号后，可标记为已整改（整改完成日期和说明）或重新打开。")
     if finding is not None:

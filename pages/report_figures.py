@@ -3,6 +3,7 @@ period; the targets' progress; a Word draft and an Excel sheet of the figures.""
 import streamlit as st
 
 from components import filters
+from components.downloads import DOCX, XLSX, download_button
 from components.report_docx import report_docx, report_xlsx
 from data import report
 from data.cache import q
@@ -30,13 +31,10 @@ rows = q(report.report_rows, period, f.street)
 
 left, right = st.columns(2)
 # the Word and Excel files are built when a button is clicked, not on every run of the page
-left.download_button("下载 Word 草稿（数据部分）", data=lambda: report_docx(rows, period.label, f.scope),
-                     file_name=f"工作总结数据_{slug}.docx", key="report_docx", on_click="ignore",
-                     mime="application/vnd.openxmlformats-officedocument.wordprocessingml.document")
-right.download_button("下载 Excel（指标表）",
-                      data=lambda: report_xlsx(rows, title=f"工作总结数据（{f.scope}，{period.label}）"),
-                      file_name=f"工作总结数据_{slug}.xlsx", key="report_xlsx", on_click="ignore",
-                      mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+download_button("下载 Word 草稿（数据部分）", lambda _who: report_docx(rows, period.label, f.scope),
+                file_name=f"工作总结数据_{slug}.docx", key="report_docx", mime=DOCX, where=left)
+download_button("下载 Excel（指标表）", lambda _who: report_xlsx(rows, title=f"工作总结数据（{f.scope}，{period.label}）"),
+                file_name=f"工作总结数据_{slug}.xlsx", key="report_xlsx", mime=XLSX, where=right)
 
 st.subheader("目标任务进度")
 st.caption(f"截至 {period.end:%Y-%m-%d}；进度按从基期到期限匀速推进计算，低于应达进度即为“进度滞后”。")

@@ -6,6 +6,8 @@ import streamlit as st
 
 from components import filters
 from components.auth_ui import principal
+from components.downloads import PPTX, download_button
+from components.text import html_text, md
 from components.roundtable_pptx import headline_items, roundtable_deck, subtitle, view_image, view_title
 from data import cache
 from data import frozen as fz
@@ -94,13 +96,14 @@ def _image(figs: pd.DataFrame, step: int, theme: str) -> bytes:
     return view_image(figs, step, size="slide", theme=theme)
 
 
-st.html(f'<p class="rt-title">{view_title(step, quarter)}</p><p class="rt-sub">西湖区民政局 · {subtitle(info)}'
-        '</p>')
+# every text below comes from stored rows (冻结人 is typed by whoever froze the quarter): escaped into the HTML
+st.html(f'<p class="rt-title">{html_text(view_title(step, quarter))}</p>'
+        f'<p class="rt-sub">西湖区民政局 · {html_text(subtitle(info))}</p>')
 numbers, picture = st.columns([1, 2.4])
 with numbers:
     for item in headline_items(figs, step):
-        st.html(f'<div class="rt-label">{item["label"]}</div><div class="rt-num">{item["text"]}</div>'
-                f'<div class="rt-def">口径：{item["definition"]}</div>')
+        st.html(f'<div class="rt-label">{html_text(item["label"])}</div><div class="rt-num">{html_text(item["text"])}'
+                f'</div><div class="rt-def">口径：{html_text(item["definition"])}</div>')
 with picture:
     st.image(_image(figs, step, "dark" if dark else "light"), width="stretch")
 st.caption("仅展示汇总数据，不含任何个人信息；街道内少于3的人数以“<3”显示。← → 方向键翻页。")
@@ -113,8 +116,8 @@ with st.expander("工作人员：实时数与冻结数对比、冻结、导出",
             st.info(f"{quarter.label}尚未冻结：演示显示的是实时数。")
         else:
             changed = int(cmp["changed"].sum())
-            st.write(f"冻结于 {info['frozen_at']:%Y-%m-%d %H:%M}（数据截至 {info['as_of']}，冻结人 {info['frozen_by']}）；"
-                     f"冻结后实时数有变化的指标：{changed} 项。")
+            st.markdown(f"冻结于 {info['frozen_at']:%Y-%m-%d %H:%M}（数据截至 {info['as_of']}，"
+                        f"冻结人 {md(info['frozen_by'])}）；冻结后实时数有变化的指标：{changed} 项。")
         shown = cache.q(fz.comparison_table, quarter)
         st.dataframe(shown, hide_index=True, width="stretch", height=320)
 
@@ -130,12 +133,11 @@ with st.expander("工作人员：实时数与冻结数对比、冻结、导出",
                     st.success(f"已冻结 {n} 项指标。")
                     st.rerun()
                 except fz.AlreadyFrozen as exc:
-                    st.warning(str(exc))
+                    st.warning(md(exc))
                 except (AccessDenied, ValueError) as exc:
-                    st.error(str(exc))
+                    st.error(md(exc))
         else:
             st.caption(f"冻结季度数据仅限局领导、业务科室账号；{user.role_label}账号只能查看。")
-        st.download_button("下载演示文稿（PowerPoint）", data=lambda: roundtable_deck(figs, info, quarter),
-                           file_name=f"圆桌会_{quarter.key}.pptx", key="rt_pptx",
-                           mime="application/vnd.openxmlformats-officedocument.presentationml.presentation")
+        download_button("下载演示文稿（PowerPoint）", lambda _who: roundtable_deck(figs, info, quarter),
+                        file_name=f"圆桌会_{quarter.key}.pptx", key="rt_pptx", mime=PPTX)
 

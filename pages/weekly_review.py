@@ -5,10 +5,12 @@ import pandas as pd
 import streamlit as st
 
 from components import filters
+from components.downloads import DOCX, download_button
 from components.kpis import Kpi, kpi_row
 from components.weekly_docx import fmt_change, fmt_headline, fmt_target, weekly_review_docx
 from components.auth_ui import principal
 from components.personal import reveal_control
+from components.text import md
 from data import cache
 from data.period import latest_complete, parse
 from data.queries import meta, weekly
@@ -97,13 +99,15 @@ with right:
 
     ledgers = cache.q(weekly.silent_ledgers, week, f.street)
     st.markdown(f"**本周台账未更新的街道：{len(ledgers)} 个**")
-    st.write("、".join(ledgers["subdistrict_name"]) if len(ledgers) else "无。")
+    st.markdown(md("、".join(ledgers["subdistrict_name"])) if len(ledgers) else "无。")
     st.page_link("pages/facilities.py", label="查看设施布局")
 
 # --- export ----------------------------------------------------------------------------------------------------
 st.divider()
-st.download_button("下载周度研判（Word）", data=lambda: weekly_review_docx(cache.q(weekly.weekly_review_data, week, f.street), week, f.street_name),
-                   file_name=f"周度研判_{f.scope}_{week.key}.docx", key="wr_docx",
-                   mime="application/vnd.openxmlformats-officedocument.wordprocessingml.document")
+# built on click, outside this run: the queries run as the principal handed to the build, not read from the session
+download_button("下载周度研判（Word）",
+                lambda who: weekly_review_docx(cache.q_as(who, weekly.weekly_review_data, week, f.street), week,
+                                               f.street_name),
+                file_name=f"周度研判_{f.scope}_{week.key}.docx", key="wr_docx", mime=DOCX)
 st.caption("Word 文档含本周与上周对比表、目标表、需处理事项（姓名已脱敏）和主要图表，可直接打印。"
            "定时生成：python -m data weekly-report --week 2024-W52 --out review.docx")

@@ -88,9 +88,12 @@ def test_station_signs_in_downloads_fills_and_uploads_a_template(app_server, bro
         with engine.connect() as conn:
             assert conn.execute(select(Community.pop_60).where(Community.code == code)).scalar() == 1888
 
-        # the kept original comes back byte for byte, and taking it is audited (it may hold personal data)
+        # the kept original comes back byte for byte, after asking for it, which is audited (it may hold personal
+        # data)
+        page.get_by_role("button", name="准备下载原始文件（含未脱敏个人信息，将记入审计日志）").click()
+        wait_streamlit_idle(page)
         with page.expect_download() as download:
-            page.get_by_role("button", name="下载原始文件（含未脱敏个人信息，下载将记入审计日志）").click()
+            page.get_by_role("button", name="下载原始文件（含未脱敏个人信息，已记入审计日志）").click()
         assert Path(download.value.path()).read_bytes() == filled.read_bytes()
         wait_streamlit_idle(page)
         from data.audit import audit_entries

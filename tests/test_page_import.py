@@ -67,6 +67,9 @@ def test_office_imports_sees_the_result_and_the_history(monkeypatch, db_url):
     assert "已导入助餐记录" in t and "新增 2 行" in t and "新增（行） 2" in t
     history = frames(at)[-1]
     assert list(history["文件名"]) == ["六月助餐.xlsx"] and list(history["新增"]) == [2]
+    # the original is offered only after asking for it (audited): no download of it up front
+    assert not any(b.label.startswith("下载原始文件") for b in at.get("download_button"))
+    at.button(key="imp_original_ask").click().run()
     assert any(b.label.startswith("下载原始文件") for b in at.get("download_button"))
     # the same file again: nothing changes, and the page says so
     upload(at, "meal_records", "六月助餐.xlsx", xlsx_bytes([meal(), meal(day="2024-06-04")]))
