@@ -29,7 +29,7 @@ engine = cache.engine()
 streets = cache.q(geography.subdistrict_names)
 accounts = auth.users(engine)  # not cached: accounts change without a data version
 if flash := st.session_state.pop("acct_flash", None):
-    st.success(flash)
+    st.success(md(flash))  # it names the account as typed
 
 
 def _role_label(role: str) -> str:
