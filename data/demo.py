@@ -213,6 +213,20 @@ class _IdAllocator:
         return make_id(FAKE_AREA, born, seq)
 
 
+def _free_visit(seen: set, elder: int, d: date, kind: str, lo: date, hi: date) -> tuple[date, str]:
+    """The ledger's identity (a unique key since migration 0007): one visit of a kind per elder and day. A repeat
+    takes the other kind, else the nearest free day of the same window (no random draw: the rest stays the same)."""
+    other = "探访" if kind == "巡访" else "巡访"
+    for shift in range(_days(lo, hi) + 1):
+        for day in dict.fromkeys((d + timedelta(days=shift), d - timedelta(days=shift))):
+            if lo <= day <= hi:
+                for k in (kind, other):
+                    if (elder, day, k) not in seen:
+                        seen.add((elder, day, k))
+                        return day, k
+    raise RuntimeError(f"演示数据：独居老人 {elder} 在 {lo}–{hi} 的巡访次数多于可用日期。")
+
+
 # --- the generator ----------------------------------------------------------------------
 
 class _District:
@@ -655,6 +669,7 @@ class _District:
         silent = np.array([s == SILENT_STREET for s in self.csd])
         w_not_silent = np.where(silent, 0.0, w80)
         sd_pos = {s: k for k, s in enumerate(self.sd_codes)}
+        seen: set[tuple] = set()
         for key, total in totals.items():
             a, b = HALVES[key]
             days, p = self._day_weights(a, b)
@@ -668,6 +683,11 @@ class _District:
             who = (comm * 17 + rng.integers(0, 17, size=total)) % len(pool)
             for d, c, t_, wi in zip(_to_dates(dd), comm.tolist(), ty.tolist(), who.tolist()):
                 stype = types[t_]
+                # the ledger's identity (a unique key since migration 0007): one service of a type per elder, community
+                # and day — a repeat goes to the pool's next elder (no random draw, so the rest stays the same)
+                while (d, stype, self.code[c], pool[wi]) in seen:
+                    wi = (wi + 1) % len(pool)
+                seen.add((d, stype, self.code[c], pool[wi]))
                 provider = HOME_PROVIDERS[stype][sd_pos[self.csd[c]] % 2]
                 self.add("home_service_visits", visited_on=d, service_type=stype, subdistrict_code=self.csd[c],
                          community_code=self.code[c], elder_name=pool[wi], provider=provider)
@@ -758,12 +778,16 @@ class _District:
                 v[3] -= 1
                 diff += 1
         rows = []
+        seen: set[tuple] = set()
         for e, lo, hi, cnt, _ in visits:
             c = elders[e][0]
             workers = self.station_workers.get(self.csd[c]) or self.station_workers[None]
             for _ in range(cnt):
-                rows.append((self.rand_date(lo, hi), ids[e], self.csd[c],
-                             "巡访" if rng.random() < 0.6 else "探访", self.pick(workers)))
+                d = self.rand_date(lo, hi)
+                vt = "巡访" if rng.random() < 0.6 else "探访"
+                who = self.pick(workers)
+                d, vt = _free_visit(seen, ids[e], d, vt, lo, hi)
+                rows.append((d, ids[e], self.csd[c], vt, who))
         rows.sort(key=lambda r: (r[0], r[1]))
         for d, eid, s, vt, who in rows:
             self.add("living_alone_visits", elder_id=eid, visited_on=d, subdistrict_code=s, visit_type=vt, visitor=who)

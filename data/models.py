@@ -21,6 +21,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    func,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -160,7 +161,10 @@ class HomeServiceVisit(Base):
     elder_name: Mapped[str] = mapped_column(String(50), nullable=False)
     provider: Mapped[str | None] = mapped_column(String(120))
     __table_args__ = (Index("ix_home_service_visits_day_street", "visited_on", "subdistrict_code"),
-                      Index("ix_home_service_visits_street_day", "subdistrict_code", "visited_on", "service_type"))
+                      Index("ix_home_service_visits_street_day", "subdistrict_code", "visited_on", "service_type"),
+                      # the 居家上门服务 ledger's identity (migration 0007): one service of a kind per elder and day
+                      Index("uq_home_service_visits_identity", "visited_on", "service_type", "community_code",
+                            "elder_name", unique=True))
 
 
 class LivingAloneElder(Base):
@@ -187,7 +191,9 @@ class LivingAloneVisit(Base):
     subdistrict_code: Mapped[str] = mapped_column(ForeignKey("subdistricts.code"), nullable=False)
     visit_type: Mapped[str] = mapped_column(String(10), nullable=False)  # 巡访 / 探访
     visitor: Mapped[str | None] = mapped_column(String(50))
-    __table_args__ = (Index("ix_living_alone_visits_street_day", "subdistrict_code", "visited_on", "elder_id"),)
+    __table_args__ = (Index("ix_living_alone_visits_street_day", "subdistrict_code", "visited_on", "elder_id"),
+                      # the 巡访记录 ledger's identity (migration 0007)
+                      Index("uq_living_alone_visits_identity", "elder_id", "visited_on", "visit_type", unique=True))
 
 
 # --- inspections and findings ------------------------------------------------
@@ -311,6 +317,12 @@ class AidPayment(Base):
         Index("ix_aid_payments_street_day", "subdistrict_code", "paid_on", "programme", "household_id", "person_id",
               "amount_fen"),
     )
+
+
+# the 救助发放 ledger's identity (migration 0007): one payment per person, programme, subtype and day. A missing
+# subtype is one value (as the importer compares it), so the index is on coalesce(subtype, '') on both engines.
+Index("uq_aid_payments_identity", AidPayment.person_id, AidPayment.programme, func.coalesce(AidPayment.subtype, ""),
+      AidPayment.paid_on, unique=True)
 
 
 class Screening(Base):

@@ -2,10 +2,15 @@
 
     result = import_file(engine, principal, "meal_records", "助餐记录.xlsx", content, gcj02=False, progress=cb)
 
-One transaction: the file is read, every row validated (problems naming file, sheet, Excel row and Chinese column),
-compared with the database by the ledger's natural key, and — only when there is no problem at all — written,
-registered (import_batches + the original bytes in import_files), audited and the data version bumped. Any
-problem raises ImportRefused carrying all of them, the database is left as it was, and the refusal is audited.
+The file is read and every row validated (problems naming file, sheet, Excel row and Chinese column) without any
+lock. Then, in one transaction holding the ledger's import lock (data.imports.lock: a PostgreSQL advisory lock,
+SQLite's BEGIN IMMEDIATE), it is compared with the database by the ledger's natural key and — only when there is
+no problem at all — written in batches, registered (import_batches + the original bytes in import_files), audited
+and the data version bumped. A second import of the same ledger waits for the first and compares with what it
+wrote, so the same file imported twice at once adds its rows once (the natural keys are also unique keys in the
+database, migration 0007). If the data version moved between validation and the lock, the file is validated again
+under the lock. Any problem raises ImportRefused carrying all of them, the database is left as it was, and the
+refusal is audited.
 
 Re-importing a file changes no ledger row: every row is counted as unchanged. The attempt is still registered
 (an import_batches row with rows_added = rows_updated = 0, and an audit entry) so the history shows who sent what;
@@ -19,12 +24,14 @@ from datetime import date
 from typing import Callable
 
 import pandas as pd
+from sqlalchemy import select
 from sqlalchemy.engine import Engine
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, OperationalError
 
 from data.access import Principal, require_write
 from data.audit import record, record_now
 from data.imports.ledgers import LEDGERS, Ledger
+from data.imports.lock import IMPORT_BUSY_MESSAGE, ImportBusy, is_database_busy, locked_transaction
 from data.imports.reading import MAX_BYTES, FileRefused, read_upload
 from data.imports.validation import Context, check_headers, validate
 from data.imports.writing import (
@@ -36,13 +43,15 @@ from data.imports.writing import (
     stored_file,
     write,
 )
-from data.queries.common import bump_data_version
+from data.models import Meta
+from data.queries.common import DATA_VERSION_KEY, bump_data_version
 
-__all__ = ["LEDGERS", "MAX_BYTES", "MAX_SHOWN", "ImportRefused", "ImportResult", "import_file", "import_history",
-           "stored_file", "template_bytes", "PROBLEM_HEADERS"]
+__all__ = ["IMPORT_BUSY_MESSAGE", "LEDGERS", "MAX_BYTES", "MAX_SHOWN", "ImportRefused", "ImportResult", "import_file",
+           "import_history", "stored_file", "template_bytes", "PROBLEM_HEADERS"]
 
 MAX_SHOWN = 500            # problems shown on the page (all are counted, and all are kept for download)
 MAX_KEPT = 100_000         # problems kept in the exception (an Excel sheet's worth)
+AUDIT_WAIT_SECONDS = 120  # a refusal's audit entry waits this long for another import's write lock
 PROBLEM_HEADERS = {"file": "文件", "sheet": "工作表", "row": "行", "column": "列", "problem": "问题"}
 
 Progress = Callable[[float, str], None]
@@ -123,50 +132,46 @@ def import_file(engine: Engine, principal: Principal, ledger: str, file_name: st
     digest = sha256(content)
     today = today or date.today()
     try:
-        report(0.02, "正在读取文件…")
+        # 1. read and validate without any lock: other users' pages, writes and imports go on meanwhile
+        with engine.connect() as conn:
+            seen_version = _data_version(conn)
+            ctx, clean, sheet, unknown = _validated(conn, lg, principal, file_name, content, gcj02, today, report)
+        # 2. compare and write holding the ledger's import lock (a second import of it waits for this one)
+        report(0.35, "正在与数据库比对…")
+
+        def waiting(seconds: float) -> None:
+            report(0.35, f"另一批“{lg.title}”正在导入，等待其完成后再写入…（已等待 {seconds:.0f} 秒）")
+
         try:
-            sheet = read_upload(file_name, content, lg.sheet)
-        except FileRefused as exc:
-            raise ImportRefused(_file_problem(file_name, str(exc)), file_name=file_name, ledger=ledger) from exc
-        report(0.15, f"正在校验 {len(sheet.frame):,} 行…")
-        with engine.begin() as conn:
-            ctx = Context(conn=conn, ledger=lg, principal=principal, gcj02=gcj02, today=today)
-            unknown = check_headers(lg, sheet.frame, sheet.header_row, ctx.problems)
-            if not len(ctx.problems) and sheet.frame.empty:
-                ctx.problems.add_one(None, "文件中没有数据行（表头下方是空的）", None)
-            if not len(ctx.problems):
-                frame = sheet.frame.loc[:, ~sheet.frame.columns.duplicated()]
-                frame = _drop_template_example(lg, frame)
-                if frame.empty:
-                    ctx.problems.add_one(None, "文件中只有模板的示例行，没有数据行", None)
-                else:
-                    clean = validate(ctx, frame)
-                    report(0.35, "正在与数据库比对…")
-                    if not len(ctx.problems):
-                        diff = compare(ctx, clean)
-            if len(ctx.problems):
-                probs = ctx.problems.frame(file_name, sheet.sheet_name, lg.headers)
-                raise ImportRefused(probs, file_name=file_name, ledger=ledger)
-            report(0.45, "正在写入…")
-            try:
+            with locked_transaction(engine, lg.key, on_wait=waiting) as conn:
+                if _data_version(conn) != seen_version:   # the database changed since: validate again, under the lock
+                    ctx, clean, sheet, unknown = _validated(conn, lg, principal, file_name, content, gcj02, today)
+                ctx.conn = conn
+                diff = compare(ctx, clean)
+                if len(ctx.problems):
+                    probs = ctx.problems.frame(file_name, sheet.sheet_name, lg.headers)
+                    raise ImportRefused(probs, file_name=file_name, ledger=ledger)
+                report(0.45, "正在写入…")
                 sample = write(ctx, diff, progress)
-            except (WriteConflict, IntegrityError) as exc:
-                msg = str(exc) if isinstance(exc, WriteConflict) else \
-                    "导入过程中数据被他人同时修改（记录重复），未导入任何数据，请重新导入。"
-                raise ImportRefused(_file_problem(file_name, msg, sheet.sheet_name), file_name=file_name,
-                                    ledger=ledger) from exc
-            counts = {"rows_total": int(len(clean)), "rows_added": int(diff.new.sum()),
-                      "rows_updated": int(diff.changed.sum()), "rows_unchanged": int(diff.unchanged.sum())}
-            batch_id = register_batch(conn, principal, ledger, file_name, content, digest, counts)
-            record(conn, principal, "import", f"{lg.key}:{file_name}",
-                   {"ledger": lg.key, "title": lg.title, "file": file_name, "sha256": digest, "batch_id": batch_id,
-                    "gcj02": gcj02, **counts, **sample})
-            if counts["rows_added"] or counts["rows_updated"]:
-                bump_data_version(conn)
+                counts = {"rows_total": int(len(clean)), "rows_added": int(diff.new.sum()),
+                          "rows_updated": int(diff.changed.sum()), "rows_unchanged": int(diff.unchanged.sum())}
+                batch_id = register_batch(conn, principal, ledger, file_name, content, digest, counts)
+                record(conn, principal, "import", f"{lg.key}:{file_name}",
+                       {"ledger": lg.key, "title": lg.title, "file": file_name, "sha256": digest, "batch_id": batch_id,
+                        "gcj02": gcj02, **counts, **sample})
+                if counts["rows_added"] or counts["rows_updated"]:
+                    bump_data_version(conn)
+        except (WriteConflict, ImportBusy) as exc:
+            raise ImportRefused(_file_problem(file_name, str(exc), sheet.sheet_name), file_name=file_name,
+                                ledger=ledger) from exc
+        except IntegrityError:
+            # a unique key the comparison did not foresee (another writer got in): nothing was written. The driver's
+            # message quotes the rows' values — personal data — so it is not chained or shown.
+            raise ImportRefused(_file_problem(
+                file_name, "导入时与同时写入数据库的记录冲突（记录重复），未导入任何数据，请重新导入。", sheet.sheet_name),
+                file_name=file_name, ledger=ledger) from None
     except ImportRefused as exc:
-        record_now(engine, principal, "import_refused", f"{lg.key}:{file_name}",
-                   {"ledger": lg.key, "file": file_name, "sha256": digest, "size_bytes": len(content),
-                    "problems": exc.total, "first": exc.messages()[:5]}, ok=False)
+        _audit_refusal(engine, principal, lg, file_name, digest, len(content), exc)
         raise
     report(1.0, "导入完成")
     notes = [f"以下列不属于“{lg.title}”台账，已忽略：{'、'.join(unknown)}"] if unknown else []
@@ -174,6 +179,58 @@ def import_file(engine: Engine, principal: Principal, ledger: str, file_name: st
         notes.append("坐标已按高德 GCJ-02 转换为 WGS-84 后保存。")
     return ImportResult(lg.key, file_name, digest, batch_id, **counts, sheet=sheet.sheet_name,
                         encoding=sheet.encoding, seconds=time.perf_counter() - started, notes=notes)
+
+
+def _validated(conn, lg: Ledger, principal: Principal, file_name: str, content: bytes, gcj02: bool, today: date,
+               report: Progress | None = None):
+    """Read and validate the file (reads only): (context, clean frame, sheet, unknown headers); ImportRefused with
+    every problem. The sheet's raw text cells are let go once validated (a large file's biggest frame)."""
+    report = report or (lambda fraction, text: None)
+    report(0.02, "正在读取文件…")
+    try:
+        sheet = read_upload(file_name, content, lg.sheet)
+    except FileRefused as exc:
+        raise ImportRefused(_file_problem(file_name, str(exc)), file_name=file_name, ledger=lg.key) from exc
+    report(0.15, f"正在校验 {len(sheet.frame):,} 行…")
+    ctx = Context(conn=conn, ledger=lg, principal=principal, gcj02=gcj02, today=today)
+    clean = None
+    unknown = check_headers(lg, sheet.frame, sheet.header_row, ctx.problems)
+    if not len(ctx.problems) and sheet.frame.empty:
+        ctx.problems.add_one(None, "文件中没有数据行（表头下方是空的）", None)
+    if not len(ctx.problems):
+        frame = sheet.frame.loc[:, ~sheet.frame.columns.duplicated()]
+        frame = _drop_template_example(lg, frame)
+        if frame.empty:
+            ctx.problems.add_one(None, "文件中只有模板的示例行，没有数据行", None)
+        else:
+            sheet.frame = None   # the raw text cells: no longer needed once the clean frame exists
+            clean = validate(ctx, frame)
+        del frame
+    if len(ctx.problems):
+        probs = ctx.problems.frame(file_name, sheet.sheet_name, lg.headers)
+        raise ImportRefused(probs, file_name=file_name, ledger=lg.key)
+    sheet.frame = None
+    return ctx, clean, sheet, unknown
+
+
+def _data_version(conn) -> str | None:
+    return conn.execute(select(Meta.value).where(Meta.key == DATA_VERSION_KEY)).scalar()
+
+
+def _audit_refusal(engine: Engine, principal: Principal, lg: Ledger, file_name: str, digest: str, size: int,
+                   exc: ImportRefused) -> None:
+    """The refusal's audit entry, in its own transaction; it waits its turn while another import writes."""
+    detail = {"ledger": lg.key, "file": file_name, "sha256": digest, "size_bytes": size, "problems": exc.total,
+              "first": exc.messages()[:5]}
+    deadline = time.monotonic() + AUDIT_WAIT_SECONDS
+    while True:
+        try:
+            record_now(engine, principal, "import_refused", f"{lg.key}:{file_name}", detail, ok=False)
+            return
+        except OperationalError as err:
+            if not is_database_busy(err) or time.monotonic() > deadline:
+                raise
+            time.sleep(0.5)
 
 
 def _drop_template_example(lg: Ledger, frame: pd.DataFrame) -> pd.DataFrame:

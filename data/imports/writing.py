@@ -289,7 +289,14 @@ def register_batch(conn: Connection, principal: Principal, ledger: str, file_nam
     """One import_batches row; the original bytes kept once per SHA-256 in import_files."""
     now = datetime.now().replace(microsecond=0)
     if conn.execute(select(ImportFile.sha256).where(ImportFile.sha256 == digest)).first() is None:
-        conn.execute(insert(ImportFile).values(sha256=digest, file_name=file_name[:255], content=content, stored_at=now))
+        # the same bytes may be registered by an import of another ledger at this moment (each holds only its own
+        # ledger's lock): keep whichever copy arrives first, never fail on it
+        if conn.dialect.name == "postgresql":
+            from sqlalchemy.dialects.postgresql import insert as upsert
+        else:
+            from sqlalchemy.dialects.sqlite import insert as upsert
+        conn.execute(upsert(ImportFile).values(sha256=digest, file_name=file_name[:255], content=content, stored_at=now)
+                     .on_conflict_do_nothing(index_elements=["sha256"]))
     return int(conn.execute(insert(ImportBatch).values(
         ledger=ledger, file_name=file_name[:255], sha256=digest, size_bytes=len(content),
         imported_by=principal.username, imported_at=now, **counts)).inserted_primary_key[0])

@@ -1,0 +1,114 @@
+"""One writing import per ledger at a time, and the one message users see while an import holds the write lock.
+
+    with locked_transaction(engine, "meal_records", on_wait=...) as conn:   # compare and write here
+        ...
+
+PostgreSQL: a transaction-scoped advisory lock per ledger (pg_try_advisory_xact_lock): a second import of the same
+ledger waits for the first to commit; imports of other ledgers, readers and other writers go on. SQLite: BEGIN
+IMMEDIATE, the database's single write lock (readers go on under WAL, see data.engine). Either way the second
+import compares with the rows the first one wrote, so the same file imported twice at once adds its rows once.
+A waiting import reports it (on_wait) and gives up after WAIT_SECONDS with ImportBusy (Chinese).
+
+While an import holds SQLite's write lock, another user's write (a sign-in, an edit, an audit entry) waits
+busy_timeout and then fails with "database is locked": `is_database_busy(exc)` recognises that failure (and its
+PostgreSQL counterparts) so a page can show IMPORT_BUSY_MESSAGE instead of an error.
+"""
+from __future__ import annotations
+
+import hashlib
+import os
+import time
+from contextlib import contextmanager
+from typing import Callable, Iterator
+
+from sqlalchemy import text
+from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.exc import OperationalError
+
+# What another user sees when the database is busy with an import (the one text; pages and handlers import it).
+IMPORT_BUSY_MESSAGE = "正在导入，请稍候：有一批台账正在写入数据库，请过几秒钟再试一次（您的操作未保存）。"
+WAIT_SECONDS = float(os.environ.get("MZ_IMPORT_WAIT_SECONDS", "600"))   # how long a second import waits its turn
+POLL_SECONDS = 0.25
+_BUSY_TEXTS = ("database is locked", "database table is locked", "database is busy")
+_BUSY_SQLSTATES = {"55P03", "40P01"}   # PostgreSQL: lock_not_available, deadlock_detected
+
+
+class ImportBusy(RuntimeError):
+    """Another import of the ledger kept its lock longer than WAIT_SECONDS; the message is Chinese."""
+
+
+def is_database_busy(exc: BaseException | None) -> bool:
+    """True when `exc` (or what caused it) is a database refusing for now because another transaction holds a lock:
+    SQLite's "database is locked" after busy_timeout, PostgreSQL's lock_not_available or deadlock_detected."""
+    seen = set()
+    while exc is not None and id(exc) not in seen:
+        seen.add(id(exc))
+        if isinstance(exc, OperationalError) or type(exc).__name__ in ("OperationalError", "LockNotAvailable"):
+            orig = getattr(exc, "orig", exc)
+            if any(t in str(orig).lower() for t in _BUSY_TEXTS):
+                return True
+            if getattr(orig, "sqlstate", None) in _BUSY_SQLSTATES or getattr(orig, "pgcode", None) in _BUSY_SQLSTATES:
+                return True
+        exc = exc.__cause__ or exc.__context__
+    return False
+
+
+def ledger_lock_key(ledger: str) -> int:
+    """A stable signed 64-bit advisory-lock key for one ledger (the same in every process)."""
+    return int.from_bytes(hashlib.sha256(f"minzheng-import:{ledger}".encode()).digest()[:8], "big", signed=True)
+
+
+@contextmanager
+def locked_transaction(engine: Engine, ledger: str, *, wait: float | None = None,
+                       on_wait: Callable[[float], None] | None = None) -> Iterator[Connection]:
+    """A connection in a transaction that holds the ledger's import lock; commits on success, rolls back on error.
+    on_wait(seconds waited) is called while another import holds it; ImportBusy after `wait` seconds."""
+    wait = WAIT_SECONDS if wait is None else wait
+    started = time.monotonic()
+    with engine.connect() as conn:
+        if conn.dialect.name == "sqlite":
+            _begin_immediate(conn, ledger, started, wait, on_wait)
+        else:
+            _advisory_lock(conn, ledger, started, wait, on_wait)
+        try:
+            yield conn
+        except BaseException:
+            conn.rollback()
+            raise
+        conn.commit()
+
+
+def _waited(ledger: str, started: float, wait: float, on_wait) -> None:
+    waited = time.monotonic() - started
+    if on_wait:
+        on_wait(waited)
+    if waited >= wait:
+        from data.imports.ledgers import LEDGERS
+
+        title = LEDGERS[ledger].title if ledger in LEDGERS else ledger
+        raise ImportBusy(f"另一批“{title}”正在导入，已等待 {waited:.0f} 秒仍未完成，本文件未导入。请稍后重新导入。")
+    time.sleep(POLL_SECONDS)
+
+
+def _begin_immediate(conn: Connection, ledger: str, started: float, wait: float, on_wait) -> None:
+    # pysqlite opens its transaction lazily, at the first write: reads before it (the comparison with the database)
+    # would not be protected. BEGIN IMMEDIATE takes the write lock now (waiting busy_timeout for it each try).
+    while True:
+        try:
+            conn.exec_driver_sql("BEGIN IMMEDIATE")
+            return
+        except OperationalError as exc:
+            conn.rollback()
+            if not is_database_busy(exc):
+                raise
+        _waited(ledger, started, wait, on_wait)
+
+
+def _advisory_lock(conn: Connection, ledger: str, started: float, wait: float, on_wait) -> None:
+    key = ledger_lock_key(ledger)
+    while not conn.execute(text("SELECT pg_try_advisory_xact_lock(:k)"), {"k": key}).scalar():
+        try:
+            _waited(ledger, started, wait, on_wait)
+        except ImportBusy:
+            conn.rollback()
+            raise
