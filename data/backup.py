@@ -56,7 +56,7 @@ from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.pool import NullPool
 
-from data.engine import DatabaseError, check_connection, describe_url, get_engine
+from data.engine import DatabaseError, check_connection, create_sqlite_file, describe_url, get_engine
 
 SQLITE_MAGIC = b"SQLite format 3\x00"
 PGDUMP_MAGIC = b"PGDMP"
@@ -394,7 +394,8 @@ def restore(src_path, engine_or_url, *, who="system",
     try:
         backup_kind = _check_source(src)
         _refuse_mismatch(backup_kind, engine, src)
-        check_connection(engine)
+        if backup_kind != "sqlite" or _sqlite_path(engine).exists():  # a missing file may be restored into
+            check_connection(engine)
         if backup_kind == "sqlite":
             return _sqlite_restore(src, engine, who, started, confirm)
         return _pg_restore(src, engine, who, started, confirm)
@@ -589,13 +590,16 @@ def _sqlite_restore(src: Path, engine: Engine, who, started: float, confirm) -> 
                 backup_audit = _audit_rows(conn)
             if confirm is not None and not confirm(contents):
                 raise RestoreCancelled("已取消，数据库未改动。")
-            with engine.connect() as conn:
-                old_version, live_audit = _live_state(conn)
+            old_version, live_audit = 0, []
+            if live.exists():  # else: restoring a deleted or never-made database file
+                with engine.connect() as conn:
+                    old_version, live_audit = _live_state(conn)
             carried = _carry(live_audit, backup_audit)
             with staged.begin() as conn:
                 version = _finish(conn, old_version, carried, who, src, contents.revision, upgraded)
         finally:
             staged.dispose()
+        create_sqlite_file(str(engine.url))  # a missing live file is made as `init` makes it (0600)
         staged_conn = sqlite3.connect(str(tmp))
         try:
             live_conn = _connect(live)
@@ -1072,16 +1076,24 @@ def _cmd_backup(args) -> int:
     return 0
 
 
+def _pad(value: str, width: int) -> str:
+    """Left-justify for a terminal: CJK characters take two columns."""
+    import unicodedata
+
+    used = sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in value)
+    return value + " " * max(1, width - used)
+
+
 def accounts_table(accounts) -> list[str]:
     """The accounts a backup brings, one line each (username, role, subdistrict, active), admins counted."""
     from data.access import ROLES
 
     if not accounts:
         return ["  （备份中没有账号：恢复后无人能登录，需要用 python -m data create-admin 新建管理员）"]
-    lines = [f"  {'用户名':<16}{'角色':<10}{'街道':<12}状态"]
+    lines = ["  " + _pad("用户名", 20) + _pad("角色", 12) + _pad("街道", 14) + "状态"]
     for a in accounts:
-        lines.append(f"  {a.username:<18}{ROLES.get(a.role, a.role):<10}{a.subdistrict_code or '-':<14}"
-                     f"{'启用' if a.active else '停用'}")
+        lines.append("  " + _pad(a.username, 20) + _pad(ROLES.get(a.role, a.role), 12)
+                     + _pad(a.subdistrict_code or "-", 14) + ("启用" if a.active else "停用"))
     admins = [a.username for a in accounts if a.role == "admin" and a.active]
     lines.append(f"  共 {len(accounts)} 个账号，其中启用的管理员 {len(admins)} 个：{'、'.join(admins) or '无'}。"
                  "请核对，如有不认识的账号请不要恢复。")

@@ -18,7 +18,7 @@ from conftest import fresh_database, pg_admin_url
 from data import auth
 from data.audit import audit_entries
 from data.backup import BackupError, backup, inspect_backup, register_cli, restore
-from data.engine import get_engine
+from data.engine import DatabaseMissing, create_sqlite_file, get_engine
 from data.migrate import current_revision, head_revision, upgrade
 from data.models import Base, Subdistrict
 from data.queries.common import bump_data_version, data_version
@@ -201,9 +201,28 @@ def test_missing_or_corrupt_source_is_refused_and_nothing_changes(db_url, tmp_pa
 
 
 def test_uninitialised_database_has_nothing_to_back_up(bare_db_url, tmp_path):
+    if kind_of(bare_db_url) == "sqlite":
+        with pytest.raises(DatabaseMissing, match="找不到数据库文件"):  # a missing file is never made by a backup
+            backup(bare_db_url, tmp_path / "empty.bak")
+        create_sqlite_file(bare_db_url)
     with pytest.raises(BackupError, match="尚未初始化"):
         backup(bare_db_url, tmp_path / "empty.bak")
     assert not (tmp_path / "empty.bak").exists()
+
+
+def test_restore_into_a_missing_sqlite_file(tmp_path):
+    """The message for a deleted database file says to restore a backup: that works, and makes the file 0600."""
+    with fresh_database("sqlite", tmp_path) as url:
+        upgrade(get_engine(url))
+        auth.create_user(get_engine(url), "keeper", PASSWORD, "office", by="system")
+        info = backup(url, tmp_path / "m.bak")
+        live = Path(make_url(url).database)
+        get_engine(url).dispose()
+        live.unlink()
+        done = restore(info.path, url)
+        assert live.exists() and (live.stat().st_mode & 0o777) == 0o600
+        assert set(auth.users(get_engine(url))["username"]) == {"keeper"} and done.audit_carried == 0
+        assert audit_actions(url)[-2:] == ["user_create", "restore"]
 
 
 def test_backup_from_a_newer_program_is_refused(tmp_path):
