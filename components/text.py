@@ -19,7 +19,8 @@ from __future__ import annotations
 import html
 import re
 
-_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+!|<>~$@&=^\"])")   # escaped wherever they are
+_MD_SPECIAL = re.compile(r"([\\`*{}\[\]()#+!|<>~$@&=^\"]|(?<![^\W_])_|_(?![^\W_]))")  # escaped wherever they are, but
+# an underscore inside a word (t_office), which CommonMark never takes for emphasis
 JOINER = "\u2060"                                             # WORD JOINER: zero width, no line break
 _AUTOLINK = re.compile(r"(?i)(?=://)|(?<=www)(?=\.)|(?=\\@)")   # before ://, between www and ., before \@
 _LINE_START = re.compile(r"(?m)^([ \t]*)(?:(\d+)([.)])|([-:]))")  # 1. / 1) / - / : (definition) at a line start
