@@ -114,3 +114,40 @@ def test_reload_and_new_tab_stay_signed_in_until_sign_out(app_server, browser, d
         assert result.ok, result.problems
     finally:
         probe.close()
+
+
+@pytest.mark.parametrize("demo_url", ["sqlite"], indirect=True)
+def test_an_office_account_changes_its_password_from_the_sidebar(app_server, browser, demo_url):
+    """Issue 17 item 26 in the browser: 修改密码 is in the sidebar of a non-administrator; the change keeps this
+    browser signed in and ends the account's session elsewhere."""
+    import uuid
+
+    from data import auth
+    from data.engine import get_engine
+
+    engine = get_engine(demo_url)
+    user = f"pwb_{uuid.uuid4().hex[:8]}"
+    auth.create_user(engine, user, "Start#pass-2024", "office", by="system")
+    elsewhere = auth.sign_in(engine, user, "Start#pass-2024").token
+    base = app_server(ROOT / "app.py", env={"DATABASE_URL": demo_url})
+    probe = Probe(browser, f"{base}/", credentials=(user, "Start#pass-2024"))
+    try:
+        probe.goto()
+        page = probe.page
+        sidebar = page.locator('[data-testid="stSidebar"]')
+        sidebar.get_by_text("修改密码", exact=True).first.click()
+        sidebar.get_by_label("原密码", exact=True).fill("Start#pass-2024")
+        sidebar.get_by_label("新密码（至少 8 位，含字母、数字、符号中的两类）", exact=True).fill("Changed#pass-2025")
+        sidebar.get_by_label("再次输入新密码", exact=True).fill("Changed#pass-2025")
+        sidebar.get_by_role("button", name="修改密码").click()
+        sidebar.get_by_text("密码已修改").wait_for(timeout=30_000)
+        assert auth.resume(engine, elsewhere) is None
+        page.reload()
+        wait_streamlit_idle(page)
+        page.get_by_role("button", name="退出登录").wait_for(timeout=30_000)  # still signed in here
+        assert not probe.sign_in_form_shown()
+        assert auth.sign_in(engine, user, "Changed#pass-2025").principal.username == user
+        result = probe.result()
+        assert result.ok, result.problems
+    finally:
+        probe.close()
