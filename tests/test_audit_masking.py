@@ -20,6 +20,7 @@ from components.exports import excel_bytes
 from data import auth
 from data.access import grant_reveal
 from data.audit import record_now
+from data.edits import StaleEdit, finding_for_edit, update_finding
 from data.engine import get_engine
 from data.idcard import make_id
 from data.imports import LEDGERS, ImportRefused, import_file
@@ -63,6 +64,14 @@ def personal_activity(engine) -> None:
     with pytest.raises(ImportRefused):
         import_file(engine, OFFICE, "living_alone", f"退回_{bad_id}.csv", csv_bytes(bad))
     grant_reveal(engine, LEADER, f"核对 {NEW_ID} 的电话 {PHONE}", f"独居老人名册:{NEW_ID}")
+    # an edit through the edit path, its note naming a person's numbers (and a conflict quoting the attempt)
+    import_file(engine, OFFICE, "findings", "问题.xlsx", xlsx_bytes(VALID["findings"], sheet=LEDGERS["findings"].sheet))
+    finding = finding_for_edit(engine, code=VALID["findings"][0]["问题编号"])
+    note = f"已电话联系 {PHONE}，当事人身份证 {NEW_ID}"
+    update_finding(engine, OFFICE, finding["id"], finding["version"], rectified_on=date(2024, 6, 1), note=note)
+    with pytest.raises(StaleEdit):
+        update_finding(engine, OFFICE, finding["id"], finding["version"], rectified_on=date(2024, 6, 2),
+                       note=note + "。")
     # free text and a nested structure from any writer, and a user name typed as a phone number
     record_now(engine, OFFICE, "edit", f"findings:{PHONE}",
                {"note": f"已联系户主（身份证 {HEAD_ID.lower()}，手机 {PHONE}）", "ids": [NEW_ID, int(PHONE)],
@@ -87,8 +96,8 @@ def test_no_audit_entry_holds_an_id_number_or_a_mobile_in_clear(engine):
         rows = conn.execute(select(AuditEntry.action, AuditEntry.username, AuditEntry.target,
                                    AuditEntry.detail)).all()
     actions = [r.action for r in rows]
-    assert actions.count("import") == 4 and actions.count("import_refused") == 1
-    assert {"reveal_personal", "edit", "settings", "signin_failed"} <= set(actions)
+    assert actions.count("import") == 5 and actions.count("import_refused") == 1 and actions.count("edit") == 2
+    assert {"reveal_personal", "edit_conflict", "settings", "signin_failed"} <= set(actions)
     leaks = [(r.action, field, hit) for r in rows for field in ("username", "target", "detail")
              for hit in in_clear(getattr(r, field))]
     assert leaks == []
