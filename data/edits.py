@@ -23,7 +23,7 @@ from sqlalchemy import select
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import SQLAlchemyError
 
-from data.access import AccessDenied, Principal, require_write
+from data.access import AccessDenied, Principal, require_write, query
 from data.audit import record, record_now
 from data.models import FACILITY_KINDS, FACILITY_STATUSES, Facility, Finding, Subdistrict
 from data.queries.common import bump_data_version, guarded_update
@@ -127,6 +127,7 @@ def _facility_row(conn: Connection, facility_id: int) -> dict | None:
     return out
 
 
+@query(scope="rows")  # the record carries its subdistrict: a 街道 account opens its own only
 def finding_for_edit(engine: Engine, finding_id: int | None = None, code: str | None = None) -> dict | None:
     """One finding as an edit form needs it (by id or by its 问题编号), with its subdistrict and version;
     None when there is none. Read it through data.access so a 街道 account gets only its own."""
@@ -137,6 +138,7 @@ def finding_for_edit(engine: Engine, finding_id: int | None = None, code: str | 
         return _finding_row(conn, finding_id, code)
 
 
+@query(scope="rows")  # the record carries its subdistrict: a 街道 account opens its own only
 def facility_for_edit(engine: Engine, facility_id: int) -> dict | None:
     """One facility's status dates, status today, subdistrict and version; None when there is none."""
     with engine.connect() as conn:

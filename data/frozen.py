@@ -14,7 +14,7 @@ import pandas as pd
 from sqlalchemy import delete, insert, select
 from sqlalchemy.engine import Engine
 
-from data.access import AccessDenied, Principal
+from data.access import AccessDenied, Principal, query
 from data.audit import record
 from data.figures import figure
 from data.models import AID_PROGRAMMES, INSPECTION_SOURCES, Subdistrict
@@ -273,6 +273,7 @@ def frozen_figures(engine: Engine, quarter: Period) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=COLUMNS)
 
 
+@query(scope="district")
 def compare(engine: Engine, quarter: Period) -> pd.DataFrame:
     """实时与冻结对比: every figure with its live value, frozen value and the difference (live − frozen)."""
     live = presentation_figures(engine, quarter)
@@ -283,6 +284,7 @@ def compare(engine: Engine, quarter: Period) -> pd.DataFrame:
     return out
 
 
+@query(scope="district")
 def comparison_table(engine: Engine, quarter: Period) -> pd.DataFrame:
     """实时数与冻结数对比表, as staff read it: page, figure, unit, live and frozen values written as presented (small
     counts of people suppressed) and the difference — one row per figure, formatted once per data version."""
@@ -296,6 +298,7 @@ def comparison_table(engine: Engine, quarter: Period) -> pd.DataFrame:
                        zip(cmp["difference"], cmp["suppressible"], cmp["live"], cmp["frozen"])]})
 
 
+@query(scope="district")
 def figures_for_display(engine: Engine, quarter: Period) -> tuple[pd.DataFrame, dict | None]:
     """What the presentation shows: the frozen figures when the period is frozen, else the live ones."""
     info = frozen_info(engine, quarter)
