@@ -294,6 +294,11 @@ def test_sqlite_confirmation_lists_the_accounts_the_backup_brings(lite, tmp_path
     assert refused.returncode == 2 and "缺少触发器 audit_log_no_delete" in refused.stderr
     assert "Traceback" not in refused.stderr + refused.stdout and "确认恢复" not in refused.stdout
 
+    unattended = cli("restore", "--from", str(with_intruder), "--yes", url=url)  # a scheduled job logs them too
+    assert unattended.returncode == 0, unattended.stderr
+    assert "启用的管理员 1 个：intruder" in unattended.stdout and "确认恢复请输入" not in unattended.stdout
+    assert users_of(url) == {"keeper": "office", "intruder": "admin"}
+
 
 # --- item 20: upgrade in a scratch copy; audit carried by identity --------------------------------
 
