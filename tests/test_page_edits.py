@@ -12,6 +12,7 @@ from sqlalchemy import select, update
 from streamlit.testing.v1 import AppTest
 
 from auth_helpers import open_section, sign_in_apptest
+from components.edit_forms import widget_key
 from data.audit import audit_entries
 from data.engine import get_engine
 from data.models import Facility, Finding
@@ -58,13 +59,17 @@ def open_finding(url, street: str | None = None) -> dict:
 
 @contextmanager
 def restored(url, model, row: dict, fields: tuple[str, ...]):
-    """Put the shared demo row back afterwards (values and version)."""
+    """Put the shared demo row back afterwards (values and version; the data version bumped, so no page cache keeps
+    the edited row)."""
+    from data.queries.common import bump_data_version
+
     try:
         yield
     finally:
         with get_engine(url).begin() as conn:
             conn.execute(update(model).where(model.id == row["id"])
                          .values(**{f: row[f] for f in fields}, version=row["version"]))
+            bump_data_version(conn)
 
 
 def test_office_marks_a_finding_rectified_and_it_is_counted(monkeypatch, demo_url):
@@ -75,8 +80,8 @@ def test_office_marks_a_finding_rectified_and_it_is_counted(monkeypatch, demo_ur
         at.text_input(key="rect_edit_code").input(finding["code"]).run()
         assert not at.exception, [e.value for e in at.exception]
         assert f"**{finding['code']}**" in texts(at) and "当前：未整改" in texts(at)
-        at.date_input(key="rect_edit_w_day").set_value(date(2024, 12, 20))
-        at.text_area(key="rect_edit_w_note").input("已按要求整改，复查合格")
+        at.date_input(key=widget_key("rect_edit", finding, "day")).set_value(date(2024, 12, 20))
+        at.text_area(key=widget_key("rect_edit", finding, "note")).input("已按要求整改，复查合格")
         at.button(key=SAVE).click().run()
         assert not at.exception, [e.value for e in at.exception]
         assert any("已标记为已整改（2024-12-20）" in s.value for s in at.success)
@@ -98,8 +103,8 @@ def test_a_conflicting_save_shows_the_message_and_current_values(monkeypatch, de
         with get_engine(demo_url).begin() as conn:
             conn.execute(update(Finding).where(Finding.id == finding["id"])
                          .values(rectified_on=date(2024, 12, 18), note="他人填写的说明", version=Finding.version + 1))
-        at.date_input(key="rect_edit_w_day").set_value(date(2024, 12, 20))
-        at.text_area(key="rect_edit_w_note").input("我的说明")
+        at.date_input(key=widget_key("rect_edit", finding, "day")).set_value(date(2024, 12, 20))
+        at.text_area(key=widget_key("rect_edit", finding, "note")).input("我的说明")
         at.button(key=SAVE).click().run()
         assert not at.exception, [e.value for e in at.exception]
         assert any("该记录已被他人修改" in e.value for e in at.error)
@@ -113,7 +118,9 @@ def test_a_conflicting_save_shows_the_message_and_current_values(monkeypatch, de
         # having seen the current values, the user edits on them and saves
         at.button(key="rect_edit_reload").click().run()
         assert not any("该记录已被他人修改" in e.value for e in at.error)
-        at.text_area(key="rect_edit_w_note").input("核对后的说明")
+        reloaded = {"id": finding["id"], "version": finding["version"] + 1}  # the widgets of the version now held
+        assert at.text_area(key=widget_key("rect_edit", reloaded, "note")).value == "他人填写的说明"
+        at.text_area(key=widget_key("rect_edit", reloaded, "note")).input("核对后的说明")
         at.button(key=SAVE).click().run()
         assert not at.exception and any("已标记为已整改" in s.value for s in at.success)
         with get_engine(demo_url).connect() as conn:
@@ -153,7 +160,7 @@ def test_office_edits_a_facilitys_status_dates(monkeypatch, demo_url):
         open_section(at, "fac_edit_open")
         at.selectbox(key="fac_edit_pick").set_value(fac["id"]).run()
         assert not at.exception, [e.value for e in at.exception]
-        at.date_input(key="fac_edit_w_closed_on").set_value(date(2024, 12, 31))
+        at.date_input(key=widget_key("fac_edit", fac, "closed_on")).set_value(date(2024, 12, 31))
         at.button(key="FormSubmitter:fac_edit_form-保存").click().run()
         assert not at.exception, [e.value for e in at.exception]
         assert any("状态日期已保存" in s.value for s in at.success), (texts(at), fac, [e.value for e in at.error])
@@ -162,8 +169,9 @@ def test_office_edits_a_facilitys_status_dates(monkeypatch, demo_url):
             got = conn.execute(select(Facility.closed_on, Facility.version).where(Facility.id == fac["id"])).one()
         assert tuple(got) == (date(2024, 12, 31), fac["version"] + 1)
         # a closing day before the opening day is refused with the reason
-        at.date_input(key="fac_edit_w_closed_on").set_value(fac["opened_on"].replace(day=1) if fac["opened_on"].day > 1
-                                                            else date(2000, 1, 1))
+        saved = {"id": fac["id"], "version": fac["version"] + 1}
+        at.date_input(key=widget_key("fac_edit", saved, "closed_on")).set_value(
+            fac["opened_on"].replace(day=1) if fac["opened_on"].day > 1 else date(2000, 1, 1))
         at.button(key="FormSubmitter:fac_edit_form-保存").click().run()
         assert any("关停日期" in e.value and "不能早于开业日期" in e.value for e in at.error), (texts(at), fac)
 
@@ -176,3 +184,97 @@ def test_freeze_button_only_for_roles_that_may_freeze(monkeypatch, demo_url, rol
     assert ("rt_freeze" in keys) is can
     if not can:
         assert any("冻结季度数据仅限局领导、业务科室账号" in c.value for c in at.caption)
+
+
+# --- vacant rooms (选址分析): the same optimistic rule as findings (issue 17 item 7) ------------------------------
+
+ROOM_FIELDS = ("code", "address", "subdistrict_code", "community_code", "lon", "lat", "area_m2", "floor", "has_lift",
+               "owner_type", "monthly_rent", "available_from", "status")
+ROOM_SAVE = "FormSubmitter:site_room_form-保存"
+
+
+def candidate_room(url) -> dict:
+    from data.models import VacantRoom
+
+    with get_engine(url).connect() as conn:
+        return dict(conn.execute(select(*VacantRoom.__table__.c).where(VacantRoom.status == "candidate")
+                                 .order_by(VacantRoom.code).limit(1)).mappings().one())
+
+
+def open_room(monkeypatch, url, code: str) -> AppTest:
+    at = run_page(monkeypatch, url, "pages/site_selection.py", period="2024-12")
+    at.radio(key="site_section").set_value("闲置用房台账").run()
+    open_section(at, "site_room_open")
+    at.selectbox(key="site_edit_pick").set_value(code).run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
+def test_a_second_planners_room_save_is_refused_with_the_message_and_audited(monkeypatch, demo_url):
+    """Two planners edit the same room: the second save is not dropped silently — it is refused with "该记录已被他人
+    修改" and the room's current values, the first save is intact, both attempts are in the audit log, and the second
+    planner saves on the current values afterwards."""
+    import json
+
+    from auth_helpers import principal
+    from data import site_writes
+    from data.models import VacantRoom
+
+    room = candidate_room(demo_url)
+    engine = get_engine(demo_url)
+    with restored(demo_url, VacantRoom, room, ROOM_FIELDS):
+        at = open_room(monkeypatch, demo_url, room["code"])
+        held = {"id": room["id"], "version": room["version"]}
+        assert at.number_input(key=widget_key("site_room", held, "monthly_rent")).value == room["monthly_rent"]
+        # the first planner (another session) saves between the second planner's two runs
+        first = {k: room[k] for k in ROOM_FIELDS}
+        site_writes.update_room(engine, principal("office"), room["id"], {**first, "monthly_rent": 1111.0},
+                                room["version"])
+        at.number_input(key=widget_key("site_room", held, "monthly_rent")).set_value(2222.0)
+        at.button(key=ROOM_SAVE).click().run()
+        assert not at.exception, [e.value for e in at.exception]
+        assert any("该记录已被他人修改" in e.value for e in at.error), [e.value for e in at.error]
+        current = next(df.value for df in at.dataframe if "项目" in df.value.columns).set_index("项目")["内容"]
+        assert current["月租金(元/月)"] == "1111.0" and current["版本"] == str(room["version"] + 1)
+        with engine.connect() as conn:  # the first save is intact
+            assert conn.execute(select(VacantRoom.monthly_rent).where(VacantRoom.id == room["id"])).scalar() == 1111
+        log = audit_entries(engine, actions=("room_edit", "edit_conflict"))
+        assert list(log["action"][:2]) == ["edit_conflict", "room_edit"]
+        conflict = json.loads(log["detail"].iloc[0])
+        assert log["target"].iloc[0] == f"vacant_rooms:{room['code']}" and log["username"].iloc[0] == "t_office"
+        assert conflict["attempted"]["monthly_rent"] == 2222.0 and conflict["expected_version"] == room["version"]
+        # having seen the current values, the second planner edits on them and saves
+        at.button(key="site_room_reload").click().run()
+        assert not any("该记录已被他人修改" in e.value for e in at.error)
+        now = {"id": room["id"], "version": room["version"] + 1}
+        assert at.number_input(key=widget_key("site_room", now, "monthly_rent")).value == 1111.0
+        at.number_input(key=widget_key("site_room", now, "monthly_rent")).set_value(2222.0)
+        at.button(key=ROOM_SAVE).click().run()
+        assert not at.exception and any("已保存" in s.value for s in at.success), [e.value for e in at.error]
+        with engine.connect() as conn:
+            got = conn.execute(select(VacantRoom.monthly_rent, VacantRoom.version)
+                               .where(VacantRoom.id == room["id"])).one()
+        assert tuple(got) == (2222, room["version"] + 2)
+
+
+def test_switching_rooms_starts_the_form_from_the_chosen_room(monkeypatch, demo_url):
+    """The room form's widgets belong to the room chosen (issue 17 item 6): after choosing another room, the form
+    shows that room's values, and saving writes them to that room only."""
+    from data.models import VacantRoom
+
+    with get_engine(demo_url).connect() as conn:
+        a, b = [dict(r) for r in conn.execute(select(*VacantRoom.__table__.c).where(VacantRoom.status == "candidate")
+                                              .order_by(VacantRoom.code).limit(2)).mappings()]
+    with restored(demo_url, VacantRoom, a, ROOM_FIELDS), restored(demo_url, VacantRoom, b, ROOM_FIELDS):
+        at = open_room(monkeypatch, demo_url, a["code"])
+        at.text_input(key=widget_key("site_room", a, "address")).input("甲用房改过的地址")
+        at.selectbox(key="site_edit_pick").set_value(b["code"]).run()
+        assert at.text_input(key=widget_key("site_room", b, "address")).value == b["address"]
+        at.number_input(key=widget_key("site_room", b, "area_m2")).set_value(float(b["area_m2"]) + 1)
+        at.button(key=ROOM_SAVE).click().run()
+        assert not at.exception and any("已保存" in s.value for s in at.success), [e.value for e in at.error]
+        with get_engine(demo_url).connect() as conn:
+            got = {r.id: r for r in conn.execute(select(VacantRoom.id, VacantRoom.address, VacantRoom.area_m2,
+                                                        VacantRoom.version).where(VacantRoom.id.in_([a["id"], b["id"]])))}
+        assert (got[a["id"]].address, got[a["id"]].version) == (a["address"], a["version"])
+        assert (got[b["id"]].address, got[b["id"]].area_m2) == (b["address"], float(b["area_m2"]) + 1)
