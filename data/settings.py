@@ -78,11 +78,19 @@ def require_settings_role(by) -> None:
 
 def save_map_settings(engine: Engine, settings: MapSettings, by=None) -> MapSettings:
     """Validate and store the settings in one transaction (bumps the data version so pages see them).
-    `by`: the signed-in Principal (None: the command line / system); the change is audited."""
-    from data.audit import record
+    `by`: the signed-in Principal (None: the command line / system); the change is audited with the settings before
+    and after, a refused attempt once (data.edits.audited_refusal); settings equal to the saved ones write nothing."""
+    from contextlib import nullcontext
 
-    require_settings_role(by)
+    from data.audit import record
+    from data.edits import audited_refusal
+
+    with audited_refusal(engine, by, "settings", "地图设置") if by is not None else nullcontext():
+        require_settings_role(by)
     settings = validate(settings)
+    before = map_settings(engine)
+    if before == settings:
+        return settings  # nothing changed: no write, no audit entry, no version bump
     values = {_KEYS["basemap"]: settings.basemap, _KEYS["tianditu_key"]: settings.tianditu_key,
               _KEYS["walk_radius_m"]: str(settings.walk_radius_m)}
     now = datetime.now()
@@ -92,6 +100,15 @@ def save_map_settings(engine: Engine, settings: MapSettings, by=None) -> MapSett
                 conn.execute(Meta.__table__.insert().values(key=key, value=value, updated_at=now))
         record(conn, by or "system", "settings", "地图设置",
                {"basemap": settings.basemap, "walk_radius_m": settings.walk_radius_m,
-                "tianditu_key": "已设置" if settings.tianditu_key else ""})
+                "tianditu_key": _key_state(settings), "before": _audited(before), "after": _audited(settings)})
         bump_data_version(conn)
     return settings
+
+
+def _key_state(settings: MapSettings) -> str:
+    return "已设置" if settings.tianditu_key else ""  # the key itself never enters the audit log
+
+
+def _audited(settings: MapSettings) -> dict:
+    return {"basemap": settings.basemap, "walk_radius_m": settings.walk_radius_m,
+            "tianditu_key": _key_state(settings)}

@@ -317,3 +317,23 @@ def test_a_save_that_changes_nothing_writes_nothing(engine):
     assert update_room(engine, OFFICE, 1, _room_values(engine, area_m2=130), 1) == 2
     changes = json.loads(log(engine, "room_edit").iloc[0]["detail"])["changes"]
     assert changes == {"area_m2": {"before": 120.0, "after": 130.0}}
+
+
+# --- map settings: the same rules for a settings write (issue 17 item 25) -----------------------------------------
+
+def test_map_settings_refusal_audited_once_change_with_before_after_and_no_op_writes_nothing(engine):
+    from data.settings import MapSettings, map_settings, save_map_settings
+
+    with pytest.raises(AccessDenied, match="地图设置"):
+        save_map_settings(engine, MapSettings("none", "", 900), by=principal("street", A))
+    refused = log(engine, "settings")
+    assert len(refused) == 1 and not refused["ok"].iloc[0] and refused["role"].iloc[0] == "street"
+    assert map_settings(engine).walk_radius_m != 900
+    save_map_settings(engine, MapSettings("tianditu", "0123456789abcdef", 900), by=principal("admin"))
+    detail = json.loads(log(engine, "settings").iloc[0]["detail"])
+    assert detail["before"] == {"basemap": "none", "walk_radius_m": 500, "tianditu_key": ""}
+    assert detail["after"] == {"basemap": "tianditu", "walk_radius_m": 900, "tianditu_key": "已设置"}
+    assert "0123456789abcdef" not in log(engine, "settings").iloc[0]["detail"]  # the key itself is never logged
+    v = data_version(engine)  # the same settings again: nothing written, nothing audited
+    save_map_settings(engine, MapSettings("tianditu", "0123456789abcdef", 900), by=principal("admin"))
+    assert len(log(engine, "settings")) == 2 and data_version(engine) == v
