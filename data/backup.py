@@ -11,7 +11,8 @@ A restore trusts nothing in the backup but its rows. Before anything is replaced
   compared with a scratch database migrated to the backup's revision; any difference (a missing audit trigger,
   an extra trigger, a missing table …) refuses the restore and names the difference. The backup is then
   upgraded to the current schema in a scratch copy, compared again with the current schema, and only then
-  copied page by page into the live file through SQLite's backup API, under SQLite's own locks.
+  swapped in: one write transaction on the live file reads its audit log, replaces every table with the
+  checked copy's and commits (other writers wait for it, readers keep the old contents until the commit).
 * PostgreSQL: no statement of the archive is ever executed. Its table of contents must list exactly the
   objects a scratch schema migrated to the backup's revision has (no extra function, trigger, constraint …);
   the schema is then built by the migrations in a scratch schema of the same database, only table rows (COPY
@@ -427,18 +428,67 @@ def _connect(path: Path) -> sqlite3.Connection:
     return conn
 
 
-def _file_engine(path: Path) -> Engine:
-    """An engine on a scratch SQLite file: the application's pragmas but a rollback journal (no -wal beside it)."""
+def _file_engine(path: Path, *, foreign_keys: bool = True) -> Engine:
+    """An engine on a SQLite file of its own (a scratch copy, or the live file for the swap): foreign keys
+    as the application has them, a long busy timeout, and the file's own journal mode."""
     engine = create_engine(f"sqlite:///{path}", poolclass=NullPool)
 
     @event.listens_for(engine, "connect")
     def _pragmas(dbapi_conn, _record):
         cur = dbapi_conn.cursor()
-        cur.execute("PRAGMA foreign_keys=ON")
+        cur.execute(f"PRAGMA foreign_keys={'ON' if foreign_keys else 'OFF'}")
         cur.execute("PRAGMA busy_timeout=30000")
         cur.close()
 
     return engine
+
+
+def _sqlite_swap(live: Path, staged: Path, finish: Callable[[Connection, int, list[dict]], int],
+                 backup_audit: list[dict]) -> tuple[int, int]:
+    """Replace the live file's contents with the staged copy's in ONE write transaction on the live file:
+    read the live audit log and data version, drop every live table and view, recreate them from the staged
+    copy's schema (checked to be exactly the migrations') and copy its rows, then `finish` (data version,
+    sessions, carried audit entries, the restore entry). Other writers wait for the lock, so no entry written
+    meanwhile can be lost; readers keep the old contents until the commit. Returns (data version, carried)."""
+    engine = _file_engine(live, foreign_keys=False)
+    try:
+        with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+            conn.exec_driver_sql("ATTACH DATABASE ? AS staged", (str(staged),))
+            conn.exec_driver_sql("BEGIN IMMEDIATE")
+            try:
+                old_version, live_audit = _live_state(conn)
+                carried = _carry(live_audit, backup_audit)
+                listing = "SELECT type, name, sql FROM {}.sqlite_master WHERE name NOT LIKE 'sqlite\\_%' ESCAPE '\\'"
+                for type_, name, _sql in conn.exec_driver_sql(listing.format("main")).fetchall():
+                    if type_ in ("table", "view"):
+                        conn.exec_driver_sql(f"DROP {type_.upper()} IF EXISTS main.{_ident(name)}")
+                objects = conn.exec_driver_sql(listing.format("staged") + " ORDER BY rowid").fetchall()
+                tables = [name for type_, name, _sql in objects if type_ == "table"]
+                for type_, name, sql in objects:  # tables first, rows next, then indexes, views and triggers
+                    if type_ == "table":
+                        conn.exec_driver_sql(sql)
+                for name in tables:
+                    conn.exec_driver_sql(f"INSERT INTO main.{_ident(name)} SELECT * FROM staged.{_ident(name)}")
+                for kind in ("index", "view", "trigger"):
+                    for type_, name, sql in objects:
+                        if type_ == kind and sql:
+                            conn.exec_driver_sql(sql)
+                for internal in ("sqlite_sequence", "sqlite_stat1"):
+                    if conn.exec_driver_sql(f"SELECT 1 FROM main.sqlite_master WHERE name = '{internal}'").first():
+                        conn.exec_driver_sql(f"DELETE FROM main.{internal}")
+                        if conn.exec_driver_sql(
+                                f"SELECT 1 FROM staged.sqlite_master WHERE name = '{internal}'").first():
+                            conn.exec_driver_sql(f"INSERT INTO main.{internal} SELECT * FROM staged.{internal}")
+                version = finish(conn, old_version, carried)
+                conn.exec_driver_sql("COMMIT")
+            except BaseException:
+                conn.exec_driver_sql("ROLLBACK")
+                raise
+            finally:
+                conn.exec_driver_sql("DETACH DATABASE staged")
+    finally:
+        engine.dispose()
+    return version, len(carried)
 
 
 def _sqlite_backup(engine: Engine, dest: Path) -> None:
@@ -590,31 +640,19 @@ def _sqlite_restore(src: Path, engine: Engine, who, started: float, confirm) -> 
                 backup_audit = _audit_rows(conn)
             if confirm is not None and not confirm(contents):
                 raise RestoreCancelled("已取消，数据库未改动。")
-            old_version, live_audit = 0, []
-            if live.exists():  # else: restoring a deleted or never-made database file
-                with engine.connect() as conn:
-                    old_version, live_audit = _live_state(conn)
-            carried = _carry(live_audit, backup_audit)
-            with staged.begin() as conn:
-                version = _finish(conn, old_version, carried, who, src, contents.revision, upgraded)
         finally:
             staged.dispose()
         create_sqlite_file(str(engine.url))  # a missing live file is made as `init` makes it (0600)
-        staged_conn = sqlite3.connect(str(tmp))
-        try:
-            live_conn = _connect(live)
-            try:
-                staged_conn.backup(live_conn)  # page by page into the live file, under SQLite's locks
-            finally:
-                live_conn.close()
-        finally:
-            staged_conn.close()
+        engine.dispose()  # no pooled connection of ours holds a read lock across the swap
+        version, carried = _sqlite_swap(
+            live, tmp, lambda conn, old_version, carried: _finish(conn, old_version, carried, who, src,
+                                                                  contents.revision, upgraded), backup_audit)
     finally:
         for leftover in (tmp, Path(f"{tmp}-journal"), Path(f"{tmp}-wal"), Path(f"{tmp}-shm")):
             leftover.unlink(missing_ok=True)
     engine.dispose()  # pooled connections may hold plans and file state of the replaced database
     return RestoreInfo(path=src, kind="sqlite", backup_revision=contents.revision, revision=head,
-                       upgraded=upgraded, data_version=version, audit_carried=len(carried),
+                       upgraded=upgraded, data_version=version, audit_carried=carried,
                        seconds=time.perf_counter() - started)
 
 
