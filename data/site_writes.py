@@ -17,10 +17,8 @@ refused before writing (no audit entry, no version bump).
 """
 from __future__ import annotations
 
-import io
 import json
 import math
-from dataclasses import dataclass, field
 from datetime import date, datetime
 
 import pandas as pd
@@ -49,11 +47,9 @@ REGISTRY_HEADERS = {
     "lon": "经度", "lat": "纬度", "area_m2": "面积(m²)", "floor": "楼层", "has_lift": "有无电梯",
     "owner_type": "产权类型", "monthly_rent": "月租金(元/月)", "available_from": "可用日期", "status": "状态",
 }
-REQUIRED_HEADERS = ("用房编号", "地址", "街道", "经度", "纬度", "面积(m²)", "楼层", "有无电梯", "产权类型", "月租金(元/月)")
 MAX_AREA_M2 = 20_000
 MAX_RENT = 1_000_000
 FLOOR_RANGE = (-3, 60)
-MAX_IMPORT_BYTES = 10 * 1024 * 1024
 
 
 class RoomWriteError(EditError):
@@ -393,116 +389,15 @@ def mark_converted(engine: Engine, principal: Principal, room_id: int, expected_
 
 # --- Excel import ------------------------------------------------------------------------------------------------
 
-@dataclass
-class ImportReport:
-    added: int = 0
-    updated: int = 0
-    unchanged: int = 0
-    codes: list[str] = field(default_factory=list)
+def import_rooms_excel(engine: Engine, principal: Principal, data: bytes, file_name: str = "闲置用房.xlsx", *,
+                       gcj02: bool = False):
+    """导入闲置用房 through the one ledger pipeline (data.imports, ledger "vacant_rooms"): the one guarded reader
+    (size, zip bomb, rows and cells), validation naming file / row / column, all or nothing, an import batch and an
+    audit entry for every attempt. Returns data.imports.ImportResult; raises AccessDenied or data.imports.ImportRefused
+    (a 街道 account's rows of another subdistrict are problems of the refusal, like any other)."""
+    from data.imports import import_file
 
-
-def _read_sheet(data: bytes) -> pd.DataFrame:
-    if len(data) > MAX_IMPORT_BYTES:
-        raise RoomWriteError([f"文件超过 {MAX_IMPORT_BYTES // (1024 * 1024)} MB，请拆分后导入。"])
-    try:
-        raw = pd.read_excel(io.BytesIO(data), sheet_name=0, header=None, dtype=object, engine="openpyxl")
-    except Exception as exc:  # openpyxl raises many kinds for a file that is not xlsx
-        raise RoomWriteError(["无法读取该文件：请上传 Excel（.xlsx）文件，不要加密。"]) from exc
-    for r in range(min(len(raw), 6)):  # the header row may sit under a title
-        if "用房编号" in [str(v).strip() for v in raw.iloc[r].tolist()]:
-            header = [str(v).strip() if not _blank(v) else "" for v in raw.iloc[r].tolist()]
-            body = raw.iloc[r + 1:].copy()
-            body.columns = header
-            body.index = range(r + 2, r + 2 + len(body))  # Excel row numbers
-            return body
-    raise RoomWriteError(["第一个工作表中找不到表头“用房编号”。请使用页面提供的模板或导出的台账。"])
-
-
-def import_rooms_excel(engine: Engine, principal: Principal, data: bytes) -> ImportReport:
-    """导入闲置用房 from Excel with the registry's Chinese headers: all or nothing.
-
-    A code already in the registry updates that room (when anything changed); new codes are added. Any problem
-    — named by row and column — and nothing is written. A 街道 account may import only rows of its own
-    subdistrict (and may not overwrite another subdistrict's room): otherwise AccessDenied, nothing written.
-    One audit entry ("import") lists the rooms added and the changes to those updated.
-    """
-    require_write(principal)
-    sheet = _read_sheet(data)
-    missing = [h for h in REQUIRED_HEADERS if h not in sheet.columns]
-    if missing:
-        raise RoomWriteError([f"缺少列：{'、'.join(missing)}。"])
-    header_of = {v: k for k, v in REGISTRY_HEADERS.items()}
-    errors: list[str] = []
-    report = ImportReport()
-    with engine.begin() as conn:
-        subs, coms = _lookups(conn)
-        sub_by_name = {name: code for code, name in subs.items()}
-        names = conn.execute(select(Community.code, Community.name, Community.short_name,
-                                    Community.subdistrict_code)).all()
-        existing = {r["code"]: r for r in conn.execute(select(*VacantRoom.__table__.c)).mappings()}
-        seen: dict[str, int] = {}
-        rows = []
-        for excel_row, rec in sheet.iterrows():
-            cells = {header_of[h]: rec[h] for h in sheet.columns if h in header_of}
-            if all(_blank(v) for v in cells.values()):
-                continue
-            values = {k: v for k, v in cells.items() if k not in ("subdistrict_name", "community_name")}
-            street = cells.get("subdistrict_name")
-            street_code = None
-            if not _blank(street):
-                s = str(street).strip()
-                street_code = s if s in subs else sub_by_name.get(s, s)
-            values["subdistrict_code"] = street_code
-            com = cells.get("community_name")
-            if not _blank(com):
-                c = str(com).strip()
-                match = [code for code, name, short, sc in names
-                         if c in (code, name, short) and (street_code is None or sc == street_code or c == code)]
-                values["community_code"] = match[0] if len(match) == 1 else c
-            clean, problems = validate_room(values, subs, coms)
-            for f, p in problems:
-                col = "街道" if f == "subdistrict_code" else "社区" if f == "community_code" else FIELD_LABELS[f]
-                if f == "lon" and "不在西湖区" in p:
-                    col = "经度/纬度"
-                errors.append(f"第 {excel_row} 行“{col}”：{p}")
-            code = clean.get("code")
-            if code:
-                if code in seen:
-                    errors.append(f"第 {excel_row} 行“用房编号”：与第 {seen[code]} 行重复")
-                seen.setdefault(code, excel_row)
-                if code in existing and existing[code]["status"] == "converted":
-                    errors.append(f"第 {excel_row} 行“用房编号”：“{code}”已转为设施，不能通过导入修改")
-            rows.append((excel_row, clean))
-        if errors:
-            raise RoomWriteError(errors)
-        if not rows:
-            raise RoomWriteError(["文件中没有数据行。"])
-        outside = [str(excel_row) for excel_row, clean in rows
-                   if not principal.may_write_street(clean.get("subdistrict_code"))
-                   or (clean["code"] in existing
-                       and not principal.may_write_street(existing[clean["code"]]["subdistrict_code"]))]
-        if outside:
-            raise AccessDenied(f"街道账号只能导入本街道的用房：第 {'、'.join(outside)} 行不是本街道的用房，未导入任何数据。")
-        added, updated = [], {}
-        for _excel_row, clean in rows:
-            old = existing.get(clean["code"])
-            if old is None:
-                conn.execute(insert(VacantRoom).values(**clean, version=1))
-                report.added += 1
-                added.append(clean["code"])
-            elif any(_differs(old[k], v) for k, v in clean.items()):
-                if not guarded_update(conn, VacantRoom, old["id"], old["version"], clean):  # edited meanwhile
-                    raise RoomWriteError([f"用房“{clean['code']}”在导入过程中被他人修改，未导入任何数据，请重新导入。"])
-                report.updated += 1
-                updated[clean["code"]] = _room_changes(old, clean)
-            else:
-                report.unchanged += 1
-            report.codes.append(clean["code"])
-        if report.added or report.updated:
-            record(conn, principal, "import", "vacant_rooms",
-                   {"table": "vacant_rooms", "added": added, "updated": updated, "unchanged": report.unchanged})
-            bump_data_version(conn)
-    return report
+    return import_file(engine, principal, "vacant_rooms", file_name, data, gcj02=gcj02)
 
 
 def _differs(old, new) -> bool:

@@ -13,8 +13,10 @@ from auth_helpers import principal
 from data.access import AccessDenied
 from data.audit import audit_entries
 from data.engine import get_engine
+from data.imports import ImportRefused
 from data.migrate import current_revision, downgrade, upgrade
 from data.models import Community, Facility, Subdistrict, VacantRoom
+from data.models_auth import ImportBatch
 from data.queries import site as q
 from data.queries.common import data_version
 from data.site_writes import (
@@ -173,32 +175,33 @@ def test_excel_import_is_all_or_nothing_and_idempotent(engine):
     c = communities_df()
     c = c[c["subdistrict_code"] == STREET].iloc[0]
     good[["经度", "纬度", "社区"]] = [float(c["lon"]), float(c["lat"]), c["short_name"]]
-    bad = pd.concat([good, good.assign(**{"用房编号": "IMP-2", "面积(m²)": -1, "楼层": -5})], ignore_index=True)
-    with pytest.raises(RoomWriteError) as info:
+    bad = pd.concat([good, good.assign(**{"用房编号": "IMP-2", "面积(m²)": 0, "楼层": -5})], ignore_index=True)
+    with pytest.raises(ImportRefused) as info:
         import_rooms_excel(engine, OFFICE, _xlsx(bad))
-    msgs = info.value.messages
-    assert "第 3 行“面积(m²)”：必须大于 0" in msgs and any(m.startswith("第 3 行“楼层”") for m in msgs)
+    msgs = info.value.messages()
+    assert any("第 3 行 “面积(m²)”列：必须大于 0" in m for m in msgs)
+    assert any("第 3 行 “楼层”列：不能小于 -3" in m for m in msgs)
     assert count_rooms(engine) == 0
     dup = pd.concat([good, good], ignore_index=True)
-    with pytest.raises(RoomWriteError, match="与第 2 行重复"):
+    with pytest.raises(ImportRefused, match="与第 2 行重复"):
         import_rooms_excel(engine, OFFICE, _xlsx(dup))
 
     rep = import_rooms_excel(engine, OFFICE, _xlsx(good))
-    assert (rep.added, rep.updated, rep.unchanged) == (1, 0, 0)
+    assert (rep.rows_added, rep.rows_updated, rep.rows_unchanged) == (1, 0, 0)
     df = q.vacant_rooms(engine)
     assert df["community_code"].iloc[0] == c["code"] and df["owner_type"].iloc[0] == "state"
     # the registry as exported imports again without change; an edited copy updates
     exported = registry_frame(df)
-    assert import_rooms_excel(engine, OFFICE, _xlsx(exported)).unchanged == 1
+    assert import_rooms_excel(engine, OFFICE, _xlsx(exported)).rows_unchanged == 1
     rep = import_rooms_excel(engine, OFFICE, _xlsx(exported.assign(**{"月租金(元/月)": 3000})))
-    assert rep.updated == 1 and q.vacant_rooms(engine)["version"].iloc[0] == 2
+    assert rep.rows_updated == 1 and q.vacant_rooms(engine)["version"].iloc[0] == 2
 
 
 def test_excel_import_refuses_a_non_excel_file(engine):
-    with pytest.raises(RoomWriteError, match="Excel"):
+    with pytest.raises(ImportRefused, match="不是有效的 .xlsx"):
         import_rooms_excel(engine, OFFICE, b"not an excel file")
-    with pytest.raises(RoomWriteError, match="缺少列"):
-        import_rooms_excel(engine, OFFICE, _xlsx(pd.DataFrame({"用房编号": ["X"]})))
+    with pytest.raises(ImportRefused, match="缺少必填列“地址”"):
+        import_rooms_excel(engine, OFFICE, _xlsx(pd.DataFrame({"用房编号": ["X"], "备注": ["y"]})))
 
 
 def test_migration_0002_up_and_down(bare_db_url):
@@ -273,8 +276,9 @@ def test_street_account_writes_only_its_own_subdistrict(engine):
         mark_converted(engine, other, rid, expected_version=2)
     good = template_frame().assign(**{"用房编号": "VR-001", "街道": "南浦街道", "经度": room(engine)["lon"],
                                       "纬度": room(engine)["lat"], "社区": ""})
-    with pytest.raises(AccessDenied, match="第 2 行"):
+    with pytest.raises(ImportRefused) as refused:   # another subdistrict's row: a problem naming it, nothing written
         import_rooms_excel(engine, other, _xlsx(good))
+    assert any("第 2 行" in m and "街道账号只能导入本街道" in m for m in refused.value.messages())
     got = q.vacant_room(engine, rid)
     assert got["version"] == 2 and got["monthly_rent"] == 100 and got["status"] == "candidate"
     assert count_rooms(engine) == 1
@@ -308,12 +312,17 @@ def test_street_account_writes_only_its_own_subdistrict(engine):
     assert deleted["after"] is None
 
 
-def test_import_is_audited_once(engine):
+def test_import_is_audited_with_an_import_batch(engine):
+    """The room import is the ledger pipeline's: every attempt is an import batch and one audit entry."""
     c = communities_df()
     c = c[c["subdistrict_code"] == STREET].iloc[0]
     good = template_frame().assign(**{"用房编号": "IMP-9", "街道": "南浦街道", "经度": float(c["lon"]),
                                       "纬度": float(c["lat"]), "社区": ""})
-    import_rooms_excel(engine, principal("street", STREET), _xlsx(good))
-    import_rooms_excel(engine, OFFICE, _xlsx(good))  # unchanged: nothing written, nothing audited
+    first = import_rooms_excel(engine, principal("street", STREET), _xlsx(good))
+    again = import_rooms_excel(engine, OFFICE, _xlsx(good))  # unchanged: nothing written, the attempt registered
+    assert (first.rows_added, again.rows_unchanged, again.rows_added) == (1, 1, 0)
     log = audit_entries(engine, actions=("import",))
-    assert len(log) == 1 and '"added": ["IMP-9"]' in log["detail"].iloc[0]
+    assert len(log) == 2 and "IMP-9" in log["detail"].iloc[-1] and "vacant_rooms" in log["target"].iloc[0]
+    with engine.connect() as conn:
+        batches = conn.execute(select(ImportBatch.ledger, ImportBatch.rows_added).order_by(ImportBatch.id)).all()
+    assert [tuple(b) for b in batches] == [("vacant_rooms", 1), ("vacant_rooms", 0)]

@@ -32,8 +32,8 @@ from data.access import Principal, require_write
 from data.audit import record, record_now
 from data.imports.ledgers import LEDGERS, Ledger
 from data.imports.lock import IMPORT_BUSY_MESSAGE, ImportBusy, is_database_busy, locked_transaction
-from data.imports.reading import MAX_BYTES, FileRefused, read_upload
-from data.imports.validation import Context, check_headers, validate
+from data.imports.reading import MAX_BYTES, FileRefused, read_upload, safe_file_name
+from data.imports.validation import Context, check_headers, template_example_rows, validate
 from data.imports.writing import (
     WriteConflict,
     compare,
@@ -127,6 +127,7 @@ def import_file(engine: Engine, principal: Principal, ledger: str, file_name: st
     ImportRefused (every problem; nothing written, refusal audited)."""
     require_write(principal)
     lg = _ledger(ledger)
+    file_name = safe_file_name(file_name)   # bounded, no control character (it is quoted and audited)
     started = time.perf_counter()
     report = progress or (lambda fraction, text: None)
     digest = sha256(content)
@@ -192,7 +193,7 @@ def _validated(conn, lg: Ledger, principal: Principal, file_name: str, content: 
     except FileRefused as exc:
         raise ImportRefused(_file_problem(file_name, str(exc)), file_name=file_name, ledger=lg.key) from exc
     report(0.15, f"正在校验 {len(sheet.frame):,} 行…")
-    ctx = Context(conn=conn, ledger=lg, principal=principal, gcj02=gcj02, today=today)
+    ctx = Context(conn=conn, ledger=lg, principal=principal, gcj02=gcj02, today=today, cells=sheet.cells)
     clean = None
     unknown = check_headers(lg, sheet.frame, sheet.header_row, ctx.problems)
     if not len(ctx.problems) and sheet.frame.empty:
@@ -234,17 +235,9 @@ def _audit_refusal(engine: Engine, principal: Principal, lg: Ledger, file_name: 
 
 
 def _drop_template_example(lg: Ledger, frame: pd.DataFrame) -> pd.DataFrame:
-    """The template's example row (row 2, left in by the user) is not data."""
-    from data.imports.templates import example_texts
-
-    example = example_texts(lg)
-    cols = [h for h in example if h in frame.columns]
-    if frame.empty or not cols:
-        return frame
-    first = frame.iloc[0]
-    if all(first[h] == example[h] for h in cols) and all(first[h] == "" for h in frame.columns if h not in cols):
-        return frame.iloc[1:]
-    return frame
+    """The template's example row, left in by the user, is not data — recognised by its content, whatever the
+    headers (data.imports.validation.template_example_rows)."""
+    return frame[~template_example_rows(lg, frame)]
 
 
 def template_bytes(engine: Engine, ledger: str, principal: Principal | None = None) -> bytes:

@@ -2,9 +2,20 @@
 
 Every problem names the Excel row (header = row 1) and the Chinese column; a cell that fails to parse becomes
 missing in the cleaned frame, so later checks do not report it twice. Nothing here writes.
+
+A problem quotes a cell only through `excerpt`: at most EXCERPT_CHARS characters, ID numbers and phone numbers masked
+(data.masking), control characters shown as “�” — so a problem list, a refusal message and its audit row stay small
+and hold no personal number in clear, whatever the file holds. A cell holding a control character (NUL …), a formula,
+a link to another workbook or an error value is refused by name (file, row, column) and not checked further.
+
+Numbers, dates, ID numbers and phones are read in their full-width forms too (１２３, ２０２４／６／１, Ｘ — Unicode
+NFKC), and a date column accepts an Excel serial date (45292 = 2024-01-01, five digits: 1927-05-18 … 2173-10-14).
 """
 from __future__ import annotations
 
+import re
+import unicodedata
+from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
@@ -17,6 +28,8 @@ from sqlalchemy.engine import Connection
 from data.access import Principal
 from data.idcard import CHECK_CHARS, EARLIEST_BIRTH_YEAR, WEIGHTS
 from data.imports.ledgers import EARLIEST_BIRTH, EARLIEST_EVENT, Col, Ledger
+from data.imports.reading import FlaggedCell
+from data.masking import mask_id_number, mask_phone
 from data.models import (
     FACILITY_KINDS,
     AidHousehold,
@@ -34,6 +47,15 @@ TRUE_WORDS = ("是", "有", "true", "1", "yes", "y", "√", "✓")
 FALSE_WORDS = ("否", "无", "没有", "false", "0", "no", "n", "×")
 _PHONE = r"^\+?[0-9][0-9\- ]{5,18}[0-9]$"
 LON_RANGE, LAT_RANGE = (73.0, 136.0), (3.0, 54.0)   # China; anything else is not a coordinate of the district
+EXCERPT_CHARS = 20          # characters of a cell a problem may quote
+SUGGEST_MAX_CHARS = 60      # longer values get no fuzzy suggestion (nothing close, and costly to compare)
+CONTROL = r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]"   # control characters (tab, line feed, return are text)
+_CONTROL = re.compile(CONTROL)
+_ID_LIKE = re.compile(r"(?<![0-9])(?:\d{17}[\dXx]|\d{15})(?![0-9])")
+_PHONE_LIKE = re.compile(r"(?<![0-9])(?:1[3-9]\d{9}|0\d{2,3}-?\d{7,8})(?![0-9])")
+_LONG_DIGITS = re.compile(r"\d{7,}")
+EXCEL_EPOCH = pd.Timestamp("1899-12-30")   # serial 1 = 1900-01-01 (Excel's 1900 date system, after its 29 Feb 1900)
+FULL_WIDTH_KINDS = ("int", "float", "money", "lon", "lat", "date", "idcard", "phone")
 
 
 class Problems:
@@ -41,6 +63,7 @@ class Problems:
 
     def __init__(self):
         self.parts: list[pd.DataFrame] = []
+        self.cells: set[tuple[int, str]] = set()   # (row, column) refused as a whole: no further problem there
 
     def add(self, mask: pd.Series, column: str, message) -> None:
         mask = mask.fillna(False).astype(bool) if mask.dtype != bool else mask
@@ -53,6 +76,15 @@ class Problems:
     def add_one(self, column: str | None, message: str, row: int | None = None) -> None:
         self.parts.append(pd.DataFrame({"row": [row], "column": [column], "problem": [message]}))
 
+    def add_cells(self, mask: pd.Series, column: str, message) -> None:
+        """Cells refused as a whole (control character, formula …): the one problem reported for each such cell."""
+        before = len(self.parts)
+        self.add(mask, column, message)
+        if len(self.parts) > before:
+            part = self.parts[-1]
+            part["_cell"] = True
+            self.cells.update((int(r), column) for r in part["row"])
+
     def __len__(self) -> int:
         return sum(len(p) for p in self.parts)
 
@@ -60,6 +92,12 @@ class Problems:
         if not self.parts:
             return pd.DataFrame(columns=["file", "sheet", "row", "column", "problem"])
         out = pd.concat(self.parts, ignore_index=True)
+        if "_cell" in out:
+            if self.cells:
+                key = pd.Series(list(zip(out["row"].fillna(-1).astype("int64"), out["column"])), index=out.index)
+                other = out["_cell"].isna() & key.isin(self.cells)
+                out = out[~other]
+            out = out.drop(columns=["_cell"])
         rank = {h: i for i, h in enumerate(order)}
         out["_c"] = out["column"].map(lambda c: rank.get(c, len(rank)))
         out["_r"] = out["row"].fillna(0)
@@ -78,6 +116,7 @@ class Context:
     gcj02: bool
     today: date
     problems: Problems = field(default_factory=Problems)
+    cells: list[FlaggedCell] = field(default_factory=list)   # formula / error cells found by the reader
     street_header: str = "街道"   # the column that decides a row's subdistrict (for the 街道 account check)
     _facilities: pd.DataFrame | None = None
 
@@ -94,13 +133,50 @@ class Context:
 
 # --- helpers ----------------------------------------------------------------------------------------------------
 
-def quoted(s: pd.Series) -> pd.Series:
-    return "“" + s.astype(str) + "”"
+def excerpt(value, kind: str | None = None, limit: int = EXCERPT_CHARS) -> str:
+    """A cell as a problem may quote it: control characters shown as “�”, an ID number or phone masked (the whole
+    value for an idcard / phone column; ID- and phone-like digit runs anywhere else; any other run of 7+ digits cut
+    after its first 3 once the excerpt is cut), at most `limit` characters (“…” marks a cut)."""
+    text = "" if value is None else str(value)
+    cut = len(text) > limit
+    text = text[:limit * 2]   # enough to mask a number standing at the cut
+    text = _CONTROL.sub("�", text)
+    if kind == "idcard":
+        text = mask_id_number(text) if len(text) > 10 else "*" * len(text)
+    elif kind == "phone":
+        text = mask_phone(text)
+    else:
+        text = _ID_LIKE.sub(lambda m: mask_id_number(m.group(0)), text)
+        text = _PHONE_LIKE.sub(lambda m: mask_phone(m.group(0)), text)
+    if cut or len(text) > limit:
+        text = _LONG_DIGITS.sub(lambda m: m.group(0)[:3] + "*" * (len(m.group(0)) - 3), text[:limit]) + "…"
+    return text
+
+
+def quoted(s: pd.Series, kind: str | None = None) -> pd.Series:
+    """“excerpt” of each value (computed once per distinct value)."""
+    text = s.astype(str)
+    uniq = {v: "“" + excerpt(v, kind) + "”" for v in pd.unique(text)}
+    return text.map(uniq)
+
+
+def quote(value, kind: str | None = None) -> str:
+    return "“" + excerpt(value, kind) + "”"
+
+
+def full_width_to_ascii(raw: pd.Series) -> pd.Series:
+    """１２３ → 123, ２０２４／６／１ → 2024/6/1, Ｘ → X, －５ → -5 (NFKC), only where a cell has such characters."""
+    odd = raw.str.contains(r"[^\x00-\x7f]", regex=True, na=False)
+    if not odd.any():
+        return raw
+    out = raw.copy()
+    out[odd] = raw[odd].map(lambda v: unicodedata.normalize("NFKC", v).strip())
+    return out
 
 
 def suggest(value: str, choices: list[str]) -> str:
     """'，您是不是要找：X？' for the closest choice, or ''."""
-    if not choices or not value:
+    if not choices or not value or len(value) > SUGGEST_MAX_CHARS:
         return ""
     hit = process.extractOne(value, choices, scorer=fuzz.WRatio, score_cutoff=FUZZY_CUTOFF)
     return f"。您是不是要找：{hit[0]}？" if hit else ""
@@ -117,12 +193,19 @@ def _blank(raw: pd.Series) -> pd.Series:
 
 
 def parse_dates(raw: pd.Series) -> pd.Series:
-    """2024-06-01, 2024/6/1, 2024.6.1, 20240601, 2024年6月1日 (and Excel dates, already ISO) → datetime64."""
+    """2024-06-01, 2024/6/1, 2024.6.1, 20240601, 2024年6月1日 (and Excel dates, already ISO), an Excel serial date
+    of five digits (45292 → 2024-01-01; a date cell pasted or saved as a plain number), full-width digits → datetime64."""
+    raw = full_width_to_ascii(raw)
     t = raw.str.replace(r"[年月./]", "-", regex=True).str.replace("日", "", regex=False).str.strip()
     t = t.str.replace(r"^(\d{4}-\d{1,2}-\d{1,2})[ T]00:00(:00)?$", r"\1", regex=True)
     eight = t.str.fullmatch(r"\d{8}")
     t = t.where(~eight, t.str.slice(0, 4) + "-" + t.str.slice(4, 6) + "-" + t.str.slice(6, 8))
-    return pd.to_datetime(t, format="%Y-%m-%d", errors="coerce")
+    out = pd.to_datetime(t, format="%Y-%m-%d", errors="coerce")
+    serial = out.isna() & raw.str.fullmatch(r"\d{5}(?:\.0+)?", na=False)
+    if serial.any():
+        days = pd.to_numeric(raw[serial], errors="coerce")
+        out[serial] = EXCEL_EPOCH + pd.to_timedelta(days, unit="D")
+    return out
 
 
 def _as_dates(parsed: pd.Series) -> pd.Series:
@@ -174,6 +257,8 @@ def birth_from_id(ids: pd.Series) -> pd.Series:
 def parse_column(ctx: Context, col: Col, raw: pd.Series) -> pd.Series:
     """The cleaned values of one plain column (references are resolved later); problems go to ctx."""
     p, h = ctx.problems, col.header
+    if col.kind in FULL_WIDTH_KINDS:
+        raw = full_width_to_ascii(raw)
     blank = _blank(raw)
     if col.required:
         p.add(blank, h, "必须填写")
@@ -186,7 +271,7 @@ def parse_column(ctx: Context, col: Col, raw: pd.Series) -> pd.Series:
             p.add(given & (n > col.max_len), h, f"不能超过 {col.max_len} 个字（现为 " + n.astype(str) + " 个字）")
         if kind == "phone":
             bad = given & ~raw.str.fullmatch(_PHONE)
-            p.add(bad, h, "电话号码格式不对（现为" + quoted(raw) + "），应为 11 位手机号或带区号的固定电话")
+            p.add(bad, h, "电话号码格式不对（现为" + quoted(raw, "phone") + "），应为 11 位手机号或带区号的固定电话")
         return out
     if kind in ("int", "float", "money", "lon", "lat"):
         num = pd.to_numeric(raw.str.replace(",", "", regex=False).str.replace("，", "", regex=False)
@@ -265,7 +350,7 @@ def parse_column(ctx: Context, col: Col, raw: pd.Series) -> pd.Series:
         s = raw.str.upper()
         probs = idcard_problems(s, ctx.today).where(given, "")
         bad = probs != ""
-        p.add(bad, h, "身份证号" + quoted(raw) + "有误：" + probs)
+        p.add(bad, h, "身份证号" + quoted(raw, "idcard") + "有误：" + probs)
         return s.where(given & ~bad, None).astype(object)
     raise ValueError(f"unknown column kind {kind!r}")
 
@@ -315,12 +400,12 @@ def resolve_communities(ctx: Context, raw: pd.Series, streets: pd.Series, header
             if s is None and owners:
                 continue   # the street problem is reported already
             if owners:
-                msgs[row] = (f"“{a}”不属于{sub_names.get(s, s)}（属于"
+                msgs[row] = (f"{quote(a)}不属于{sub_names.get(s, s)}（属于"
                              + "、".join(sub_names.get(o, o) for o in owners) + "），请核对街道或社区")
             else:
                 pool = coms if s is None else coms[coms["subdistrict_code"] == s]
                 choices = list(pool["name"]) or list(coms["name"])
-                msgs[row] = f"“{a}”不是{sub_names.get(s, '本区')}的社区" + suggest(a, choices)
+                msgs[row] = f"{quote(a)}不是{sub_names.get(s, '本区')}的社区" + suggest(a, choices)
         if msgs:
             m = pd.Series(msgs)
             ctx.problems.add(pd.Series(True, index=m.index), header, m)
@@ -429,7 +514,7 @@ def _living_alone_visits(ctx: Context, clean: pd.DataFrame, raw: pd.DataFrame) -
     ids = clean["elder_id_number"]
     eid = ids.map(e["id"])
     unknown = ids.notna() & eid.isna()
-    ctx.problems.add(unknown, "身份证号", "独居老人名册中没有身份证号" + quoted(ids) + "的老人，请先导入独居老人名册")
+    ctx.problems.add(unknown, "身份证号", "独居老人名册中没有身份证号" + quoted(ids, "idcard") + "的老人，请先导入独居老人名册")
     known = eid.notna()
     clean["elder_id"] = eid.astype("Int64")
     clean["subdistrict_code"] = ids.map(e["subdistrict_code"]).where(known, None)
@@ -470,7 +555,7 @@ def _aid_payments(ctx: Context, clean: pd.DataFrame, raw: pd.DataFrame) -> None:
     ids = clean["person_id_number"]
     pid = ids.map(pr["id"])
     unknown = ids.notna() & pid.isna()
-    ctx.problems.add(unknown, "身份证号", "救助对象中没有身份证号" + quoted(ids) + "，请先导入救助对象")
+    ctx.problems.add(unknown, "身份证号", "救助对象中没有身份证号" + quoted(ids, "idcard") + "，请先导入救助对象")
     clean["person_id"] = pid.astype("Int64")
     clean["household_id"] = ids.map(pr["household_id"]).astype("Int64")
     clean["subdistrict_code"] = ids.map(pr["subdistrict_code"]).where(pid.notna(), None)
@@ -493,6 +578,9 @@ def _findings(ctx: Context, clean: pd.DataFrame, raw: pd.DataFrame) -> None:
 def _vacant_rooms(ctx: Context, clean: pd.DataFrame, raw: pd.DataFrame) -> None:
     ground = clean["floor"].notna() & (clean["floor"] == 0)
     ctx.problems.add(ground.fillna(False).astype(bool), "楼层", "不能为 0：一层填 1，地下一层填 -1")
+    empty = clean["area_m2"].notna() & (clean["area_m2"] == 0)
+    ctx.problems.add(empty.fillna(False).astype(bool), "面积(m²)", "必须大于 0")
+    clean["area_m2"] = clean["area_m2"].where(~empty)
 
 
 def _population(ctx: Context, clean: pd.DataFrame, raw: pd.DataFrame) -> None:
@@ -520,11 +608,40 @@ def check_headers(ledger: Ledger, frame: pd.DataFrame, header_row: int, problems
     """Missing required columns and duplicated headers are problems; returns the unknown headers (ignored)."""
     found = [str(c) for c in frame.columns]
     for h in sorted({h for h in found if found.count(h) > 1 and h}):
-        problems.add_one(h, f"表头“{h}”出现了 {found.count(h)} 次，请只保留一列", header_row)
+        problems.add_one(excerpt(h), f"表头{quote(h)}出现了 {found.count(h)} 次，请只保留一列", header_row)
     for c in ledger.columns:
         if c.required and c.header not in found:
             problems.add_one(c.header, f"缺少必填列“{c.header}”（请使用本页下载的模板）", header_row)
-    return [h for h in dict.fromkeys(found) if h and h not in ledger.headers]
+    return [excerpt(h) for h in dict.fromkeys(found) if h and h not in ledger.headers]
+
+
+FLAGGED = {
+    "formula": "该单元格是公式（{t}），导入不读取公式：请把该列复制后“选择性粘贴 → 数值”再导入",
+    "external": "该单元格引用了其他工作簿（外部链接：{t}），其值可能为空或已过时：请复制后“选择性粘贴 → 数值”再导入",
+    "error": "该单元格是错误值（{t}），请改为正确的值",
+}
+CONTROL_MESSAGE = "含有不可见的控制字符（如 NUL 空字符，现为{v}），常见于从其他系统导出的文件：请删除这些字符后重新导入"
+
+
+def refuse_cells(ctx: Context, raw: pd.DataFrame) -> None:
+    """Formula / external-link / error cells (from the reader) and cells holding a control character (NUL …) are
+    problems naming row and column; control characters are then removed from `raw` so nothing else trips on them."""
+    for (column, kind), group in pd.DataFrame([(c.row, c.column, c.kind, c.text) for c in ctx.cells],
+                                              columns=["row", "column", "kind", "text"]).groupby(["column", "kind"]):
+        if column not in raw.columns:
+            continue   # an ignored column: not read, nothing to refuse
+        at = group[group["row"].isin(raw.index)].drop_duplicates("row").set_index("row")["text"]
+        if len(at):
+            mask = pd.Series(True, index=at.index)
+            ctx.problems.add_cells(mask, column, at.map(lambda t: FLAGGED[kind].format(t=excerpt(t))))
+    kinds = {c.header: c.kind for c in ctx.ledger.columns}
+    for h in raw.columns:
+        bad = raw[h].str.contains(CONTROL, regex=True, na=False)
+        if bad.any():
+            kind = kinds.get(h) if kinds.get(h) in ("idcard", "phone") else None
+            msg = quoted(raw.loc[bad, h], kind).map(lambda q: CONTROL_MESSAGE.format(v=q)).reindex(raw.index)
+            ctx.problems.add_cells(bad, h, msg)
+            raw.loc[bad, h] = raw.loc[bad, h].str.replace(CONTROL, "", regex=True)
 
 
 def validate(ctx: Context, frame: pd.DataFrame) -> pd.DataFrame:
@@ -533,6 +650,7 @@ def validate(ctx: Context, frame: pd.DataFrame) -> pd.DataFrame:
     raw = pd.DataFrame({c.header: (frame[c.header].astype(str) if c.header in frame.columns
                                    else pd.Series("", index=frame.index, dtype=object)) for c in lg.columns},
                        index=frame.index)
+    refuse_cells(ctx, raw)
     clean = pd.DataFrame(index=frame.index)
     for c in lg.columns:
         if c.kind in ("street", "community", "facility"):
@@ -591,3 +709,53 @@ def _duplicates(ctx: Context, clean: pd.DataFrame, raw: pd.DataFrame) -> None:
     msg = pd.Series("", index=clean.index, dtype=object)
     msg[later.index] = "与第 " + later.astype(str) + f" 行重复（{what}相同）"
     ctx.problems.add(mask, lg.key_headers[0], msg)
+
+
+# --- the template's example row ---------------------------------------------------------------------------------
+
+def _example_norm(v: str) -> str:
+    """One spelling for a value of the example row: full-width folded, numbers and dates in one form."""
+    t = unicodedata.normalize("NFKC", str(v)).strip()
+    if re.fullmatch(r"[-+]?\d+(\.\d+)?", t):
+        x = float(t)
+        return str(int(x)) if x.is_integer() else repr(x)
+    d = parse_dates(pd.Series([t], dtype=object)).iloc[0]
+    return d.date().isoformat() if pd.notna(d) and not re.fullmatch(r"\d{5}(\.0+)?", t) else t
+
+
+def _example_spellings(v: str) -> set[str]:
+    """Texts a reader may see for one example value (as typed, as Excel shows or saves it)."""
+    out = {v, _example_norm(v)}
+    d = parse_dates(pd.Series([v], dtype=object)).iloc[0]
+    if pd.notna(d) and re.fullmatch(r"\d{4}-\d{2}-\d{2}", v):
+        out |= {f"{d.year}/{d.month}/{d.day}", f"{d.year}-{d.month}-{d.day}", f"{d:%Y/%m/%d}", f"{d:%Y%m%d}",
+                f"{d.year}年{d.month}月{d.day}日", f"{d:%Y-%m-%d} 00:00:00", f"{d:%Y.%m.%d}"}
+    elif re.fullmatch(r"[-+]?\d+(\.\d+)?", v):
+        x = float(v)
+        out |= {f"{x:.2f}", f"{x:.1f}", f"{x:g}", repr(x)}
+    return out
+
+
+def template_example_rows(lg: Ledger, frame: pd.DataFrame) -> pd.Series:
+    """The rows that are the template's example row (left in by the user), whatever the headers are: recognised by
+    content, not by column — every non-blank cell of the row is one of the example's values (as a multiset), and the
+    row holds most of them (at least 60 %, and two). A renamed, moved or deleted column does not make it data."""
+    from data.imports.templates import example_texts
+
+    example = [v for v in example_texts(lg).values() if v != ""]
+    hits = pd.Series(False, index=frame.index)
+    if frame.empty or len(example) < 2:
+        return hits
+    need = max(2, -(-len(example) * 3 // 5))
+    wanted = Counter(_example_norm(v) for v in example)
+    spellings = set().union(*(_example_spellings(v) for v in example))
+    cells = frame.astype(str)
+    known = pd.DataFrame({c: cells.iloc[:, i].isin(spellings) for i, c in enumerate(range(cells.shape[1]))},
+                         index=frame.index)
+    blank = (cells == "").to_numpy()
+    candidate = (known.to_numpy() | blank).all(axis=1) & (known.to_numpy().sum(axis=1) >= need)
+    for row in frame.index[candidate]:
+        values = [_example_norm(v) for v in cells.loc[row].tolist() if v != ""]
+        if len(values) >= need and not (Counter(values) - wanted):
+            hits[row] = True
+    return hits
