@@ -9,14 +9,12 @@ import shapely
 import streamlit as st
 from shapely.geometry import mapping, shape
 
-from components import edit_forms, filters, maps
+from components import filters, maps
 from components.auth_ui import principal
-from components.downloads import XLSX, download_button
 from components.kpis import Kpi, kpi_row
 from components.tables import show_table
-from components.text import md
 from data import cache, imports, site_writes
-from data.access import AccessDenied, call
+from data.access import AccessDenied
 from data.queries import facilities, geography, site
 from data.queries.common import data_version
 from data.settings import map_settings
@@ -32,7 +30,7 @@ st.caption(f"{f.scope} · 设施布局截至 {on:%Y-%m-%d}（统计周期末日�
            "（米制投影 EPSG:32650 计算）· 候选用房为所选范围内状态为候选或洽谈中的闲置用房，全区运营中的助餐点都计入已有覆盖")
 
 if flash := st.session_state.pop("site_flash", None):
-    st.success(md(flash))
+    st.success(flash)
 
 settings = cache.q(map_settings)
 basemap = maps.Basemap(kind=settings.basemap, tianditu_key=settings.tianditu_key)
@@ -304,7 +302,7 @@ def _save_and_convert(params: ss.SiteParams, res: ss.SiteResult) -> None:
                 st.session_state["site_flash"] = f"方案“{name.strip()}”已保存。"
                 st.rerun()
             except (site_writes.ScenarioError, AccessDenied) as exc:
-                st.error(md(exc))
+                st.error(str(exc))
     with b.form("site_convert_form"):
         code = st.selectbox("选中用房", res.exact.codes, key="site_convert_code")
         st.caption("标记后该用房状态变为“已转为设施”，并新建一个“规划中”的助餐点（规划日期为今天）。")
@@ -324,7 +322,7 @@ def _convert(code: str | None) -> None:
     except site_writes.RoomWriteError as exc:
         st.error("；".join(exc.messages))
     except AccessDenied as exc:
-        st.error(md(exc))
+        st.error(str(exc))
 
 
 def scenarios_section() -> None:
@@ -347,7 +345,7 @@ def scenarios_section() -> None:
         p = ss.SiteParams.from_dict(scn["parameters"])
         shown.append(set(res.chosen))
         with col:
-            st.markdown(f"**{md(scn['name'])}** · {ss.MODES[p.mode]} · 半径 {p.radius_m:.0f} 米 · {ss.WEIGHTS[p.weight]}")
+            st.markdown(f"**{scn['name']}** · {ss.MODES[p.mode]} · 半径 {p.radius_m:.0f} 米 · {ss.WEIGHTS[p.weight]}")
             kpi_row([Kpi("覆盖率（后）", f"{res.share_after:.1%}", delta=f"{(res.share_after - res.share_before) * 100:+.1f} 个百分点"),
                      Kpi("选中用房", f"{len(res.chosen)} 间"),
                      Kpi("状态", ss.STATUS_LABELS.get(res.exact.status, res.exact.status))], columns=3)
@@ -362,11 +360,11 @@ def scenarios_section() -> None:
                     st.session_state["site_flash"] = f"方案“{scn['name']}”已删除。"
                     st.rerun()
                 except AccessDenied as exc:
-                    st.error(md(exc))
+                    st.error(str(exc))
     if len(shown) == 2 and left != right:
         only_a, only_b = sorted(shown[0] - shown[1]), sorted(shown[1] - shown[0])
-        st.markdown(f"**仅方案 A 选中**：{md('、'.join(only_a) or '无')}　**仅方案 B 选中**：{md('、'.join(only_b) or '无')}　"
-                    f"**两者都选**：{md('、'.join(sorted(shown[0] & shown[1])) or '无')}")
+        st.markdown(f"**仅方案 A 选中**：{'、'.join(only_a) or '无'}　**仅方案 B 选中**：{'、'.join(only_b) or '无'}　"
+                    f"**两者都选**：{'、'.join(sorted(shown[0] & shown[1])) or '无'}")
 
 
 def _conditions_text(p: ss.SiteParams) -> str:
@@ -397,8 +395,8 @@ def registry_section() -> None:
         if box.open:  # built only when opened: a closed section costs the page nothing
             # the one ledger pipeline (data.imports, ledger "vacant_rooms"): its template (the example row is skipped),
             # the one guarded reader, all or nothing, an import batch and an audit entry
-            download_button("下载导入模板", lambda by: imports.template_bytes(cache.engine(), "vacant_rooms", by),
-                            file_name="闲置用房导入模板.xlsx", mime=XLSX, key="site_template")
+            st.download_button("下载导入模板", imports.template_bytes(cache.engine(), "vacant_rooms", who),
+                               file_name="闲置用房导入模板.xlsx", key="site_template")
             up = st.file_uploader("选择 Excel 或 CSV 文件（表头与台账相同；全部无误才写入）", type=["xlsx", "csv"],
                                   key="site_upload")
             gcj02 = st.checkbox("是GCJ-02坐标", key="site_import_gcj02",
@@ -413,35 +411,62 @@ def registry_section() -> None:
                     st.error(f"文件未导入：发现 {exc.total:,} 个问题，数据库未作任何修改。请按下表修改后重新上传。")
                     st.dataframe(exc.table(imports.MAX_SHOWN), hide_index=True, key="site_import_problems")
                 except AccessDenied as exc:
-                    st.error(md(exc))
+                    st.error(str(exc))
 
 
 def _room_form() -> None:
-    """新增或修改用房 through the shared edit form (components.edit_forms.room_form): the version edited is the one
-    held when the room was chosen, so a save someone else beat is refused with the current values, and audited."""
     streets = cache.q(geography.subdistrict_names)
     if who.street_locked:  # a 街道 account registers rooms of its own subdistrict only
         streets = {c: n for c, n in streets.items() if c == who.street_locked}
     all_coms = cache.q(geography.communities, who.street_locked)
     codes = ["（新增）"] + registry.loc[registry["status"] != "converted", "code"].tolist()
     pick = st.selectbox("选择用房", codes, key="site_edit_pick")
-    row = registry[registry["code"] == pick]
-    record = edit_forms.room_record(row.iloc[0]) if pick != "（新增）" and len(row) else None
-    engine = cache.engine()
+    cur = registry[registry["code"] == pick].iloc[0] if pick != "（新增）" else None
+    tag = "new" if cur is None else f"{int(cur['id'])}_{int(cur['version'])}"
+    com_labels = {c: f"{s} · {n}" for c, s, n in zip(all_coms["code"], all_coms["subdistrict_name"], all_coms["short_name"])}
 
-    def save(room_id: int, version: int, values: dict) -> dict:
-        site_writes.update_room(engine, who, room_id, values, version)
-        return call(who, site.vacant_room, engine, room_id)
+    def val(col, default=None):
+        if cur is None or pd.isna(cur[col]):
+            return default
+        v = cur[col]
+        return v.item() if hasattr(v, "item") else v  # numpy scalars → Python for the widgets
 
-    def add(values: dict) -> int:
-        return site_writes.add_room(engine, who, values)
-
-    edit_forms.room_form(
-        record, key="site_room", on_save=save, on_add=add, streets=streets,
-        communities={c: f"{s} · {n}" for c, s, n in zip(all_coms["code"], all_coms["subdistrict_name"],
-                                                        all_coms["short_name"])},
-        owner_types=ss.OWNER_TYPES, statuses={s: ss.ROOM_STATUSES[s] for s in site_writes.EDITABLE_STATUSES},
-        default_street=f.street if f.street in streets else next(iter(streets), None))
+    with st.form(f"site_room_form_{tag}"):
+        a, b = st.columns(2)
+        values = {
+            "code": a.text_input("用房编号", val("code", ""), max_chars=40),
+            "address": b.text_input("地址", val("address", ""), max_chars=200),
+            "subdistrict_code": a.selectbox("街道", list(streets), format_func=streets.get,
+                                            index=list(streets).index(val("subdistrict_code", f.street or next(iter(streets))))),
+            "community_code": b.selectbox("社区（可不填）", [None] + list(com_labels),
+                                          format_func=lambda c: "（不填）" if c is None else com_labels[c],
+                                          index=([None] + list(com_labels)).index(val("community_code"))),
+            "lon": a.number_input("经度（WGS-84）", value=val("lon"), format="%.6f", step=0.0001),
+            "lat": b.number_input("纬度（WGS-84）", value=val("lat"), format="%.6f", step=0.0001),
+            "area_m2": a.number_input("面积（m²）", value=val("area_m2"), step=10.0),
+            "floor": b.number_input("楼层（一层填 1，地下一层填 -1）", value=val("floor", 1), step=1),
+            "has_lift": a.checkbox("有电梯", bool(val("has_lift", False))),
+            "owner_type": b.selectbox("产权类型", list(ss.OWNER_TYPES), format_func=ss.OWNER_TYPES.get,
+                                      index=list(ss.OWNER_TYPES).index(val("owner_type", "state"))),
+            "monthly_rent": a.number_input("月租金（元/月）", value=float(val("monthly_rent", 0.0)), step=500.0),
+            "available_from": b.date_input("可用日期", value=val("available_from")),
+            "status": a.selectbox("状态", list(site_writes.EDITABLE_STATUSES), format_func=ss.ROOM_STATUSES.get,
+                                  index=list(site_writes.EDITABLE_STATUSES).index(val("status", "candidate"))),
+        }
+        if st.form_submit_button("保存", type="primary"):
+            try:
+                if cur is None:
+                    site_writes.add_room(cache.engine(), who, values)
+                else:
+                    site_writes.update_room(cache.engine(), who, int(cur["id"]), values, int(cur["version"]))
+                st.session_state["site_flash"] = f"用房 {values['code']} 已保存。"
+                st.rerun()
+            except site_writes.RoomWriteError as exc:
+                st.error("未保存：" + "；".join(exc.messages))
+                if isinstance(exc, site_writes.StaleRoomError) and exc.current:
+                    st.dataframe(pd.DataFrame([exc.current]).rename(columns=site_writes.FIELD_LABELS), hide_index=True)
+            except AccessDenied as exc:
+                st.error(f"未保存：{exc}")
 
 
 {"需求与缺口": demand_section, "优化选址": optimise_section, "方案比较": scenarios_section,
