@@ -334,3 +334,43 @@ def test_a_control_character_in_a_file_name_is_not_stored(engine):
     with engine.connect() as conn:
         assert conn.execute(select(ImportBatch.file_name)).scalar_one() == r.file_name
     assert dump(engine)["meal_records"]
+
+
+def test_the_site_page_imports_rooms_through_the_ledger(monkeypatch, db_url):
+    """选址分析 → 闲置用房台账 → 从 Excel 导入 (AppTest): a good file becomes an import batch and an audit entry of the
+    vacant_rooms ledger; a bad one shows the problem list by row and column, nothing written."""
+    from streamlit.testing.v1 import AppTest
+
+    from auth_helpers import open_section, sign_in_apptest
+
+    engine = get_engine(db_url)
+    seed(engine)
+    monkeypatch.setenv("DATABASE_URL", db_url)
+    monkeypatch.chdir(ROOT)
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
+    at.query_params["period"] = "2024-H1"
+    sign_in_apptest(at, db_url, role="office")
+    at.run()
+    at.switch_page("pages/site_selection.py")
+    at.run()
+    at.radio(key="site_section").set_value("闲置用房台账").run()
+    open_section(at, "site_import_open")
+
+    def send(name: str, content: bytes):
+        at.file_uploader(key="site_upload").set_value((name, content, "application/octet-stream"))
+        at.run()
+        at.button(key="site_import").click().run()
+        assert not at.exception, [e.value for e in at.exception]
+
+    bad = [dict(VALID["vacant_rooms"][0], 楼层=0)]
+    send("坏用房.xlsx", xlsx_bytes(bad))
+    assert any("文件未导入" in e.value for e in at.error)
+    problems = next(d.value for d in at.dataframe if "问题" in d.value.columns)
+    assert list(problems["行"]) == [2] and list(problems["列"]) == ["楼层"]
+    assert _codes(engine) == []
+    send("用房.xlsx", xlsx_bytes(VALID["vacant_rooms"]))
+    assert _codes(engine) == ["XZ-001"]
+    with engine.connect() as conn:
+        assert conn.execute(select(ImportBatch.ledger, ImportBatch.file_name)).all() == [("vacant_rooms", "用房.xlsx")]
+        actions = conn.execute(select(AuditEntry.action).order_by(AuditEntry.id)).scalars().all()
+    assert actions[-2:] == ["import_refused", "import"]
