@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import streamlit as st
+from sqlalchemy.exc import OperationalError
 
 from components import filters
 from components.auth_ui import principal
@@ -13,6 +14,7 @@ from data import cache
 from data.access import AccessDenied
 from data.audit import record_now
 from data.imports import (
+    IMPORT_BUSY_MESSAGE,
     LEDGERS,
     MAX_BYTES,
     MAX_SHOWN,
@@ -22,6 +24,7 @@ from data.imports import (
     stored_file,
     template_bytes,
 )
+from data.imports.lock import is_database_busy
 
 OUTCOME = "imp_outcome"
 ORIGINAL = "imp_original_ready"  # the import (id, file name) whose original this session has asked for, audited
@@ -60,6 +63,10 @@ if st.button("校验并导入", type="primary", key="imp_go", disabled=upload is
         st.session_state[OUTCOME] = ("refused", exc)
     except AccessDenied as exc:
         st.session_state[OUTCOME] = ("denied", str(exc))
+    except OperationalError as exc:   # the database is held by another import (the import itself waits its turn)
+        if not is_database_busy(exc):
+            raise
+        st.session_state[OUTCOME] = ("busy", IMPORT_BUSY_MESSAGE)
     bar.empty()
 
 outcome = st.session_state.get(OUTCOME)
@@ -94,6 +101,8 @@ if outcome:
         if exc.total > len(shown):
             download_button("下载完整问题清单", lambda _who: excel_bytes(exc.table(None), sheet_name="问题清单"),
                             file_name="导入问题清单（完整）.xlsx", mime=XLSX, key="imp_problems_all")
+    elif kind == "busy":
+        st.info(value)
     else:
         st.error(md(value))
 
@@ -126,8 +135,13 @@ else:
             if kept is None:
                 st.error("该导入记录不存在，或当前账号无权下载其原始文件。")
             else:
-                record_now(engine, who, "export_personal", f"导入原始文件 #{pick} {kept[0]}")
-                ready = st.session_state[ORIGINAL] = (pick, kept[0])
+                try:
+                    record_now(engine, who, "export_personal", f"导入原始文件 #{pick} {kept[0]}")
+                    ready = st.session_state[ORIGINAL] = (pick, kept[0])
+                except OperationalError as exc:   # no audit row, no file: say why, the user tries again
+                    if not is_database_busy(exc):
+                        raise
+                    st.info(IMPORT_BUSY_MESSAGE)
     if ready is not None:
         batch, file_name = ready
 

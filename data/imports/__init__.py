@@ -35,11 +35,14 @@ from data.imports.lock import IMPORT_BUSY_MESSAGE, ImportBusy, is_database_busy,
 from data.imports.reading import MAX_BYTES, FileRefused, read_upload, safe_file_name
 from data.imports.validation import Context, check_headers, template_example_rows, validate
 from data.imports.writing import (
+    Diff,
     WriteConflict,
     compare,
+    drop_stage,
     import_history,
     register_batch,
     sha256,
+    stage_new_rows,
     stored_file,
     write,
 )
@@ -133,44 +136,52 @@ def import_file(engine: Engine, principal: Principal, ledger: str, file_name: st
     digest = sha256(content)
     today = today or date.today()
     try:
-        # 1. read and validate without any lock: other users' pages, writes and imports go on meanwhile
         with engine.connect() as conn:
+            # 1. read, validate, compare and (SQLite) stage the new rows without any lock: other users' pages, writes
+            #    and imports go on meanwhile
             seen_version = _data_version(conn)
             ctx, clean, sheet, unknown = _validated(conn, lg, principal, file_name, content, gcj02, today, report)
-        # 2. compare and write holding the ledger's import lock (a second import of it waits for this one)
-        report(0.35, "正在与数据库比对…")
+            report(0.35, "正在与数据库比对…")
+            diff = _compared(ctx, clean, file_name, sheet)
+            staged = stage_new_rows(conn, lg, diff, progress)
 
-        def waiting(seconds: float) -> None:
-            report(0.35, f"另一批“{lg.title}”正在导入，等待其完成后再写入…（已等待 {seconds:.0f} 秒）")
+            # 2. write holding the ledger's import lock (a second import of it waits for this one). If the database
+            #    changed since step 1, validate and compare again, under the lock
+            def waiting(seconds: float) -> None:
+                report(0.70, f"另一批“{lg.title}”正在导入，等待其完成后再写入…（已等待 {seconds:.0f} 秒）")
 
-        try:
-            with locked_transaction(engine, lg.key, on_wait=waiting) as conn:
-                if _data_version(conn) != seen_version:   # the database changed since: validate again, under the lock
-                    ctx, clean, sheet, unknown = _validated(conn, lg, principal, file_name, content, gcj02, today)
-                ctx.conn = conn
-                diff = compare(ctx, clean)
-                if len(ctx.problems):
-                    probs = ctx.problems.frame(file_name, sheet.sheet_name, lg.headers)
-                    raise ImportRefused(probs, file_name=file_name, ledger=ledger)
-                report(0.45, "正在写入…")
-                sample = write(ctx, diff, progress)
-                counts = {"rows_total": int(len(clean)), "rows_added": int(diff.new.sum()),
-                          "rows_updated": int(diff.changed.sum()), "rows_unchanged": int(diff.unchanged.sum())}
-                batch_id = register_batch(conn, principal, ledger, file_name, content, digest, counts)
-                record(conn, principal, "import", f"{lg.key}:{file_name}",
-                       {"ledger": lg.key, "title": lg.title, "file": file_name, "sha256": digest, "batch_id": batch_id,
-                        "gcj02": gcj02, **counts, **sample})
-                if counts["rows_added"] or counts["rows_updated"]:
-                    bump_data_version(conn)
-        except (WriteConflict, ImportBusy) as exc:
-            raise ImportRefused(_file_problem(file_name, str(exc), sheet.sheet_name), file_name=file_name,
-                                ledger=ledger) from exc
-        except IntegrityError:
-            # a unique key the comparison did not foresee (another writer got in): nothing was written. The driver's
-            # message quotes the rows' values — personal data — so it is not chained or shown.
-            raise ImportRefused(_file_problem(
-                file_name, "导入时与同时写入数据库的记录冲突（记录重复），未导入任何数据，请重新导入。", sheet.sheet_name),
-                file_name=file_name, ledger=ledger) from None
+            try:
+                with locked_transaction(engine, lg.key, on_wait=waiting, conn=conn):
+                    if _data_version(conn) != seen_version:
+                        drop_stage(conn, staged)
+                        staged = None
+                        ctx, clean, sheet, unknown = _validated(conn, lg, principal, file_name, content, gcj02, today)
+                        diff = _compared(ctx, clean, file_name, sheet)
+                    report(0.72, "正在写入…")
+                    sample = write(ctx, diff, progress, staged=staged, span=(0.72, 0.97))
+                    counts = {"rows_total": int(len(clean)), "rows_added": int(diff.new.sum()),
+                              "rows_updated": int(diff.changed.sum()), "rows_unchanged": int(diff.unchanged.sum())}
+                    batch_id = register_batch(conn, principal, ledger, file_name, content, digest, counts)
+                    record(conn, principal, "import", f"{lg.key}:{file_name}",
+                           {"ledger": lg.key, "title": lg.title, "file": file_name, "sha256": digest,
+                            "batch_id": batch_id, "gcj02": gcj02, **counts, **sample})
+                    if counts["rows_added"] or counts["rows_updated"]:
+                        bump_data_version(conn)
+            finally:
+                drop_stage(conn, staged)
+    except (WriteConflict, ImportBusy) as exc:
+        refused = ImportRefused(_file_problem(file_name, str(exc), sheet.sheet_name), file_name=file_name,
+                                ledger=ledger)
+        _audit_refusal(engine, principal, lg, file_name, digest, len(content), refused)
+        raise refused from exc
+    except IntegrityError:
+        # a unique key the comparison did not foresee (another writer got in): nothing was written. The driver's
+        # message quotes the rows' values — personal data — so it is not chained or shown.
+        refused = ImportRefused(_file_problem(
+            file_name, "导入时与同时写入数据库的记录冲突（记录重复），未导入任何数据，请重新导入。", sheet.sheet_name),
+            file_name=file_name, ledger=ledger)
+        _audit_refusal(engine, principal, lg, file_name, digest, len(content), refused)
+        raise refused from None
     except ImportRefused as exc:
         _audit_refusal(engine, principal, lg, file_name, digest, len(content), exc)
         raise
@@ -212,6 +223,15 @@ def _validated(conn, lg: Ledger, principal: Principal, file_name: str, content: 
         raise ImportRefused(probs, file_name=file_name, ledger=lg.key)
     sheet.frame = None
     return ctx, clean, sheet, unknown
+
+
+def _compared(ctx: Context, clean: pd.DataFrame, file_name: str, sheet) -> Diff:
+    """compare() with the database; its problems (another street's record, a converted room …) refuse the file."""
+    diff = compare(ctx, clean)
+    if len(ctx.problems):
+        probs = ctx.problems.frame(file_name, sheet.sheet_name, ctx.ledger.headers)
+        raise ImportRefused(probs, file_name=file_name, ledger=ctx.ledger.key)
+    return diff
 
 
 def _data_version(conn) -> str | None:

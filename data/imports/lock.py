@@ -60,22 +60,37 @@ def ledger_lock_key(ledger: str) -> int:
 
 @contextmanager
 def locked_transaction(engine: Engine, ledger: str, *, wait: float | None = None,
-                       on_wait: Callable[[float], None] | None = None) -> Iterator[Connection]:
+                       on_wait: Callable[[float], None] | None = None,
+                       conn: Connection | None = None) -> Iterator[Connection]:
     """A connection in a transaction that holds the ledger's import lock; commits on success, rolls back on error.
-    on_wait(seconds waited) is called while another import holds it; ImportBusy after `wait` seconds."""
+    on_wait(seconds waited) is called while another import holds it; ImportBusy after `wait` seconds. With `conn`
+    (one the caller keeps, e.g. for its temp tables) that connection's open transaction is ended first and the
+    connection is used instead of a new one."""
     wait = WAIT_SECONDS if wait is None else wait
     started = time.monotonic()
-    with engine.connect() as conn:
-        if conn.dialect.name == "sqlite":
-            _begin_immediate(conn, ledger, started, wait, on_wait)
-        else:
-            _advisory_lock(conn, ledger, started, wait, on_wait)
-        try:
+    if conn is not None:
+        if conn.in_transaction():
+            conn.commit()
+        with _locked(conn, ledger, started, wait, on_wait):
             yield conn
-        except BaseException:
-            conn.rollback()
-            raise
-        conn.commit()
+        return
+    with engine.connect() as new:
+        with _locked(new, ledger, started, wait, on_wait):
+            yield new
+
+
+@contextmanager
+def _locked(conn: Connection, ledger: str, started: float, wait: float, on_wait) -> Iterator[None]:
+    if conn.dialect.name == "sqlite":
+        _begin_immediate(conn, ledger, started, wait, on_wait)
+    else:
+        _advisory_lock(conn, ledger, started, wait, on_wait)
+    try:
+        yield
+    except BaseException:
+        conn.rollback()
+        raise
+    conn.commit()
 
 
 def _waited(ledger: str, started: float, wait: float, on_wait) -> None:

@@ -13,7 +13,7 @@ from datetime import date, datetime
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import and_, bindparam, func, insert, select, update
+from sqlalchemy import Column, MetaData, Table, and_, bindparam, func, insert, literal, select, update
 from sqlalchemy.engine import Connection, Engine
 
 from data.access import Principal
@@ -23,6 +23,7 @@ from data.models import Facility, Inspection, MealPointCommunity, Subdistrict
 from data.models_auth import ImportBatch, ImportFile, User
 
 CHUNK = 5_000
+STAGE = "mz_import_stage"   # SQLite: the rows to add, staged on the import's own connection before the write lock
 AUDIT_SAMPLE = 50   # keys and changes listed in the audit entry (the counts are always complete)
 
 
@@ -197,8 +198,39 @@ def _create_inspections(conn: Connection, rows: pd.DataFrame) -> None:
     rows.loc[need, "inspection_id"] = [made[tuple(_plain(v) for v in r)] for r in keyed.itertuples(index=False, name=None)]
 
 
-def write(ctx: Context, diff: Diff, progress=None) -> dict:
-    """Insert the new rows and update the changed ones; returns the audit sample of what changed."""
+def stage_new_rows(conn: Connection, lg: Ledger, diff: Diff, progress=None, span=(0.40, 0.70)) -> Table | None:
+    """SQLite: copy the rows to add into a TEMP table of this connection, before the write lock is taken.
+
+    SQLite has one write lock for the whole database, held from the first write to the commit: every other user's
+    write (a sign-in, an edit, an audit entry) waits for it. Converting and binding each row is most of an insert's
+    time, so it is done here, into the connection's private temp database (no lock on the shared file); under the
+    lock one INSERT … SELECT copies the rows inside SQLite. None where there is nothing to gain (PostgreSQL, where
+    an import blocks no other user; findings, whose new inspections are only known under the lock; no new rows)."""
+    if conn.dialect.name != "sqlite" or lg.key == "findings" or not diff.new.any():
+        return None
+    cols = list(lg.fields)
+    stage = Table(STAGE, MetaData(), *[Column(c, lg.table.c[c].type) for c in cols], prefixes=["TEMPORARY"])
+    drop_stage(conn, stage)
+    stage.create(conn)
+    added = diff.merged.loc[diff.new, cols]
+    for start in range(0, len(added), CHUNK):
+        part = added.iloc[start:start + CHUNK]
+        conn.execute(insert(stage), _records(part))
+        _progress(progress, span[0], span[1], start + len(part), len(added),
+                  f"正在准备写入：{start + len(part):,} / {len(added):,} 行")
+    conn.commit()   # the temp database only: the shared file is not locked
+    return stage
+
+
+def drop_stage(conn: Connection, stage: Table | None) -> None:
+    """Drop the staged rows (inside the caller's transaction, if any: never ends it)."""
+    if stage is not None:
+        conn.exec_driver_sql(f"DROP TABLE IF EXISTS temp.{STAGE}")
+
+
+def write(ctx: Context, diff: Diff, progress=None, staged: Table | None = None, span=(0.45, 0.95)) -> dict:
+    """Insert the new rows (from `staged`, when stage_new_rows prepared them) and update the changed ones; returns
+    the audit sample of what changed."""
     lg, conn = ctx.ledger, ctx.conn
     t = lg.table
     m = diff.merged
@@ -208,6 +240,14 @@ def write(ctx: Context, diff: Diff, progress=None) -> dict:
     added = m.loc[diff.new, fields]
     total = int(diff.new.sum() + diff.changed.sum())
     done = 0
+    if staged is not None and len(added):
+        cols = [*fields, *(["version"] if lg.versioned else [])]
+        source = select(*staged.c, *([literal(1)] if lg.versioned else []))
+        if conn.execute(insert(t).from_select(cols, source)).rowcount != len(added):
+            raise WriteConflict("导入过程中数据被他人同时修改，未导入任何数据，请重新导入。")
+        done = len(added)
+        _progress(progress, span[0], span[1], done, total, f"正在写入：{done:,} / {total:,} 行")
+        added = added.iloc[:0]
     for start in range(0, len(added), CHUNK):
         part = added.iloc[start:start + CHUNK]
         recs = _records(part)
@@ -216,7 +256,7 @@ def write(ctx: Context, diff: Diff, progress=None) -> dict:
                 r["version"] = 1
         conn.execute(insert(t), recs)
         done += len(part)
-        _progress(progress, 0.45, 0.95, done, total, f"正在写入：{done:,} / {total:,} 行")
+        _progress(progress, span[0], span[1], done, total, f"正在写入：{done:,} / {total:,} 行")
     changed = m.loc[diff.changed]
     ident = diff.identity
     if len(changed):
@@ -239,7 +279,7 @@ def write(ctx: Context, diff: Diff, progress=None) -> dict:
             else:
                 conn.execute(stmt, recs)
             done += len(recs)
-            _progress(progress, 0.45, 0.95, done, total, f"正在写入：{done:,} / {total:,} 行")
+            _progress(progress, span[0], span[1], done, total, f"正在写入：{done:,} / {total:,} 行")
     if lg.key == "facilities":
         _meal_point_own_community(conn, m.loc[diff.new | diff.changed])
     return _audit_sample(lg, m, diff)
