@@ -206,17 +206,24 @@ def _plain(v):
         return None
     if isinstance(v, (pd.Timestamp, datetime)):
         return v.date()
-    if isinstance(v, str) and len(v) >= 10 and v[4:5] == "-" and v[7:8] == "-":
-        try:
-            return date.fromisoformat(v[:10])
-        except ValueError:
-            return v
     return v.item() if hasattr(v, "item") else v
+
+
+def _day(v):
+    if isinstance(v, str):  # a date column read back as text
+        try:
+            return date.fromisoformat(v.strip()[:10])
+        except ValueError:
+            return None
+    return v
 
 
 def room_record(row) -> dict:
     """A registry row (a pandas Series or a dict) as a room record for `room_form`."""
-    return {k: _plain(v) for k, v in dict(row).items()}
+    out = {k: _plain(v) for k, v in dict(row).items()}
+    if "available_from" in out:
+        out["available_from"] = _day(out["available_from"])
+    return out
 
 
 def room_form(record: dict | None, *, key: str, on_save: OnSave, on_add: Callable[[dict], object],
