@@ -34,6 +34,7 @@ TEXT = "[点此查看](http://example.com) <b>x</b> www.example.com"           #
 FROZEN_BY = '<b>张三</b><a href="http://example.com">点此</a><style>.rt-num{display:none}</style>'
 CELLS = ["=1+2", "+1+2", "-1+2", "@SUM(1,2)", "\t=1+2", '=HYPERLINK("http://example.com","点此")']
 ORIGINAL = "社区老年人口.csv"
+SCENARIO = "=1+2 " + TEXT  # a site-selection scenario's name: Excel title and file name, Markdown heading
 
 PAGES = {  # role → pages it opens (each download button on each is clicked)
     "office": ["weekly_review", "overview", "report_figures", "roundtable", "facilities", "meal_coverage",
@@ -78,12 +79,27 @@ def hostile(tmp_path_factory):
     with contextlib.suppress(Exception):  # a failed sign-in under a formula-like name: it is in the audit log
         auth.sign_in(engine, "=1+2", "wrong-password")
     fz.freeze(engine, principal("office"), parse("2024-Q2"), FROZEN_BY)
+    _save_scenario(engine)
     with engine.connect() as conn:
         com = conn.execute(select(m.Community.name).where(m.Community.subdistrict_code == OWN)
                            .order_by(m.Community.code)).scalar()
     original = f"街道,社区,60周岁以上人口,80周岁以上人口,独居老人数\n南浦街道,{com},1888,277,31\n".encode()
     import_file(engine, principal("office"), "population", ORIGINAL, original)
     return {"url": url, "users": users, "finding": finding.code, "original": original}
+
+
+def _save_scenario(engine) -> None:
+    """A saved 选址方案 under a hostile name, solved as the page solves it."""
+    from data.queries import facilities as fq
+    from data.queries import geography, site
+    from data.site_writes import save_scenario
+    from geo import site_selection as ss
+
+    points = fq.facilities_on(engine, date(2024, 12, 31), None, kinds=("meal_point",))
+    params = ss.SiteParams(k=2)
+    result = ss.optimise(geography.communities(engine, None), site.vacant_rooms(engine, None),
+                         points[points["status"] == "operating"], params)
+    save_scenario(engine, principal("office"), SCENARIO, params.to_dict(), result.to_dict())
 
 
 def _shown(locator) -> str:
@@ -99,6 +115,19 @@ def _wait_text(probe, text: str) -> None:
         raise AssertionError(f"{probe.page.url}: no {text!r}\n{result.text[:2000]}\n{result.problems}") from exc
 
 
+def _settled(page) -> None:
+    """Idle, and the main area no longer changing (Streamlit can look idle between a run and the next)."""
+    main = page.locator('[data-testid="stMain"]')
+    before = None
+    for _ in range(20):
+        wait_streamlit_idle(page)
+        now = (len(main.inner_text()), page.locator('[data-testid="stDownloadButton"]').count())
+        if now == before and now[0] > 0:
+            return
+        before = now
+        page.wait_for_timeout(700)
+
+
 def _open_expanders(page) -> None:
     for _ in range(12):
         closed = page.locator('[data-testid="stMain"] [data-testid="stExpander"] details:not([open]) > summary')
@@ -106,7 +135,7 @@ def _open_expanders(page) -> None:
         if not shown:
             return
         shown[0].click()
-        wait_streamlit_idle(page)
+        _settled(page)
 
 
 def _check_file(path: Path) -> str:
@@ -178,10 +207,13 @@ def test_every_download_of_every_page_arrives_valid_and_without_formulas(app_ser
                 for section in sections:
                     if section:
                         page.get_by_text(section, exact=True).first.click()
-                        wait_streamlit_idle(page)
+                        _settled(page)
+                    _settled(page)
                     _open_expanders(page)
                     files += _download_all(page, tmp_path, f"{role}_{name}_{section or ''}")
                     _no_live_markup(page, f"{role} {name}")
+                    if section == "方案比较":  # the scenario's name shows as typed
+                        assert SCENARIO in _shown(page.locator('[data-testid="stMain"]')), "scenario name"
                 result = probe.result()
                 assert not result.exceptions and not result.page_errors, (role, name, result.problems)
         finally:
@@ -195,7 +227,7 @@ def test_every_download_of_every_page_arrives_valid_and_without_formulas(app_ser
     assert any(n.startswith("admin_audit_log") for n in names), names
     text = " ".join(_check_file(p) for p in files)
     # the hostile names did reach the workbooks, as text
-    assert "=1+2" in text and "@SUM(1,2)" in text and CELLS[5] in text
+    assert "=1+2" in text and "@SUM(1,2)" in text and CELLS[5] in text and f"选址短名单：{SCENARIO}" in text
 
 
 def test_an_import_original_is_served_only_after_an_audited_request(app_server, browser, hostile, tmp_path):
