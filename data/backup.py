@@ -170,6 +170,7 @@ def _short(exc_or_text, limit: int = 200) -> str:
     lines = [l.strip() for l in str(exc_or_text).splitlines() if l.strip()]
     line = next((l for l in lines if not l.startswith(("[SQL", "[parameters", "(Background"))), "")
     line = re.sub(r"\d{6,}", lambda m: m.group()[:2] + "…", line)
+    line = re.sub(r': "[^"]*"$', ': "…"', line)  # a value quoted by the database (invalid input …) is not shown
     line = type(exc_or_text).__name__ if not line and isinstance(exc_or_text, BaseException) else line
     return line[:limit] + ("…" if len(line) > limit else "")
 
@@ -530,9 +531,11 @@ def _sqlite_contents(path: Path, shown: Path, immutable: bool = False) -> Backup
                 version = int(row[0]) if row else 0
             last = conn.execute("SELECT MAX(at) FROM audit_log").fetchone()[0] if "audit_log" in tables else None
             accounts = ()
-            if "users" in tables:
+            try:  # shown only as a preview: a restore reads them again once the schema is checked
                 accounts = tuple(Account(str(u), str(r), s, bool(a)) for u, r, s, a in conn.execute(
                     "SELECT username, role, subdistrict_code, active FROM users ORDER BY id"))
+            except sqlite3.OperationalError:  # no such table or column: the schema check names it
+                pass
         finally:
             conn.close()
     except (sqlite3.DatabaseError, ValueError) as exc:

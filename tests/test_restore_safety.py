@@ -231,12 +231,13 @@ def tampered(clean: Path, tmp_path: Path, *statements: str) -> Path:
      ["多出触发器 users_promote"]),
     (["DROP TABLE site_scenarios"], ["缺少表 site_scenarios"]),
     (["ALTER TABLE users ADD COLUMN backdoor TEXT"], ["表 users 的列不同（多出列 backdoor）"]),
+    (["ALTER TABLE users DROP COLUMN active"], ["表 users 的列不同（缺少列 active）"]),
     (["CREATE VIEW admins AS SELECT * FROM users WHERE role = 'admin'"], ["多出视图 admins"]),
     (["DROP INDEX ix_audit_log_at"], ["缺少索引 ix_audit_log_at"]),
     (["DROP TRIGGER audit_log_no_delete",
       "CREATE TRIGGER audit_log_no_delete BEFORE DELETE ON audit_log WHEN 0 BEGIN SELECT 1; END"],
      ["触发器 audit_log_no_delete 的定义不同"]),
-], ids=["no-audit-triggers", "promoting-trigger", "missing-table", "extra-column", "extra-view",
+], ids=["no-audit-triggers", "promoting-trigger", "missing-table", "extra-column", "missing-column", "extra-view",
         "missing-index", "defused-trigger"])
 def test_sqlite_backup_with_another_schema_is_refused(lite, tmp_path, statements, named):
     url, clean = lite
