@@ -9,12 +9,12 @@ import shapely
 import streamlit as st
 from shapely.geometry import mapping, shape
 
-from components import filters, maps
+from components import edit_forms, filters, maps
 from components.auth_ui import principal
 from components.kpis import Kpi, kpi_row
 from components.tables import show_table
 from data import cache, imports, site_writes
-from data.access import AccessDenied
+from data.access import AccessDenied, call
 from data.queries import facilities, geography, site
 from data.queries.common import data_version
 from data.settings import map_settings
@@ -415,58 +415,31 @@ def registry_section() -> None:
 
 
 def _room_form() -> None:
+    """新增或修改用房 through the shared edit form (components.edit_forms.room_form): the version edited is the one
+    held when the room was chosen, so a save someone else beat is refused with the current values, and audited."""
     streets = cache.q(geography.subdistrict_names)
     if who.street_locked:  # a 街道 account registers rooms of its own subdistrict only
         streets = {c: n for c, n in streets.items() if c == who.street_locked}
     all_coms = cache.q(geography.communities, who.street_locked)
     codes = ["（新增）"] + registry.loc[registry["status"] != "converted", "code"].tolist()
     pick = st.selectbox("选择用房", codes, key="site_edit_pick")
-    cur = registry[registry["code"] == pick].iloc[0] if pick != "（新增）" else None
-    tag = "new" if cur is None else f"{int(cur['id'])}_{int(cur['version'])}"
-    com_labels = {c: f"{s} · {n}" for c, s, n in zip(all_coms["code"], all_coms["subdistrict_name"], all_coms["short_name"])}
+    row = registry[registry["code"] == pick]
+    record = edit_forms.room_record(row.iloc[0]) if pick != "（新增）" and len(row) else None
+    engine = cache.engine()
 
-    def val(col, default=None):
-        if cur is None or pd.isna(cur[col]):
-            return default
-        v = cur[col]
-        return v.item() if hasattr(v, "item") else v  # numpy scalars → Python for the widgets
+    def save(room_id: int, version: int, values: dict) -> dict:
+        site_writes.update_room(engine, who, room_id, values, version)
+        return call(who, site.vacant_room, engine, room_id)
 
-    with st.form(f"site_room_form_{tag}"):
-        a, b = st.columns(2)
-        values = {
-            "code": a.text_input("用房编号", val("code", ""), max_chars=40),
-            "address": b.text_input("地址", val("address", ""), max_chars=200),
-            "subdistrict_code": a.selectbox("街道", list(streets), format_func=streets.get,
-                                            index=list(streets).index(val("subdistrict_code", f.street or next(iter(streets))))),
-            "community_code": b.selectbox("社区（可不填）", [None] + list(com_labels),
-                                          format_func=lambda c: "（不填）" if c is None else com_labels[c],
-                                          index=([None] + list(com_labels)).index(val("community_code"))),
-            "lon": a.number_input("经度（WGS-84）", value=val("lon"), format="%.6f", step=0.0001),
-            "lat": b.number_input("纬度（WGS-84）", value=val("lat"), format="%.6f", step=0.0001),
-            "area_m2": a.number_input("面积（m²）", value=val("area_m2"), step=10.0),
-            "floor": b.number_input("楼层（一层填 1，地下一层填 -1）", value=val("floor", 1), step=1),
-            "has_lift": a.checkbox("有电梯", bool(val("has_lift", False))),
-            "owner_type": b.selectbox("产权类型", list(ss.OWNER_TYPES), format_func=ss.OWNER_TYPES.get,
-                                      index=list(ss.OWNER_TYPES).index(val("owner_type", "state"))),
-            "monthly_rent": a.number_input("月租金（元/月）", value=float(val("monthly_rent", 0.0)), step=500.0),
-            "available_from": b.date_input("可用日期", value=val("available_from")),
-            "status": a.selectbox("状态", list(site_writes.EDITABLE_STATUSES), format_func=ss.ROOM_STATUSES.get,
-                                  index=list(site_writes.EDITABLE_STATUSES).index(val("status", "candidate"))),
-        }
-        if st.form_submit_button("保存", type="primary"):
-            try:
-                if cur is None:
-                    site_writes.add_room(cache.engine(), who, values)
-                else:
-                    site_writes.update_room(cache.engine(), who, int(cur["id"]), values, int(cur["version"]))
-                st.session_state["site_flash"] = f"用房 {values['code']} 已保存。"
-                st.rerun()
-            except site_writes.RoomWriteError as exc:
-                st.error("未保存：" + "；".join(exc.messages))
-                if isinstance(exc, site_writes.StaleRoomError) and exc.current:
-                    st.dataframe(pd.DataFrame([exc.current]).rename(columns=site_writes.FIELD_LABELS), hide_index=True)
-            except AccessDenied as exc:
-                st.error(f"未保存：{exc}")
+    def add(values: dict) -> int:
+        return site_writes.add_room(engine, who, values)
+
+    edit_forms.room_form(
+        record, key="site_room", on_save=save, on_add=add, streets=streets,
+        communities={c: f"{s} · {n}" for c, s, n in zip(all_coms["code"], all_coms["subdistrict_name"],
+                                                        all_coms["short_name"])},
+        owner_types=ss.OWNER_TYPES, statuses={s: ss.ROOM_STATUSES[s] for s in site_writes.EDITABLE_STATUSES},
+        default_street=f.street if f.street in streets else next(iter(streets), None))
 
 
 {"需求与缺口": demand_section, "优化选址": optimise_section, "方案比较": scenarios_section,
