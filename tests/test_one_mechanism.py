@@ -59,3 +59,9 @@ def test_html_from_the_app_escapes_what_it_interpolates():
                 if not field.startswith("html_text(") and field.strip() not in ("bg", "fg", "muted"):
                     bad.append(f"{path.relative_to(ROOT)}: {{{field}}}")
     assert bad == []
+
+
+def test_no_markdown_renders_raw_html():
+    """Markdown elements never render HTML: user text in them is escaped by components.text.md, and a page that
+    needs HTML builds it in st.html with html_text."""
+    assert _hits(r"unsafe_allow_html\s*=\s*True", set()) == []
