@@ -8,18 +8,22 @@ import threading
 import time
 import tomllib
 import tracemalloc
+from datetime import date
 from pathlib import Path
 
+import pandas as pd
 import pytest
 from sqlalchemy import func, select, text
+
+import factories as fx
 
 from auth_helpers import principal
 from data.engine import get_engine
 from data.imports import IMPORT_BUSY_MESSAGE, MAX_BYTES, import_file
 from data.imports.lock import is_database_busy
 from data.migrate import upgrade
-from data.models import HomeServiceVisit
-from test_imports_concurrency import home_services_csv, seed
+from data.models import MealRecord
+from test_imports_concurrency import COMS, NANPU, home_services_csv, seed
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -37,9 +41,25 @@ def sqlite_engine(tmp_path):
     return engine
 
 
+def meal_records_csv(engine, rows: int) -> bytes:
+    """`rows` meal records of 137 meal points over two years (the 100,000-row case of tests/test_imports.py)."""
+    base = dict(kind="meal_point", address=None, operator=None, capacity=40, public=False, plan_year=None,
+                key_project=False, reserve_project=False, showcase=False, offers_delivery=False,
+                safety_supervised=False, planned_on=None, construction_started_on=None, closed_on=None,
+                vacant_room_id=None, version=1, subdistrict_code=NANPU, community_code=COMS[0][0],
+                lon=COMS[0][3], lat=COMS[0][4], opened_on=date(2020, 1, 1))
+    fx.insert(engine, "Facility", *[dict(base, code=f"MP-B{i:03d}", name=f"批量助餐点{i:03d}") for i in range(137)])
+    days = pd.date_range("2022-01-01", periods=730).strftime("%Y-%m-%d")
+    frame = pd.DataFrame({"助餐点": [f"MP-B{i:03d}" for i in range(137) for _ in range(730)],
+                          "日期": list(days) * 137}).head(rows)
+    frame["堂食份数"] = (frame.index % 90) + 1
+    frame["送餐份数"] = frame.index % 7
+    return frame.to_csv(index=False).encode("utf-8")
+
+
 def test_readers_go_on_and_the_write_lock_is_short_during_a_large_import(sqlite_engine, tmp_path):
     engine = sqlite_engine
-    content = home_services_csv(100_000)
+    content = meal_records_csv(engine, 100_000)
     done = threading.Event()
     reads, read_errors, probes = [], [], []
 
@@ -47,7 +67,7 @@ def test_readers_go_on_and_the_write_lock_is_short_during_a_large_import(sqlite_
         while not done.is_set():
             try:
                 with engine.connect() as conn:
-                    reads.append(conn.execute(select(func.count()).select_from(HomeServiceVisit)).scalar())
+                    reads.append(conn.execute(select(func.count()).select_from(MealRecord)).scalar())
             except Exception as exc:   # noqa: BLE001 — any failure of a read is the finding
                 read_errors.append(repr(exc))
             time.sleep(0.02)
@@ -70,7 +90,7 @@ def test_readers_go_on_and_the_write_lock_is_short_during_a_large_import(sqlite_
         t.start()
     started = time.monotonic()
     try:
-        r = import_file(engine, principal("office"), "home_services", "大文件.csv", content)
+        r = import_file(engine, principal("office"), "meal_records", "全年助餐.csv", content)
     finally:
         elapsed = time.monotonic() - started
         done.set()
@@ -88,7 +108,8 @@ def test_readers_go_on_and_the_write_lock_is_short_during_a_large_import(sqlite_
             longest, since = max(longest, at - since), None
     assert since is None or elapsed < 0.1   # free again at the end
     assert any(free for _, free in probes) and len(probes) > 20
-    assert longest < 0.4 * elapsed, (longest, elapsed)   # before: compare and write under the lock, ~2/3
+    # measured: ~0.12 of the import; before, the rows were converted and bound under the lock: ~0.4
+    assert longest < 0.25 * elapsed, (longest, elapsed)
 
 
 def test_a_write_refused_by_an_import_is_recognised_for_the_busy_message(sqlite_engine, tmp_path):
