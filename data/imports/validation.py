@@ -154,10 +154,15 @@ def excerpt(value, kind: str | None = None, limit: int = EXCERPT_CHARS) -> str:
 
 
 def quoted(s: pd.Series, kind: str | None = None) -> pd.Series:
-    """“excerpt” of each value (computed once per distinct value)."""
+    """“excerpt” of each value: short plain values as they are, the others through `excerpt` once per distinct value."""
     text = s.astype(str)
-    uniq = {v: "“" + excerpt(v, kind) + "”" for v in pd.unique(text)}
-    return text.map(uniq)
+    out = "“" + text + "”"
+    odd = pd.Series(True, index=text.index) if kind in ("idcard", "phone") else (
+        (text.str.len() > EXCERPT_CHARS) | text.str.contains(r"\d{7}|" + CONTROL, regex=True, na=False))
+    if odd.any():
+        uniq = {v: "“" + excerpt(v, kind) + "”" for v in pd.unique(text[odd])}
+        out[odd] = text[odd].map(uniq)
+    return out
 
 
 def quote(value, kind: str | None = None) -> str:
