@@ -141,11 +141,12 @@ def excerpt(value, kind: str | None = None, limit: int = EXCERPT_CHARS) -> str:
     cut = len(text) > limit
     text = text[:limit * 2]   # enough to mask a number standing at the cut
     text = _CONTROL.sub("�", text)
-    if kind == "idcard":
+    digits = sum(ch.isdigit() for ch in text)
+    if kind == "idcard" and digits >= 6:
         text = mask_id_number(text) if len(text) > 10 else "*" * len(text)
-    elif kind == "phone":
+    elif kind == "phone" and digits >= 5:
         text = mask_phone(text)
-    else:
+    else:   # no personal number to hide in the column's own sense: masked by pattern, like any text
         text = _ID_LIKE.sub(lambda m: mask_id_number(m.group(0)), text)
         text = _PHONE_LIKE.sub(lambda m: mask_phone(m.group(0)), text)
     if cut or len(text) > limit:
