@@ -169,3 +169,45 @@ def test_room_form_switching_from_a_to_b_keeps_nothing_of_a(app_server, browser,
         assert result.ok, result.problems
     finally:
         probe.close()
+
+
+def test_second_planners_room_save_shows_the_conflict_in_the_browser(app_server, browser, own_demo):
+    """Issue 17 item 7 where it happened: a planner has a room open, another planner saves it, the first one saves —
+    and is told "该记录已被他人修改" with the current values (the old page dropped that save without a word)."""
+    from auth_helpers import principal
+    from data import site_writes
+    from data.audit import audit_entries
+
+    engine = get_engine(own_demo)
+    with engine.connect() as conn:
+        rid = conn.execute(select(VacantRoom.id).where(VacantRoom.status == "candidate")
+                           .order_by(VacantRoom.code.desc()).limit(1)).scalar_one()
+    r0 = _row(own_demo, VacantRoom, VacantRoom.id == rid)
+    base = app_server(ROOT / "app.py", env={"DATABASE_URL": own_demo})
+    probe = Probe(browser, f"{base}/site_selection?period=2024-12")
+    try:
+        probe.goto()
+        page = probe.page
+        page.get_by_text("闲置用房台账", exact=True).click()
+        wait_streamlit_idle(page)
+        _open_section(page, "新增或修改用房")
+        _choose(page, "选择用房", r0["code"])
+        page.wait_for_function("(a) => [...document.querySelectorAll('input')].some(e => e.value === a)", arg=r0["address"])
+        values = {k: r0[k] for k in ("code", "address", "subdistrict_code", "community_code", "lon", "lat", "area_m2",
+                                     "floor", "has_lift", "owner_type", "monthly_rent", "available_from", "status")}
+        site_writes.update_room(engine, principal("street", r0["subdistrict_code"]), rid,
+                                {**values, "address": "另一位规划人员保存的地址"}, r0["version"])
+        page.get_by_label("地址", exact=True).fill("我的地址（后保存）")
+        page.get_by_role("button", name="保存").click()
+        wait_streamlit_idle(page)
+        page.get_by_text("该记录已被他人修改").first.wait_for()
+        page.get_by_text("该记录当前的内容（他人保存后）").wait_for()  # with the current values (a table)
+        page.get_by_role("button", name="以最新内容重新修改").wait_for()
+        r1 = _row(own_demo, VacantRoom, VacantRoom.id == rid)
+        assert (r1["address"], r1["version"]) == ("另一位规划人员保存的地址", r0["version"] + 1)  # the first save stands
+        conflict = audit_entries(engine, actions=("edit_conflict",)).iloc[0]
+        assert conflict["target"] == f"vacant_rooms:{r0['code']}" and "我的地址（后保存）" in conflict["detail"]
+        result = probe.result()
+        assert result.ok, result.problems
+    finally:
+        probe.close()
