@@ -174,7 +174,7 @@ def test_a_forged_sheet_size_does_not_inflate_the_rows(tmp_path):
     assert out["mb"] < 100 and out["seconds"] < 30, out
 
 
-def test_a_cell_budget_refuses_a_wide_sheet_before_parsing(engine, monkeypatch):
+def test_cell_row_and_text_budgets_refuse_before_parsing(engine, monkeypatch):
     monkeypatch.setattr(reading, "MAX_CELLS", 5_000)
     wb = openpyxl.Workbook()
     ws = wb.active
@@ -185,6 +185,19 @@ def test_a_cell_budget_refuses_a_wide_sheet_before_parsing(engine, monkeypatch):
     exc = refused(engine, "meal_records", "宽.xlsx", _save(wb))
     assert "单元格" in exc.messages()[0] and "超过上限 5,000 个" in exc.messages()[0]
     monkeypatch.setattr(reading, "MAX_CELLS", 1_000_000)
+    monkeypatch.setattr(reading, "MAX_SHARED_STRINGS", 50)   # openpyxl holds every distinct text in memory
+    import xlsxwriter   # (openpyxl writes inline strings; Excel and XlsxWriter a shared-string table)
+
+    buf = io.BytesIO()
+    book = xlsxwriter.Workbook(buf, {"in_memory": True})
+    sheet = book.add_worksheet("助餐记录")
+    sheet.write_row(0, 0, ["助餐点", "日期", "堂食份数", "备注"])
+    for i in range(1, 61):
+        sheet.write_row(i, 0, ["二郎庙社区助餐点", f"2024-05-{i % 28 + 1:02d}", 5])
+        sheet.write_string(i, 3, f"备注{i}")
+    book.close()
+    exc = refused(engine, "meal_records", "文字.xlsx", buf.getvalue())
+    assert "不同的文字" in exc.messages()[0] and "超过上限 50 个" in exc.messages()[0]
     monkeypatch.setattr(reading, "MAX_ROWS", 10)
     exc = refused(engine, "meal_records", "长.csv", csv_bytes([meal(day=f"2024-06-{d:02d}") for d in range(1, 21)]))
     assert "超过上限 10 行" in exc.messages()[0]

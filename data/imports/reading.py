@@ -8,8 +8,8 @@ sees in Excel (header = row 1), so problems can name it.
 This is the one guarded reader of the project: every uploaded spreadsheet (the ledger imports of data.imports, and
 through them the site-selection room import) is read by `read_upload`, which refuses before anything is parsed a file
 that is too large, a zip bomb (too many parts, too large or too compressed once unpacked, an oversized part other than
-a worksheet), and a sheet of more than MAX_ROWS rows or MAX_CELLS cells (counted on the compressed stream, without
-building a cell). While reading, the declared sheet size is ignored (a forged <dimension> cannot inflate rows),
+a worksheet), a sheet of more than MAX_ROWS rows or MAX_CELLS cells and more than MAX_SHARED_STRINGS distinct texts
+(counted on the compressed stream, without building a cell). While reading, the declared sheet size is ignored (a forged <dimension> cannot inflate rows),
 columns beyond MAX_COLUMNS are not read, blank rows are not kept, and cells right of the header are dropped.
 
 Formula cells (including links to other workbooks) and error cells (#N/A …) of an .xlsx are not read as blank:
@@ -32,6 +32,7 @@ MAX_UNCOMPRESSED_BYTES = 800 * 1024 * 1024   # total of all parts once unpacked
 MAX_ZIP_RATIO = 200                          # uncompressed / compressed, per part above 1 MB
 MAX_SHARED_STRINGS_BYTES = 200 * 1024 * 1024  # openpyxl holds the whole shared-string table in memory
 MAX_OTHER_PART_BYTES = 20 * 1024 * 1024      # styles, workbook, relations … (a real one is well under 1 MB)
+MAX_SHARED_STRINGS = 5_000_000              # distinct texts of the workbook (openpyxl keeps them all)
 MAX_ROWS = 1_048_576                         # Excel's own limit (header included)
 MAX_CELLS = 12_000_000                       # cells of the sheet read (e.g. 1,000,000 rows × 12 columns)
 MAX_COLUMNS = 200                            # columns read; anything further right is not part of the ledger
@@ -111,15 +112,23 @@ def check_upload(file_name: str, content: bytes) -> str:
     if "xl/workbook.xml" not in names:
         raise FileRefused("该文件不是有效的 .xlsx 文件（缺少工作簿内容）。")
     _count_sheets(content, [e for e in entries if e.filename.lower().startswith("xl/worksheets/")
-                            and e.filename.lower().endswith(".xml") and "/_rels/" not in e.filename.lower()])
+                            and e.filename.lower().endswith(".xml") and "/_rels/" not in e.filename.lower()],
+                  [e for e in entries if e.filename.lower().endswith("sharedstrings.xml")])
     return "xlsx"
 
 
-def _count_sheets(content: bytes, sheets: list[zipfile.ZipInfo]) -> None:
-    """Rows and cells of every worksheet counted on the compressed stream, before openpyxl opens the workbook (it
-    parses each sheet's XML as it loads, to find the sheet's size)."""
+def _count_sheets(content: bytes, sheets: list[zipfile.ZipInfo], strings: list[zipfile.ZipInfo]) -> None:
+    """Rows and cells of every worksheet, and the shared strings, counted on the compressed stream before openpyxl
+    opens the workbook (it parses each sheet's XML as it loads, to find the sheet's size, and holds every shared
+    string in memory)."""
     try:
         with zipfile.ZipFile(io.BytesIO(content)) as zf:
+            for e in strings:
+                with zf.open(e) as src:
+                    (n,) = count_tags(src, "sst", ("si",))
+                if n > MAX_SHARED_STRINGS:
+                    raise FileRefused(f"该 .xlsx 文件含有 {n:,} 个不同的文字，超过上限 {MAX_SHARED_STRINGS:,} 个，"
+                                      "疑似恶意文件或需拆分，已拒绝。")
             for e in sheets:
                 with zf.open(e) as src:
                     rows, cells = count_sheet(src)
@@ -241,28 +250,24 @@ def read_csv(file_name: str, content: bytes) -> Sheet:
     return _frame_from_rows(rows, file_name, "CSV", encoding)
 
 
-def _tag_counter(prefix: bytes):
-    """Patterns of a row and of a cell start tag (with the document's namespace prefix, if any)."""
-    p = prefix + b":" if prefix else b""
-    return ([b"<" + p + b"row" + end for end in (b" ", b">", b"/")],
-            [b"<" + p + b"c" + end for end in (b" ", b">", b"/")])
-
-
-def count_sheet(src) -> tuple[int, int]:
-    """(rows, cells) of a worksheet part, counted on its stream by their start tags, without parsing: bytes.count in
-    1 MB chunks, cut after the last '<' so that no tag is split (a tag holds no other '<')."""
-    rows = cells = 0
+def count_tags(src, root: str, names: tuple[str, ...]) -> list[int]:
+    """How many start tags of each name an XML part holds, counted on its stream without parsing (the document's
+    namespace prefix, if any, found on its root): bytes.count in 1 MB chunks, cut after the last '<' so that no tag
+    is split (a tag holds no other '<')."""
+    counts = [0] * len(names)
     tail = b""
-    row_tags = cell_tags = None
+    patterns = None
     while True:
         chunk = src.read(1024 * 1024)
         buf = tail + chunk
-        if row_tags is None:
-            root = re.search(rb"<(?:([A-Za-z_][\w.-]*):)?worksheet[\s>]", buf)
-            if root is None and chunk and len(buf) < 64 * 1024:
+        if patterns is None:
+            found = re.search(rb"<(?:([A-Za-z_][\w.-]*):)?" + root.encode() + rb"[\s>]", buf)
+            if found is None and chunk and len(buf) < 64 * 1024:
                 tail = buf
                 continue
-            row_tags, cell_tags = _tag_counter(root.group(1) or b"" if root else b"")
+            prefix = (found.group(1) or b"") if found else b""
+            p = prefix + b":" if prefix else b""
+            patterns = [[b"<" + p + n.encode() + end for end in (b" ", b">", b"/")] for n in names]
         if not chunk:
             cut = len(buf)
         else:
@@ -270,11 +275,17 @@ def count_sheet(src) -> tuple[int, int]:
             if cut <= 0:
                 cut = len(buf)
         part = buf[:cut]
-        rows += sum(part.count(t) for t in row_tags)
-        cells += sum(part.count(t) for t in cell_tags)
+        for i, tags in enumerate(patterns):
+            counts[i] += sum(part.count(t) for t in tags)
         tail = buf[cut:]
         if not chunk:
-            return rows, cells
+            return counts
+
+
+def count_sheet(src) -> tuple[int, int]:
+    """(rows, cells) of a worksheet part."""
+    rows, cells = count_tags(src, "worksheet", ("row", "c"))
+    return rows, cells
 
 
 def _flag(value, data_type: str) -> tuple[str, str] | None:
