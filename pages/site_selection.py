@@ -11,8 +11,10 @@ from shapely.geometry import mapping, shape
 
 from components import edit_forms, filters, maps
 from components.auth_ui import principal
+from components.downloads import XLSX, download_button
 from components.kpis import Kpi, kpi_row
 from components.tables import show_table
+from components.text import md
 from data import cache, imports, site_writes
 from data.access import AccessDenied, call
 from data.queries import facilities, geography, site
@@ -30,7 +32,7 @@ st.caption(f"{f.scope} · 设施布局截至 {on:%Y-%m-%d}（统计周期末日�
            "（米制投影 EPSG:32650 计算）· 候选用房为所选范围内状态为候选或洽谈中的闲置用房，全区运营中的助餐点都计入已有覆盖")
 
 if flash := st.session_state.pop("site_flash", None):
-    st.success(flash)
+    st.success(md(flash))
 
 settings = cache.q(map_settings)
 basemap = maps.Basemap(kind=settings.basemap, tianditu_key=settings.tianditu_key)
@@ -302,7 +304,7 @@ def _save_and_convert(params: ss.SiteParams, res: ss.SiteResult) -> None:
                 st.session_state["site_flash"] = f"方案“{name.strip()}”已保存。"
                 st.rerun()
             except (site_writes.ScenarioError, AccessDenied) as exc:
-                st.error(str(exc))
+                st.error(md(exc))
     with b.form("site_convert_form"):
         code = st.selectbox("选中用房", res.exact.codes, key="site_convert_code")
         st.caption("标记后该用房状态变为“已转为设施”，并新建一个“规划中”的助餐点（规划日期为今天）。")
@@ -322,7 +324,7 @@ def _convert(code: str | None) -> None:
     except site_writes.RoomWriteError as exc:
         st.error("；".join(exc.messages))
     except AccessDenied as exc:
-        st.error(str(exc))
+        st.error(md(exc))
 
 
 def scenarios_section() -> None:
@@ -345,7 +347,7 @@ def scenarios_section() -> None:
         p = ss.SiteParams.from_dict(scn["parameters"])
         shown.append(set(res.chosen))
         with col:
-            st.markdown(f"**{scn['name']}** · {ss.MODES[p.mode]} · 半径 {p.radius_m:.0f} 米 · {ss.WEIGHTS[p.weight]}")
+            st.markdown(f"**{md(scn['name'])}** · {ss.MODES[p.mode]} · 半径 {p.radius_m:.0f} 米 · {ss.WEIGHTS[p.weight]}")
             kpi_row([Kpi("覆盖率（后）", f"{res.share_after:.1%}", delta=f"{(res.share_after - res.share_before) * 100:+.1f} 个百分点"),
                      Kpi("选中用房", f"{len(res.chosen)} 间"),
                      Kpi("状态", ss.STATUS_LABELS.get(res.exact.status, res.exact.status))], columns=3)
@@ -360,11 +362,11 @@ def scenarios_section() -> None:
                     st.session_state["site_flash"] = f"方案“{scn['name']}”已删除。"
                     st.rerun()
                 except AccessDenied as exc:
-                    st.error(str(exc))
+                    st.error(md(exc))
     if len(shown) == 2 and left != right:
         only_a, only_b = sorted(shown[0] - shown[1]), sorted(shown[1] - shown[0])
-        st.markdown(f"**仅方案 A 选中**：{'、'.join(only_a) or '无'}　**仅方案 B 选中**：{'、'.join(only_b) or '无'}　"
-                    f"**两者都选**：{'、'.join(sorted(shown[0] & shown[1])) or '无'}")
+        st.markdown(f"**仅方案 A 选中**：{md('、'.join(only_a) or '无')}　**仅方案 B 选中**：{md('、'.join(only_b) or '无')}　"
+                    f"**两者都选**：{md('、'.join(sorted(shown[0] & shown[1])) or '无')}")
 
 
 def _conditions_text(p: ss.SiteParams) -> str:
@@ -395,8 +397,8 @@ def registry_section() -> None:
         if box.open:  # built only when opened: a closed section costs the page nothing
             # the one ledger pipeline (data.imports, ledger "vacant_rooms"): its template (the example row is skipped),
             # the one guarded reader, all or nothing, an import batch and an audit entry
-            st.download_button("下载导入模板", imports.template_bytes(cache.engine(), "vacant_rooms", who),
-                               file_name="闲置用房导入模板.xlsx", key="site_template")
+            download_button("下载导入模板", lambda by: imports.template_bytes(cache.engine(), "vacant_rooms", by),
+                            file_name="闲置用房导入模板.xlsx", mime=XLSX, key="site_template")
             up = st.file_uploader("选择 Excel 或 CSV 文件（表头与台账相同；全部无误才写入）", type=["xlsx", "csv"],
                                   key="site_upload")
             gcj02 = st.checkbox("是GCJ-02坐标", key="site_import_gcj02",
@@ -411,7 +413,7 @@ def registry_section() -> None:
                     st.error(f"文件未导入：发现 {exc.total:,} 个问题，数据库未作任何修改。请按下表修改后重新上传。")
                     st.dataframe(exc.table(imports.MAX_SHOWN), hide_index=True, key="site_import_problems")
                 except AccessDenied as exc:
-                    st.error(str(exc))
+                    st.error(md(exc))
 
 
 def _room_form() -> None:
