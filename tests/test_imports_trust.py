@@ -256,6 +256,12 @@ def test_full_width_digits_and_excel_serial_dates_are_read(engine, kind):
         assert conn.execute(select(AidPayment.paid_on, AidPayment.amount_fen)).one() == (date(2024, 6, 10), 75050)
 
 
+def test_digits_of_other_scripts_in_an_id_number_are_a_problem_not_a_crash(engine):
+    arabic = "".join("٠١٢٣٤٥٦٧٨٩"[int(c)] if c.isdigit() else c for c in PERSON_ID)
+    exc = refused(engine, "aid_persons", "p.csv", csv_bytes([dict(VALID["aid_persons"][0], 身份证号=arabic)]))
+    problem(exc, 2, "身份证号", "应为 18 位")
+
+
 def test_a_number_that_is_no_serial_date_is_still_refused(engine):
     exc = refused(engine, "meal_records", "m.csv", csv_bytes([meal(day="2024"), meal(day="４５")]))
     problem(exc, 2, "日期", "应为日期")

@@ -229,8 +229,8 @@ def idcard_problems(ids: pd.Series, today: date) -> pd.Series:
     out = pd.Series("", index=s.index, dtype=object)
     sci = s.str.contains(r"E\+", regex=True)
     out[sci] = "被 Excel 变成了科学计数法，请把该列设为“文本”格式后重新填写完整的 18 位号码"
-    is15 = s.str.fullmatch(r"\d{15}")
-    is18 = s.str.fullmatch(r"\d{17}[\dX]")
+    is15 = s.str.fullmatch(r"[0-9]{15}")   # ASCII digits only (\d would take other scripts’ digits)
+    is18 = s.str.fullmatch(r"[0-9]{17}[0-9X]")
     wrong = ~sci & ~is15 & ~is18
     out[wrong] = "应为 18 位（末位可为 X），现为 " + s[wrong].str.len().astype(str) + " 位或含其他字符"
     if is18.any():
