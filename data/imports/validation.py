@@ -755,7 +755,7 @@ def template_example_rows(lg: Ledger, frame: pd.DataFrame) -> pd.Series:
     need = max(2, -(-len(example) * 3 // 5))
     wanted = Counter(_example_norm(v) for v in example)
     spellings = set().union(*(_example_spellings(v) for v in example))
-    cells = frame.astype(str)
+    cells = frame   # text cells already (data.imports.reading): no copy of a large frame
     known = pd.DataFrame({c: cells.iloc[:, i].isin(spellings) for i, c in enumerate(range(cells.shape[1]))},
                          index=frame.index)
     blank = (cells == "").to_numpy()
