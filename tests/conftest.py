@@ -61,8 +61,13 @@ def db_url(request, tmp_path):
 
 @pytest.fixture(params=ENGINES)
 def bare_db_url(request, tmp_path):
-    """A database with no schema at all (for migration tests)."""
+    """A database with no schema at all (for migration tests): on SQLite an empty file, as an administrator would
+    create (the dashboard never creates a missing SQLite file itself)."""
     with fresh_database(request.param, tmp_path) as url:
+        if request.param == "sqlite":
+            path = url.removeprefix("sqlite:///")
+            open(path, "xb").close()
+            os.chmod(path, 0o600)
         yield url
 
 

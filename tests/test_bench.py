@@ -46,8 +46,12 @@ def _indexes(engine, table: str) -> dict[str, list[str]]:
 
 
 def test_aid_payment_indexes_of_the_migration_match_the_model(db_url):
-    declared = {ix.name: [c.name for c in ix.columns] for ix in AidPayment.__table__.indexes}
-    assert _indexes(get_engine(db_url), "aid_payments") == declared
+    # the column indexes of migration 0005 (the identity key of 0007 is on an expression, coalesce(subtype, ''),
+    # which SQLite's reflection skips; tests/test_imports_concurrency.py proves that key)
+    declared = {ix.name: [c.name for c in ix.columns] for ix in AidPayment.__table__.indexes
+                if ix.name.startswith("ix_")}
+    found = _indexes(get_engine(db_url), "aid_payments")
+    assert {k: v for k, v in found.items() if k.startswith("ix_")} == declared
     assert declared["ix_aid_payments_street_day"][:2] == ["subdistrict_code", "paid_on"]
     assert declared["ix_aid_payments_prog_day"][:2] == ["programme", "paid_on"]
 

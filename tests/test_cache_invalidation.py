@@ -41,14 +41,15 @@ def _headline(at) -> float:
     return float(shown[LABEL].replace(",", ""))
 
 
-def _payment_row(engine, at) -> dict:
-    """A new payment like an existing one in the period the page shows (same person, household, subdistrict, day)."""
+def _payment_row(engine, at, subtype: str) -> dict:
+    """A new payment like an existing one in the period the page shows (same person, household, subdistrict, day),
+    under a subtype of its own (a payment's identity is person + programme + subtype + day)."""
     period = parse(at.query_params["period"])
     with engine.connect() as conn:
         row = conn.execute(select(AidPayment).where(AidPayment.paid_on.between(period.start, period.end),
                                                     AidPayment.programme == "dibao")
                            .order_by(AidPayment.id).limit(1)).mappings().one()
-    return {"programme": "dibao", "subtype": None, "household_id": row["household_id"], "person_id": row["person_id"],
+    return {"programme": "dibao", "subtype": subtype, "household_id": row["household_id"], "person_id": row["person_id"],
             "subdistrict_code": row["subdistrict_code"], "paid_on": row["paid_on"]}
 
 
@@ -67,7 +68,7 @@ def test_a_write_that_bumps_the_version_shows_on_the_next_rerun(monkeypatch, own
 
     # Without the bump the cached figure stays: the page does read through the cache.
     with engine.begin() as conn:
-        conn.execute(insert(AidPayment).values(**_payment_row(engine, at), amount_fen=50_000_000))  # 50 万元
+        conn.execute(insert(AidPayment).values(**_payment_row(engine, at, "补发一"), amount_fen=50_000_000))  # 50 万元
     at.run()
     assert not at.exception, [e.value for e in at.exception]
     assert _headline(at) == pytest.approx(before)
@@ -75,7 +76,7 @@ def test_a_write_that_bumps_the_version_shows_on_the_next_rerun(monkeypatch, own
     # An import: the row and the version bump in one transaction → the next rerun shows both rows.
     version = data_version(engine)
     with engine.begin() as conn:
-        conn.execute(insert(AidPayment).values(**_payment_row(engine, at), amount_fen=1_000_000))  # 1 万元
+        conn.execute(insert(AidPayment).values(**_payment_row(engine, at, "补发二"), amount_fen=1_000_000))  # 1 万元
         bump_data_version(conn)
     assert data_version(engine) == version + 1
     at.run()

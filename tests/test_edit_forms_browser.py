@@ -49,8 +49,11 @@ def _enter(page, label: str, text: str) -> None:
 
 def _choose(page, label: str, text: str) -> None:
     """Pick an option of a st.selectbox like a user: open it, type the option's text (the list is long and drawn
-    only in part), click the option holding it."""
-    page.get_by_label(label, exact=True).click()
+    only in part), click the option holding it. A section opened just before is drawn by a rerun that may not have
+    started when the page last looked idle, so the box is waited for (generously: CI's two cores are shared)."""
+    box = page.get_by_label(label, exact=True)
+    box.wait_for(timeout=90_000)
+    box.click()
     page.keyboard.type(text)
     page.get_by_role("option").filter(has_text=text).first.click()
     wait_streamlit_idle(page)

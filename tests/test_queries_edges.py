@@ -133,8 +133,8 @@ def test_roster_and_workers_change_on_their_first_day(engine):
             dict(id=2, id_number="999999194001010021", enrolled_on=date(2023, 1, 1), left_on=date(2024, 6, 30),
                  **elder))
     _insert(engine, "LivingAloneVisit",
-            *[dict(id=i, elder_id=1, visited_on=date(2024, 6, d), subdistrict_code=A, visit_type="巡访", visitor=None)
-              for i, d in ((1, 30), (2, 30))],
+            *[dict(id=i, elder_id=1, visited_on=date(2024, 6, 30), subdistrict_code=A, visit_type=kind, visitor=None)
+              for i, kind in ((1, "巡访"), (2, "探访"))],
             dict(id=3, elder_id=2, visited_on=date(2024, 6, 3), subdistrict_code=A, visit_type="探访", visitor=None))
     assert services.living_alone_roster_count(engine, date(2024, 6, 30)) == 1
     assert services.living_alone_roster_count(engine, date(2024, 6, 29)) == 1
