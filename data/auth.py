@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import math
 import os
 import secrets
 from dataclasses import dataclass
@@ -119,7 +120,7 @@ WRONG_CREDENTIALS = (f"用户名或密码错误。连续错误 {MAX_FAILURES} �
 
 
 def _locked_message(until: datetime, now: datetime) -> str:
-    minutes = max(1, int((until - now).total_seconds() // 60) + 1)
+    minutes = max(1, math.ceil((until - now).total_seconds() / 60))  # a fresh lock says LOCKOUT's 15, not 16
     return f"密码连续错误 {MAX_FAILURES} 次，账号已锁定，请 {minutes} 分钟后再试或联系管理员。"
 
 

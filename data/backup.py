@@ -264,6 +264,20 @@ def _audit_failure(engine: Engine, who, src: Path, message: str) -> None:
         pass
 
 
+def _upgrade_scratch(scratch: Engine, revision: str, head: str, src) -> bool:
+    """Bring a backup of an older revision to the head in its scratch copy (SQLite) or schema (PostgreSQL): a
+    failure here leaves the live database untouched. Returns whether it was upgraded."""
+    from data.migrate import upgrade
+
+    if revision == head:
+        return False
+    try:
+        upgrade(scratch)
+    except Exception as exc:
+        raise _upgrade_failed(revision, src, exc) from exc
+    return True
+
+
 def _upgrade_failed(revision: str, src: Path, exc: Exception) -> BackupError:
     from data.migrate import head_revision
 
@@ -630,12 +644,8 @@ def _sqlite_restore(src: Path, engine: Engine, who, started: float, confirm) -> 
         _check_sqlite_schema(tmp, contents.revision, src)   # exactly what the migrations make, or refused
         staged = _file_engine(tmp)
         try:
-            upgraded = contents.revision != head
-            if upgraded:  # in the scratch copy: a failure here leaves the live database untouched
-                try:
-                    upgrade(staged)
-                except Exception as exc:
-                    raise _upgrade_failed(contents.revision, src, exc) from exc
+            upgraded = _upgrade_scratch(staged, contents.revision, head, src)
+            if upgraded:
                 staged.dispose()
                 _check_sqlite_schema(tmp, head, src)
             with staged.connect() as conn:
@@ -1063,12 +1073,7 @@ def _pg_restore(src: Path, engine: Engine, who, started: float, confirm) -> Rest
         upgrade(scratch, contents.revision)            # the schema comes from the migrations, never the archive
         archive = _check_pg_archive(src, contents, scratch_name, engine)
         _load_rows(src, env, contents, archive, scratch)
-        upgraded = contents.revision != head
-        if upgraded:  # in the scratch schema: a failure here leaves the live schema untouched
-            try:
-                upgrade(scratch)
-            except Exception as exc:
-                raise _upgrade_failed(contents.revision, src, exc) from exc
+        upgraded = _upgrade_scratch(scratch, contents.revision, head, src)
         with scratch.connect() as conn:
             contents = replace(contents, accounts=_accounts(conn))
             backup_audit = _audit_rows(conn)

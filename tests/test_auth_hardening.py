@@ -167,3 +167,13 @@ def test_account_changes_are_audited_before_and_after_and_a_no_change_save_is_no
     detail = json.loads(audit_entries(engine, actions=("user_update",)).iloc[0]["detail"])
     assert detail["changes"]["password"]["after"] == "已重置" and "Reset#pass-2025" not in json.dumps(detail)
     assert detail["changes"]["must_change_password"] == {"before": False, "after": True}
+
+
+def test_a_fresh_lock_names_the_lockout_minutes_not_one_more():
+    from datetime import datetime
+
+    from data.auth import LOCKOUT, _locked_message
+
+    now = datetime(2024, 6, 30, 9, 0, 0)
+    assert f"请 {int(LOCKOUT.total_seconds() // 60)} 分钟后再试" in _locked_message(now + LOCKOUT, now)
+    assert "请 1 分钟后再试" in _locked_message(now + (LOCKOUT / 900), now)  # one second left

@@ -202,6 +202,7 @@ def test_missing_or_corrupt_source_is_refused_and_nothing_changes(db_url, tmp_pa
 
 def test_uninitialised_database_has_nothing_to_back_up(bare_db_url, tmp_path):
     if kind_of(bare_db_url) == "sqlite":
+        Path(bare_db_url.removeprefix("sqlite:///")).unlink()  # no file at all first
         with pytest.raises(DatabaseMissing, match="找不到数据库文件"):  # a missing file is never made by a backup
             backup(bare_db_url, tmp_path / "empty.bak")
         create_sqlite_file(bare_db_url)
