@@ -191,8 +191,10 @@ def facility_status(values: dict, on: date) -> str:
     return "planned"
 
 
-def _stale_message(current: dict, expected_version: int) -> str:
-    return (f"该记录已被他人修改（当前版本 {current['version']}，您编辑的是版本 {expected_version}），您的修改未保存。"
+def stale_message(current: dict, expected_version: int, what: str = "您的修改未保存") -> str:
+    """The one message of a write refused because someone else saved the record first (findings, facilities,
+    vacant rooms)."""
+    return (f"该记录已被他人修改（当前版本 {current['version']}，您编辑的是版本 {expected_version}），{what}。"
             "请核对下方最新内容后重新修改。")
 
 
@@ -226,7 +228,7 @@ def update_finding(engine: Engine, principal: Principal, finding_id: int, expect
             target = attempt.target = f"findings:{current['code']}"
             require_write(principal, street=current["subdistrict_code"])
             if current["version"] != expected_version:
-                raise StaleEdit(_stale_message(current, expected_version), current=current)
+                raise StaleEdit(stale_message(current, expected_version), current=current)
             if rectified_on is not None:
                 if rectified_on < current["found_on"]:
                     raise EditError(f"整改完成日期（{rectified_on:%Y-%m-%d}）不能早于发现日期（{current['found_on']:%Y-%m-%d}）。",
@@ -248,7 +250,7 @@ def update_finding(engine: Engine, principal: Principal, finding_id: int, expect
                 now = _finding_row(conn, finding_id)
                 if now is None:
                     raise EditError("该问题已不存在（可能已被删除）。")
-                raise StaleEdit(_stale_message(now, expected_version), current=now)
+                raise StaleEdit(stale_message(now, expected_version), current=now)
             record(conn, principal, "edit", target,
                    {"table": "findings", "id": finding_id, "code": current["code"],
                     "action": "rectify" if rectified_on else "reopen",
@@ -299,7 +301,7 @@ def update_facility_status(engine: Engine, principal: Principal, facility_id: in
             target = attempt.target = f"facilities:{current['code']}"
             require_write(principal, street=current["subdistrict_code"])
             if current["version"] != expected_version:
-                raise StaleEdit(_stale_message(current, expected_version), current=current)
+                raise StaleEdit(stale_message(current, expected_version), current=current)
             today = date.today()
             try:
                 _check_facility_dates({**current, **asked}, today)
@@ -312,7 +314,7 @@ def update_facility_status(engine: Engine, principal: Principal, facility_id: in
                 now = _facility_row(conn, facility_id)
                 if now is None:
                     raise EditError("该设施已不存在（可能已被删除）。")
-                raise StaleEdit(_stale_message(now, expected_version), current=now)
+                raise StaleEdit(stale_message(now, expected_version), current=now)
             after_status = facility_status({**current, **asked}, today)
             if after_status != current["status"]:
                 changes["status"] = {"before": current["status"], "after": after_status}

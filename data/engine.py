@@ -71,14 +71,38 @@ def create_sqlite_file(url: str) -> bool:
     return created
 
 
+# What a user sees while another transaction holds the database (an import, a backup or restore): the one text, for
+# pages (explain) and for the import page alike.
+BUSY_MESSAGE = ("正在导入，请稍候：数据库正忙（正在写入一批台账，或正在备份、恢复），本次操作未完成，"
+                "请过几秒钟后再试或刷新页面。")
+_BUSY_TEXTS = ("database is locked", "database table is locked", "database is busy")
+_BUSY_SQLSTATES = {"55P03", "40P01"}   # PostgreSQL: lock_not_available, deadlock_detected
+
+
+def is_database_busy(exc: BaseException | None) -> bool:
+    """True when `exc` (or what caused it) is a database refusing for now because another transaction holds a lock:
+    SQLite's "database is locked" after busy_timeout, PostgreSQL's lock_not_available or deadlock_detected."""
+    seen = set()
+    while exc is not None and id(exc) not in seen:
+        seen.add(id(exc))
+        if isinstance(exc, OperationalError) or type(exc).__name__ in ("OperationalError", "LockNotAvailable"):
+            orig = getattr(exc, "orig", exc)
+            if any(t in str(orig).lower() for t in _BUSY_TEXTS):
+                return True
+            if getattr(orig, "sqlstate", None) in _BUSY_SQLSTATES or getattr(orig, "pgcode", None) in _BUSY_SQLSTATES:
+                return True
+        exc = exc.__cause__ or exc.__context__
+    return False
+
+
 def explain(exc: BaseException, url: str | None = None) -> str:
     """A Chinese message for any database failure (no traceback, no SQL, no values): what happened and what to do."""
     if isinstance(exc, DatabaseError):
         return str(exc)
     text_ = str(getattr(exc, "orig", None) or exc).lower()
     where = describe_url(database_url(url))
-    if "locked" in text_ or "busy" in text_:
-        return "数据库正忙（可能正在导入、备份或恢复数据），请稍候几秒后刷新页面。"
+    if is_database_busy(exc):
+        return BUSY_MESSAGE
     path = sqlite_path(database_url(url))
     if path is not None and not path.exists():
         return missing_file_message(path)

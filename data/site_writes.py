@@ -28,7 +28,7 @@ from sqlalchemy.exc import IntegrityError
 
 from data.access import AccessDenied, Principal, require_write
 from data.audit import record, record_now
-from data.edits import EditError, StaleEdit, audited_refusal
+from data.edits import EditError, StaleEdit, audited_refusal, stale_message
 from data.models import Community, Facility, Subdistrict, VacantRoom
 from data.models_site import SiteScenario
 from data.queries.common import bump_data_version, guarded_update
@@ -269,11 +269,10 @@ def _room_conflict(engine: Engine, principal: Principal, room: dict | None, room
 
 
 def _stale(current: dict | None, expected_version: int, what: str = "您的修改未保存") -> StaleRoomError:
-    """The one message of a refused stale write (as data.edits for findings and facilities)."""
+    """A refused stale write of a room, with data.edits' one message."""
     if current is None:
         return StaleRoomError(["该用房已不存在（可能已被删除）。"])
-    return StaleRoomError([f"该记录已被他人修改（当前版本 {current['version']}，您编辑的是版本 {expected_version}），"
-                           f"{what}。请核对下方最新内容后重新修改。"], current=current)
+    return StaleRoomError([stale_message(current, expected_version, what)], current=current)
 
 
 def add_room(engine: Engine, principal: Principal, values: dict) -> int:

@@ -10,8 +10,8 @@ import compares with the rows the first one wrote, so the same file imported twi
 A waiting import reports it (on_wait) and gives up after WAIT_SECONDS with ImportBusy (Chinese).
 
 While an import holds SQLite's write lock, another user's write (a sign-in, an edit, an audit entry) waits
-busy_timeout and then fails with "database is locked": `is_database_busy(exc)` recognises that failure (and its
-PostgreSQL counterparts) so a page can show IMPORT_BUSY_MESSAGE instead of an error.
+busy_timeout and then fails with "database is locked": `data.engine.is_database_busy(exc)` recognises that failure
+(and its PostgreSQL counterparts) so a page shows the one busy message (data.engine.BUSY_MESSAGE) instead of an error.
 """
 from __future__ import annotations
 
@@ -25,32 +25,17 @@ from sqlalchemy import text
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import OperationalError
 
-# What another user sees when the database is busy with an import (the one text; pages and handlers import it).
-IMPORT_BUSY_MESSAGE = "正在导入，请稍候：有一批台账正在写入数据库，请过几秒钟再试一次（您的操作未保存）。"
+from data.engine import BUSY_MESSAGE, is_database_busy
+
+# What another user sees while the database is held: data.engine's one text and its one test, under the names the
+# import code uses.
+IMPORT_BUSY_MESSAGE = BUSY_MESSAGE
 WAIT_SECONDS = float(os.environ.get("MZ_IMPORT_WAIT_SECONDS", "600"))   # how long a second import waits its turn
 POLL_SECONDS = 0.25
-_BUSY_TEXTS = ("database is locked", "database table is locked", "database is busy")
-_BUSY_SQLSTATES = {"55P03", "40P01"}   # PostgreSQL: lock_not_available, deadlock_detected
 
 
 class ImportBusy(RuntimeError):
     """Another import of the ledger kept its lock longer than WAIT_SECONDS; the message is Chinese."""
-
-
-def is_database_busy(exc: BaseException | None) -> bool:
-    """True when `exc` (or what caused it) is a database refusing for now because another transaction holds a lock:
-    SQLite's "database is locked" after busy_timeout, PostgreSQL's lock_not_available or deadlock_detected."""
-    seen = set()
-    while exc is not None and id(exc) not in seen:
-        seen.add(id(exc))
-        if isinstance(exc, OperationalError) or type(exc).__name__ in ("OperationalError", "LockNotAvailable"):
-            orig = getattr(exc, "orig", exc)
-            if any(t in str(orig).lower() for t in _BUSY_TEXTS):
-                return True
-            if getattr(orig, "sqlstate", None) in _BUSY_SQLSTATES or getattr(orig, "pgcode", None) in _BUSY_SQLSTATES:
-                return True
-        exc = exc.__cause__ or exc.__context__
-    return False
 
 
 def ledger_lock_key(ledger: str) -> int:
