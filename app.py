@@ -5,11 +5,12 @@ import streamlit as st
 from sqlalchemy.exc import SQLAlchemyError
 
 from components import auth_ui, filters, floor, navigation
-from data import cache, runtime_gc
-from data.access import AccessDenied
-from data.auth import DEMO_ACCOUNTS
-from data.engine import DatabaseError, explain
-from data.migrate import ensure_current
+from data.db import cache
+from data.ops import runtime_gc
+from data.queries.access import AccessDenied
+from data.security.auth import DEMO_ACCOUNTS
+from data.db.engine import DatabaseError, explain
+from data.db.migrate import ensure_current
 from data.queries import geography, meta
 
 st.set_page_config(page_title="民政一张图 · 西湖区民政局", layout="wide")
@@ -25,7 +26,7 @@ def _schema_checked(url: str) -> bool:
 
 
 try:
-    from data.engine import database_url
+    from data.db.engine import database_url
 
     _schema_checked(database_url())
     # draws the sign-in form (as the page the URL names) and stops until someone signs in

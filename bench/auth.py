@@ -1,4 +1,4 @@
-"""The benchmark's own account: the app needs a sign-in (data.auth), so every measured session signs in as
+"""The benchmark's own account: the app needs a sign-in (data.security.auth), so every measured session signs in as
 ``bench`` (业务科室, sees every page the office sees). Created in the benchmark database when missing, through the
 normal path: its password passes the same policy as every account's."""
 from __future__ import annotations
@@ -16,9 +16,9 @@ def ensure_user(url: str) -> None:
     from argon2.exceptions import InvalidHashError, VerificationError
     from sqlalchemy import select
 
-    from data import auth
-    from data.engine import get_engine
-    from data.models_auth import User
+    from data.security import auth
+    from data.db.engine import get_engine
+    from data.db.models.auth import User
 
     engine = get_engine(url)
     with engine.connect() as conn:
@@ -34,8 +34,8 @@ def ensure_user(url: str) -> None:
 
 def token(url: str) -> str:
     """A fresh session token of the bench account (what app.py finds in st.session_state["_auth_token"])."""
-    from data import auth
-    from data.engine import get_engine
+    from data.security import auth
+    from data.db.engine import get_engine
 
     ensure_user(url)
     return auth.sign_in(get_engine(url), USERNAME, PASSWORD).token

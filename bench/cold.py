@@ -2,7 +2,7 @@
 
     python -m bench.cold <page file, e.g. pages/aid.py> <database URL> [--street-index N]
 
-The session is signed in as the bench account before the first run: the token (data.auth.sign_in, made by the
+The session is signed in as the bench account before the first run: the token (data.security.auth.sign_in, made by the
 parent so that signing in — an Argon2 hash — is not part of cold_s, and passed in the environment variable
 BENCH_AUTH_TOKEN) is put in st.session_state["_auth_token"]; without it one is made here, before the clock starts.
 
@@ -145,7 +145,7 @@ def _profile_script_thread(sink: list, active) -> None:
 
 
 def _street_codes(url: str) -> list[str]:
-    from data.engine import get_engine
+    from data.db.engine import get_engine
     from data.queries.geography import subdistrict_names
     return sorted(subdistrict_names(get_engine(url)))
 

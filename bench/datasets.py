@@ -42,13 +42,13 @@ class Dataset:
 
 
 def _head() -> str:
-    from data.migrate import head_revision
+    from data.db.migrate import head_revision
     return head_revision()
 
 
 def _is_complete(url: str, scale: int) -> bool:
-    from data.engine import get_engine
-    from data.migrate import current_revision
+    from data.db.engine import get_engine
+    from data.db.migrate import current_revision
     from data.queries.meta import meta_values
     try:
         eng = get_engine(url)
@@ -59,8 +59,8 @@ def _is_complete(url: str, scale: int) -> bool:
 
 def prepare(engine_kind: str, scale: int, keep: bool) -> Dataset:
     from data.demo import build_demo
-    from data.engine import get_engine
-    from data.migrate import upgrade
+    from data.db.engine import get_engine
+    from data.db.migrate import upgrade
 
     head = _head()
     CACHE.mkdir(parents=True, exist_ok=True)
@@ -144,7 +144,7 @@ def size_bytes(ds: Dataset) -> int | None:
 
 
 def drop(ds: Dataset) -> None:
-    from data.engine import get_engine
+    from data.db.engine import get_engine
     get_engine(ds.url).dispose()
     if ds.engine_kind == "sqlite":
         p = Path(ds.url.removeprefix("sqlite:///"))

@@ -7,8 +7,8 @@ from bench.stats import summary
 
 
 def named_queries():
-    from data import figures
-    from data.period import parse
+    from data.domain import figures
+    from data.domain.period import parse
     from data.queries import aid, facilities, findings, overview, weekly
 
     period = parse("2024-H1")
@@ -25,7 +25,7 @@ def named_queries():
 
 
 def time_queries(url: str, runs: int) -> dict:
-    from data.engine import get_engine
+    from data.db.engine import get_engine
 
     eng = get_engine(url)
     out = {}

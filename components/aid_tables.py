@@ -1,8 +1,8 @@
 """救助发放 tables: query results → the tables the page shows and exports (Chinese headers with units).
 
-Pure functions, no Streamlit. Money in 万元 with two decimals (data.units.fen_to_wan), averages in 元 with two
+Pure functions, no Streamlit. Money in 万元 with two decimals (data.domain.units.fen_to_wan), averages in 元 with two
 decimals; numbers stay numbers so the Excel download keeps them. The recipient table is the only place that
-shows persons, and it masks names, ID numbers and phones (data.masking) — there is no unmasked variant.
+shows persons, and it masks names, ID numbers and phones (data.security.masking) — there is no unmasked variant.
 """
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from decimal import ROUND_HALF_UP, Decimal
 
 import pandas as pd
 
-from data.units import fen_to_wan
+from data.domain.units import fen_to_wan
 
 TOTAL = "合计"
 AVG_DEFINITION = "人均发放（元）= 期内发放金额 ÷ 期内发放人数（同一人多次发放只计一人）"
@@ -117,7 +117,7 @@ def discovery_table(df: pd.DataFrame, total: dict | None = None) -> pd.DataFrame
 
 def recipient_table(df: pd.DataFrame) -> pd.DataFrame:
     """救助对象名单: the rows as the query layer returned them — masked (张*华, 360103********1234, 138****5678)
-    unless the signed-in user revealed them (data.access), so this table never unmasks anything itself."""
+    unless the signed-in user revealed them (data.queries.access), so this table never unmasks anything itself."""
     return pd.DataFrame({
         "户号": df["household_no"],
         "姓名": df["name"],

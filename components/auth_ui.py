@@ -17,9 +17,9 @@ import streamlit as st
 
 from components.navigation import HOME_PATH
 from components.text import md
-from data import auth
-from data.access import ROLES, AccessDenied, Principal
-from data.engine import database_url, get_engine
+from data.security import auth
+from data.queries.access import ROLES, AccessDenied, Principal
+from data.db.engine import database_url, get_engine
 
 TOKEN_KEY = "_auth_token"
 PRINCIPAL_KEY = "_principal"

@@ -1,7 +1,7 @@
 """Edit forms with optimistic concurrency: a finding's rectification status, a facility's status dates and a vacant
 room (选址分析's registry).
 
-The forms take the record as a dict (as read by data.edits / the room registry) and an
+The forms take the record as a dict (as read by data.writes.edits / the room registry) and an
 `on_save(record_id, expected_version, values)` callback that writes and returns the record as saved — never a
 database handle. The version a user edits is the one *held* in the session when the record was first shown (not
 whatever the page reads on the submitting rerun), so a save that someone else beat is refused by the data layer;
@@ -22,8 +22,8 @@ import pandas as pd
 import streamlit as st
 
 from components.text import md
-from data.access import AccessDenied
-from data.edits import FIELD_LABELS, EditError, StaleEdit
+from data.queries.access import AccessDenied
+from data.writes.edits import FIELD_LABELS, EditError, StaleEdit
 
 OnSave = Callable[[int, int, dict], dict]
 
@@ -125,7 +125,7 @@ def finding_form(record: dict, *, key: str, on_save: OnSave, today: date | None 
     """修改整改状态 of one finding: mark it rectified on a day with a note, or reopen it.
 
     `on_save(id, expected_version, {"rectified_on": date | None, "note": str | None})` writes and returns the
-    finding as saved (raising data.edits.StaleEdit / EditError, data.access.AccessDenied)."""
+    finding as saved (raising data.writes.edits.StaleEdit / EditError, data.queries.access.AccessDenied)."""
     today = today or date.today()
     held = _held(key, record)
     _flash(key)
@@ -231,7 +231,7 @@ def room_form(record: dict | None, *, key: str, on_save: OnSave, on_add: Callabl
               statuses: dict[str, str], default_street: str | None = None) -> None:
     """新增或修改闲置用房: `record` None adds a room (`on_add(values)`), else edits the held version of `record`
     (`on_save(id, expected_version, values)` writes and returns the room as saved; a stale save raises
-    data.edits.StaleEdit — data.site_writes.StaleRoomError is one — carrying the room as it is now).
+    data.writes.edits.StaleEdit — data.writes.site.StaleRoomError is one — carrying the room as it is now).
 
     streets / communities: code → label offered; owner_types / statuses: code → label."""
     if record is None:

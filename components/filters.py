@@ -10,8 +10,8 @@ from datetime import date
 
 import streamlit as st
 
-from data import period as periods
-from data.period import Period, PeriodError
+from data.domain import period as periods
+from data.domain.period import Period, PeriodError
 
 KIND_LABELS = {"month": "月度", "quarter": "季度", "half": "半年", "year": "年度", "week": "周", "range": "自定义"}
 ALL_STREETS = ""

@@ -10,7 +10,7 @@ from datetime import date
 
 import pandas as pd
 
-from data.models import SAFETY_SOURCES
+from data.db.models import SAFETY_SOURCES
 
 TOTAL = "合计"
 SAFETY_SUBTOTAL = "其中：安全检查（局检查组＋联合大检查）"

@@ -26,7 +26,7 @@ from jinja2 import Template
 from shapely.geometry import mapping
 
 from components.offline import st_folium
-from data.models import FACILITY_KINDS, FACILITY_STATUSES
+from data.db.models import FACILITY_KINDS, FACILITY_STATUSES
 from geo import gcj02
 
 SCHEMATIC_NOTE = "示意边界，非法定界线"

@@ -5,9 +5,9 @@ from __future__ import annotations
 import streamlit as st
 
 from components.auth_ui import principal, set_principal
-from data import access
-from data.audit import record_now
-from data.cache import engine
+from data.queries import access
+from data.security.audit import record_now
+from data.db.cache import engine
 
 
 def reveal_control(where: str, key: str) -> access.Principal:

@@ -16,7 +16,7 @@ import pandas as pd
 import streamlit as st
 
 from components.downloads import XLSX, download_button
-from components.exports import excel_bytes
+from exports.xlsx import excel_bytes
 from components.tables import HIGHLIGHT, show_table
 
 ROW_PX, MAX_FIT_ROWS = 35, 20

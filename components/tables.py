@@ -7,7 +7,7 @@ import streamlit as st
 from typing import Callable
 
 from components.downloads import XLSX, download_button
-from components.exports import excel_bytes
+from exports.xlsx import excel_bytes
 
 HIGHLIGHT = "background-color: #fde2e1; color: #9b1c1c"
 

@@ -1,6 +1,6 @@
 """账号管理 (管理员): list accounts, create one, change one (optimistic: refused if changed meanwhile); own password.
 
-Every change is audited by data.auth in the same transaction as the change.
+Every change is audited by data.security.auth in the same transaction as the change.
 """
 from __future__ import annotations
 
@@ -13,8 +13,9 @@ from components import filters
 from components.auth_ui import change_password_section, principal
 from components.tables import show_table
 from components.text import md
-from data import auth, cache
-from data.access import ROLE_HELP, ROLES
+from data.security import auth
+from data.db import cache
+from data.queries.access import ROLE_HELP, ROLES
 from data.queries import geography
 
 filters.ensure_entry_script()  # this page reads no shared filter, but must run through app.py

@@ -17,13 +17,13 @@ from components.choropleth import value_map
 from components.kpis import Kpi, kpi_row
 from components.styled_tables import show_styled_table
 from components.text import md
-from data import cache
-from data import period as periods
-from data.figures import figure
-from data.models import AID_PROGRAMMES
+from data.db import cache
+from data.domain import period as periods
+from data.domain.figures import figure
+from data.db.models import AID_PROGRAMMES
 from data.queries import aid, geography
-from data.settings import map_settings
-from data.units import fen_to_wan, fmt_int
+from data.ops.settings import map_settings
+from data.domain.units import fen_to_wan, fmt_int
 from geo import layers
 
 RECIPIENTS_PER_PAGE = 100

@@ -9,10 +9,10 @@ import streamlit as st
 from components import filters
 from components.auth_ui import principal
 from components.tables import show_table
-from data import cache
-from data.access import ROLES
-from data.audit import ACTIONS, audit_entries, audit_entry_count, audit_usernames
-from data.masking import mask_personal_text
+from data.db import cache
+from data.queries.access import ROLES
+from data.security.audit import ACTIONS, audit_entries, audit_entry_count, audit_usernames
+from data.security.masking import mask_personal_text
 
 ALLOWED = {"admin", "leader"}
 LIMIT = 2000
@@ -48,7 +48,7 @@ table = pd.DataFrame({
     "用户": log["username"].fillna("—").map(mask_personal_text),
     "角色": log["role"].map(lambda r: ROLES.get(r, r) if r else "—"),
     "操作": log["action"].map(lambda a: ACTIONS.get(a, a)),
-    # masked when written (data.audit.record); masked again here for entries written before that rule
+    # masked when written (data.security.audit.record); masked again here for entries written before that rule
     "对象": log["target"].fillna("").map(mask_personal_text),
     "详情": log["detail"].fillna("").map(mask_personal_text),
     "结果": log["ok"].map(lambda ok: "成功" if ok else "失败"),

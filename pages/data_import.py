@@ -7,12 +7,12 @@ from sqlalchemy.exc import OperationalError
 from components import filters
 from components.auth_ui import principal
 from components.downloads import XLSX, download_button
-from components.exports import excel_bytes
+from exports.xlsx import excel_bytes
 from components.tables import show_table
 from components.text import md
-from data import cache
-from data.access import AccessDenied
-from data.audit import record_now
+from data.db import cache
+from data.queries.access import AccessDenied
+from data.security.audit import record_now
 from data.imports import (
     IMPORT_BUSY_MESSAGE,
     LEDGERS,

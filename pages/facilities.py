@@ -12,14 +12,15 @@ from components.auth_ui import principal
 from components.kpis import Kpi, kpi_row
 from components.tables import show_table
 from components.text import md
-from data import cache, edits
-from data import period as periods
-from data.access import AccessDenied, call
-from data.models import FACILITY_KINDS, FACILITY_STATUSES
+from data.db import cache
+from data.writes import edits
+from data.domain import period as periods
+from data.queries.access import AccessDenied, call
+from data.db.models import FACILITY_KINDS, FACILITY_STATUSES
 from data.queries import facilities as fq
 from data.queries import geography
 from data.queries import maps as mq
-from data.settings import map_settings
+from data.ops.settings import map_settings
 from geo import layers
 
 SHOWN_STATUSES = ["operating", "building", "planned"]

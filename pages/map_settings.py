@@ -8,10 +8,10 @@ from shapely.geometry import mapping
 from components import filters, maps
 from components.auth_ui import principal
 from components.text import md
-from data import cache
-from data.boundaries import BoundaryWriteError, restore_schematic_boundaries, store_official_boundaries
+from data.db import cache
+from data.imports.boundaries import BoundaryWriteError, restore_schematic_boundaries, store_official_boundaries
 from data.queries import geography
-from data.settings import BASEMAPS, RADIUS_RANGE, MapSettings, SettingsError, map_settings, save_map_settings
+from data.ops.settings import BASEMAPS, RADIUS_RANGE, MapSettings, SettingsError, map_settings, save_map_settings
 from geo import boundary_import as bi
 from geo import layers
 

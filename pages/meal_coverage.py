@@ -12,14 +12,14 @@ from components import charts, filters, maps
 from components.kpis import Kpi, kpi_row
 from components.tables import show_table
 from components.text import md
-from data import cache
-from data import period as periods
+from data.db import cache
+from data.domain import period as periods
 from data.queries import affairs, geography
 from data.queries import facilities as fq
 from data.queries import maps as mq
-from data.settings import RADIUS_RANGE, map_settings
-from data.targets import progress
-from data.units import fmt_int, pct
+from data.ops.settings import RADIUS_RANGE, map_settings
+from data.domain.targets import progress
+from data.domain.units import fmt_int, pct
 from geo import coverage, layers
 
 # Unfiltered, the map draws every operating meal point (and its walking ring) only up to a district's worth; above

@@ -6,10 +6,10 @@ from components import filters
 from components.auth_ui import principal
 from components.kpis import Kpi, kpi_row
 from components.tables import show_table
-from data.cache import q
+from data.db.cache import q
 from data.queries import overview
-from data.targets import progress
-from data.units import fmt_delta, fmt_wan, pct
+from data.domain.targets import progress
+from data.domain.units import fmt_delta, fmt_wan, pct
 
 f = filters.current()
 st.title("总览")

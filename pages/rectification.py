@@ -10,12 +10,13 @@ from components.auth_ui import principal
 from components.kpis import Kpi, kpi_row
 from components.styled_tables import pick_table, show_styled_table
 from components.text import md
-from data import cache, edits
-from data.access import AccessDenied, call
-from data.figures import figure
-from data.models import INSPECTION_SOURCES, SAFETY_SOURCES
+from data.db import cache
+from data.writes import edits
+from data.queries.access import AccessDenied, call
+from data.domain.figures import figure
+from data.db.models import INSPECTION_SOURCES, SAFETY_SOURCES
 from data.queries import findings as fq
-from data.units import fmt_int, pct
+from data.domain.units import fmt_int, pct
 
 PLACES_LISTED = 20
 MAX_LIST_ROWS = 2000  # a longer period list is cut (overdue first) so the highlighted table stays responsive

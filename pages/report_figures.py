@@ -4,9 +4,9 @@ import streamlit as st
 
 from components import filters
 from components.downloads import DOCX, XLSX, download_button
-from components.report_docx import report_docx, report_xlsx
-from data import report
-from data.cache import q
+from exports.report_docx import report_docx, report_xlsx
+from data.domain import report
+from data.db.cache import q
 
 # figure.page → the page that shows its detail
 DETAIL_PAGES = {

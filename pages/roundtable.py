@@ -8,11 +8,11 @@ from components import filters
 from components.auth_ui import principal
 from components.downloads import PPTX, download_button
 from components.text import html_text, md
-from components.roundtable_pptx import headline_items, roundtable_deck, subtitle, view_image, view_title
-from data import cache
-from data import frozen as fz
-from data.access import AccessDenied
-from data.period import latest_complete, parse
+from exports.roundtable_pptx import headline_items, roundtable_deck, subtitle, view_image, view_title
+from data.db import cache
+from data.writes import frozen as fz
+from data.queries.access import AccessDenied
+from data.domain.period import latest_complete, parse
 
 f = filters.current()
 LAST = len(fz.STEPS)

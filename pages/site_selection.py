@@ -15,11 +15,13 @@ from components.downloads import XLSX, download_button
 from components.kpis import Kpi, kpi_row
 from components.tables import show_table
 from components.text import md
-from data import cache, imports, site_writes
-from data.access import AccessDenied, call
+from data import imports
+from data.db import cache
+from data.writes import site as site_writes
+from data.queries.access import AccessDenied, call
 from data.queries import facilities, geography, site
 from data.queries.common import data_version
-from data.settings import map_settings
+from data.ops.settings import map_settings
 from geo import site_selection as ss
 from geo.coverage import MAX_RADIUS_M, MIN_RADIUS_M, points_near
 from geo.layers import district_outline

@@ -7,12 +7,12 @@ import streamlit as st
 from components import filters
 from components.downloads import DOCX, download_button
 from components.kpis import Kpi, kpi_row
-from components.weekly_docx import fmt_change, fmt_headline, fmt_target, weekly_review_docx
+from exports.weekly_docx import fmt_change, fmt_headline, fmt_target, weekly_review_docx
 from components.auth_ui import principal
 from components.personal import reveal_control
 from components.text import md
-from data import cache
-from data.period import latest_complete, parse
+from data.db import cache
+from data.domain.period import latest_complete, parse
 from data.queries import meta, weekly
 
 f = filters.current()

@@ -3,10 +3,10 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from data import auth
-from data.access import Principal
-from data.engine import get_engine
-from data.models_auth import User
+from data.security import auth
+from data.queries.access import Principal
+from data.db.engine import get_engine
+from data.db.models.auth import User
 
 TEST_PASSWORD = "Test#pass-2024"
 

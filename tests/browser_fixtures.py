@@ -51,8 +51,8 @@ def app_server() -> Iterator[Callable[..., str]]:
     ) -> str:
         if env and env.get("DATABASE_URL"):  # the account the probes sign in with (browser.DEFAULT_CREDENTIALS)
             from auth_helpers import ensure_user
-            from data.migrate import current_revision, head_revision
-            from data.engine import get_engine
+            from data.db.migrate import current_revision, head_revision
+            from data.db.engine import get_engine
 
             with contextlib.suppress(Exception):
                 if current_revision(get_engine(env["DATABASE_URL"])) == head_revision():

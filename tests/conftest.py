@@ -13,8 +13,8 @@ from urllib.parse import quote
 import pytest
 from sqlalchemy import create_engine, text
 
-from data.engine import get_engine
-from data.migrate import upgrade
+from data.db.engine import get_engine
+from data.db.migrate import upgrade
 
 pytest_plugins = ["browser_fixtures"]
 
@@ -103,7 +103,7 @@ def _apptest_signs_in(request, monkeypatch):
         url = os.environ.get("DATABASE_URL")
         if url and "_auth_token" not in self.session_state:
             from auth_helpers import sign_in_apptest
-            from data.migrate import current_revision, head_revision
+            from data.db.migrate import current_revision, head_revision
 
             try:
                 ready = current_revision(get_engine(url)) == head_revision()

@@ -1,5 +1,5 @@
 """Small hand-made databases for query tests: insert rows by model name, two subdistricts to start from."""
-import data.models as m
+import data.db.models as m
 
 
 def insert(engine, model: str, *rows: dict) -> None:

@@ -1,4 +1,4 @@
-"""Roles enforced in the query layer (data.access), on both engines, over every named query in data/queries.
+"""Roles enforced in the query layer (data.queries.access), on both engines, over every named query in data/queries.
 
 A 街道 account gets no row of another subdistrict whatever arguments it sends; 展示 and 管理员 never receive
 a name, ID number or phone; personal lists come back masked unless revealed, and a reveal is audited.
@@ -15,11 +15,11 @@ import pandas as pd
 import pytest
 
 import data.queries as dq
-from data import access
-from data.access import AccessDenied, Principal
-from data.audit import audit_entries
-from data.engine import get_engine
-from data.period import parse
+from data.queries import access
+from data.queries.access import AccessDenied, Principal
+from data.security.audit import audit_entries
+from data.db.engine import get_engine
+from data.domain.period import parse
 from data.queries import aid, geography, weekly
 
 OWN, OTHER = "360103001", "360103014"  # 南浦街道, 桃花街道
@@ -63,7 +63,7 @@ def _kwargs(fn, engine, street=None) -> dict | None:
         elif p.name == "facility_id":
             from sqlalchemy import select
 
-            from data.models import Facility
+            from data.db.models import Facility
             with engine.connect() as conn:
                 kw[p.name] = conn.execute(select(Facility.id).where(Facility.subdistrict_code == OTHER,
                                                                      Facility.kind == "meal_point")).scalars().first()
@@ -150,7 +150,7 @@ def test_aggregate_roles_never_receive_a_name_id_or_phone(demo_url, who):
     engine = get_engine(demo_url)
     from sqlalchemy import select
 
-    from data.models import AidPerson, LivingAloneElder
+    from data.db.models import AidPerson, LivingAloneElder
     with engine.connect() as conn:
         person_names = set(conn.execute(select(AidPerson.name)).scalars()) | \
             set(conn.execute(select(LivingAloneElder.name)).scalars())
@@ -215,7 +215,7 @@ def test_write_permission_follows_role_and_subdistrict():
 
 
 def test_map_settings_are_changed_by_office_or_admin_only_and_audited(db_url):
-    from data.settings import MapSettings, map_settings, save_map_settings
+    from data.ops.settings import MapSettings, map_settings, save_map_settings
 
     engine = get_engine(db_url)
     with pytest.raises(AccessDenied, match="地图设置"):

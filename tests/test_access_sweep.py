@@ -1,4 +1,4 @@
-"""Issue 17 item 10: access is declared per query (data.access.query), and no registered query gives a 街道 account a
+"""Issue 17 item 10: access is declared per query (data.queries.access.query), and no registered query gives a 街道 account a
 row or a total from outside its subdistrict — on both engines.
 
 The sweep calls every registered query as a 街道 principal twice: on the demo district, and on a database holding
@@ -17,11 +17,11 @@ import pytest
 from sqlalchemy import select
 
 from conftest import fresh_database
-from data import access
-from data.access import AccessDenied, Principal
-from data.engine import get_engine
-from data.migrate import upgrade
-from data.period import parse
+from data.queries import access
+from data.queries.access import AccessDenied, Principal
+from data.db.engine import get_engine
+from data.db.migrate import upgrade
+from data.domain.period import parse
 
 OWN, OTHER = "360103001", "360103014"  # 南浦街道, 桃花街道
 STREET = Principal("t_street", "street", OWN)
@@ -29,7 +29,7 @@ OFFICE = Principal("t_office", "office")
 # reference data read whole by every role: a reviewed list — declaring another query public must change this test
 PUBLIC = {"data.queries.geography.subdistricts", "data.queries.geography.subdistrict_names",
           "data.queries.meta.record_date_range", "data.queries.meta.meta_values", "data.queries.affairs.targets",
-          "data.queries.affairs.target", "data.queries.maps.counts", "data.settings.map_settings"}
+          "data.queries.affairs.target", "data.queries.maps.counts", "data.ops.settings.map_settings"}
 REFERENCE_TABLES = ("subdistricts", "communities")
 ARGS = {"period": parse("2024-H1"), "week": parse("2024-W23"), "month_period": parse("2024-06"),
         "quarter": parse("2024-Q2"), "on": date(2024, 6, 30), "plan_year": 2024,
@@ -78,7 +78,7 @@ def _street_only_rows():
 def both(request, tmp_path_factory):
     """(demo URL, street-only URL) on one engine."""
     from data import demo
-    from data import models as m
+    from data.db import models as m
 
     with fresh_database(request.param, tmp_path_factory.mktemp("demo_full")) as full, \
             fresh_database(request.param, tmp_path_factory.mktemp("demo_own")) as own:
@@ -98,7 +98,7 @@ def both(request, tmp_path_factory):
 
 def _own_ids(engine) -> dict:
     """Ids of OWN records, present in both databases, for the queries about one record."""
-    from data.models import Facility, Finding, VacantRoom
+    from data.db.models import Facility, Finding, VacantRoom
 
     with engine.connect() as conn:
         facility = conn.execute(select(Facility.id).where(Facility.subdistrict_code == OWN,
@@ -169,7 +169,8 @@ def test_every_named_query_declares_its_access_and_undeclared_functions_are_refu
                 assert access.qualname(fn) in registry, f"{name} declares no access"
     assert {n for n, f in registry.items() if f.__access__.scope == "public"} == PUBLIC
     # the bundled figure queries are district totals
-    from data import figures, report
+    from data.domain import figures
+    from data.domain import report
     assert report.report_rows.__access__.scope == figures.compute_all.__access__.scope == "district"
 
     def undeclared(engine, street=None):
@@ -215,18 +216,18 @@ def test_no_registered_query_gives_a_street_account_anything_from_outside_its_su
             assert _outcome(fn, full, kw)[0] == "refused", name
             other_refused.append(name)
     assert len(set(ran)) > 60 and len(set(other_refused)) > 60  # the sweep really ran
-    assert {"data.report.report_rows", "data.figures.compute_all", "data.queries.affairs.roundtable",
+    assert {"data.domain.report.report_rows", "data.domain.figures.compute_all", "data.queries.affairs.roundtable",
             "data.queries.overview.targets_progress", "data.queries.weekly.weekly_targets",
-            "data.frozen.figures_for_display"} <= set(refused)
+            "data.writes.frozen.figures_for_display"} <= set(refused)
 
 
 def _page_reads(who_role: str, who_street: str | None):
-    """A page script that reads through data.cache.q as the signed-in principal, as every page does."""
+    """A page script that reads through data.db.cache.q as the signed-in principal, as every page does."""
     import streamlit as st
 
-    from data import cache
-    from data.access import AccessDenied, Principal
-    from data.period import parse
+    from data.db import cache
+    from data.queries.access import AccessDenied, Principal
+    from data.domain.period import parse
     from data.queries import aid
 
     st.session_state["_principal"] = Principal(f"t_{who_role}", who_role, who_street)
@@ -252,7 +253,7 @@ def test_each_refused_read_writes_one_audit_entry_without_personal_data(db_url, 
 
     from streamlit.testing.v1 import AppTest
 
-    from data.audit import audit_entries
+    from data.security.audit import audit_entries
 
     monkeypatch.setenv("DATABASE_URL", db_url)
     engine = get_engine(db_url)

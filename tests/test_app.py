@@ -12,8 +12,8 @@ def run_app(monkeypatch, url, page=None, **params):
     """Run app.py signed in as a role that may open `page` (业务科室 unless the page is for others)."""
     from auth_helpers import sign_in_apptest
     from components.navigation import role_for
-    from data.migrate import current_revision, head_revision
-    from data.engine import get_engine
+    from data.db.migrate import current_revision, head_revision
+    from data.db.engine import get_engine
 
     monkeypatch.setenv("DATABASE_URL", url)
     monkeypatch.chdir(ROOT)

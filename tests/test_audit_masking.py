@@ -1,6 +1,6 @@
 """Issue 17 item 11: no audit entry holds a full ID number or mobile number in clear — not in its detail, its target
 or its user name, and not in the audit log page nor its Excel — whatever wrote it (imports with personal data,
-corrections, refused files, edits, disclosures, sign-in attempts). data.audit.record masks at the one place
+corrections, refused files, edits, disclosures, sign-in attempts). data.security.audit.record masks at the one place
 entries are written; the tests grep everything the log holds, on both engines."""
 from __future__ import annotations
 
@@ -16,16 +16,16 @@ from sqlalchemy import select, text
 from streamlit.testing.v1 import AppTest
 
 from auth_helpers import principal, sign_in_apptest
-from components.exports import excel_bytes
-from data import auth
-from data.access import grant_reveal
-from data.audit import record_now
-from data.edits import StaleEdit, finding_for_edit, update_finding
-from data.engine import get_engine
-from data.idcard import make_id
+from exports.xlsx import excel_bytes
+from data.security import auth
+from data.queries.access import grant_reveal
+from data.security.audit import record_now
+from data.writes.edits import StaleEdit, finding_for_edit, update_finding
+from data.db.engine import get_engine
+from data.security.idcard import make_id
 from data.imports import LEDGERS, ImportRefused, import_file
-from data.masking import mask_personal, mask_personal_text
-from data.models_auth import AuditEntry
+from data.security.masking import mask_personal, mask_personal_text
+from data.db.models.auth import AuditEntry
 from test_imports import VALID, csv_bytes, seed, xlsx_bytes
 
 ROOT = Path(__file__).resolve().parent.parent

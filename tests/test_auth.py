@@ -1,4 +1,4 @@
-"""Accounts and sessions (data.auth) on both engines: Argon2id hashes, lockout, expiry, audit of every attempt."""
+"""Accounts and sessions (data.security.auth) on both engines: Argon2id hashes, lockout, expiry, audit of every attempt."""
 from __future__ import annotations
 
 import os
@@ -10,10 +10,10 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select, text
 
-from data import auth
-from data.audit import audit_entries
-from data.engine import get_engine
-from data.models_auth import User
+from data.security import auth
+from data.security.audit import audit_entries
+from data.db.engine import get_engine
+from data.db.models.auth import User
 from factories import subdistricts
 
 ROOT = Path(__file__).resolve().parent.parent

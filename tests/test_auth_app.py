@@ -11,9 +11,9 @@ from sqlalchemy import update
 from streamlit.testing.v1 import AppTest
 
 from auth_helpers import TEST_PASSWORD, ensure_user, open_section, sign_in_apptest
-from data.audit import audit_entries
-from data.engine import get_engine
-from data.models_auth import UserSession
+from data.security.audit import audit_entries
+from data.db.engine import get_engine
+from data.db.models.auth import UserSession
 
 ROOT = Path(__file__).resolve().parent.parent
 OWN, OTHER = "360103001", "360103014"
@@ -172,7 +172,7 @@ def test_reveal_needs_a_reason_and_is_audited(monkeypatch, demo_url):
 
 @pytest.mark.anonymous
 def test_a_demo_account_is_told_to_change_before_real_use(monkeypatch, demo_url):
-    from data import auth
+    from data.security import auth
 
     auth.create_demo_accounts(get_engine(demo_url))
     username, *_rest, password = auth.DEMO_ACCOUNTS[1]
@@ -187,7 +187,7 @@ def test_every_account_changes_its_own_password_from_the_sidebar_and_its_other_s
     keeps this session and signs the account out everywhere else."""
     import uuid
 
-    from data import auth
+    from data.security import auth
 
     engine = get_engine(demo_url)
     name = f"pw_{uuid.uuid4().hex[:8]}"

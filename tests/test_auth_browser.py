@@ -64,8 +64,8 @@ def test_street_account_in_the_browser_sees_only_its_subdistrict(app_server, bro
 def test_reload_and_new_tab_stay_signed_in_until_sign_out(app_server, browser, demo_url):
     """A reload or a second tab of the same browser does not ask for the password again (session cookie);
     sign-out, or the server ending the session, makes the cookie worthless."""
-    from data import auth
-    from data.engine import get_engine
+    from data.security import auth
+    from data.db.engine import get_engine
 
     base = app_server(ROOT / "app.py", env={"DATABASE_URL": demo_url})
     user = ensure_user(demo_url, "office")
@@ -122,8 +122,8 @@ def test_an_office_account_changes_its_password_from_the_sidebar(app_server, bro
     browser signed in and ends the account's session elsewhere."""
     import uuid
 
-    from data import auth
-    from data.engine import get_engine
+    from data.security import auth
+    from data.db.engine import get_engine
 
     engine = get_engine(demo_url)
     user = f"pwb_{uuid.uuid4().hex[:8]}"

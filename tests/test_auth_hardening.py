@@ -1,4 +1,4 @@
-"""Issue 17 items 8, 9, 26 and the account part of 25, on both engines with real threads (data.auth):
+"""Issue 17 items 8, 9, 26 and the account part of 25, on both engines with real threads (data.security.auth):
 parallel wrong passwords lock the account with an exact count; an unknown user and a wrong password cannot be told
 apart; a password change ends the account's other sessions; account changes are audited before → after, once."""
 from __future__ import annotations
@@ -12,10 +12,10 @@ from datetime import datetime
 import pytest
 from sqlalchemy import select
 
-from data import auth
-from data.audit import audit_entries
-from data.engine import get_engine
-from data.models_auth import User
+from data.security import auth
+from data.security.audit import audit_entries
+from data.db.engine import get_engine
+from data.db.models.auth import User
 from factories import subdistricts
 
 PW = "Xihu#2024pass"
@@ -172,7 +172,7 @@ def test_account_changes_are_audited_before_and_after_and_a_no_change_save_is_no
 def test_a_fresh_lock_names_the_lockout_minutes_not_one_more():
     from datetime import datetime
 
-    from data.auth import LOCKOUT, _locked_message
+    from data.security.auth import LOCKOUT, _locked_message
 
     now = datetime(2024, 6, 30, 9, 0, 0)
     assert f"请 {int(LOCKOUT.total_seconds() // 60)} 分钟后再试" in _locked_message(now + LOCKOUT, now)

@@ -15,12 +15,12 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError
 
 from conftest import fresh_database, pg_admin_url
-from data import auth
-from data.audit import audit_entries
-from data.backup import BackupError, backup, inspect_backup, register_cli, restore
-from data.engine import DatabaseMissing, create_sqlite_file, get_engine
-from data.migrate import current_revision, head_revision, upgrade
-from data.models import Base, Subdistrict
+from data.security import auth
+from data.security.audit import audit_entries
+from data.ops.backup import BackupError, backup, inspect_backup, register_cli, restore
+from data.db.engine import DatabaseMissing, create_sqlite_file, get_engine
+from data.db.migrate import current_revision, head_revision, upgrade
+from data.db.models import Base, Subdistrict
 from data.queries.common import bump_data_version, data_version
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -292,7 +292,7 @@ def test_whole_postgresql_database_uses_its_public_schema(tmp_path):
 
 def cli(*args, url, stdin: str = ""):
     env = {**os.environ, "DATABASE_URL": url}
-    return subprocess.run([sys.executable, "-m", "data.backup", *args], cwd=ROOT, env=env, capture_output=True,
+    return subprocess.run([sys.executable, "-m", "data.ops.backup", *args], cwd=ROOT, env=env, capture_output=True,
                           text=True, input=stdin, timeout=180)
 
 

@@ -9,9 +9,9 @@ from sqlalchemy import inspect
 
 from bench import auth as bench_auth
 from bench.__main__ import app_pages, evaluate, evaluate_load
-from data import auth
-from data.engine import get_engine
-from data.models import AidPayment
+from data.security import auth
+from data.db.engine import get_engine
+from data.db.models import AidPayment
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -58,7 +58,7 @@ def test_aid_payment_indexes_of_the_migration_match_the_model(db_url):
 
 @pytest.mark.parametrize("bare_db_url", ["sqlite", "postgresql"], indirect=True)
 def test_migration_0005_downgrades_to_the_two_column_indexes(bare_db_url):
-    from data.migrate import downgrade, upgrade
+    from data.db.migrate import downgrade, upgrade
 
     engine = get_engine(bare_db_url)
     upgrade(engine)
@@ -76,7 +76,7 @@ def test_bench_account_goes_through_the_password_policy(db_url):
 
     from sqlalchemy import insert
 
-    from data.models_auth import User
+    from data.db.models.auth import User
 
     auth.check_password_strength(bench_auth.PASSWORD, bench_auth.USERNAME)  # raised on the old "Bench#2024pw"
     assert "check_strength" not in pyinspect.signature(auth.create_user).parameters

@@ -9,9 +9,9 @@ import pytest
 from shapely.geometry import LineString, Polygon, box, mapping, shape
 from sqlalchemy import select
 
-from data.boundaries import BoundaryWriteError, store_official_boundaries
-from data.engine import get_engine
-from data.models import Subdistrict
+from data.imports.boundaries import BoundaryWriteError, store_official_boundaries
+from data.db.engine import get_engine
+from data.db.models import Subdistrict
 from data.queries.common import data_version
 from geo import gcj02
 from geo.boundary_import import GCJ02, validate_boundaries

@@ -1,4 +1,4 @@
-"""An import is visible on the next rerun: every page query goes through data.cache.q, keyed on the database's data
+"""An import is visible on the next rerun: every page query goes through data.db.cache.q, keyed on the database's data
 version, and every write bumps that version in its own transaction (data.queries.common.bump_data_version).
 
 On both engines, through AppTest of the 救助发放 page: a payment written together with the version bump shows in the
@@ -14,10 +14,10 @@ from sqlalchemy import insert, select
 from streamlit.testing.v1 import AppTest
 
 from conftest import ENGINES, fresh_database
-from data.engine import get_engine
-from data.migrate import upgrade
-from data.models import AidPayment
-from data.period import parse
+from data.db.engine import get_engine
+from data.db.migrate import upgrade
+from data.db.models import AidPayment
+from data.domain.period import parse
 from data.queries.common import bump_data_version, data_version
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -85,7 +85,7 @@ def test_a_write_that_bumps_the_version_shows_on_the_next_rerun(monkeypatch, own
 
 
 def test_results_are_kept_on_disk_only_where_the_server_may_write(monkeypatch, tmp_path):
-    from data.cache import disk_persist
+    from data.db.cache import disk_persist
 
     monkeypatch.setenv("HOME", str(tmp_path))
     assert disk_persist() == "disk" and (tmp_path / ".streamlit" / "cache").is_dir()

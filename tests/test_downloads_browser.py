@@ -19,12 +19,12 @@ import openpyxl
 import pytest
 from sqlalchemy import select, update
 
-import data.models as m
+import data.db.models as m
 from auth_helpers import TEST_PASSWORD, ensure_user, principal
 from browser import Probe, wait_streamlit_idle
 from components.text import JOINER
-from data.engine import get_engine
-from data.models_auth import User
+from data.db.engine import get_engine
+from data.db.models.auth import User
 
 pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("browser")]
 ROOT = Path(__file__).resolve().parent.parent
@@ -50,12 +50,12 @@ SITE_SECTIONS = ["需求与缺口", "优化选址", "方案比较", "闲置用�
 @pytest.fixture(scope="module")
 def hostile(tmp_path_factory):
     """A SQLite demo of this module's own, with hostile text stored where users type or import it."""
-    from data import auth
-    from data import frozen as fz
+    from data.security import auth
+    from data.writes import frozen as fz
     from data.demo import build_demo
     from data.imports import import_file
-    from data.migrate import upgrade
-    from data.period import parse
+    from data.db.migrate import upgrade
+    from data.domain.period import parse
 
     folder = tmp_path_factory.mktemp("hostile")
     url = f"sqlite:///{folder}/demo.db"
@@ -92,7 +92,7 @@ def _save_scenario(engine) -> None:
     """A saved 选址方案 under a hostile name, solved as the page solves it."""
     from data.queries import facilities as fq
     from data.queries import geography, site
-    from data.site_writes import save_scenario
+    from data.writes.site import save_scenario
     from geo import site_selection as ss
 
     points = fq.facilities_on(engine, date(2024, 12, 31), None, kinds=("meal_point",))
@@ -231,7 +231,7 @@ def test_every_download_of_every_page_arrives_valid_and_without_formulas(app_ser
 
 
 def test_an_import_original_is_served_only_after_an_audited_request(app_server, browser, hostile, tmp_path):
-    from data.audit import audit_entries
+    from data.security.audit import audit_entries
 
     base = app_server(ROOT / "app.py", env={"DATABASE_URL": hostile["url"]})
     engine = get_engine(hostile["url"])

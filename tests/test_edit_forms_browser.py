@@ -14,8 +14,8 @@ import pytest
 from sqlalchemy import select, update
 
 from browser import Probe, wait_streamlit_idle
-from data.engine import get_engine
-from data.models import Facility, Finding, VacantRoom
+from data.db.engine import get_engine
+from data.db.models import Facility, Finding, VacantRoom
 
 ROOT = Path(__file__).resolve().parent.parent
 pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("browser")]
@@ -26,7 +26,7 @@ NOTE_LABEL = "整改情况说明（重新打开时填写原因）"
 def own_demo(tmp_path_factory):
     """A SQLite demo of its own: these tests write, and the shared demo must stay as built."""
     from data.demo import build_demo
-    from data.migrate import upgrade
+    from data.db.migrate import upgrade
 
     url = f"sqlite:///{tmp_path_factory.mktemp('edit_forms')}/demo.db"
     engine = get_engine(url)
@@ -178,8 +178,8 @@ def test_second_planners_room_save_shows_the_conflict_in_the_browser(app_server,
     """Issue 17 item 7 where it happened: a planner has a room open, another planner saves it, the first one saves —
     and is told "该记录已被他人修改" with the current values (the old page dropped that save without a word)."""
     from auth_helpers import principal
-    from data import site_writes
-    from data.audit import audit_entries
+    from data.writes import site as site_writes
+    from data.security.audit import audit_entries
 
     engine = get_engine(own_demo)
     with engine.connect() as conn:

@@ -10,13 +10,13 @@ import pytest
 from sqlalchemy import insert, select
 
 from auth_helpers import principal
-from data import edits
-from data.access import AccessDenied, call
-from data.audit import audit_entries
-from data.engine import get_engine
-from data.models import Community, Facility, Finding, Subdistrict, VacantRoom
+from data.writes import edits
+from data.queries.access import AccessDenied, call
+from data.security.audit import audit_entries
+from data.db.engine import get_engine
+from data.db.models import Community, Facility, Finding, Subdistrict, VacantRoom
 from data.queries.common import data_version
-from data.site_writes import update_room
+from data.writes.site import update_room
 
 A, B = "360103001", "360103002"
 OFFICE = principal("office")
@@ -234,7 +234,7 @@ def test_street_account_cannot_edit_another_subdistricts_records(engine):
     assert (row(engine, Finding, 2), row(engine, Facility, 2), row(engine, VacantRoom, 1)) == before
     assert data_version(engine) == v0
     # every refused attempt is audited once, as a failed entry naming the record and the reason (issue 17 item 25)
-    # (the refused read for editing is audited by data.access as a refused read, not here)
+    # (the refused read for editing is audited by data.queries.access as a refused read, not here)
     refused = log(engine).sort_values("id")
     refused = refused[refused["action"] != "read_refused"]
     assert list(refused["target"]) == ["findings:FB", "facilities:PB", "vacant_rooms:VR-B", "findings:FB"]
@@ -271,7 +271,7 @@ def test_two_planners_in_threads_edit_the_same_room_exactly_one_wins(engine, rou
     """Two sessions hold the same version and save at the same moment, several times over: every time exactly one
     save lands, the other is refused with the conflict message and the current values, and both are audited —
     the winner as a change with before/after, the loser as a conflict carrying what it tried to write."""
-    from data.site_writes import StaleRoomError
+    from data.writes.site import StaleRoomError
 
     b_office, b_street = principal("office"), principal("street", B)
     for n in range(rounds):
@@ -302,7 +302,7 @@ def test_two_planners_in_threads_edit_the_same_room_exactly_one_wins(engine, rou
 
 def test_a_save_that_changes_nothing_writes_nothing(engine):
     """No audit entry, no version bump, no data-version bump for a save equal to the record (issue 17 item 25)."""
-    from data.site_writes import RoomWriteError
+    from data.writes.site import RoomWriteError
 
     v0 = data_version(engine)
     with pytest.raises(RoomWriteError, match="相同"):
@@ -322,7 +322,7 @@ def test_a_save_that_changes_nothing_writes_nothing(engine):
 # --- map settings: the same rules for a settings write (issue 17 item 25) -----------------------------------------
 
 def test_map_settings_refusal_audited_once_change_with_before_after_and_no_op_writes_nothing(engine):
-    from data.settings import MapSettings, map_settings, save_map_settings
+    from data.ops.settings import MapSettings, map_settings, save_map_settings
 
     with pytest.raises(AccessDenied, match="地图设置"):
         save_map_settings(engine, MapSettings("none", "", 900), by=principal("street", A))

@@ -1,5 +1,5 @@
 """Issue 17 item 1: every Excel the app writes holds user strings as text cells, never as formulas or links
-(components.exports is the one writer; the import templates draw through components.exports.workbook), and CSV
+(exports.xlsx is the one writer; the import templates draw through exports.xlsx.workbook), and CSV
 exports neutralise the same leading characters. Files are opened with openpyxl, as a user's spreadsheet would."""
 from __future__ import annotations
 
@@ -11,9 +11,9 @@ import pandas as pd
 import pytest
 from sqlalchemy import update
 
-import data.models as m
-from components.exports import csv_bytes, excel_bytes
-from components.report_docx import report_xlsx
+import data.db.models as m
+from exports.xlsx import csv_bytes, excel_bytes
+from exports.report_docx import report_xlsx
 from data.imports import LEDGERS, ImportRefused, import_file, template_bytes
 from test_imports import OFFICE, csv_bytes as ledger_csv, engine, meal  # noqa: F401 - engine is a fixture
 

@@ -12,13 +12,13 @@ from pptx import Presentation
 from pptx.enum.shapes import MSO_SHAPE_TYPE
 from sqlalchemy import select
 
-from components.roundtable_pptx import roundtable_deck
-from components.weekly_docx import HEADINGS, weekly_review_docx
-from data.frozen import figures_for_display
+from exports.roundtable_pptx import roundtable_deck
+from exports.weekly_docx import HEADINGS, weekly_review_docx
+from data.writes.frozen import figures_for_display
 from data.queries.weekly import weekly_review_data
-from data.models import (AidHousehold, AidPerson, CareWorker, HomeServiceVisit, LivingAloneElder, Screening,
+from data.db.models import (AidHousehold, AidPerson, CareWorker, HomeServiceVisit, LivingAloneElder, Screening,
                          SocialWorker)
-from data.period import parse
+from data.domain.period import parse
 
 ROOT = Path(__file__).resolve().parent.parent
 ID_PATTERN = re.compile(r"999999\d{6,}")

@@ -15,7 +15,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from auth_helpers import sign_in_apptest
-from data.engine import DatabaseError, get_engine
+from data.db.engine import DatabaseError, get_engine
 
 ROOT = Path(__file__).resolve().parent.parent
 OWN = "360103001"  # 南浦街道
@@ -47,7 +47,7 @@ def _shown(at) -> str:
 # --- item 28 -----------------------------------------------------------------------------------------------------
 
 def test_python_m_data_init_creates_the_sqlite_file_0600_and_its_wal_too(tmp_path):
-    from data.cli import main
+    from cli import main
 
     path = tmp_path / "live.db"
     old = os.umask(0o022)  # the usual umask, under which the file used to be created 0644
@@ -68,7 +68,7 @@ def test_python_m_data_init_creates_the_sqlite_file_0600_and_its_wal_too(tmp_pat
 # --- item 13 -----------------------------------------------------------------------------------------------------
 
 def test_a_missing_sqlite_file_is_never_created_at_run_time(tmp_path):
-    from data.migrate import ensure_current
+    from data.db.migrate import ensure_current
 
     path = tmp_path / "gone.db"
     engine = get_engine(f"sqlite:///{path}")

@@ -52,7 +52,7 @@ def test_missing_then_locked_database_is_explained_in_chinese_and_the_app_recove
         src.close()
         dst.close()
         ensure_user(url, "office")
-        from data.engine import get_engine
+        from data.db.engine import get_engine
         get_engine(url).dispose()
         holder = sqlite3.connect(path, isolation_level=None, timeout=10)
         holder.execute("PRAGMA locking_mode=EXCLUSIVE")

@@ -12,12 +12,12 @@ import pytest
 from sqlalchemy import Float, Integer, func, select
 
 from data.demo import DEMO_PERIOD_END, SHOWCASE_COMMUNITY, SILENT_STREET, build_demo
-from data.engine import get_engine
-from data.figures import FIGURES, PAGES, SECTIONS, compute_all, figure, render
-from data.idcard import is_valid_id
-from data.migrate import upgrade
-from data.models import AidPerson, Base, LivingAloneElder, Subdistrict
-from data.period import custom, parse
+from data.db.engine import get_engine
+from data.domain.figures import FIGURES, PAGES, SECTIONS, compute_all, figure, render
+from data.security.idcard import is_valid_id
+from data.db.migrate import upgrade
+from data.db.models import AidPerson, Base, LivingAloneElder, Subdistrict
+from data.domain.period import custom, parse
 from data.queries import affairs, aid, facilities, findings, geography, services
 
 H1 = parse("2024-H1")

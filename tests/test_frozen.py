@@ -5,13 +5,13 @@ import pytest
 from sqlalchemy import inspect, insert
 
 from auth_helpers import principal
-from data import frozen as fz
-from data.access import AccessDenied
-from data.audit import audit_entries
-from data.engine import get_engine
-from data.migrate import current_revision, downgrade, upgrade
-from data.models import MealRecord
-from data.period import quarter
+from data.writes import frozen as fz
+from data.queries.access import AccessDenied
+from data.security.audit import audit_entries
+from data.db.engine import get_engine
+from data.db.migrate import current_revision, downgrade, upgrade
+from data.db.models import MealRecord
+from data.domain.period import quarter
 from data.queries.common import data_version
 from test_weekly import _small
 

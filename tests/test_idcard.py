@@ -3,7 +3,7 @@ from datetime import date
 
 import pytest
 
-from data.idcard import birth_date, check_digit, is_valid_id, make_id
+from data.security.idcard import birth_date, check_digit, is_valid_id, make_id
 
 
 @pytest.mark.parametrize("first17,expected", [

@@ -11,8 +11,8 @@ from sqlalchemy import select
 
 from auth_helpers import TEST_PASSWORD, ensure_user
 from browser import Probe, wait_streamlit_idle
-from data.engine import get_engine
-from data.models import Community
+from data.db.engine import get_engine
+from data.db.models import Community
 
 ROOT = Path(__file__).resolve().parent.parent
 OWN = "360103001"  # 南浦街道
@@ -42,7 +42,7 @@ def _upload(page, path: Path) -> None:
 def own_demo(tmp_path):
     """A SQLite demo of its own (built in ~3 s): this test writes, and the shared demo must stay as built."""
     from data.demo import build_demo
-    from data.migrate import upgrade
+    from data.db.migrate import upgrade
 
     url = f"sqlite:///{tmp_path}/demo.db"
     engine = get_engine(url)
@@ -96,7 +96,7 @@ def test_station_signs_in_downloads_fills_and_uploads_a_template(app_server, bro
             page.get_by_role("button", name="下载原始文件（含未脱敏个人信息，已记入审计日志）").click()
         assert Path(download.value.path()).read_bytes() == filled.read_bytes()
         wait_streamlit_idle(page)
-        from data.audit import audit_entries
+        from data.security.audit import audit_entries
         taken = audit_entries(engine, actions=("export_personal",))
         assert len(taken) == 1 and taken.iloc[0]["username"] == user and filled.name in taken.iloc[0]["target"]
 

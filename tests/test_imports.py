@@ -12,15 +12,15 @@ import pandas as pd
 import pytest
 from sqlalchemy import func, select
 
-import data.models as m
+import data.db.models as m
 import factories as fx
 from auth_helpers import principal
-from data.access import AccessDenied, Principal
-from data.audit import audit_entries
-from data.engine import get_engine
-from data.idcard import make_id
+from data.queries.access import AccessDenied, Principal
+from data.security.audit import audit_entries
+from data.db.engine import get_engine
+from data.security.idcard import make_id
 from data.imports import LEDGERS, ImportRefused, import_file, import_history, stored_file, template_bytes
-from data.models import (
+from data.db.models import (
     Base,
     Community,
     Facility,
@@ -29,7 +29,7 @@ from data.models import (
     MealPointCommunity,
     MealRecord,
 )
-from data.models_auth import ImportBatch, ImportFile
+from data.db.models.auth import ImportBatch, ImportFile
 from data.queries.common import data_version
 from geo.gcj02 import wgs84_to_gcj02
 
@@ -253,7 +253,7 @@ def test_gcj02_coordinates_converted_when_ticked(engine):
     assert r.rows_added == 1 and any("GCJ-02" in n for n in r.notes)
     with engine.connect() as conn:
         got = conn.execute(select(Community.lon).limit(1)).scalar()
-        from data.models import VacantRoom
+        from data.db.models import VacantRoom
         stored = conn.execute(select(VacantRoom.lon, VacantRoom.lat)).one()
     assert got and abs(stored.lon - 115.8641) < 1e-5 and abs(stored.lat - 28.6585) < 1e-5
 
@@ -355,7 +355,7 @@ def test_duplicates_in_the_file_and_conflicts_with_the_database(engine):
     problem(exc, 4, "老人姓名", "不一致")
     import_file(engine, OFFICE, "vacant_rooms", "r.csv", csv_bytes(VALID["vacant_rooms"]))
     with engine.begin() as conn:
-        from data.models import VacantRoom
+        from data.db.models import VacantRoom
         conn.execute(VacantRoom.__table__.update().values(status="converted"))
     exc = refused(engine, "vacant_rooms", "r.csv", csv_bytes([dict(VALID["vacant_rooms"][0], 楼层=2)]))
     problem(exc, 2, "用房编号", "已转为设施")

@@ -19,12 +19,12 @@ from sqlalchemy.exc import IntegrityError
 
 import factories as fx
 from auth_helpers import ensure_user, principal
-from data.engine import DatabaseError, get_engine
+from data.db.engine import DatabaseError, get_engine
 from data.imports import ImportRefused, import_file
 from data.imports.lock import ImportBusy, is_database_busy, locked_transaction
-from data.migrate import current_revision, downgrade, upgrade
-from data.models import AidPayment, HomeServiceVisit, LivingAloneVisit
-from data.models_auth import AuditEntry, ImportBatch, ImportFile
+from data.db.migrate import current_revision, downgrade, upgrade
+from data.db.models import AidPayment, HomeServiceVisit, LivingAloneVisit
+from data.db.models.auth import AuditEntry, ImportBatch, ImportFile
 
 ROOT = Path(__file__).resolve().parent.parent
 NANPU = "360103001"
@@ -67,9 +67,9 @@ def engine(db_url):
 # the two validate and compare at the same time: without a lock both see an empty table and both add every row.
 WORKER = r"""
 import json, sys, time
-from data.engine import get_engine
+from data.db.engine import get_engine
 from data.imports import ImportRefused, import_file
-from data.access import Principal
+from data.queries.access import Principal
 url, path, start = sys.argv[1], sys.argv[2], float(sys.argv[3])
 engine = get_engine(url)
 content = open(path, "rb").read()

@@ -9,8 +9,8 @@ import pytest
 from sqlalchemy import select
 
 from data.imports import ImportRefused, import_file, reading
-from data.models import HomeServiceVisit
-from data.engine import get_engine
+from data.db.models import HomeServiceVisit
+from data.db.engine import get_engine
 from test_imports import OFFICE, VALID, csv_bytes, dump, refused, seed, xlsx_bytes
 
 RARE = "𠀀"  # CJK Extension B: in GB18030, not in GBK
@@ -143,8 +143,8 @@ def test_command_line_import_and_template(db_url, tmp_path, capsys):
     import openpyxl
 
     from auth_helpers import ensure_user
-    from data.engine import get_engine
-    from data.imports.cli import register_cli
+    from data.db.engine import get_engine
+    from cli.imports import register_cli
     from test_imports import meal, seed
 
     seed(get_engine(db_url))

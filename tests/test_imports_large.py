@@ -18,11 +18,11 @@ from sqlalchemy import func, select, text
 import factories as fx
 
 from auth_helpers import principal
-from data.engine import get_engine
+from data.db.engine import get_engine
 from data.imports import IMPORT_BUSY_MESSAGE, MAX_BYTES, import_file
 from data.imports.lock import is_database_busy
-from data.migrate import upgrade
-from data.models import MealRecord
+from data.db.migrate import upgrade
+from data.db.models import MealRecord
 from test_imports_concurrency import COMS, NANPU, home_services_csv, seed
 
 ROOT = Path(__file__).resolve().parent.parent

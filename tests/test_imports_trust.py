@@ -22,11 +22,11 @@ import openpyxl
 import pytest
 from sqlalchemy import func, select
 
-from data.engine import get_engine
-from data.idcard import make_id
+from data.db.engine import get_engine
+from data.security.idcard import make_id
 from data.imports import ImportRefused, import_file, reading, template_bytes
-from data.models import AidPayment, LivingAloneElder, MealRecord, VacantRoom
-from data.models_auth import AuditEntry, ImportBatch
+from data.db.models import AidPayment, LivingAloneElder, MealRecord, VacantRoom
+from data.db.models.auth import AuditEntry, ImportBatch
 from test_imports import OFFICE, PERSON_ID, VALID, csv_bytes, dump, meal, problem, refused, seed, xlsx_bytes
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -206,7 +206,7 @@ def test_cell_row_and_text_budgets_refuse_before_parsing(engine, monkeypatch):
 def test_the_room_import_goes_through_the_guarded_reader_and_the_ledger(engine, monkeypatch):
     """The site-selection room import: a bomb refused in Chinese and audited; a good file is an import batch and an
     audit entry of the vacant_rooms ledger."""
-    from data.site_writes import import_rooms_excel
+    from data.writes.site import import_rooms_excel
 
     monkeypatch.setattr(reading, "MAX_ROWS", 1_000)
     bomb = _with_sheet(_row_bomb(1_010))

@@ -7,7 +7,7 @@ import pytest
 from shapely.geometry import shape
 
 from components import maps
-from data.models import FACILITY_KINDS, FACILITY_STATUSES
+from data.db.models import FACILITY_KINDS, FACILITY_STATUSES
 from geo import gcj02, layers
 
 XSS = "<img src=x onerror=alert(1)>"

@@ -9,8 +9,8 @@ import pytest
 from sqlalchemy import insert
 
 from browser import Probe, wait_streamlit_idle
-from data.engine import get_engine
-from data.models import Facility
+from data.db.engine import get_engine
+from data.db.models import Facility
 
 ROOT = Path(__file__).resolve().parent.parent
 XSS = "<img src=x onerror=alert(1)>"

@@ -2,7 +2,7 @@
 import pandas as pd
 import pytest
 
-from data.masking import mask_address, mask_frame, mask_id_number, mask_name, mask_phone
+from data.security.masking import mask_address, mask_frame, mask_id_number, mask_name, mask_phone
 
 
 @pytest.mark.parametrize("raw,masked", [

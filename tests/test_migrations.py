@@ -2,10 +2,10 @@
 import pytest
 from sqlalchemy import inspect
 
-from data.engine import DatabaseUnavailable, SchemaMissing, SchemaOutdated, check_connection, get_engine
-from data.migrate import (SCHEMA_HEAD, current_revision, downgrade, ensure_current, head_revision, stored_revision,
+from data.db.engine import DatabaseUnavailable, SchemaMissing, SchemaOutdated, check_connection, get_engine
+from data.db.migrate import (SCHEMA_HEAD, current_revision, downgrade, ensure_current, head_revision, stored_revision,
                           upgrade)
-from data.models import Base
+from data.db.models import Base
 
 
 def test_upgrade_downgrade_upgrade(bare_db_url):

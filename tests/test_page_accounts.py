@@ -8,10 +8,10 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from auth_helpers import principal, sign_in_apptest
-from data import auth
-from data.audit import audit_entries
-from data.auth import MAX_FAILURES
-from data.engine import get_engine
+from data.security import auth
+from data.security.audit import audit_entries
+from data.security.auth import MAX_FAILURES
+from data.db.engine import get_engine
 from factories import subdistricts
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -8,9 +8,9 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from auth_helpers import TEST_PASSWORD, ensure_user, principal, sign_in_apptest
-from data import auth
-from data.audit import audit_entry_count
-from data.engine import get_engine
+from data.security import auth
+from data.security.audit import audit_entry_count
+from data.db.engine import get_engine
 
 ROOT = Path(__file__).resolve().parent.parent
 PAGE = "pages/audit_log.py"

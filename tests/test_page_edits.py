@@ -13,9 +13,9 @@ from streamlit.testing.v1 import AppTest
 
 from auth_helpers import open_section, sign_in_apptest
 from components.edit_forms import widget_key
-from data.audit import audit_entries
-from data.engine import get_engine
-from data.models import Facility, Finding
+from data.security.audit import audit_entries
+from data.db.engine import get_engine
+from data.db.models import Facility, Finding
 
 ROOT = Path(__file__).resolve().parent.parent
 SAVE = "FormSubmitter:rect_edit_form-保存"
@@ -194,7 +194,7 @@ ROOM_SAVE = "FormSubmitter:site_room_form-保存"
 
 
 def candidate_room(url) -> dict:
-    from data.models import VacantRoom
+    from data.db.models import VacantRoom
 
     with get_engine(url).connect() as conn:
         return dict(conn.execute(select(*VacantRoom.__table__.c).where(VacantRoom.status == "candidate")
@@ -217,8 +217,8 @@ def test_a_second_planners_room_save_is_refused_with_the_message_and_audited(mon
     import json
 
     from auth_helpers import principal
-    from data import site_writes
-    from data.models import VacantRoom
+    from data.writes import site as site_writes
+    from data.db.models import VacantRoom
 
     room = candidate_room(demo_url)
     engine = get_engine(demo_url)
@@ -260,7 +260,7 @@ def test_a_second_planners_room_save_is_refused_with_the_message_and_audited(mon
 def test_switching_rooms_starts_the_form_from_the_chosen_room(monkeypatch, demo_url):
     """The room form's widgets belong to the room chosen (issue 17 item 6): after choosing another room, the form
     shows that room's values, and saving writes them to that room only."""
-    from data.models import VacantRoom
+    from data.db.models import VacantRoom
 
     with get_engine(demo_url).connect() as conn:
         a, b = [dict(r) for r in conn.execute(select(*VacantRoom.__table__.c).where(VacantRoom.status == "candidate")

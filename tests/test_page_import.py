@@ -8,7 +8,7 @@ from pathlib import Path
 from streamlit.testing.v1 import AppTest
 
 from auth_helpers import sign_in_apptest
-from data.engine import get_engine
+from data.db.engine import get_engine
 from test_imports import NANPU, VALID, csv_bytes, dump, meal, seed, xlsx_bytes
 
 ROOT = Path(__file__).resolve().parent.parent

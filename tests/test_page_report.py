@@ -36,12 +36,13 @@ def test_opened_without_a_period_shows_a_half_year(monkeypatch, demo_url):
 
 
 def test_report_rows_read_each_query_once_with_the_same_figures(demo_engine):
-    """Both periods in one pass (data.figures.shared_queries): the targets, the aid totals, the discovery counts and
+    """Both periods in one pass (data.domain.figures.shared_queries): the targets, the aid totals, the discovery counts and
     the coverage are read once, and every figure equals its own uncached computation."""
     from sqlalchemy import event
 
-    from data import figures, report
-    from data.period import parse
+    from data.domain import figures
+    from data.domain import report
+    from data.domain.period import parse
 
     period = parse("2024-H1")
     statements: list[tuple[str, str]] = []

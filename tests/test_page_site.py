@@ -108,9 +108,9 @@ def test_leader_sees_no_write_forms(monkeypatch, demo_url):
 
 
 def test_office_saves_a_scenario_and_it_is_audited(at, demo_url):
-    from data import site_writes
-    from data.audit import audit_entries
-    from data.engine import get_engine
+    from data.writes import site as site_writes
+    from data.security.audit import audit_entries
+    from data.db.engine import get_engine
     from data.queries import site as sq
 
     at.radio(key="site_section").set_value("优化选址").run()

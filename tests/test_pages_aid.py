@@ -17,9 +17,9 @@ from streamlit.testing.v1 import AppTest
 from auth_helpers import open_section
 from components import aid_tables, finding_charts, finding_tables, funnel
 from components.choropleth import class_breaks, colour_of, value_map
-from data import models as m
-from data.engine import get_engine
-from data.period import parse
+from data.db import models as m
+from data.db.engine import get_engine
+from data.domain.period import parse
 from data.queries import findings as fq
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -166,7 +166,7 @@ def test_rectification_page_runs_for_other_periods_and_empty_years(app, params):
 # --- pure builders -------------------------------------------------------------------------------------
 
 def test_recipient_list_is_masked_by_the_query_layer_for_short_compound_and_missing_values():
-    from data.access import Principal, restrict
+    from data.queries.access import Principal, restrict
     from data.queries.aid import aid_recipients
 
     raw = pd.DataFrame({"household_no": ["H1", "H2", "H3"], "name": ["张三华", "欧阳娜娜", None],

@@ -13,10 +13,10 @@ import pytest
 from sqlalchemy import select
 from streamlit.testing.v1 import AppTest
 
-from data.engine import get_engine
-from data.models import Facility
+from data.db.engine import get_engine
+from data.db.models import Facility
 from data.queries import facilities as fq
-from data.settings import MapSettings, map_settings, save_map_settings
+from data.ops.settings import MapSettings, map_settings, save_map_settings
 from geo import gcj02
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -4,8 +4,8 @@ from pathlib import Path
 from auth_helpers import open_section
 from test_app import run_app
 
-from data.engine import get_engine
-from data.period import parse
+from data.db.engine import get_engine
+from data.domain.period import parse
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -59,7 +59,7 @@ def test_weekly_review_honours_a_week_in_the_link(monkeypatch, demo_url):
 
 
 def test_roundtable_steps_and_shows_frozen_figures(monkeypatch, demo_url):
-    from data import frozen as fz
+    from data.writes import frozen as fz
 
     at = run_app(monkeypatch, demo_url, "pages/roundtable.py", period="2024-Q2")
     assert not at.exception, [e.value for e in at.exception]

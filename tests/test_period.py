@@ -3,7 +3,7 @@ from datetime import date
 
 import pytest
 
-from data.period import PeriodError, latest_complete, parse, week_of
+from data.domain.period import PeriodError, latest_complete, parse, week_of
 
 
 @pytest.mark.parametrize("key,start,end,label", [

@@ -5,15 +5,15 @@ from datetime import date
 
 import pandas as pd
 
-from data import access
+from data.queries import access
 import pytest
 
 from factories import insert, subdistricts
 
 from components import aid_tables
-from data import models as m
-from data.engine import get_engine
-from data.period import custom, parse
+from data.db import models as m
+from data.db.engine import get_engine
+from data.domain.period import custom, parse
 from data.queries import aid
 
 OFFICE = access.Principal("t_office", "office")

@@ -7,10 +7,10 @@ import pytest
 
 from factories import insert, subdistricts
 
-from data import models as m
-from data.engine import get_engine
-from data.figures import FIGURES, compute_all
-from data.period import parse
+from data.db import models as m
+from data.db.engine import get_engine
+from data.domain.figures import FIGURES, compute_all
+from data.domain.period import parse
 from data.queries import affairs, aid, facilities, findings, services
 
 A, B = "360103901", "360103902"  # two subdistricts; B never has any record

@@ -8,10 +8,10 @@ import pytest
 from factories import insert, subdistricts
 
 from components import finding_tables
-from data import models as m
-from data.engine import get_engine
-from data.models import INSPECTION_SOURCES, SAFETY_SOURCES
-from data.period import custom, parse
+from data.db import models as m
+from data.db.engine import get_engine
+from data.db.models import INSPECTION_SOURCES, SAFETY_SOURCES
+from data.domain.period import custom, parse
 from data.queries import findings as fq
 
 H1 = parse("2024-H1")

@@ -3,11 +3,11 @@ from datetime import date
 
 import pytest
 
-from data import period as periods
-from data.engine import get_engine
+from data.domain import period as periods
+from data.db.engine import get_engine
 from data.queries import facilities as fq
 from data.queries import maps as mq
-from data.settings import MapSettings, SettingsError, map_settings, save_map_settings
+from data.ops.settings import MapSettings, SettingsError, map_settings, save_map_settings
 
 ON = date(2024, 6, 30)
 

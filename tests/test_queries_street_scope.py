@@ -7,8 +7,8 @@ from datetime import date
 import pandas as pd
 import pytest
 
-from data.engine import get_engine
-from data.period import parse
+from data.db.engine import get_engine
+from data.domain.period import parse
 from data.queries import aid, facilities, geography, services, weekly
 
 H1, JUNE, WEEK = parse("2024-H1"), parse("2024-06"), parse("2024-W26")

@@ -15,13 +15,13 @@ import pytest
 from docx.oxml.ns import qn
 from sqlalchemy import distinct, func, or_, select
 
-from components.report_docx import XLSX_COLUMNS, report_docx, report_xlsx
-from data import report
-from data.engine import get_engine
-from data.figures import FIGURES
-from data.models import AidPayment, CivilEvent, Facility, Finding, HomeServiceVisit, LivingAloneVisit, Screening
-from data.period import month, parse, week_of
-from data.units import fen_to_wan
+from exports.report_docx import XLSX_COLUMNS, report_docx, report_xlsx
+from data.domain import report
+from data.db.engine import get_engine
+from data.domain.figures import FIGURES
+from data.db.models import AidPayment, CivilEvent, Facility, Finding, HomeServiceVisit, LivingAloneVisit, Screening
+from data.domain.period import month, parse, week_of
+from data.domain.units import fen_to_wan
 
 H1 = parse("2024-H1")
 

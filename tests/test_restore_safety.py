@@ -25,11 +25,12 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
 from conftest import fresh_database, pg_admin_url
-from data import auth, migrate
-from data.audit import audit_entries
-from data.backup import BackupError, backup, restore
-from data.engine import get_engine
-from data.migrate import current_revision, head_revision, upgrade
+from data.security import auth
+from data.db import migrate
+from data.security.audit import audit_entries
+from data.ops.backup import BackupError, backup, restore
+from data.db.engine import get_engine
+from data.db.migrate import current_revision, head_revision, upgrade
 
 ROOT = Path(__file__).resolve().parent.parent
 PASSWORD = "Restore#2024x"
@@ -274,7 +275,7 @@ def test_sqlite_confirmation_lists_the_accounts_the_backup_brings(lite, tmp_path
     conn.close()
 
     shown = []
-    from data.backup import RestoreCancelled
+    from data.ops.backup import RestoreCancelled
 
     with pytest.raises(RestoreCancelled):
         restore(with_intruder, url, confirm=lambda contents: shown.append(contents.accounts) or False)
@@ -386,7 +387,7 @@ def test_future_dated_audit_entry_in_the_backup_keeps_every_live_entry(db_url, t
 def test_cancel_at_the_confirmation_changes_nothing(db_url, tmp_path):
     """The confirmation comes after the backup was checked and staged, before anything is replaced; on
     PostgreSQL it shows the accounts read from the staged rows, and cancelling leaves no scratch schema."""
-    from data.backup import RestoreCancelled
+    from data.ops.backup import RestoreCancelled
 
     engine = get_engine(db_url)
     auth.create_user(engine, "boss", PASSWORD, "admin", by="system")
@@ -413,7 +414,7 @@ def test_audit_entries_written_during_a_restore_are_never_lost(db_url, tmp_path)
     in the log afterwards (carried over, or written after the swap); none falls between reading and replacing."""
     import threading
 
-    from data.audit import record_now
+    from data.security.audit import record_now
 
     engine = get_engine(db_url)
     auth.create_user(engine, "keeper", PASSWORD, "office", by="system")
@@ -449,7 +450,7 @@ def test_audit_entries_written_during_a_restore_are_never_lost(db_url, tmp_path)
 def test_sqlite_restore_leaves_exactly_the_migrations_schema(lite, tmp_path):
     """Whatever the live file held (here an extra view and trigger), afterwards it has the schema the migrations
     make — the same one the backup was checked against — and passes SQLite's integrity check."""
-    from data.backup import _sqlite_reference, _sqlite_schema
+    from data.ops.backup import _sqlite_reference, _sqlite_schema
 
     url, clean = lite
     live = Path(make_url(url).database)

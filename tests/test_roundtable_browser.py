@@ -6,8 +6,8 @@ import pytest
 from sqlalchemy import select
 
 from browser import Probe, wait_streamlit_idle
-from data.engine import get_engine
-from data.models import AidPerson, LivingAloneElder
+from data.db.engine import get_engine
+from data.db.models import AidPerson, LivingAloneElder
 
 pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("browser")]
 FULL_HD = {"width": 1920, "height": 1080}

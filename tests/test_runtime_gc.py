@@ -1,4 +1,4 @@
-"""data.runtime_gc: the libraries a page run imported are frozen out of every later full garbage collection, and
+"""data.ops.runtime_gc: the libraries a page run imported are frozen out of every later full garbage collection, and
 the freeze happens only when a run brought new modules (a handful of times per server process)."""
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from data import runtime_gc
+from data.ops import runtime_gc
 
 ROOT = Path(__file__).resolve().parent.parent
 

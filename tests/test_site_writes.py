@@ -10,16 +10,16 @@ import pytest
 from sqlalchemy import func, insert, inspect, select
 
 from auth_helpers import principal
-from data.access import AccessDenied
-from data.audit import audit_entries
-from data.engine import get_engine
+from data.queries.access import AccessDenied
+from data.security.audit import audit_entries
+from data.db.engine import get_engine
 from data.imports import ImportRefused
-from data.migrate import current_revision, downgrade, upgrade
-from data.models import Community, Facility, Subdistrict, VacantRoom
-from data.models_auth import ImportBatch
+from data.db.migrate import current_revision, downgrade, upgrade
+from data.db.models import Community, Facility, Subdistrict, VacantRoom
+from data.db.models.auth import ImportBatch
 from data.queries import site as q
 from data.queries.common import data_version
-from data.site_writes import (
+from data.writes.site import (
     RoomWriteError,
     ScenarioError,
     StaleRoomError,

@@ -1,7 +1,7 @@
 """Target pace: on track / behind from the pace needed to meet the deadline."""
 from datetime import date
 
-from data.targets import progress
+from data.domain.targets import progress
 
 BASE, DEADLINE = date(2024, 1, 1), date(2024, 12, 31)
 

@@ -4,12 +4,12 @@ from datetime import date, datetime
 import pytest
 from sqlalchemy import insert
 
-from data.engine import get_engine
-from data.models import (Community, Facility, Finding, LivingAloneElder, LivingAloneVisit, MealRecord, Subdistrict,
+from data.db.engine import get_engine
+from data.db.models import (Community, Facility, Finding, LivingAloneElder, LivingAloneVisit, MealRecord, Subdistrict,
                          Target)
-from data.period import iso_week, latest_complete, parse, week_of
+from data.domain.period import iso_week, latest_complete, parse, week_of
 from data.queries import weekly
-from data.targets import progress
+from data.domain.targets import progress
 
 A, B = "360103001", "360103002"
 

@@ -28,8 +28,8 @@ from sqlalchemy import select
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError, OperationalError
 
-from data.access import Principal, require_write
-from data.audit import record, record_now
+from data.queries.access import Principal, require_write
+from data.security.audit import record, record_now
 from data.imports.ledgers import LEDGERS, Ledger
 from data.imports.lock import IMPORT_BUSY_MESSAGE, ImportBusy, is_database_busy, locked_transaction
 from data.imports.reading import MAX_BYTES, FileRefused, read_upload, safe_file_name
@@ -46,7 +46,7 @@ from data.imports.writing import (
     stored_file,
     write,
 )
-from data.models import Meta
+from data.db.models import Meta
 from data.queries.common import DATA_VERSION_KEY, bump_data_version
 
 __all__ = ["IMPORT_BUSY_MESSAGE", "LEDGERS", "MAX_BYTES", "MAX_SHOWN", "ImportRefused", "ImportResult", "import_file",

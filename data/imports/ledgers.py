@@ -18,7 +18,7 @@ from datetime import date
 
 from sqlalchemy import Table
 
-from data.models import (
+from data.db.models import (
     AID_PROGRAMMES,
     FACILITY_KINDS,
     HOME_SERVICE_TYPES,

@@ -5,13 +5,13 @@
 
 PostgreSQL: a transaction-scoped advisory lock per ledger (pg_try_advisory_xact_lock): a second import of the same
 ledger waits for the first to commit; imports of other ledgers, readers and other writers go on. SQLite: BEGIN
-IMMEDIATE, the database's single write lock (readers go on under WAL, see data.engine). Either way the second
+IMMEDIATE, the database's single write lock (readers go on under WAL, see data.db.engine). Either way the second
 import compares with the rows the first one wrote, so the same file imported twice at once adds its rows once.
 A waiting import reports it (on_wait) and gives up after WAIT_SECONDS with ImportBusy (Chinese).
 
 While an import holds SQLite's write lock, another user's write (a sign-in, an edit, an audit entry) waits
-busy_timeout and then fails with "database is locked": `data.engine.is_database_busy(exc)` recognises that failure
-(and its PostgreSQL counterparts) so a page shows the one busy message (data.engine.BUSY_MESSAGE) instead of an error.
+busy_timeout and then fails with "database is locked": `data.db.engine.is_database_busy(exc)` recognises that failure
+(and its PostgreSQL counterparts) so a page shows the one busy message (data.db.engine.BUSY_MESSAGE) instead of an error.
 """
 from __future__ import annotations
 
@@ -25,9 +25,9 @@ from sqlalchemy import text
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import OperationalError
 
-from data.engine import BUSY_MESSAGE, is_database_busy
+from data.db.engine import BUSY_MESSAGE, is_database_busy
 
-# What another user sees while the database is held: data.engine's one text and its one test, under the names the
+# What another user sees while the database is held: data.db.engine's one text and its one test, under the names the
 # import code uses.
 IMPORT_BUSY_MESSAGE = BUSY_MESSAGE
 WAIT_SECONDS = float(os.environ.get("MZ_IMPORT_WAIT_SECONDS", "600"))   # how long a second import waits its turn

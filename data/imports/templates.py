@@ -2,7 +2,7 @@
 
 Lists longer than Excel's 255-character inline limit (communities, meal points), or holding a comma or a quote, live
 on a hidden “选项” sheet as text cells; an inline list is one quoted constant. The workbook comes from
-components.exports.workbook (no string becomes a formula or a link), so a name read from the database and beginning
+exports.xlsx.workbook (no string becomes a formula or a link), so a name read from the database and beginning
 with = (or holding a quote) cannot put a formula into a template.
 The example row (row 2) is recognised and skipped on import, so a filled-in template imports as it is.
 """
@@ -16,11 +16,11 @@ import xlsxwriter
 from sqlalchemy import select
 from sqlalchemy.engine import Engine
 
-from components.exports import workbook
-from data.access import Principal
+from exports.xlsx import workbook
+from data.queries.access import Principal
 from data.imports.ledgers import EARLIEST_BIRTH, EARLIEST_EVENT, Col, Ledger
 from data.imports.reading import _cell_text
-from data.models import Community, Facility, Subdistrict
+from data.db.models import Community, Facility, Subdistrict
 
 LAST_ROW = 100_000          # validation ranges reach this far
 KIND_NOTES = {

@@ -4,7 +4,7 @@ Every problem names the Excel row (header = row 1) and the Chinese column; a cel
 missing in the cleaned frame, so later checks do not report it twice. Nothing here writes.
 
 A problem quotes a cell only through `excerpt`: at most EXCERPT_CHARS characters, ID numbers and phone numbers masked
-(data.masking), control characters shown as “�” — so a problem list, a refusal message and its audit row stay small
+(data.security.masking), control characters shown as “�” — so a problem list, a refusal message and its audit row stay small
 and hold no personal number in clear, whatever the file holds. A cell holding a control character (NUL …), a formula,
 a link to another workbook or an error value is refused by name (file, row, column) and not checked further.
 
@@ -25,12 +25,12 @@ from rapidfuzz import fuzz, process
 from sqlalchemy import select
 from sqlalchemy.engine import Connection
 
-from data.access import Principal
-from data.idcard import CHECK_CHARS, EARLIEST_BIRTH_YEAR, WEIGHTS
+from data.queries.access import Principal
+from data.security.idcard import CHECK_CHARS, EARLIEST_BIRTH_YEAR, WEIGHTS
 from data.imports.ledgers import EARLIEST_BIRTH, EARLIEST_EVENT, Col, Ledger
 from data.imports.reading import FlaggedCell
-from data.masking import mask_id_number, mask_phone
-from data.models import (
+from data.security.masking import mask_id_number, mask_phone
+from data.db.models import (
     FACILITY_KINDS,
     AidHousehold,
     AidPerson,

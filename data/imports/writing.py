@@ -16,11 +16,11 @@ import pandas as pd
 from sqlalchemy import Column, MetaData, Table, and_, bindparam, func, insert, literal, select, update
 from sqlalchemy.engine import Connection, Engine
 
-from data.access import Principal
+from data.queries.access import Principal
 from data.imports.ledgers import Ledger
 from data.imports.validation import Context
-from data.models import Facility, Inspection, MealPointCommunity, Subdistrict
-from data.models_auth import ImportBatch, ImportFile, User
+from data.db.models import Facility, Inspection, MealPointCommunity, Subdistrict
+from data.db.models.auth import ImportBatch, ImportFile, User
 
 CHUNK = 5_000
 STAGE = "mz_import_stage"   # SQLite: the rows to add, staged on the import's own connection before the write lock

@@ -7,10 +7,10 @@ import pandas as pd
 from sqlalchemy import and_, case, func, or_, select
 from sqlalchemy.engine import Engine
 
-from data.access import query
-from data.models import (CIVIL_EVENT_KINDS, AidWindow, CareWorker, CivilEvent, Facility, RoundtableIssue,
+from data.queries.access import query
+from data.db.models import (CIVIL_EVENT_KINDS, AidWindow, CareWorker, CivilEvent, Facility, RoundtableIssue,
                          RoundtableMeeting, ServiceStation, SocialWorker, Subdistrict, Target)
-from data.period import Period
+from data.domain.period import Period
 from data.queries.common import frame, scalar, street_filter
 
 STATION_LEVEL_NAMES = {"district": "区级民政服务总站", "subdistrict": "街道民政服务站"}

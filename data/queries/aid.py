@@ -5,11 +5,11 @@ import pandas as pd
 from sqlalchemy import and_, distinct, func, select, true
 from sqlalchemy.engine import Engine
 
-from data.access import PERSONAL_ROLES, query
-from data.models import AID_PROGRAMMES, AidEnrolment, AidHousehold, AidPayment, Screening, Subdistrict
-from data.period import Period
+from data.queries.access import PERSONAL_ROLES, query
+from data.db.models import AID_PROGRAMMES, AidEnrolment, AidHousehold, AidPayment, Screening, Subdistrict
+from data.domain.period import Period
 from data.queries.common import as_date_series, frame, month_start, scalar, street_filter
-from data.units import fen_to_wan
+from data.domain.units import fen_to_wan
 
 TOTAL_COLUMNS = ["programme", "name", "households", "persons", "payments", "amount_fen", "amount_wan"]
 
@@ -159,7 +159,7 @@ def screenings_by_category(engine: Engine, period: Period, street: str | None = 
 
 # --- the 救助发放 page: totals over all programmes, per subdistrict, and the recipient list --------------
 
-from data.models import AidPerson, Community  # noqa: E402  (appended section; see the page pages/aid.py)
+from data.db.models import AidPerson, Community  # noqa: E402  (appended section; see the page pages/aid.py)
 
 
 @query(scope="street")
@@ -218,7 +218,7 @@ def aid_recipients(engine: Engine, period: Period, street: str | None = None, *,
     """救助对象名单: one row per person and programme paid in the period (payments and amount grouped in SQL), a page
     of `limit` rows from `offset`, ordered by subdistrict, household number and person.
 
-    The names, ID numbers and phones come back UNMASKED: a page must pass them through data.masking before showing.
+    The names, ID numbers and phones come back UNMASKED: a page must pass them through data.security.masking before showing.
     The phone is the person's own, else the household's."""
     paid = _recipients_grouped(period, street, programme).subquery()
     stmt = (select(AidPerson.id.label("person_id"), AidHousehold.household_no, AidPerson.name, AidPerson.id_number,

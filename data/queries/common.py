@@ -9,7 +9,7 @@ from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.functions import GenericFunction
 
-from data.models import Meta
+from data.db.models import Meta
 
 
 def frame(engine: Engine, stmt) -> pd.DataFrame:

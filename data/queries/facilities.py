@@ -7,10 +7,10 @@ import pandas as pd
 from sqlalchemy import and_, case, distinct, exists, func, literal, or_, select, true
 from sqlalchemy.engine import Engine
 
-from data.access import query
-from data.models import (FACILITY_KINDS, FACILITY_STATUSES, Community, Facility, MealPointCommunity, MealRecord,
+from data.queries.access import query
+from data.db.models import (FACILITY_KINDS, FACILITY_STATUSES, Community, Facility, MealPointCommunity, MealRecord,
                          Subdistrict)
-from data.period import Period
+from data.domain.period import Period
 from data.queries.common import as_date_series, frame, month_start, scalar, street_filter
 
 FACILITY_COLUMNS = ["id", "code", "name", "kind", "kind_name", "subdistrict_code", "subdistrict_name", "community_code",

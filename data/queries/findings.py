@@ -7,10 +7,10 @@ import pandas as pd
 from sqlalchemy import and_, case, distinct, func, literal, select, true
 from sqlalchemy.engine import Engine
 
-from data.access import query
-from data.models import (INSPECTION_SOURCES, SAFETY_SOURCES, AssetVerification, Community, Finding, Inspection,
+from data.queries.access import query
+from data.db.models import (INSPECTION_SOURCES, SAFETY_SOURCES, AssetVerification, Community, Finding, Inspection,
                          Subdistrict)
-from data.period import Period
+from data.domain.period import Period
 from data.queries.common import frame, scalar, street_filter
 
 __all__ = ["SAFETY_SOURCES", "inspections_count", "inspections_by_source", "findings_summary", "findings_list",

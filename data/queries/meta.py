@@ -7,8 +7,8 @@ import pandas as pd
 from sqlalchemy import func, inspect, select
 from sqlalchemy.engine import Engine
 
-from data.access import query
-from data.models import AidPayment, Base, HomeServiceVisit, LivingAloneVisit, MealRecord, Meta
+from data.queries.access import query
+from data.db.models import AidPayment, Base, HomeServiceVisit, LivingAloneVisit, MealRecord, Meta
 from data.queries.common import frame
 
 _DATED = [(MealRecord, MealRecord.served_on), (AidPayment, AidPayment.paid_on),

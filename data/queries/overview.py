@@ -6,8 +6,8 @@ from datetime import timedelta
 import pandas as pd
 from sqlalchemy.engine import Engine
 
-from data.access import query
-from data.period import Period
+from data.queries.access import query
+from data.domain.period import Period
 from data.queries import affairs, aid, facilities, findings, services
 
 

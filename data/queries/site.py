@@ -10,9 +10,9 @@ import pandas as pd
 from sqlalchemy import select
 from sqlalchemy.engine import Engine
 
-from data.access import query
-from data.models import Community, Subdistrict, VacantRoom
-from data.models_site import SiteScenario
+from data.queries.access import query
+from data.db.models import Community, Subdistrict, VacantRoom
+from data.db.models.site import SiteScenario
 from data.queries.common import frame, street_filter
 
 ROOM_FIELDS = ("id", "code", "address", "subdistrict_code", "subdistrict_name", "community_code", "community_name",

@@ -7,12 +7,12 @@ import pandas as pd
 from sqlalchemy import and_, func, literal, select, union
 from sqlalchemy.engine import Engine
 
-from data.access import PERSONAL_ROLES, query
-from data.models import (AidPayment, Facility, Finding, HomeServiceVisit, LivingAloneVisit, MealRecord, Subdistrict)
-from data.period import Period, custom, latest_complete, week_of
+from data.queries.access import PERSONAL_ROLES, query
+from data.db.models import (AidPayment, Facility, Finding, HomeServiceVisit, LivingAloneVisit, MealRecord, Subdistrict)
+from data.domain.period import Period, custom, latest_complete, week_of
 from data.queries import aid, facilities, findings, overview, services
 from data.queries.common import as_date_series, frame, scalar, street_filter
-from data.targets import progress
+from data.domain.targets import progress
 
 SILENT_MEAL_DAYS = 7  # 助餐点连续 7 天无助餐记录
 
@@ -119,7 +119,7 @@ def _key_facilities_built(engine: Engine, plan_year: int, on: date) -> tuple[int
 def weekly_targets(engine: Engine, on: date) -> pd.DataFrame:
     """目标一览（全区）: meal points vs 68, coverage vs 65 %, key facilities built vs planned, certified care workers vs
     100 %, facility coverage vs 100 % by 2025 — value on `on`, gap, expected value for a steady pace, pace so far
-    and pace needed per month, and the status 已达成 / 进度正常 / 进度滞后 from data.targets.progress."""
+    and pace needed per month, and the status 已达成 / 进度正常 / 进度滞后 from data.domain.targets.progress."""
     rows = []
     t = overview.targets_progress(engine, on)
     for r in t.itertuples():

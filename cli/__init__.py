@@ -1,0 +1,186 @@
+"""`python -m data`: create, upgrade and inspect the database named by DATABASE_URL (default: the SQLite file)."""
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+
+from data.db.engine import (DatabaseError, check_connection, create_sqlite_file, database_url, describe_url,
+                         get_engine, sqlite_path)
+
+
+def _cmd_init(args) -> int:
+    from data.db.migrate import upgrade
+    from data.queries.meta import record_date_range
+
+    if create_sqlite_file(database_url(args.database_url)):  # only here is a database file ever made (0600)
+        print(f"已创建数据库文件：{sqlite_path(database_url(args.database_url))}")
+    engine = get_engine(args.database_url)
+    check_connection(engine)
+    upgrade(engine)
+    print(f"数据库结构已是最新版本：{describe_url(database_url(args.database_url))}")
+    if args.demo:
+        if record_date_range(engine) is not None:
+            print("数据库中已有台账数据，未重复加载演示数据。")
+            from data.queries.meta import meta_values
+
+            if "demo_scale" in meta_values(engine):
+                _demo_accounts(engine)
+            return 0
+        from data.demo import build_demo
+
+        t0 = time.perf_counter()
+        counts = build_demo(engine, scale=args.scale)
+        total = sum(counts.values())
+        print(f"已加载演示数据（×{args.scale}）：{total:,} 条记录，用时 {time.perf_counter() - t0:.1f} 秒。")
+        _demo_accounts(engine)
+    return 0
+
+
+def _demo_accounts(engine) -> None:
+    from data.security.auth import DEMO_ACCOUNTS, create_demo_accounts
+
+    made = create_demo_accounts(engine)
+    if made:
+        print("已创建演示账号（仅供演示，正式部署前请停用或修改密码）：")
+        for username, name, _role, _code, password in DEMO_ACCOUNTS:
+            if username in made:
+                print(f"  {name}：用户名 {username}，密码 {password}")
+
+
+def _cmd_create_admin(args) -> int:
+    import getpass
+
+    from data.security.auth import create_user
+    from data.db.migrate import ensure_current
+
+    engine = get_engine(args.database_url)
+    ensure_current(engine)
+    password = args.password or getpass.getpass("新管理员密码：")
+    if not args.password and getpass.getpass("再次输入密码：") != password:
+        raise ValueError("两次输入的密码不一致。")
+    create_user(engine, args.username, password, "admin", display_name=args.display_name or args.username,
+                by="system")
+    print(f"已创建管理员账号：{args.username}。请用它登录后在“账号管理”页创建其他账号。")
+    return 0
+
+
+def _cmd_upgrade(args) -> int:
+    from data.db.migrate import current_revision, head_revision, upgrade
+
+    engine = get_engine(args.database_url)
+    check_connection(engine)
+    before = current_revision(engine)
+    upgrade(engine)
+    print(f"数据库结构已升级：{before or '空库'} → {head_revision()}")
+    return 0
+
+
+def _cmd_status(args) -> int:
+    from data.db.migrate import current_revision, head_revision
+    from data.queries.meta import meta_values, record_date_range, table_counts
+
+    path = sqlite_path(database_url(args.database_url))
+    if path is not None and not path.exists():  # said, not created: only `init` creates the file
+        print(f"数据库：{describe_url(database_url(args.database_url))}（sqlite）")
+        print(f"结构版本：无（数据库文件 {path} 不存在，未初始化；请运行 python -m data init）")
+        return 0
+    engine = get_engine(args.database_url)
+    check_connection(engine)
+    current, head = current_revision(engine), head_revision()
+    print(f"数据库：{describe_url(database_url(args.database_url))}（{engine.dialect.name}）")
+    state = "最新" if current == head else ("未初始化" if current is None else "需要升级（python -m data upgrade）")
+    print(f"结构版本：{current or '无'}（最新 {head}，{state}）")
+    if current is None:
+        return 0
+    span = record_date_range(engine)
+    print("台账日期范围：" + (f"{span[0]} 至 {span[1]}" if span else "暂无台账记录"))
+    meta = meta_values(engine)
+    if "demo_scale" in meta:
+        print(f"演示数据：×{meta['demo_scale']}（种子 {meta.get('demo_seed', '-')}）")
+    print(f"数据版本：{meta.get('data_version', '0')}")
+    counts = table_counts(engine)
+    width = max(len(t) for t in counts["table"])
+    for t, n in zip(counts["table"], counts["rows"]):
+        print(f"  {t:<{width}}  {n:>10,}")
+    return 0
+
+
+def _cmd_weekly_report(args) -> int:
+    from exports.weekly_docx import weekly_review_docx
+    from data.queries.weekly import weekly_review_data
+    from data.db.migrate import ensure_current
+    from data.domain.period import parse
+
+    week = parse(args.week)
+    if week.kind != "week":
+        raise ValueError(f"“{args.week}”不是周，示例：2024-W52。")
+    engine = get_engine(args.database_url)
+    ensure_current(engine)
+    with open(args.out, "wb") as fh:
+        fh.write(weekly_review_docx(weekly_review_data(engine, week), week))
+    print(f"已生成周度研判：{week.label} → {args.out}")
+    return 0
+
+
+def _cmd_roundtable_deck(args) -> int:
+    from exports.roundtable_pptx import roundtable_deck
+    from data.writes.frozen import figures_for_display
+    from data.db.migrate import ensure_current
+    from data.domain.period import parse
+
+    quarter = parse(args.quarter)
+    if quarter.kind != "quarter":
+        raise ValueError(f"“{args.quarter}”不是季度，示例：2024-Q2。")
+    engine = get_engine(args.database_url)
+    ensure_current(engine)
+    with open(args.out, "wb") as fh:
+        fh.write(roundtable_deck(*figures_for_display(engine, quarter), quarter))
+    print(f"已生成圆桌会演示文稿：{quarter.label} → {args.out}")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m data", description="民政一张图 数据库管理（遵循环境变量 DATABASE_URL）")
+    parser.add_argument("--database-url", default=None, help="数据库地址（默认取 DATABASE_URL，未设置时使用内置 SQLite 文件）")
+    sub = parser.add_subparsers(dest="command", required=True)
+    p = sub.add_parser("init", help="创建数据库结构（最新迁移版本），可选加载演示数据")
+    p.add_argument("--demo", action="store_true", help="加载演示城区数据（数据库为空时）")
+    p.add_argument("--scale", type=int, default=1, help="演示数据倍数：1 区级，10 市级，100 省级")
+    p.set_defaults(func=_cmd_init)
+    p = sub.add_parser("upgrade", help="把已有数据库升级到最新结构，不丢数据")
+    p.set_defaults(func=_cmd_upgrade)
+    p = sub.add_parser("status", help="显示数据库内容和结构版本")
+    p.set_defaults(func=_cmd_status)
+    p = sub.add_parser("weekly-report", help="生成周度研判 Word 文档（.docx），供定时任务使用")
+    p.add_argument("--week", required=True, help="ISO 周，例如 2024-W52")
+    p.add_argument("--out", required=True, help="输出文件路径（.docx）")
+    p.set_defaults(func=_cmd_weekly_report)
+    p = sub.add_parser("roundtable-deck", help="生成圆桌会演示文稿（.pptx），冻结季度使用冻结数")
+    p.add_argument("--quarter", required=True, help="季度，例如 2024-Q2")
+    p.add_argument("--out", required=True, help="输出文件路径（.pptx）")
+    p.set_defaults(func=_cmd_roundtable_deck)
+    p = sub.add_parser("create-admin", help="创建管理员账号（首次部署时使用）")
+    p.add_argument("--username", required=True, help="管理员用户名")
+    p.add_argument("--display-name", default=None, help="显示名称")
+    p.add_argument("--password", default=None, help="密码（不填则交互输入，推荐）")
+    p.set_defaults(func=_cmd_create_admin)
+    from data.ops.backup import register_cli as register_backup
+
+    register_backup(sub)  # backup --out PATH, restore --from PATH
+    from cli.imports import register_cli as register_import
+
+    register_import(sub)  # import --ledger L --file F --user U
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    if getattr(args, "scale", 1) < 1:
+        print("错误：--scale 必须是正整数。", file=sys.stderr)
+        return 2
+    try:
+        return args.func(args)
+    except (DatabaseError, ValueError) as exc:  # data.security.auth.AuthError is a ValueError
+        print(f"错误：{exc}", file=sys.stderr)
+        return 2

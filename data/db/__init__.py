@@ -1,0 +1,1 @@
+"""Database: engine, schema (models), migrations, the data version that keys caches."""

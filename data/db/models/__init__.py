@@ -1,0 +1,56 @@
+"""Schema of the shared database, one package: core tables (core), accounts and sessions (auth), frozen
+figure snapshots (frozen), site-selection scenarios (site). Every submodule defines tables on core.Base;
+importing this package registers them all on one metadata."""
+from __future__ import annotations
+
+from data.db.models.core import (  # noqa: F401
+    Base,
+    Subdistrict,
+    Community,
+    FACILITY_KINDS,
+    FACILITY_STATUSES,
+    Facility,
+    MealPointCommunity,
+    MealRecord,
+    CareWorker,
+    HOME_SERVICE_TYPES,
+    HomeServiceVisit,
+    LivingAloneElder,
+    LivingAloneVisit,
+    INSPECTION_SOURCES,
+    SAFETY_SOURCES,
+    Inspection,
+    Finding,
+    AssetVerification,
+    AID_PROGRAMMES,
+    AidHousehold,
+    AidPerson,
+    AidEnrolment,
+    AidPayment,
+    Screening,
+    CIVIL_EVENT_KINDS,
+    CivilEvent,
+    ServiceStation,
+    SocialWorker,
+    AidWindow,
+    RoundtableMeeting,
+    RoundtableIssue,
+    VacantRoom,
+    Target,
+    Meta,
+)
+from data.db.models.auth import (  # noqa: F401
+    User,
+    UserSession,
+    AuditEntry,
+    ImportBatch,
+    ImportFile,
+)
+from data.db.models.frozen import (  # noqa: F401
+    FrozenFigure,
+)
+from data.db.models.site import (  # noqa: F401
+    SiteScenario,
+)
+
+__all__ = ['Base', 'Subdistrict', 'Community', 'FACILITY_KINDS', 'FACILITY_STATUSES', 'Facility', 'MealPointCommunity', 'MealRecord', 'CareWorker', 'HOME_SERVICE_TYPES', 'HomeServiceVisit', 'LivingAloneElder', 'LivingAloneVisit', 'INSPECTION_SOURCES', 'SAFETY_SOURCES', 'Inspection', 'Finding', 'AssetVerification', 'AID_PROGRAMMES', 'AidHousehold', 'AidPerson', 'AidEnrolment', 'AidPayment', 'Screening', 'CIVIL_EVENT_KINDS', 'CivilEvent', 'ServiceStation', 'SocialWorker', 'AidWindow', 'RoundtableMeeting', 'RoundtableIssue', 'VacantRoom', 'Target', 'Meta', 'User', 'UserSession', 'AuditEntry', 'ImportBatch', 'ImportFile', 'FrozenFigure', 'SiteScenario']

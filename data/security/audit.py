@@ -1,0 +1,115 @@
+"""审计日志: append-only record of every write, sign-in, failed sign-in and disclosure of personal data.
+
+`record` is called inside the writing transaction, so an audited change and its audit entry commit
+together or not at all. It is the one place entries are written, and it masks personal data on the way in
+(data.security.masking.mask_personal): no ID number or mobile number, wherever it stands in the detail, the target or a
+typed user name, and no value of an ID/phone field, is ever stored in clear. The table refuses UPDATE and DELETE at the database level (migration 0004).
+"""
+from __future__ import annotations
+
+import json
+from datetime import date, datetime
+
+import pandas as pd
+from sqlalchemy import func, insert, select
+from sqlalchemy.engine import Connection, Engine
+
+from data.security.masking import mask_personal, mask_personal_text
+from data.db.models.auth import AuditEntry
+
+ACTIONS = {
+    "signin": "登录",
+    "signin_failed": "登录失败",
+    "lockout": "账号锁定",
+    "signout": "退出登录",
+    "session_expired": "会话过期",
+    "password_change": "修改密码",
+    "user_create": "新建账号",
+    "user_update": "修改账号",
+    "import": "导入台账",
+    "import_refused": "导入被拒",
+    "edit": "修改记录",
+    "edit_conflict": "修改冲突",
+    "reveal_personal": "查看个人信息",
+    "export_personal": "导出个人信息",
+    "freeze": "冻结季度数据",
+    "room_add": "新增闲置用房",
+    "room_edit": "修改闲置用房",
+    "room_convert": "用房转为设施",
+    "scenario_save": "保存选址方案",
+    "backup": "备份数据库",
+    "restore": "恢复数据库",
+    "settings": "修改设置",
+    "read_refused": "拒绝查看",
+}
+
+
+def _actor(who) -> tuple[str | None, str | None]:
+    if who is None:
+        return None, None
+    if isinstance(who, str):
+        return who, None
+    return getattr(who, "username", None), getattr(who, "role", None)
+
+
+def record(conn: Connection, who, action: str, target: str | None = None, detail: dict | str | None = None,
+           ok: bool = True) -> None:
+    """Append one entry. `who` is a data.queries.access.Principal, a username, or None (anonymous)."""
+    if action not in ACTIONS:
+        raise ValueError(f"unknown audit action {action!r}")
+    username, role = _actor(who)
+    if detail is not None and not isinstance(detail, str):
+        # through JSON first, so dates, decimals and numpy values are plain before they are masked
+        detail = json.dumps(mask_personal(json.loads(json.dumps(detail, ensure_ascii=False, default=str))),
+                            ensure_ascii=False, sort_keys=True)
+    elif detail is not None:
+        detail = mask_personal_text(detail)
+    conn.execute(insert(AuditEntry).values(
+        at=datetime.now(), username=mask_personal_text(username) if username else username, role=role,
+        action=action, target=(target or None) and mask_personal_text(str(target))[:200], detail=detail, ok=ok))
+
+
+def record_now(engine: Engine, who, action: str, target: str | None = None, detail=None, ok: bool = True) -> None:
+    """Append one entry in its own transaction (sign-in attempts, disclosures)."""
+    with engine.begin() as conn:
+        record(conn, who, action, target, detail, ok)
+
+
+def _audit_where(stmt, t, start: date | None, end: date | None, username: str | None, actions: tuple[str, ...]):
+    if start:
+        stmt = stmt.where(t.c.at >= datetime.combine(start, datetime.min.time()))
+    if end:
+        stmt = stmt.where(t.c.at < datetime.combine(end, datetime.min.time()) + pd.Timedelta(days=1))
+    if username:
+        stmt = stmt.where(t.c.username == username)
+    if actions:
+        stmt = stmt.where(t.c.action.in_(actions))
+    return stmt
+
+
+def audit_entries(engine: Engine, *, start: date | None = None, end: date | None = None,
+                  username: str | None = None, actions: tuple[str, ...] = (), limit: int = 500) -> pd.DataFrame:
+    """The newest entries first, filtered by day range, user and action."""
+    t = AuditEntry.__table__
+    stmt = select(t.c.id, t.c.at, t.c.username, t.c.role, t.c.action, t.c.target, t.c.detail, t.c.ok)
+    stmt = _audit_where(stmt, t, start, end, username, actions).order_by(t.c.id.desc()).limit(limit)
+    with engine.connect() as conn:
+        result = conn.execute(stmt)
+        return pd.DataFrame(result.fetchall(), columns=list(result.keys()))
+
+
+def audit_entry_count(engine: Engine, *, start: date | None = None, end: date | None = None,
+                      username: str | None = None, actions: tuple[str, ...] = ()) -> int:
+    """How many entries match the same filters as `audit_entries` (which returns at most `limit`)."""
+    t = AuditEntry.__table__
+    stmt = _audit_where(select(func.count()).select_from(t), t, start, end, username, actions)
+    with engine.connect() as conn:
+        return int(conn.execute(stmt).scalar() or 0)
+
+
+def audit_usernames(engine: Engine) -> list[str]:
+    """Every user name that appears in the audit log (for the page's user filter), sorted."""
+    t = AuditEntry.__table__
+    with engine.connect() as conn:
+        names = conn.execute(select(t.c.username).where(t.c.username.is_not(None)).distinct()).scalars()
+        return sorted(names)

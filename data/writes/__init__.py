@@ -1,0 +1,1 @@
+"""Edits to stored records under one optimistic-concurrency rule."""

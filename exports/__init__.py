@@ -1,0 +1,1 @@
+"""Files that leave the dashboard: xlsx (the one safe Excel writer), docx, pptx, chart images."""
