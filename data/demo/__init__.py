@@ -1487,4 +1487,6 @@ def build_demo(engine: Engine, scale: int = 1, seed: int = DEFAULT_SEED) -> dict
         counts["meta"] += len(meta)
         if conn.dialect.name == "postgresql":
             _reset_sequences(conn)
+    from data.demo import supervision  # the 2024 督办 and station history, read from the ledgers just written
+    counts.update(supervision.build(engine, scale, seed))
     return dict(counts)

@@ -41,6 +41,12 @@ ACTIONS = {
     "restore": "恢复数据库",
     "settings": "修改设置",
     "read_refused": "拒绝查看",
+    "duban_issue": "派发督办单",
+    "duban_step": "督办单流转",
+    "station_tasks": "修改服务内容清单",
+    "station_entry": "站点填报",
+    "dispatch": "一月一调度",
+    "assessment_publish": "发布月度考核",
 }
 
 

@@ -1,5 +1,5 @@
 """Schema of the shared database, one package: core tables (core), accounts and sessions (auth), frozen
-figure snapshots (frozen), site-selection scenarios (site). Every submodule defines tables on core.Base;
+figure snapshots (frozen), site-selection scenarios (site), 督办 and station assessment (supervision). Every submodule defines tables on core.Base;
 importing this package registers them all on one metadata."""
 from __future__ import annotations
 
@@ -52,5 +52,14 @@ from data.db.models.frozen import (  # noqa: F401
 from data.db.models.site import (  # noqa: F401
     SiteScenario,
 )
+from data.db.models.supervision import (  # noqa: F401
+    DispatchRecord,
+    SupervisionOrder,
+    SupervisionEvent,
+    SupervisionEvidence,
+    ServiceTask,
+    StationEntry,
+    StationScore,
+)
 
-__all__ = ['Base', 'Subdistrict', 'Community', 'FACILITY_KINDS', 'FACILITY_STATUSES', 'Facility', 'MealPointCommunity', 'MealRecord', 'CareWorker', 'HOME_SERVICE_TYPES', 'HomeServiceVisit', 'LivingAloneElder', 'LivingAloneVisit', 'INSPECTION_SOURCES', 'SAFETY_SOURCES', 'Inspection', 'Finding', 'AssetVerification', 'AID_PROGRAMMES', 'AidHousehold', 'AidPerson', 'AidEnrolment', 'AidPayment', 'Screening', 'CIVIL_EVENT_KINDS', 'CivilEvent', 'ServiceStation', 'SocialWorker', 'AidWindow', 'RoundtableMeeting', 'RoundtableIssue', 'VacantRoom', 'Target', 'Meta', 'User', 'UserSession', 'AuditEntry', 'ImportBatch', 'ImportFile', 'FrozenFigure', 'SiteScenario']
+__all__ = ['Base', 'Subdistrict', 'Community', 'FACILITY_KINDS', 'FACILITY_STATUSES', 'Facility', 'MealPointCommunity', 'MealRecord', 'CareWorker', 'HOME_SERVICE_TYPES', 'HomeServiceVisit', 'LivingAloneElder', 'LivingAloneVisit', 'INSPECTION_SOURCES', 'SAFETY_SOURCES', 'Inspection', 'Finding', 'AssetVerification', 'AID_PROGRAMMES', 'AidHousehold', 'AidPerson', 'AidEnrolment', 'AidPayment', 'Screening', 'CIVIL_EVENT_KINDS', 'CivilEvent', 'ServiceStation', 'SocialWorker', 'AidWindow', 'RoundtableMeeting', 'RoundtableIssue', 'VacantRoom', 'Target', 'Meta', 'User', 'UserSession', 'AuditEntry', 'ImportBatch', 'ImportFile', 'FrozenFigure', 'SiteScenario', 'DispatchRecord', 'SupervisionOrder', 'SupervisionEvent', 'SupervisionEvidence', 'ServiceTask', 'StationEntry', 'StationScore']
