@@ -25,6 +25,8 @@ PAGES = [
     PageSpec("pages/roundtable.py", "圆桌会模式", "roundtable", DISTRICT_VIEWERS, "综合"),
     PageSpec("pages/overview.py", "总览", "overview", ALL, "综合"),
     PageSpec("pages/report_figures.py", "工作总结数据", "report_figures", DISTRICT_VIEWERS, "综合"),
+    PageSpec("pages/supervision.py", "督办", "supervision", BUSINESS | {"display"}, "综合"),
+    PageSpec("pages/stations.py", "站点任务与考核", "stations", BUSINESS | {"display"}, "综合"),
     PageSpec("pages/facilities.py", "设施布局", "facilities", ALL, "专题"),
     PageSpec("pages/meal_coverage.py", "助餐覆盖", "meal_coverage", ALL, "专题"),
     PageSpec("pages/site_selection.py", "选址分析", "site_selection", BUSINESS, "专题"),

@@ -39,10 +39,14 @@ def default_month(period: Period, last_data_day: date) -> str:
     return rules.month_key(end) if end == last else rules.previous_month(rules.month_key(end))
 
 
-def month_options(first_day: date, last_day: date, chosen: str | None = None) -> list[str]:
-    """Months from the first with records to the current one, newest first (the chosen one always offered)."""
-    out, key = [], rules.month_key(max(last_day, date.today()) if last_day else date.today())
-    stop = rules.month_key(first_day)
+def month_options(reader: Reader, chosen: str | None = None, today: date | None = None) -> list[str]:
+    """Months from the first with ledger records to the current one, newest first (the chosen one always offered)."""
+    from data.queries.meta import record_date_range
+
+    today = today or date.today()
+    span = reader.q(record_date_range)
+    out, key = [], rules.month_key(today)
+    stop = rules.month_key(span[0] if span else today)
     while key >= stop and len(out) < 120:
         out.append(key)
         key = rules.previous_month(key)
