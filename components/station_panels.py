@@ -43,14 +43,18 @@ def _attempt(key: str, write: Callable[[], object], success: str) -> None:
 def headline(page: view.StationsPage) -> None:
     scores = page.scores
     assessed = scores[scores["是否考核"] == "是"] if "是否考核" in scores else scores
+    if page.street_locked:
+        score = f"{assessed['总分'].iloc[0]:.1f}" if len(assessed) else "—"
+        kpi_row([Kpi("本站得分（试算）", score, help="按当前台账、填报和督办单即时计算"),
+                 Kpi("结果状态", "已发布" if page.published else "未发布", help="发布后各站可见本站排名")])
+        st.info(md(page.own_rank_text))
+        return
     items = [Kpi("考核站点（个）", str(len(assessed))),
              Kpi("平均得分（试算）", f"{assessed['总分'].mean():.1f}" if len(assessed) else "—",
                  help="按当前台账、填报和督办单即时计算"),
              Kpi("最高分", f"{assessed['总分'].max():.1f}" if len(assessed) else "—"),
              Kpi("结果状态", "已发布" if page.published else "未发布", help="发布后各站可见本站排名")]
     kpi_row(items)
-    if page.own_rank_text:
-        st.info(md(page.own_rank_text))
 
 
 def board(page: view.StationsPage, key: str) -> None:
@@ -90,7 +94,7 @@ def ranking(page: view.StationsPage, key: str, *, on_publish: Callable[[], objec
     st.markdown(f"**{page.label}排名** · {state}")
     show_styled_table(page.ranking, key=f"{key}_rank", file_name=f"站点考核排名_{page.month}",
                       title=f"街道民政服务站考核排名（{page.label}）")
-    charts.show(charts.bars(page.ranking, "站点", "总分", x_title="站点", y_title="总分", horizontal=True,
+    charts.show(charts.bars(page.ranking, "总分", "站点", x_title="总分", y_title="站点", horizontal=True,
                             height=30 * len(page.ranking) + 40), key=f"{key}_chart")
     _flash(key)
     if report is not None:

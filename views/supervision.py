@@ -260,7 +260,8 @@ def candidates(reader: Reader, week: Period, street: str | None = None) -> pd.Da
     """待督办事项 of the week (office and leadership), with each item's drafted order and its covering order."""
     if reader.principal.role not in ("office", "leader"):
         return pd.DataFrame(columns=sq.CANDIDATE_COLUMNS)
-    return reader.q(sq.candidates, week, street)
+    todo = reader.q(sq.candidates, week, street)
+    return todo.sort_values("existing_code", key=lambda c: c.notna(), kind="stable").reset_index(drop=True)
 
 
 def draft(item: dict | None = None, today: date | None = None) -> dict:
