@@ -166,6 +166,9 @@ def _require_step(principal: Principal, step: rules.Step, order: dict) -> None:
         return
     if step.side == rules.OFFICE:
         raise AccessDenied(f"只有业务科室可以{step.label}。")
+    if order["unit_kind"] != "subdistrict" and principal.role in ("street", "leader"):
+        raise AccessDenied(f"该督办单的责任单位是{order['unit_kind_name']}（{order['unit_name']}），"
+                           "由业务科室代为签收和反馈。")
     if principal.role == "street":
         raise AccessDenied("街道账号只能办理本街道的督办单。")
     if principal.role == "office" and order["unit_kind"] == "subdistrict":
