@@ -29,12 +29,14 @@ OFFICE = Principal("t_office", "office")
 # reference data read whole by every role: a reviewed list — declaring another query public must change this test
 PUBLIC = {"data.queries.geography.subdistricts", "data.queries.geography.subdistrict_names",
           "data.queries.meta.record_date_range", "data.queries.meta.meta_values", "data.queries.affairs.targets",
-          "data.queries.affairs.target", "data.queries.maps.counts", "data.ops.settings.map_settings"}
+          "data.queries.affairs.target", "data.queries.maps.counts", "data.ops.settings.map_settings",
+          "data.queries.supervision.supervision_settings", "data.queries.supervision.service_tasks",
+          "data.queries.supervision.service_task_versions"}
 REFERENCE_TABLES = ("subdistricts", "communities")
 ARGS = {"period": parse("2024-H1"), "week": parse("2024-W23"), "month_period": parse("2024-06"),
         "quarter": parse("2024-Q2"), "on": date(2024, 6, 30), "plan_year": 2024,
         "ends": (date(2024, 5, 31), date(2024, 6, 30)), "indicator": "meal_points", "start": date(2024, 5, 1),
-        "end": date(2024, 5, 31), "kind": "funeral_prompt_letter", "programme": "dibao"}
+        "end": date(2024, 5, 31), "kind": "funeral_prompt_letter", "programme": "dibao", "month": "2024-06"}
 
 
 def _street_only_rows():
@@ -91,14 +93,34 @@ def both(request, tmp_path_factory):
                     conn.execute(demo.SPECS[table].model.__table__.insert(), rows[i:i + demo.CHUNK])
             conn.execute(m.Target.__table__.insert(), demo._targets(1))
             conn.execute(m.Meta.__table__.insert(), [dict(key="data_version", value="1", updated_at=datetime.now().replace(microsecond=0))])
+            _copy_supervision(get_engine(full), conn)
             if conn.dialect.name == "postgresql":
                 demo._reset_sequences(conn)
         yield full, own
 
 
+def _copy_supervision(full, conn) -> None:
+    """The demo's 督办 and station history of OWN (its orders with their steps and files, its entries, dispatch
+    meetings and published scores) and the district's duty list, copied as they are (the same ids)."""
+    from data.db.models import supervision as sm
+
+    with full.connect() as src:
+        orders = set(src.execute(select(sm.SupervisionOrder.id).where(
+            sm.SupervisionOrder.subdistrict_code == OWN)).scalars())
+        for model, where in [(sm.ServiceTask, True), (sm.DispatchRecord, sm.DispatchRecord.subdistrict_code == OWN),
+                             (sm.SupervisionOrder, sm.SupervisionOrder.id.in_(orders)),
+                             (sm.SupervisionEvent, sm.SupervisionEvent.order_id.in_(orders)),
+                             (sm.SupervisionEvidence, sm.SupervisionEvidence.order_id.in_(orders)),
+                             (sm.StationEntry, sm.StationEntry.subdistrict_code == OWN),
+                             (sm.StationScore, sm.StationScore.subdistrict_code == OWN)]:
+            rows = [dict(r) for r in src.execute(select(model.__table__).where(where)).mappings()]
+            if rows:
+                conn.execute(model.__table__.insert(), rows)
+
+
 def _own_ids(engine) -> dict:
     """Ids of OWN records, present in both databases, for the queries about one record."""
-    from data.db.models import Facility, Finding, VacantRoom
+    from data.db.models import Facility, Finding, SupervisionEvidence, SupervisionOrder, VacantRoom
 
     with engine.connect() as conn:
         facility = conn.execute(select(Facility.id).where(Facility.subdistrict_code == OWN,
@@ -108,7 +130,13 @@ def _own_ids(engine) -> dict:
                             .order_by(VacantRoom.id)).scalars().first()
         finding = conn.execute(select(Finding.code).where(Finding.subdistrict_code == OWN)
                                .order_by(Finding.id)).scalars().first()
-    return {"facility_id": facility, "room_id": room, "code": finding, "scenario_id": 1}
+        order = conn.execute(select(SupervisionOrder.id).where(SupervisionOrder.subdistrict_code == OWN)
+                             .order_by(SupervisionOrder.id)).scalars().first()
+        evidence = conn.execute(select(SupervisionEvidence.id).join(
+            SupervisionOrder, SupervisionOrder.id == SupervisionEvidence.order_id)
+            .where(SupervisionOrder.subdistrict_code == OWN).order_by(SupervisionEvidence.id)).scalars().first()
+    return {"facility_id": facility, "room_id": room, "code": finding, "scenario_id": 1, "order_id": order,
+            "evidence_id": evidence}
 
 
 def _kwargs(fn, ids: dict, asked: str | None, place: dict) -> dict:
