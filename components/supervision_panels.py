@@ -117,19 +117,24 @@ def open_map(model: view.MapModel | None, key: str) -> None:
 
 # --- one order --------------------------------------------------------------------------------------------------
 
-def _held_version(key: str, order: dict) -> int:
-    """The version of the order as first shown in this session (kept until the user reloads or acts)."""
+def _held(key: str, order: dict) -> dict:
+    """The order's version and status as first shown in this session: the steps offered and the version they are
+    taken on, kept until the user takes a step or reloads (a step on a version someone else moved is refused)."""
     k = f"{key}_held_{order['id']}"
     if k not in st.session_state:
-        st.session_state[k] = order["version"]
+        st.session_state[k] = {"version": order["version"], "status": order["status"]}
     return st.session_state[k]
+
+
+def _hold(key: str, order: dict) -> None:
+    st.session_state[f"{key}_held_{order['id']}"] = {"version": order["version"], "status": order["status"]}
 
 
 def order_panel(ov: view.OrderView, *, key: str, evidence: Callable[[int, object], dict | None],
                 on_act: Callable[[dict, str, str | None, list], dict]) -> None:
     """One order: its facts, level, history, evidence files and a form for each step the user may take."""
     o = ov.order
-    held = _held_version(key, o)
+    held = _held(key, o)
     _flash(key)
     st.html(f"<div style='font-size:1.1em'><b>{html_text(o['code'])}</b> {html_text(o['title'])}</div>"
             f"<div style='margin-top:4px'>{chip(ov.level, ov.reason)} · 当前状态：{html_text(o['status_name'])}"
@@ -138,12 +143,12 @@ def order_panel(ov: view.OrderView, *, key: str, evidence: Callable[[int, object
         st.error(md(conflict))
         if st.button("以最新状态重新办理", key=f"{key}_reload"):
             st.session_state.pop(f"{key}_conflict", None)
-            st.session_state[f"{key}_held_{o['id']}"] = o["version"]
+            _hold(key, o)
             st.rerun()
-    elif held != o["version"]:
-        st.warning(f"该督办单在您打开后已有新的办理（当前版本 {o['version']}），请核对后再办理。")
+    elif held["version"] != o["version"]:
+        st.warning(f"该督办单在您打开后已有新的办理（当前版本 {o['version']}），办理将被拒绝；请核对后以最新状态重新办理。")
         if st.button("以最新状态重新办理", key=f"{key}_refresh"):
-            st.session_state[f"{key}_held_{o['id']}"] = o["version"]
+            _hold(key, o)
             st.rerun()
     left, right = st.columns([3, 2])
     with left:
@@ -160,9 +165,10 @@ def order_panel(ov: view.OrderView, *, key: str, evidence: Callable[[int, object
                     st.image(got["content"], caption=md(row.文件), width=240)
             download_button(f"下载 {row.文件}", lambda who, eid=eid: evidence(eid, who)["content"],
                             file_name=row.文件, mime=row.类型, key=f"{key}_ev_{eid}")
-        for step in ov.steps:
-            _step_form(ov, step, held, key, on_act)
-        if not ov.steps:
+        steps = ov.steps_by_status.get(held["status"], ov.steps)
+        for step in steps:
+            _step_form(ov, step, held["version"], key, on_act)
+        if not steps:
             st.caption("当前没有需要您办理的步骤。")
 
 
@@ -180,8 +186,13 @@ def _step_form(ov: view.OrderView, step, held: int, key: str, on_act) -> None:
         go = st.form_submit_button(step.label, type="primary")
     if go:
         upload = [view.Evidence(f.name, f.getvalue()) for f in files]
-        _attempt(key, lambda: on_act({"id": o["id"], "version": held}, step.action, note, upload),
-                 lambda saved: f"督办单 {saved['code']} 已{step.label}，当前状态：{saved['status_name']}。")
+
+        def act():
+            saved = on_act({"id": o["id"], "version": held}, step.action, note, upload)
+            _hold(key, saved)  # the user's own step: go on from it
+            return saved
+
+        _attempt(key, act, lambda saved: f"督办单 {saved['code']} 已{step.label}，当前状态：{saved['status_name']}。")
 
 
 # --- issuing -------------------------------------------------------------------------------------------------------

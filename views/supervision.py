@@ -16,7 +16,7 @@ from data.domain import supervision as rules
 from data.domain.period import Period, latest_complete
 from data.queries import geography
 from data.queries import supervision as sq
-from data.queries.access import Reader
+from data.queries.access import AccessDenied, Reader
 from data.ops.settings import map_settings
 from data.writes import supervision as writes
 from data.writes.edits import EditError, StaleEdit  # noqa: F401 - re-exported for the page's components
@@ -200,13 +200,17 @@ class OrderView:
     steps: list                     # rules.Step the user may take now
     level: str | None
     reason: str
+    steps_by_status: dict = field(default_factory=dict)  # the steps the user may take from each status
 
 
 def detail(reader: Reader, *, order_id: int | None = None, code: str | None = None,
            on: date | None = None) -> OrderView | None:
     """One order now (by id or code) with the steps the signed-in user may take and its warning level on day `on`
     (today by default); None when there is no such order (the query layer refuses other subdistricts' orders)."""
-    got = reader.q(sq.order_detail, order_id=order_id, order_code=code)
+    try:
+        got = reader.q(sq.order_detail, order_id=order_id, order_code=code)
+    except AccessDenied:  # another subdistrict's order (the refusal is audited by the query layer)
+        got = None
     if got is None:
         return None
     o = {k: v for k, v in got.items() if k not in ("events", "evidence")}
@@ -228,12 +232,14 @@ def detail(reader: Reader, *, order_id: int | None = None, code: str | None = No
                              "大小（KB）": [round(int(n) / 1024, 1) for n in fx["size_bytes"]],
                              "上传人": fx["uploaded_by"],
                              "上传时间": [pd.Timestamp(t).strftime("%Y-%m-%d %H:%M") for t in fx["uploaded_at"]]})
-    steps = rules.allowed_steps(o["status"], who.role, o["unit_kind"], o["subdistrict_code"], who.subdistrict_code)
+    by_status = {st: rules.allowed_steps(st, who.role, o["unit_kind"], o["subdistrict_code"], who.subdistrict_code)
+                 for st in STATUSES}
+    steps = by_status[o["status"]]
     level, reason = rules.order_level(o["status"], o["deadline"], on or date.today(), o["returned"], o["reported_on"],
                                       reader.q(sq.supervision_settings))
     return OrderView(order=o, facts=facts, history=history, evidence=evidence,
                      images=[int(i) for i, t in zip(fx["id"], fx["media_type"]) if str(t).startswith("image/")],
-                     steps=steps, level=level, reason=reason)
+                     steps=steps, level=level, reason=reason, steps_by_status=by_status)
 
 
 def act(reader: Reader, order: dict, action: str, note: str | None = None, files=()) -> dict:
