@@ -63,7 +63,7 @@ def _home() -> None:
 next(iter(nav.values())).insert(0, st.Page(_home, title="首页", url_path=navigation.HOME_PATH, default=True,
                                            visibility="hidden"))
 try:
-    st.navigation(nav).run()
+    st.navigation(nav, expanded=True).run()  # every page listed: more than twelve no longer hide behind "View more"
 except AccessDenied as exc:
     st.warning(str(exc))
 except (DatabaseError, SQLAlchemyError) as exc:  # a page's read failed: a Chinese message, never a traceback
