@@ -404,7 +404,7 @@ def _publish_year(engine: Engine) -> int:
         key = f"2024-{month:02d}"
         first, last = rules.month_bounds(key)
         scores = sq.station_scores(engine, key)
-        scores = scores[scores["assessed"]]
+        scores = scores[scores["assessed"].astype(bool)]
         ranks = rules.rank(dict(zip(scores["subdistrict_code"], scores["score"])))
         weights = sq.supervision_settings(engine).weights
         at = datetime.combine(last + timedelta(days=1), time(10, 0))

@@ -662,7 +662,7 @@ def _ranking(engine: Engine, month: str) -> dict:
     live = None
     if published.empty:
         live = _live_scores(engine, month)
-        live = live[live["assessed"]].copy()
+        live = live[live["assessed"].astype(bool)].copy()
         ranks = rules.rank(dict(zip(live["subdistrict_code"], live["score"])))
         live["rank"] = live["subdistrict_code"].map(ranks)
         rows = live
@@ -672,7 +672,7 @@ def _ranking(engine: Engine, month: str) -> dict:
     prev = _published(engine, None, prev_month)
     if prev.empty:
         prev = _live_scores(engine, prev_month)
-        prev = prev[prev["assessed"]]
+        prev = prev[prev["assessed"].astype(bool)]
     before = dict(zip(prev["subdistrict_code"], prev["score"]))
     out = rows.copy()
     out["previous"] = out["subdistrict_code"].map(before)

@@ -637,7 +637,7 @@ def publish_assessment(engine: Engine, principal: Principal, month: str, today: 
         raise EditError(f"{month} 尚未结束，不能发布考核结果。")
     settings = sq.supervision_settings(engine)
     scores = sq.station_scores(engine, month)
-    scores = scores[scores["assessed"]]
+    scores = scores[scores["assessed"].astype(bool)]
     if scores.empty:
         raise EditError(f"{month} 没有可考核的站点。")
     ranks = rules.rank(dict(zip(scores["subdistrict_code"], scores["score"])))
