@@ -112,9 +112,7 @@ def _cmd_weekly_report(args) -> int:
     from data.db.migrate import ensure_current
     from data.domain.period import parse
 
-    week = parse(args.week)
-    if week.kind != "week":
-        raise ValueError(f"“{args.week}”不是周，示例：2024-W52。")
+    week = parse(args.week, "week")
     engine = get_engine(args.database_url)
     ensure_current(engine)
     with open(args.out, "wb") as fh:
@@ -129,9 +127,7 @@ def _cmd_roundtable_deck(args) -> int:
     from data.db.migrate import ensure_current
     from data.domain.period import parse
 
-    quarter = parse(args.quarter)
-    if quarter.kind != "quarter":
-        raise ValueError(f"“{args.quarter}”不是季度，示例：2024-Q2。")
+    quarter = parse(args.quarter, "quarter")
     engine = get_engine(args.database_url)
     ensure_current(engine)
     with open(args.out, "wb") as fh:

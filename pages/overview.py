@@ -8,7 +8,7 @@ from components.kpis import Kpi, kpi_row
 from components.tables import show_table
 from data.db.cache import q
 from data.queries import overview
-from data.domain.targets import progress
+from data.domain.targets import pace
 from data.domain.units import fmt_delta, fmt_wan, pct
 
 f = filters.current()
@@ -46,8 +46,7 @@ st.caption(f"截至 {f.period.end}（全区）；进度按从基期到期限匀�
 targets = q(overview.targets_progress, f.period.end)
 table = []
 for t in targets.itertuples():
-    p = progress(t.current, t.value, t.baseline_value, pd.Timestamp(t.baseline_date).date(),
-                 pd.Timestamp(t.deadline).date(), f.period.end)
+    p = pace(t, t.current, t.baseline_value, f.period.end)
     table.append({"目标": t.name, "目标值": t.value, "单位": t.unit, "期限": pd.Timestamp(t.deadline).date().isoformat(),
                   "当前值": round(t.current, 1), "差距": round(max(p.gap, 0), 1), "应达进度": round(p.expected, 1),
                   "状态": p.status})

@@ -1,6 +1,8 @@
 """圆桌会模式: a full-screen presentation of a quarter in five views — aggregates only, frozen figures when reported."""
 from __future__ import annotations
 
+from datetime import date
+
 import pandas as pd
 import streamlit as st
 
@@ -12,20 +14,15 @@ from exports.roundtable_pptx import headline_items, roundtable_deck, subtitle, v
 from data.db import cache
 from data.writes import frozen as fz
 from data.queries.access import AccessDenied
-from data.domain.period import latest_complete, parse
+from data.domain import period as periods
 
 f = filters.current()
 LAST = len(fz.STEPS)
 
 # --- quarter ----------------------------------------------------------------------------------------------
-latest = latest_complete("quarter", f.last_data_day)
+latest = periods.latest_complete("quarter", f.last_data_day)
 default = f.period if f.period.kind == "quarter" else latest
-options, p = [], latest
-while p.end.year >= 2023 and len(options) < 40:
-    options.append(p.key)
-    p = p.previous()
-if default.key not in options:
-    options.insert(0, default.key)
+options = periods.options(latest, date(2023, 1, 1), limit=40, keep=default.key)
 
 if "rt_step" not in st.session_state:
     st.session_state.rt_step = 1
@@ -52,7 +49,7 @@ st.html(f"""<style>
 
 top = st.columns([3, 1, 1, 1, 1])
 with top[0]:
-    key = st.selectbox("季度", options, index=options.index(default.key), format_func=lambda k: parse(k).label,
+    key = st.selectbox("季度", options, index=options.index(default.key), format_func=periods.label,
                        key=f"rt_quarter_{default.key}", label_visibility="collapsed")
 with top[1]:
     st.toggle("深色主题", key="rt_dark")
@@ -64,7 +61,7 @@ with top[3]:
               width="stretch")
 with top[4]:
     st.markdown(f"**第 {st.session_state.rt_step} / {LAST} 页**")
-quarter = parse(key)
+quarter = periods.parse(key)
 step = st.session_state.rt_step
 
 # Left / right arrow keys click 上一页 / 下一页 (runs in the page itself; nothing is loaded from anywhere).

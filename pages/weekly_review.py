@@ -12,22 +12,20 @@ from components.auth_ui import principal
 from components.personal import reveal_control
 from components.text import md
 from data.db import cache
-from data.domain.period import latest_complete, parse
+from data.domain import period as periods
 from data.queries import meta, weekly
 
 f = filters.current()
 span = cache.q(meta.record_date_range)
 first_day = span[0] if span else f.last_data_day
-latest = latest_complete("week", f.last_data_day)
+latest = periods.latest_complete("week", f.last_data_day)
 default = weekly.default_week(f.last_data_day, f.period)
-options = [p.key for p in weekly.week_options(first_day, latest)]
-if default.key not in options:
-    options.insert(0, default.key)
+options = periods.options(latest, first_day, keep=default.key)
 
 st.title("周度研判")
 key = st.selectbox("研判周（周一至周日）", options, index=options.index(default.key),
-                   format_func=lambda k: parse(k).label, key=f"wr_week_{default.key}")
-week = parse(key)
+                   format_func=periods.label, key=f"wr_week_{default.key}")
+week = periods.parse(key)
 st.caption(f"{f.scope} · {week.label}，与上周（{week.previous().label}）比较。默认为最近一个已结束且有台账记录的完整周；"
            "侧栏统计周期选“周”时使用所选周。")
 
