@@ -222,16 +222,3 @@ def action_lists(engine: Engine, week: Period, street: str | None = None) -> dic
             "visits_below_rule": visits_below_rule(engine, week, street),
             "silent_meal_points": silent_meal_points(engine, week, street),
             "silent_ledgers": silent_ledgers(engine, week, street)}
-
-
-@query(scope="street", roles=PERSONAL_ROLES, personal={"name": "name", "id_number": "id_number", "phone": "phone", "address": "address"}, district_parts=("targets",))
-def weekly_review_data(engine: Engine, week: Period, street: str | None = None) -> dict:
-    """Everything the weekly review shows and exports, in one call: headline, targets, action lists, daily meals."""
-    return {
-        "headline": weekly_headline(engine, week, street),
-        "targets": weekly_targets(engine, week.end),
-        "actions": action_lists(engine, week, street),
-        "visits_by_street": visits_below_rule_by_subdistrict(engine, week, street),
-        "meals_by_day": meals_by_day(engine, week, street),
-        "meals_by_day_before": meals_by_day(engine, week.previous(), street),
-    }
