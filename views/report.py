@@ -60,8 +60,9 @@ class ReportPage:
                 for part, sections in report.PARTS]
 
 
-def build(reader: Reader, chosen: Period, last_data_day: date, street: str | None, scope: str = "全区") -> ReportPage:
-    """The report for the chosen period (a month or week is shown as its half-year, data.domain.report.report_period)."""
+def build(reader: Reader, chosen: Period, last_data_day: date, street: str | None,
+          scope: str = "全区") -> ReportPage:
+    """The report for the chosen period (a month or a week shows its half-year: data.domain.report.report_period)."""
     period, note = report.report_period(chosen, last_data_day)
     return ReportPage(period=period, rows=reader.q(report.report_rows, period, street), scope=scope, street=street,
                       note=note)
