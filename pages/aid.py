@@ -92,10 +92,8 @@ with c_total:
     funnel.show(funnel.funnel(pd.DataFrame([v.discovery]), view.FUNNEL_STAGES, value_title="数量"), key="aid_funnel")
 with c_each:
     if len(v.discovery_by) > 1:
-        shown = v.discovery_by.sort_values("screened", ascending=False, kind="stable").head(view.MAX_FUNNELS)
-        st.markdown("**各街道**" + (f"（摸排人次最多的 {view.MAX_FUNNELS} 个）"
-                                    if len(v.discovery_by) > view.MAX_FUNNELS else ""))
-        funnel.show(funnel.funnel(shown, view.FUNNEL_STAGES, group="subdistrict_name", columns=3, height=110,
+        st.markdown("**各街道**" + (f"（摸排人次最多的 {view.MAX_FUNNELS} 个）" if v.funnels_cut else ""))
+        funnel.show(funnel.funnel(v.funnels, view.FUNNEL_STAGES, group="subdistrict_name", columns=3, height=110,
                                   width=150), key="aid_funnel_sub")
 show_styled_table(tables.discovery_table(v.discovery_by, v.discovery), key="aid_disc",
                   file_name=f"主动发现分街道_{slug}", title=f"主动发现分街道情况（{p.label}）")

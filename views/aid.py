@@ -41,6 +41,8 @@ class AidPage:
     by_month: pd.DataFrame       # month, programme, name, amount_fen, persons
     discovery: dict              # screened, dibao_households, tekun_households
     discovery_by: pd.DataFrame   # the same per subdistrict
+    funnels: pd.DataFrame        # the subdistricts drawn as small funnels (most screened first) …
+    funnels_cut: bool            # … when not all of them are
     discovery_kpis: tuple[Metric, ...]
 
 
@@ -84,13 +86,15 @@ def build(reader: Reader, p: Period, street: str | None, scope: str) -> AidPage:
              figure(_FIGURE_OF[c]).definition) for c in ("temporary", "orphan", "disability", "charity"))
     window = trend_window(p)
     disc = reader.q(aid.proactive_discovery, p, street)
+    disc_by = reader.q(aid.proactive_discovery_by_subdistrict, p, street)
     return AidPage(
         period=p, previous=prev, slug=f"{scope}_{p.key.replace('~', '至')}",
         caption=(f"{scope} · {p.label}（{p.start:%Y-%m-%d} 至 {p.end:%Y-%m-%d}） · 口径：发放日期在统计期内的发放记录，"
                  f"金额单位万元（保留两位小数） · 同比：{prev.label}（{prev.start:%Y-%m-%d} 至 {prev.end:%Y-%m-%d}）"),
         totals=totals, totals_prev=totals_prev, overall=overall, overall_prev=overall_prev, kpis=(first, second),
         window=window, by_month=reader.q(aid.aid_by_month, window, street),
-        discovery=disc, discovery_by=reader.q(aid.proactive_discovery_by_subdistrict, p, street),
+        discovery=disc, discovery_by=disc_by, funnels_cut=len(disc_by) > MAX_FUNNELS,
+        funnels=disc_by.sort_values("screened", ascending=False, kind="stable").head(MAX_FUNNELS),
         discovery_kpis=(Metric("主动摸排（人次）", fmt_int(disc["screened"]), None, figure("F50").definition),
                         Metric("摸排后纳入低保（户）", fmt_int(disc["dibao_households"]), None, figure("F51").definition),
                         Metric("摸排后纳入特困（户）", fmt_int(disc["tekun_households"]), None, figure("F52").definition)),

@@ -72,7 +72,7 @@ def build(reader: Reader, on: date, street: str | None, kinds: tuple, statuses: 
     """The facilities as on `on` of the kinds and statuses asked; `selected`: the map's (or sidebar's) subdistrict."""
     names = reader.q(geography.subdistrict_names)
     size = reader.q(mq.counts)
-    big = size["facilities"] > map_scale.AGGREGATE_FACILITIES_ABOVE  # province scale: one subdistrict's points at a time
+    big = size["facilities"] > map_scale.AGGREGATE_FACILITIES_ABOVE  # province scale: one subdistrict at a time
     load_street = street or (selected if big else None)
     counts = None
     if big and load_street is None:

@@ -14,19 +14,36 @@ at province scale the page models (views/) pass aggregates instead of points (ca
 """
 from __future__ import annotations
 
-from components.maps.basemap import (DECIMALS, NO_BASEMAP, Basemap, base_map, bounds_of, prepare_geometries,
-                                     project, project_geometry)
+from components.maps.basemap import NO_BASEMAP, Basemap, base_map, bounds_of, prepare_geometries, project
 from components.maps.clicks import CLICK_FIELDS, clicked_facility, clicked_subdistrict
 from components.maps.elements import esc
 from components.maps.frame import DEFAULT_HEIGHT, Canvas, Click, DistrictMap, Picture, draw, show_map
-from components.maps.layers import (BUBBLE_CLUSTER_ABOVE, CLUSTER_MIN_POINTS, COMMUNITY_MIN_ZOOM, LABEL_MIN_ZOOM,
-                                    LABELS_ALWAYS_UP_TO, add_district_outline, aggregate_layer, community_layer,
-                                    dot_layer, facility_layers, outline_layer, rings_layer, subdistrict_layer)
-from components.maps.legend import (COVERAGE_BINS, COVERAGE_COLOURS, COVERED_COLOUR, KIND_STYLES, NO_DATA_COLOUR,
-                                    OFFICIAL_NOTE, RING_COLOUR, SCHEMATIC_NOTE, STATUS_LEGEND, STATUS_ORDER,
-                                    UNCOVERED_COLOUR, class_breaks, colour_of, coverage_bin, coverage_legend,
+from components.maps.layers import (COMMUNITY_MIN_ZOOM, LABEL_MIN_ZOOM, add_district_outline, aggregate_layer,
+                                    community_layer, dot_layer, facility_layers, outline_layer, rings_layer,
+                                    subdistrict_layer)
+from components.maps.legend import (COVERAGE_COLOURS, KIND_STYLES, NO_DATA_COLOUR, OFFICIAL_NOTE, SCHEMATIC_NOTE,
+                                    STATUS_ORDER, class_breaks, colour_of, coverage_bin, coverage_legend,
                                     facility_legend, value_legend)
-from components.maps.pictures import (boundaries_map, coverage_map, coverage_picture, facilities_map,
-                                      facilities_picture, value_map, value_picture)
+from components.maps.pictures import (coverage_map, coverage_picture, facilities_map, facilities_picture, value_map,
+                                      value_picture)
 from views.map_scale import (AGGREGATE_FACILITIES_ABOVE, MAX_COMMUNITY_POINTS, MAX_MAP_SUBDISTRICTS,
                              MAX_MEAL_POINTS_UNFILTERED, MAX_POINTS)
+
+__all__ = [
+    # the frame
+    "DistrictMap", "Picture", "Canvas", "Click", "draw", "show_map", "DEFAULT_HEIGHT", "CLICK_FIELDS",
+    # pictures and their pure builders
+    "facilities_picture", "coverage_picture", "value_picture", "facilities_map", "coverage_map", "value_map",
+    # ground and layers
+    "Basemap", "NO_BASEMAP", "base_map", "bounds_of", "prepare_geometries", "project", "subdistrict_layer",
+    "outline_layer", "add_district_outline", "facility_layers", "community_layer", "dot_layer", "rings_layer",
+    "aggregate_layer", "COMMUNITY_MIN_ZOOM", "LABEL_MIN_ZOOM",
+    # legends, styles and notes
+    "esc", "KIND_STYLES", "STATUS_ORDER", "COVERAGE_COLOURS", "NO_DATA_COLOUR", "SCHEMATIC_NOTE", "OFFICIAL_NOTE",
+    "facility_legend", "coverage_legend", "coverage_bin", "value_legend", "class_breaks", "colour_of",
+    # clicks
+    "clicked_facility", "clicked_subdistrict",
+    # scale caps (defined in views.map_scale, where the page models read them)
+    "MAX_POINTS", "MAX_MAP_SUBDISTRICTS", "AGGREGATE_FACILITIES_ABOVE", "MAX_COMMUNITY_POINTS",
+    "MAX_MEAL_POINTS_UNFILTERED",
+]

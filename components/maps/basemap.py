@@ -15,7 +15,6 @@ import folium
 import numpy as np
 import pandas as pd
 import shapely
-from shapely.geometry import mapping
 
 from components.maps.elements import Css
 from geo import gcj02
@@ -74,11 +73,6 @@ def prepare_geometries(geometries: list, basemap: Basemap = NO_BASEMAP, simplify
         return np.column_stack([x, y])
 
     return list(shapely.transform(geoms, _shift))
-
-
-def project_geometry(geometry: dict | str, basemap: Basemap = NO_BASEMAP, simplify_deg: float = 0.0) -> dict:
-    """One GeoJSON geometry, optionally simplified, shifted for the basemap and rounded (see prepare_geometries)."""
-    return mapping(prepare_geometries([geometry], basemap, simplify_deg)[0])
 
 
 def bounds_of(geometries: Iterable) -> list[list[float]] | None:

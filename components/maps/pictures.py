@@ -1,8 +1,8 @@
 """The pictures the map pages put on their DistrictMap, and the pure builders that draw them on the frame.
 
 facilities_picture (设施布局), coverage_picture (助餐覆盖), value_picture (a number per subdistrict, e.g. 救助发放)
-and, for a bare preview, Picture() itself. `facilities_map`, `coverage_map`, `value_map` and `boundaries_map`
-are the same pictures drawn with frame.draw — pure (DataFrames → folium.Map), for tests and documents.
+and, for a bare preview, Picture() itself. `facilities_map`, `coverage_map` and `value_map` are the same pictures
+drawn with frame.draw — pure (DataFrames → folium.Map), for tests and documents.
 """
 from __future__ import annotations
 
@@ -144,8 +144,3 @@ def value_map(boundaries: pd.DataFrame, values: pd.DataFrame, *, title: str, fmt
     picture = value_picture(boundaries, values, title=title, fmt=fmt, details=details, zero_label=zero_label)
     return draw(boundaries, picture, outline=outline, basemap=basemap, selected=selected)
 
-
-def boundaries_map(boundaries: pd.DataFrame, *, outline: dict | None = None,
-                   basemap: Basemap = NO_BASEMAP) -> folium.Map:
-    """Just the subdistrict polygons and the district outline (e.g. to preview an imported file)."""
-    return draw(boundaries, Picture(), outline=outline, basemap=basemap)
