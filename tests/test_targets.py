@@ -4,7 +4,7 @@ from datetime import date, datetime
 
 import pandas as pd
 
-from data.domain.targets import DAYS_PER_MONTH, pace, progress
+from data.domain.targets import DAYS_PER_MONTH, pace
 
 BASE, DEADLINE = date(2024, 1, 1), date(2024, 12, 31)
 MEAL_POINTS = {"value": 68, "baseline_date": BASE, "deadline": DEADLINE}  # 40 on 1 Jan, 68 by 31 Dec
@@ -61,7 +61,3 @@ def test_a_percentage_target_against_a_share():
     assert p.target == 0.65 and round(p.gap, 6) == 0.15 and p.status == "进度滞后"
     assert pace(coverage, 0.57, 0.40, date(2024, 6, 30), divisor=100).status == "进度正常"
     assert pace(coverage, 0.65, 0.40, date(2024, 6, 30), divisor=100).status == "已达成"
-
-
-def test_the_transitional_spelling_is_the_same_rule():
-    assert progress(47, 68, 40, BASE, DEADLINE, date(2024, 6, 30)) == pace(MEAL_POINTS, 47, 40, date(2024, 6, 30))

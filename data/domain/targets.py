@@ -58,8 +58,3 @@ def pace(target, value: float, baseline_value: float, on: date, *, divisor: floa
     on_track = met or (on < deadline and value >= expected - 1e-9)
     return Progress(value=value, target=goal, gap=goal - value, expected=expected, pace_done=pace_done,
                     pace_needed=pace_needed, on_track=on_track, met=met)
-
-
-def progress(value: float, target: float, baseline_value: float, baseline: date, deadline: date, on: date) -> Progress:
-    """Transitional spelling of pace() for pages/meal_coverage.py until its view calls pace(); delete with it."""
-    return pace({"value": target, "baseline_date": baseline, "deadline": deadline}, value, baseline_value, on)
