@@ -105,7 +105,8 @@ def build(reader: Reader) -> DataImportPage:
         size_bytes=(history["size_bytes"] / 1024).round(1),
         sha256=history["sha256"].str.slice(0, 12),
     ).rename(columns=HISTORY_HEADERS)
-    originals = {int(r.id): f"{int(r.id)} · {r.file_name}（{r.imported_at:%Y-%m-%d %H:%M}）" for r in history.itertuples()}
+    originals = {int(r.id): f"{int(r.id)} · {r.file_name}（{r.imported_at:%Y-%m-%d %H:%M}）"
+                 for r in history.itertuples()}
     return DataImportPage(history=shown, originals=originals)
 
 

@@ -64,7 +64,8 @@ def choice_lists(engine: Engine, principal: Principal | None) -> dict[str, list[
     with engine.connect() as conn:
         subs = conn.execute(select(Subdistrict.code, Subdistrict.name).order_by(Subdistrict.code)).all()
         coms = conn.execute(select(Community.name, Community.subdistrict_code).order_by(Community.code)).all()
-        facs = conn.execute(select(Facility.name, Facility.kind, Facility.subdistrict_code).order_by(Facility.code)).all()
+        facs = conn.execute(select(Facility.name, Facility.kind, Facility.subdistrict_code)
+                            .order_by(Facility.code)).all()
     keep = (lambda s: True) if street is None else (lambda s: s == street)
     return {
         "street": [n for c, n in subs if keep(c)],
