@@ -164,7 +164,7 @@ class FacilitiesMixin:
         non_village = [i for i in order if self.kind[i] != "村委会"]
         welfare_c = [i for i in self.by_sd[WELFARE_STREET] if self.kind[i] == "社区居委会"]
         wc = self.pick(welfare_c)
-        self.welfare_id = self._facility(
+        self._facility(
             wc, "welfare_institute", "西湖区社会福利院", "FL", public=True, operator="西湖区社会福利院", capacity=260,
             safety_supervised=True, opened_on=date(1996, 10, 1), address=f"南昌市西湖区{self.place[wc]}福利院路1号")
         self._facility(wc, "day_care_center", "西湖区社会福利院日间照料中心", "RZ", public=True, operator="西湖区社会福利院",
@@ -289,7 +289,6 @@ class FacilitiesMixin:
                 delivered = np.zeros(len(days), dtype=int)
             for d, a_, b_ in zip(_to_dates(days), dine.tolist(), delivered.tolist()):
                 self.add("meal_records", facility_id=fid, served_on=d, dine_in=a_, delivered=b_)
-        self.silent_meal_points = sorted(silent)
 
     # ---- care workers
     def _care_workers(self):

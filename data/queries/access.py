@@ -169,9 +169,6 @@ class Principal:
         return self.can_write and (self.role != "street" or code == self.subdistrict_code)
 
 
-SYSTEM = Principal(username="system", role="office", display_name="系统")
-
-
 def qualname(fn) -> str:
     return f"{fn.__module__}.{fn.__name__}"
 
