@@ -53,7 +53,7 @@ def _table(accounts: pd.DataFrame, streets: dict[str, str]) -> pd.DataFrame:
         "用户名": accounts["username"],
         "显示名称": accounts["display_name"],
         "角色": accounts["role"].map(role_label),
-        "所属街道": accounts["subdistrict_code"].map(lambda c: streets.get(c, c) if c else "—"),
+        "所属街道": accounts["subdistrict_code"].map(lambda c: streets.get(c, c) if pd.notna(c) and c else "—"),
         "状态": accounts["active"].map(lambda a: "启用" if a else "停用"),
         "锁定": [f"锁定至 {pd.Timestamp(u):%m-%d %H:%M}" if is_locked(u, now) else "—"
                  for u in accounts["locked_until"]],

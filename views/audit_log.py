@@ -54,7 +54,7 @@ def build(reader: Reader, start: date | None = None, end: date | None = None, us
     table = pd.DataFrame({
         "时间": pd.to_datetime(log["at"]).dt.strftime("%Y-%m-%d %H:%M:%S"),
         "用户": log["username"].fillna("—").map(mask_personal_text),
-        "角色": log["role"].map(lambda r: ROLES.get(r, r) if r else "—"),
+        "角色": log["role"].map(lambda r: ROLES.get(r, r) if pd.notna(r) and r else "—"),
         "操作": log["action"].map(lambda a: ACTIONS.get(a, a)),
         "对象": log["target"].fillna("").map(mask_personal_text),
         "详情": log["detail"].fillna("").map(mask_personal_text),
