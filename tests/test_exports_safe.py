@@ -16,7 +16,8 @@ from exports.xlsx import csv_bytes, excel_bytes
 from data.domain.period import parse
 from exports.report_docx import report_xlsx
 from views.report import ReportPage
-from data.imports import LEDGERS, ImportRefused, import_file, template_bytes
+from data.imports import LEDGERS, ImportRefused, import_file
+from exports.templates import template_bytes
 from test_imports import OFFICE, csv_bytes as ledger_csv, engine, meal  # noqa: F401 - engine is a fixture
 
 # a name beginning with each character a spreadsheet program may evaluate, and a link
