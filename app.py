@@ -2,39 +2,20 @@
 from datetime import date
 
 import streamlit as st
-from sqlalchemy.exc import SQLAlchemyError
 
-from components import auth_ui, filters, floor, navigation
-from data.db import cache
-from data.ops import runtime_gc
-from data.queries.access import AccessDenied
-from data.security.auth import DEMO_ACCOUNTS
-from data.db.engine import DatabaseError, explain
-from data.db.migrate import ensure_current
-from data.queries import geography, meta
+from components import auth_ui, filters, floor, navigation, session
 
 st.set_page_config(page_title="民政一张图 · 西湖区民政局", layout="wide")
 floor.serve_if_requested()  # the benchmark's empty page, only when its server is started for the benchmark
 navigation.close_metrics_endpoint()  # Streamlit's unauthenticated /_stcore/metrics: not served by this app
-DEMO_USERNAMES = {a[0] for a in DEMO_ACCOUNTS}
-
-
-@st.cache_resource(show_spinner=False)
-def _schema_checked(url: str) -> bool:
-    ensure_current(cache.engine())  # raises a Chinese explanation; failures are not cached
-    return True
-
 
 try:
-    from data.db.engine import database_url
-
-    _schema_checked(database_url())
+    session.check_schema()  # once per server process and database
     # draws the sign-in form (as the page the URL names) and stops until someone signs in
     who = auth_ui.require_signed_in([spec.url_path for spec in navigation.PAGES])
-    span = cache.q(meta.record_date_range)
-    streets = cache.q(geography.subdistrict_names)
-except (DatabaseError, SQLAlchemyError) as exc:  # missing, unreadable, locked or unreachable: say so, in Chinese
-    message = explain(exc)
+    span, streets = session.shared_filter_data()
+except session.DATABASE_ERRORS as exc:  # missing, unreadable, locked or unreachable: say so, in Chinese
+    message = session.explain(exc)
     navigation.gate(lambda: st.error(message))
 
 with st.sidebar:
@@ -45,7 +26,7 @@ if span is None:
 
 st.session_state["_filters"] = filters.sidebar_filters(span[0], span[1], streets, locked=who.street_locked)
 auth_ui.sidebar_card(who, streets)
-if who.username in DEMO_USERNAMES:
+if session.is_demo_account(who):
     st.sidebar.warning("正在使用演示账号（密码已公开在 README 中），仅供演示；正式部署前请由管理员停用或修改密码。")
 
 nav = {section: [st.Page(spec.file, title=spec.title, url_path=spec.url_path) for spec in specs]
@@ -64,9 +45,9 @@ next(iter(nav.values())).insert(0, st.Page(_home, title="首页", url_path=navig
                                            visibility="hidden"))
 try:
     st.navigation(nav, expanded=True).run()  # every page listed: more than twelve no longer hide behind "View more"
-except AccessDenied as exc:
+except session.AccessDenied as exc:
     st.warning(str(exc))
-except (DatabaseError, SQLAlchemyError) as exc:  # a page's read failed: a Chinese message, never a traceback
-    st.error(explain(exc))
+except session.DATABASE_ERRORS as exc:  # a page's read failed: a Chinese message, never a traceback
+    st.error(session.explain(exc))
 finally:  # also after st.stop / st.rerun / st.switch_page in a page
-    runtime_gc.freeze_new_imports()  # the libraries this run imported: out of every later full collection
+    session.end_of_run()  # the libraries this run imported: frozen out of every later full garbage collection

@@ -106,36 +106,38 @@ def _cmd_status(args) -> int:
     return 0
 
 
-def _cmd_weekly_report(args) -> int:
-    from exports.weekly_docx import weekly_review_docx
-    from data.queries.weekly import weekly_review_data
+def _reader(args):
+    """The command line reads as the system account (业务科室, district-wide), like a scheduled job of the bureau."""
     from data.db.migrate import ensure_current
-    from data.domain.period import parse
+    from data.queries.access import SYSTEM, Reader
 
-    week = parse(args.week)
-    if week.kind != "week":
-        raise ValueError(f"“{args.week}”不是周，示例：2024-W52。")
     engine = get_engine(args.database_url)
     ensure_current(engine)
+    return Reader(engine, SYSTEM)
+
+
+def _cmd_weekly_report(args) -> int:
+    from data.domain.period import parse
+    from exports.weekly_docx import weekly_review_docx
+    from views import weekly
+
+    week = parse(args.week, "week")
+    page = weekly.build(_reader(args), week)
     with open(args.out, "wb") as fh:
-        fh.write(weekly_review_docx(weekly_review_data(engine, week), week))
+        fh.write(weekly_review_docx(page))
     print(f"已生成周度研判：{week.label} → {args.out}")
     return 0
 
 
 def _cmd_roundtable_deck(args) -> int:
-    from exports.roundtable_pptx import roundtable_deck
-    from data.writes.frozen import figures_for_display
-    from data.db.migrate import ensure_current
     from data.domain.period import parse
+    from exports.roundtable_pptx import roundtable_deck
+    from views import roundtable
 
-    quarter = parse(args.quarter)
-    if quarter.kind != "quarter":
-        raise ValueError(f"“{args.quarter}”不是季度，示例：2024-Q2。")
-    engine = get_engine(args.database_url)
-    ensure_current(engine)
+    quarter = parse(args.quarter, "quarter")
+    page = roundtable.build(_reader(args), quarter)
     with open(args.out, "wb") as fh:
-        fh.write(roundtable_deck(*figures_for_display(engine, quarter), quarter))
+        fh.write(roundtable_deck(page))
     print(f"已生成圆桌会演示文稿：{quarter.label} → {args.out}")
     return 0
 

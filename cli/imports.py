@@ -22,7 +22,8 @@ def _principal(engine, username: str):
 
 
 def _cmd_import(args) -> int:
-    from data.imports import LEDGERS, ImportRefused, import_file, template_bytes
+    from data.imports import LEDGERS, ImportRefused, import_file
+    from exports.templates import template_bytes
     from data.db.migrate import ensure_current
 
     engine = get_engine(args.database_url)

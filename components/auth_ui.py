@@ -17,9 +17,9 @@ import streamlit as st
 
 from components.navigation import HOME_PATH
 from components.text import md
-from data.security import auth
+from data.db.cache import engine as _engine  # the process-wide engine for DATABASE_URL
 from data.queries.access import ROLES, AccessDenied, Principal
-from data.db.engine import database_url, get_engine
+from data.security import auth
 
 TOKEN_KEY = "_auth_token"
 PRINCIPAL_KEY = "_principal"
@@ -56,10 +56,6 @@ def _write_pending_cookie() -> None:
     st.sidebar.html(f"<script>document.cookie = {json.dumps(COOKIE)} + '=' + {json.dumps(value)} + "
                     f"'; path=/{age}; samesite=strict' + (location.protocol === 'https:' ? '; secure' : '');</script>",
                     unsafe_allow_javascript=True)
-
-
-def _engine():
-    return get_engine(database_url())
 
 
 def principal() -> Principal:

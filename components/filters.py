@@ -13,7 +13,6 @@ import streamlit as st
 from data.domain import period as periods
 from data.domain.period import Period, PeriodError
 
-KIND_LABELS = {"month": "月度", "quarter": "季度", "half": "半年", "year": "年度", "week": "周", "range": "自定义"}
 ALL_STREETS = ""
 
 
@@ -27,14 +26,6 @@ class Filters:
     @property
     def scope(self) -> str:
         return self.street_name or "全区"
-
-
-def _options(kind: str, first: date, last: Period) -> list[Period]:
-    out, p = [], last
-    while p.end >= first and len(out) < 400:
-        out.append(p)
-        p = p.previous()
-    return out
 
 
 def _shown_code(code: str) -> str:
@@ -90,7 +81,7 @@ def sidebar_filters(first_day: date, last_day: date, streets: dict[str, str], lo
 
     with st.sidebar:
         st.markdown("### 筛选")
-        kind = st.selectbox("统计周期", list(KIND_LABELS), format_func=KIND_LABELS.get, key="flt_kind")
+        kind = st.selectbox("统计周期", list(periods.KINDS), format_func=periods.KINDS.get, key="flt_kind")
         if kind == "range":
             default = st.session_state.get("flt_range") or (periods.latest_complete("month", last_day).start, last_day)
             picked = st.date_input("起止日期", value=default, min_value=first_day, max_value=max(last_day, date.today()),
@@ -101,15 +92,12 @@ def sidebar_filters(first_day: date, last_day: date, streets: dict[str, str], lo
                 chosen = periods.custom(default[0], default[1])
         else:
             latest = periods.latest_complete(kind, last_day)
-            options = [p.key for p in _options(kind, first_day, latest)]
             key = f"flt_p_{kind}"
-            if st.session_state.get(key) not in options:
-                current = st.session_state.get(key)
-                if current:  # a bookmarked period outside the data span is still shown
-                    options.insert(0, current)
-                else:
-                    st.session_state[key] = latest.key
-            chosen = periods.parse(st.selectbox("统计期", options, format_func=lambda k: periods.parse(k).label, key=key))
+            if not st.session_state.get(key):
+                st.session_state[key] = latest.key
+            # a bookmarked period outside the data span is still shown
+            options = periods.options(latest, first_day, limit=400, keep=st.session_state[key])
+            chosen = periods.parse(st.selectbox("统计期", options, format_func=periods.label, key=key))
         if locked:
             st.session_state.flt_street = locked
             codes = [locked]

@@ -32,7 +32,6 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 VENDOR_DIR = ROOT / "static" / "vendor"
-MANIFEST = VENDOR_DIR / "MANIFEST.json"
 
 
 @dataclass(frozen=True)

@@ -1,6 +1,6 @@
 """工作总结数据导出: a Word draft of the report's data sections and an Excel sheet of the figures.
 
-Pure builders (rows of data.domain.report.report_rows → bytes); the page only offers them for download.
+Pure builders (the page model views.report.ReportPage → bytes); the page only offers them for download.
 """
 from __future__ import annotations
 
@@ -13,8 +13,9 @@ from docx.enum.text import WD_ALIGN_PARAGRAPH
 from docx.oxml.ns import qn
 from docx.shared import Pt, RGBColor
 
-from exports.xlsx import excel_bytes
 from data.domain import report
+from exports.xlsx import excel_bytes
+from views.report import ReportPage
 
 BODY_FONT = "仿宋"      # 正文
 HEADING_FONT = "黑体"   # 一、
@@ -88,15 +89,15 @@ def _cell_text(value) -> str:
     return str(value)
 
 
-def report_docx(rows: pd.DataFrame, period_label: str, scope: str) -> bytes:
+def report_docx(page: ReportPage) -> bytes:
     """A Word draft of the report's data sections for the period: 一、…工作总结 with (一)/(二) and the report's
     numbered sections in its wording, numbers filled in; then the targets with their progress, for staff to edit."""
-    period = report.row_period(rows)
+    period, rows = page.period, page.rows
     doc = _new_document()
 
-    title = doc.add_paragraph(f"西湖区民政局{period_label}工作总结（数据部分）", style="Title")
+    title = doc.add_paragraph(f"西湖区民政局{period.label}工作总结（数据部分）", style="Title")
     title.alignment = WD_ALIGN_PARAGRAPH.CENTER
-    note = doc.add_paragraph(f"统计范围：{scope}；统计期：{_day(period.start)}至{_day(period.end)}。"
+    note = doc.add_paragraph(f"统计范围：{page.scope}；统计期：{_day(period.start)}至{_day(period.end)}。"
                              f"本稿由“民政一张图”按各指标口径从台账生成，仅含数据部分，请核对后补充文字。")
     note.alignment = WD_ALIGN_PARAGRAPH.CENTER
     for run in note.runs:
@@ -118,7 +119,7 @@ def report_docx(rows: pd.DataFrame, period_label: str, scope: str) -> bytes:
         _body(doc, "注：" + "、".join(r.name.replace("（目标）", "") for r in district.itertuples())
               + "为全区口径，不按街道统计。")
 
-    targets = report.target_rows(rows)
+    targets = page.targets
     doc.add_heading(f"二、目标任务进度（截至{_day(period.end)}）", level=1)
     _body(doc, "进度按从基期到期限匀速推进计算，低于应达进度为“进度滞后”。")
     header = ["目标", "目标值", "期限", "期末进度", "差距", "状态"]
@@ -148,6 +149,7 @@ def xlsx_frame(rows: pd.DataFrame) -> pd.DataFrame:
                         columns=XLSX_COLUMNS)
 
 
-def report_xlsx(rows: pd.DataFrame, title: str | None = None) -> bytes:
-    """The figures as an Excel sheet (via exports.xlsx.excel_bytes)."""
-    return excel_bytes(xlsx_frame(rows), sheet_name="工作总结数据", title=title)
+def report_xlsx(page: ReportPage, title: str | None = None) -> bytes:
+    """The figures as an Excel sheet (via exports.xlsx.excel_bytes), with `title` above the table when given (the
+    page gives its own, ReportPage.title)."""
+    return excel_bytes(xlsx_frame(page.rows), sheet_name="工作总结数据", title=title)

@@ -5,41 +5,15 @@ import io
 
 import pandas as pd
 
-from exports import chart_images as ci
 from data.writes import frozen as fz
-from data.domain.period import Period
+from exports import chart_images as ci
+from views.roundtable import RoundtablePage
 
 SLIDE_W, SLIDE_H = 12192000, 6858000  # EMU: 13.333 in × 7.5 in (16:9, shown at 1920×1080)
 FONT = "Noto Sans CJK SC"
 
 
-# --- the views, shared with pages/roundtable.py ------------------------------------------------------------
-
-def view_title(step: int, quarter: Period) -> str:
-    return f"{step}. {fz.STEPS[step]} · {quarter.label}"
-
-
-def headline_keys(step: int) -> list[str]:
-    return {1: ["facilities_operating", "key_built", "key_planned", "facility_coverage"],
-            2: ["meal_points", "meal_coverage", "meals"],
-            3: ["aid_total", "aid_persons:dibao", "aid_persons:tekun"],
-            4: ["findings_found", "findings_rectified", "findings_overdue", "rectification_rate"],
-            5: ["rt_meetings", "rt_raised", "rt_resolved", "rt_meetings_ytd", "rt_resolved_ytd"]}[step]
-
-
-def headline_items(figs: pd.DataFrame, step: int) -> list[dict]:
-    """The big numbers of a view: label, written value, one-line 口径."""
-    out = []
-    for key in headline_keys(step):
-        row = figs[figs["key"] == key]
-        if row.empty:
-            continue
-        r = row.iloc[0]
-        label = r["label"] if key.split(":")[0] != "aid_persons" else f"{r['label']}人数"
-        out.append({"key": key, "label": label, "text": fz.fmt_value(r["value"], r["unit"], r["suppressible"]),
-                    "definition": r["definition"]})
-    return out
-
+# --- the views' pictures, shared with the page (components.slides) ---------------------------------------------
 
 def view_image(figs: pd.DataFrame, step: int, *, size: str = "slide", theme: str = "light") -> bytes:
     """The chart (or map) of a view as PNG bytes, drawn from the figures frame only (aggregates)."""
@@ -66,12 +40,6 @@ def view_image(figs: pd.DataFrame, step: int, *, size: str = "slide", theme: str
                         size=size, theme=theme, colour_index=2)
 
 
-def subtitle(info: dict | None) -> str:
-    if info:
-        return f"冻结数：数据截至 {info['as_of']:%Y年%m月%d日}，{info['frozen_by']} 冻结"
-    return "实时数（尚未冻结）"
-
-
 # --- the deck ----------------------------------------------------------------------------------------------------
 
 def _text(slide, left, top, width, height, text, size, bold=False):
@@ -89,24 +57,25 @@ def _text(slide, left, top, width, height, text, size, bold=False):
     return box
 
 
-def roundtable_deck(figs, info, quarter: Period) -> bytes:
-    """The deck (figures and freeze info from data.writes.frozen.figures_for_display): a title slide and one slide per
-    view, with the frozen figures when the quarter is frozen. python-pptx is imported here, when a deck is asked
-    for, not when the presentation page is opened."""
+def roundtable_deck(page: RoundtablePage) -> bytes:
+    """The deck of the page model (views.roundtable): a title slide and one slide per view, with the frozen figures
+    when the quarter is frozen. python-pptx is imported here, when a deck is asked for, not when the presentation
+    page is opened."""
     from pptx import Presentation
     from pptx.util import Emu
 
+    quarter, figs = page.quarter, page.figures
     prs = Presentation()
     prs.slide_width, prs.slide_height = SLIDE_W, SLIDE_H
     blank = prs.slide_layouts[6]
     s = prs.slides.add_slide(blank)
     _text(s, Emu(600000), Emu(2200000), Emu(11000000), Emu(1200000), f"康养产业“幸福圆桌会” · {quarter.label}", 40, True)
-    _text(s, Emu(600000), Emu(3500000), Emu(11000000), Emu(800000), f"西湖区民政局 · {subtitle(info)}", 24)
+    _text(s, Emu(600000), Emu(3500000), Emu(11000000), Emu(800000), f"西湖区民政局 · {page.subtitle}", 24)
     _text(s, Emu(600000), Emu(4400000), Emu(11000000), Emu(800000), "仅含汇总数据；街道内少于3的人数不显示。", 16)
     for step in fz.STEPS:
         s = prs.slides.add_slide(blank)
-        _text(s, Emu(400000), Emu(200000), Emu(11400000), Emu(700000), view_title(step, quarter), 32, True)
-        items = headline_items(figs, step)
+        _text(s, Emu(400000), Emu(200000), Emu(11400000), Emu(700000), page.title(step), 32, True)
+        items = page.items(step)
         top = Emu(1000000)
         for item in items:
             _text(s, Emu(400000), top, Emu(3900000), Emu(450000), f"{item['label']}：{item['text']}", 18, True)
@@ -117,7 +86,7 @@ def roundtable_deck(figs, info, quarter: Period) -> bytes:
             s.shapes.add_picture(io.BytesIO(png), Emu(5200000), Emu(1000000), height=Emu(5200000))
         else:
             s.shapes.add_picture(io.BytesIO(png), Emu(4500000), Emu(1200000), width=Emu(7400000))
-        _text(s, Emu(400000), Emu(6300000), Emu(11400000), Emu(400000), subtitle(info), 12)
+        _text(s, Emu(400000), Emu(6300000), Emu(11400000), Emu(400000), page.subtitle, 12)
     buf = io.BytesIO()
     prs.save(buf)
     return buf.getvalue()

@@ -9,29 +9,12 @@ from docx.enum.text import WD_ALIGN_PARAGRAPH
 from docx.oxml.ns import qn
 from docx.shared import Cm, Pt
 
-from exports import chart_images as ci
 from data.security.masking import mask_name
-from data.domain.period import Period
-from data.queries import weekly
-from data.domain.units import fen_to_wan
+from exports import chart_images as ci
+from views.weekly import SILENT_MEAL_DAYS, WeeklyPage, fmt_change, fmt_headline, fmt_pace, fmt_target
 
 FONT = "Noto Sans CJK SC"
 HEADINGS = ["一、本周与上周", "二、目标一览", "三、需要处理的事项", "四、图表"]
-
-
-def fmt_headline(key: str, value) -> str:
-    if key == "aid_fen":
-        return f"{fen_to_wan(value):,.2f}"
-    return f"{int(value):,}"
-
-
-def fmt_change(key: str, value) -> str:
-    text = fmt_headline(key, abs(value))
-    return ("+" if value > 0 else "-" if value < 0 else "") + text
-
-
-def fmt_target(value: float, unit: str) -> str:
-    return f"{value:.1f}{unit}" if unit == "%" else f"{value:,.0f}{unit}"
 
 
 def _set_fonts(doc) -> None:
@@ -64,10 +47,9 @@ def _table(doc, header: list[str], rows: list[list[str]]) -> None:
             cell.text = str(text)
 
 
-def weekly_review_docx(data: dict, week: Period, street_name: str = "", generated_on: date | None = None) -> bytes:
-    """The weekly review of `week` (data from weekly.weekly_review_data) as .docx bytes; elders' names masked."""
-    scope = street_name or "全区"
-    head, targets, lists, by_street = data["headline"], data["targets"], data["actions"], data["visits_by_street"]
+def weekly_review_docx(page: WeeklyPage, generated_on: date | None = None) -> bytes:
+    """The weekly review (the page model views.weekly.WeeklyPage) as .docx bytes; elders' names masked."""
+    week, scope, head, targets, by_street = page.week, page.scope, page.headline, page.targets, page.below_by_street
 
     doc = Document()
     _set_fonts(doc)
@@ -88,11 +70,11 @@ def weekly_review_docx(data: dict, week: Period, street_name: str = "", generate
                       "低于应达进度为“进度滞后”。")
     _table(doc, ["目标", "目标值", "当前值", "差距", "应达进度", "每月需推进", "期限", "状态"],
            [[r.name, fmt_target(r.target, r.unit), fmt_target(r.value, r.unit), fmt_target(r.gap, r.unit),
-             fmt_target(r.expected, r.unit), "—" if r.met else fmt_target(min(r.pace_needed, 9999), r.unit),
+             fmt_target(r.expected, r.unit), fmt_pace(r.met, r.pace_needed, r.unit),
              r.deadline.isoformat(), r.status] for r in targets.itertuples()])
 
     doc.add_heading(HEADINGS[2], level=1)
-    od = lists["overdue_findings"]
+    od = page.overdue
     doc.add_heading(f"（一）逾期未整改问题：{len(od)} 个", level=2)
     if len(od):
         _table(doc, ["编号", "街道", "点位", "问题类别", "整改期限", "逾期天数"],
@@ -100,7 +82,7 @@ def weekly_review_docx(data: dict, week: Period, street_name: str = "", generate
                 for r in od.head(30).itertuples()])
         if len(od) > 30:
             doc.add_paragraph(f"（仅列逾期最久的 30 个，共 {len(od)} 个）")
-    below = lists["visits_below_rule"]
+    below = page.below
     doc.add_heading(f"（二）本月（{week.end.month}月1日至{week.end.month}月{week.end.day}日）巡访不足两次的独居老人："
                     f"{len(below)} 人", level=2)
     if len(by_street):
@@ -109,20 +91,20 @@ def weekly_review_docx(data: dict, week: Period, street_name: str = "", generate
         doc.add_paragraph("名单（已脱敏）：" + "；".join(
             f"{r.subdistrict_name}{r.community_name} {mask_name(r.name)}（{r.visits}次）"
             for r in below.head(60).itertuples()))
-    silent = lists["silent_meal_points"]
-    doc.add_heading(f"（三）连续 {weekly.SILENT_MEAL_DAYS} 天无助餐记录的助餐点：{len(silent)} 个", level=2)
+    silent = page.silent_points
+    doc.add_heading(f"（三）连续 {SILENT_MEAL_DAYS} 天无助餐记录的助餐点：{len(silent)} 个", level=2)
     if len(silent):
         _table(doc, ["街道", "助餐点", "最近记录日期"],
                [[r.subdistrict_name, r.name, "无" if r.last_served_on is None or r.last_served_on != r.last_served_on
                  else str(r.last_served_on)] for r in silent.itertuples()])
-    ledgers = lists["silent_ledgers"]
+    ledgers = page.silent_ledgers
     doc.add_heading(f"（四）本周台账未更新的街道：{len(ledgers)} 个", level=2)
     doc.add_paragraph("、".join(ledgers["subdistrict_name"]) if len(ledgers) else "无。")
 
     doc.add_heading(HEADINGS[3], level=1)
     if not ci.font_available():
         doc.add_paragraph(ci.FONT_MISSING_MESSAGE)
-    days_now, days_before = data["meals_by_day"], data["meals_by_day_before"]
+    days_now, days_before = page.meals_by_day, page.meals_by_day_before
     png = ci.grouped_bars(["一", "二", "三", "四", "五", "六", "日"],
                           {"本周": list(days_now["meals"]), "上周": list(days_before["meals"])},
                           title="每日助餐份数（周一至周日）", unit="份")

@@ -466,11 +466,3 @@ def validate_boundaries(data: bytes, filename: str, subdistricts: pd.DataFrame, 
     if result.errors:
         result.boundaries = {}
     return result
-
-
-def to_feature_collection(boundaries: dict[str, dict], names: dict[str, str] | None = None) -> dict:
-    """The validated boundaries as a FeatureCollection (for a preview map)."""
-    names = names or {}
-    return {"type": "FeatureCollection", "features": [
-        {"type": "Feature", "properties": {"code": code, "name": names.get(code, code)}, "geometry": geom}
-        for code, geom in boundaries.items()]}

@@ -11,8 +11,8 @@ from shapely.geometry import mapping, shape
 
 from components import edit_forms, filters, maps
 from components.auth_ui import principal
-from components.downloads import XLSX, download_button
 from components.kpis import Kpi, kpi_row
+from components.ledger_import import template_download
 from components.tables import show_table
 from components.text import md
 from data import imports
@@ -399,8 +399,7 @@ def registry_section() -> None:
         if box.open:  # built only when opened: a closed section costs the page nothing
             # the one ledger pipeline (data.imports, ledger "vacant_rooms"): its template (the example row is skipped),
             # the one guarded reader, all or nothing, an import batch and an audit entry
-            download_button("下载导入模板", lambda by: imports.template_bytes(cache.engine(), "vacant_rooms", by),
-                            file_name="闲置用房导入模板.xlsx", mime=XLSX, key="site_template")
+            template_download("vacant_rooms", "下载导入模板", file_name="闲置用房导入模板.xlsx", key="site_template")
             up = st.file_uploader("选择 Excel 或 CSV 文件（表头与台账相同；全部无误才写入）", type=["xlsx", "csv"],
                                   key="site_upload")
             gcj02 = st.checkbox("是GCJ-02坐标", key="site_import_gcj02",

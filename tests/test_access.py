@@ -171,7 +171,7 @@ def test_aggregate_roles_never_receive_a_name_id_or_phone(demo_url, who):
             for col in df.columns:
                 if df[col].dtype == object:
                     assert not set(df[col].dropna().astype(str)) & person_names, f"{fn.__name__}.{col}"
-    assert {"aid_recipients", "living_alone_roster", "visits_below_rule", "weekly_review_data"} <= set(refused)
+    assert {"aid_recipients", "visits_below_rule", "action_lists"} <= set(refused)
 
 
 def test_personal_lists_are_masked_unless_revealed_and_a_reveal_is_audited(demo_url):

@@ -81,7 +81,6 @@ def _where(module: str, line: int) -> str:
     return f"{SOURCES[module].relative_to(ROOT)}:{line}"
 
 
-@pytest.mark.xfail(strict=True, reason="issue 18 in progress: ledger templates in data/")
 def test_no_import_runs_upward():
     upward = [f"{_where(m, line)} {m} → {t}" for m, edges in GRAPH.items() for t, line, _ in edges
               if _floor(t) > _floor(m) and (m, t.split(".")[0]) not in UPWARD_EXCEPTIONS]
@@ -147,7 +146,6 @@ def test_no_import_cycle():
     assert cycles == []
 
 
-@pytest.mark.xfail(strict=True, reason="issue 18 in progress: pages still reach data directly")
 def test_the_rules_see_the_house():
     """The graph is read from real files: every floor has modules and the pages import views."""
     assert {m.split(".")[0] for m in SOURCES} == set(FLOORS)

@@ -13,8 +13,11 @@ from sqlalchemy import update
 
 import data.db.models as m
 from exports.xlsx import csv_bytes, excel_bytes
+from data.domain.period import parse
 from exports.report_docx import report_xlsx
-from data.imports import LEDGERS, ImportRefused, import_file, template_bytes
+from views.report import ReportPage
+from data.imports import LEDGERS, ImportRefused, import_file
+from exports.templates import template_bytes
 from test_imports import OFFICE, csv_bytes as ledger_csv, engine, meal  # noqa: F401 - engine is a fixture
 
 # a name beginning with each character a spreadsheet program may evaluate, and a link
@@ -61,7 +64,7 @@ def test_a_table_download_writes_every_string_as_text():
 def test_the_report_excel_writes_strings_as_text():
     rows = pd.DataFrame([{"id": f"F{i:02d}", "section": "一", "name": p, "text": p, "value": 1.0, "unit": "个",
                           "previous": None, "change": None} for i, p in enumerate(PAYLOADS)])
-    data = report_xlsx(rows, title=PAYLOADS[0])
+    data = report_xlsx(ReportPage(parse("2024-H1"), rows), title=PAYLOADS[0])
     assert formula_cells(data) == [] and hyperlinks(data) == []
     assert set(PAYLOADS) <= texts(data)
 

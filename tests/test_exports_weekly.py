@@ -14,8 +14,8 @@ from sqlalchemy import select
 
 from exports.roundtable_pptx import roundtable_deck
 from exports.weekly_docx import HEADINGS, weekly_review_docx
-from data.writes.frozen import figures_for_display
-from data.queries.weekly import weekly_review_data
+from data.queries.access import SYSTEM, Reader
+from views import roundtable, weekly
 from data.db.models import (AidHousehold, AidPerson, CareWorker, HomeServiceVisit, LivingAloneElder, Screening,
                          SocialWorker)
 from data.domain.period import parse
@@ -52,7 +52,7 @@ def _docx_text(doc) -> str:
 
 
 def test_weekly_docx(demo_engine):
-    data = weekly_review_docx(weekly_review_data(demo_engine, parse("2024-W52")), parse("2024-W52"))
+    data = weekly_review_docx(weekly.build(Reader(demo_engine, SYSTEM), parse("2024-W52")))
     doc = Document(io.BytesIO(data))
     headings = [p.text for p in doc.paragraphs if p.style.name.startswith("Heading")]
     assert all(h in headings for h in HEADINGS)
@@ -69,7 +69,7 @@ def test_weekly_docx(demo_engine):
 
 
 def test_roundtable_pptx(demo_engine):
-    prs = Presentation(io.BytesIO(roundtable_deck(*figures_for_display(demo_engine, parse("2024-Q2")), parse("2024-Q2"))))
+    prs = Presentation(io.BytesIO(roundtable_deck(roundtable.build(Reader(demo_engine, SYSTEM), parse("2024-Q2")))))
     assert len(prs.slides) == 6 and prs.slide_width * 9 == prs.slide_height * 16
     texts, pictures = [], 0
     for slide in prs.slides:

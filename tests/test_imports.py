@@ -19,7 +19,8 @@ from data.queries.access import AccessDenied, Principal
 from data.security.audit import audit_entries
 from data.db.engine import get_engine
 from data.security.idcard import make_id
-from data.imports import LEDGERS, ImportRefused, import_file, import_history, stored_file, template_bytes
+from data.imports import LEDGERS, ImportRefused, import_file, import_history, stored_file
+from exports.templates import template_bytes
 from data.db.models import (
     Base,
     Community,

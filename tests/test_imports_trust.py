@@ -24,7 +24,8 @@ from sqlalchemy import func, select
 
 from data.db.engine import get_engine
 from data.security.idcard import make_id
-from data.imports import ImportRefused, import_file, reading, template_bytes
+from data.imports import ImportRefused, import_file, reading
+from exports.templates import template_bytes
 from data.db.models import AidPayment, LivingAloneElder, MealRecord, VacantRoom
 from data.db.models.auth import AuditEntry, ImportBatch
 from test_imports import OFFICE, PERSON_ID, VALID, csv_bytes, dump, meal, problem, refused, seed, xlsx_bytes

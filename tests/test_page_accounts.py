@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pandas as pd
 import pytest
 from streamlit.testing.v1 import AppTest
 
@@ -38,7 +39,7 @@ def open_page(monkeypatch, url, role="admin"):
     return at
 
 
-def listed(at) -> "pd.DataFrame":  # noqa: F821
+def listed(at) -> pd.DataFrame:
     return next(df.value for df in at.dataframe if "用户名" in df.value.columns)
 
 

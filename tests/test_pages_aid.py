@@ -15,8 +15,9 @@ from sqlalchemy import select
 from streamlit.testing.v1 import AppTest
 
 from auth_helpers import open_section
-from components import aid_tables, finding_charts, finding_tables, funnel
-from components.choropleth import class_breaks, colour_of, value_map
+from components import aid_tables, finding_charts, funnel
+from components.maps import class_breaks, colour_of, value_map
+from views import finding_tables
 from data.db import models as m
 from data.db.engine import get_engine
 from data.domain.period import parse

@@ -7,7 +7,7 @@ import pytest
 
 from factories import insert, subdistricts
 
-from components import finding_tables
+from views import finding_tables
 from data.db import models as m
 from data.db.engine import get_engine
 from data.db.models import INSPECTION_SOURCES, SAFETY_SOURCES

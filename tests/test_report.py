@@ -16,6 +16,7 @@ from docx.oxml.ns import qn
 from sqlalchemy import distinct, func, or_, select
 
 from exports.report_docx import XLSX_COLUMNS, report_docx, report_xlsx
+from views.report import ReportPage
 from data.domain import report
 from data.db.engine import get_engine
 from data.domain.figures import FIGURES
@@ -237,7 +238,7 @@ def _docx_text(data: bytes):
 
 
 def test_docx_draft_has_the_reports_structure_and_sentences(h1_rows):
-    d, text = _docx_text(report_docx(h1_rows, H1.label, "全区"))
+    d, text = _docx_text(report_docx(ReportPage(H1, h1_rows)))
     assert "一、上半年工作总结" in text and "（一）重点工作完成情况" in text and "（二）特色亮点工作" in text
     for heading in report.HEADINGS.values():
         assert heading in text, heading
@@ -256,7 +257,7 @@ def test_docx_draft_has_the_reports_structure_and_sentences(h1_rows):
 
 
 def test_excel_one_row_per_figure_numbers_as_numbers(h1_rows):
-    ws = openpyxl.load_workbook(io.BytesIO(report_xlsx(h1_rows))).active
+    ws = openpyxl.load_workbook(io.BytesIO(report_xlsx(ReportPage(H1, h1_rows)))).active
     table = list(ws.iter_rows(values_only=True))
     assert list(table[0][:7]) == ["编号", "部分", "名称", "数值", "单位", "上期", "变化"]
     assert list(table[0]) == XLSX_COLUMNS
@@ -267,5 +268,5 @@ def test_excel_one_row_per_figure_numbers_as_numbers(h1_rows):
     by_id = {r[0]: r for r in body}
     assert by_id["F41"][3:5] == (1398.75, "万元") and by_id["F40"][3:5] == (2059, "户")
     assert by_id["F11"][3:5] == (57, "%")
-    titled = openpyxl.load_workbook(io.BytesIO(report_xlsx(h1_rows, title="工作总结数据"))).active
+    titled = openpyxl.load_workbook(io.BytesIO(report_xlsx(ReportPage(H1, h1_rows), title="工作总结数据"))).active
     assert titled.cell(1, 1).value == "工作总结数据" and titled.cell(3, 1).value == "编号"

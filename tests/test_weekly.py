@@ -7,9 +7,9 @@ from sqlalchemy import insert
 from data.db.engine import get_engine
 from data.db.models import (Community, Facility, Finding, LivingAloneElder, LivingAloneVisit, MealRecord, Subdistrict,
                          Target)
-from data.domain.period import iso_week, latest_complete, parse, week_of
+from data.domain.period import iso_week, latest_complete, options, parse, week_of
 from data.queries import weekly
-from data.domain.targets import progress
+from data.domain.targets import pace
 
 A, B = "360103001", "360103002"
 
@@ -43,16 +43,17 @@ def test_default_week_is_the_last_complete_week_with_records():
 
 
 def test_week_options_start_at_the_first_week_of_data():
-    opts = weekly.week_options(date(2023, 1, 1), iso_week(2023, 3))
-    assert [p.key for p in opts] == ["2023-W03", "2023-W02", "2023-W01", "2022-W52"]
+    opts = options(iso_week(2023, 3), date(2023, 1, 1))
+    assert opts == ["2023-W03", "2023-W02", "2023-W01", "2022-W52"]
 
 
 def test_pace_on_track_and_behind():
-    on_track = progress(62, 68, 40, date(2024, 1, 1), date(2024, 12, 31), date(2024, 9, 30))
+    target = {"value": 68, "baseline_date": date(2024, 1, 1), "deadline": date(2024, 12, 31)}
+    on_track = pace(target, 62, 40, date(2024, 9, 30))
     assert on_track.status == "进度正常" and on_track.gap == 6
-    behind = progress(50, 68, 40, date(2024, 1, 1), date(2024, 12, 31), date(2024, 9, 30))
+    behind = pace(target, 50, 40, date(2024, 9, 30))
     assert behind.status == "进度滞后" and behind.pace_needed > behind.pace_done
-    assert progress(68, 68, 40, date(2024, 1, 1), date(2024, 12, 31), date(2024, 6, 30)).status == "已达成"
+    assert pace(target, 68, 40, date(2024, 6, 30)).status == "已达成"
 
 
 # --- small hand-built databases on both engines ---------------------------------------------------------

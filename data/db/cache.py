@@ -123,8 +123,3 @@ class CachedReader(access.Reader):
 
     def q(self, fn, *args, **kwargs):
         return q_as(self.principal, fn, *args, **kwargs)
-
-
-def reader() -> CachedReader:
-    """A cached reader as the signed-in user of this script run."""
-    return CachedReader(engine(), principal())

@@ -26,7 +26,7 @@ from data.queries.access import query
 from data.db.models import SAFETY_SOURCES
 from data.domain.period import Period, custom
 from data.queries import affairs, aid, facilities, findings, services
-from data.domain.targets import progress as target_progress
+from data.domain.targets import pace
 from data.domain.units import fen_to_wan
 
 # --- one run of each named query per computation (see the module docstring) ----------------------------
@@ -148,8 +148,7 @@ def _target(engine: Engine, indicator: str, period: Period, value: float,
         return out
     out.update(target=_num(float(row["value"])), unit=row["unit"], deadline=row["deadline"])
     if value_on is not None:
-        p = target_progress(value, float(row["value"]), value_on(row["baseline_date"]), row["baseline_date"],
-                            row["deadline"], period.end)
+        p = pace(row, value, value_on(row["baseline_date"]), period.end)
         out["status"] = p.status
     else:
         out["status"] = "已达成" if value >= float(row["value"]) else "未达成"

@@ -6,7 +6,11 @@ import re
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-KINDS = {"month": "月度", "week": "周", "quarter": "季度", "half": "半年", "year": "年度", "range": "自定义"}
+# every kind and its name, in the order the sidebar offers them
+KINDS = {"month": "月度", "quarter": "季度", "half": "半年", "year": "年度", "week": "周", "range": "自定义"}
+_NOUNS = {"month": "月份", "quarter": "季度", "half": "半年", "year": "年份", "week": "周", "range": "自定义统计期"}
+_EXAMPLES = {"month": "2024-06", "quarter": "2024-Q2", "half": "2024-H1", "year": "2024", "week": "2024-W52",
+             "range": "2024-01-01~2024-03-31"}
 _CN_NUM = "一二三四"
 
 
@@ -149,9 +153,22 @@ def custom(start: date, end: date) -> Period:
     return Period("range", start, end)
 
 
-def parse(key: str) -> Period:
-    """Read a URL key: 2024-06, 2024-Q2, 2024-H1, 2024-W23, 2024, 2024-01-01~2024-03-31."""
+def parse(key: str, kind: str | None = None) -> Period:
+    """The one reader of period keys (URL, picker, command line, stored rows): 2024-06, 2024-Q2, 2024-H1, 2024-W23,
+    2024, 2024-01-01~2024-03-31. With `kind`, a key of another kind is refused (PeriodError, Chinese message)."""
     key = (key or "").strip()
+    got = _read(key)
+    if kind is not None and got.kind != kind:
+        raise PeriodError(f"“{key}”不是{_NOUNS[kind]}，示例：{_EXAMPLES[kind]}。")
+    return got
+
+
+def label(key: str) -> str:
+    """The Chinese name of a period key (for pickers' format_func): '2024-Q2' → '2024年第二季度'."""
+    return parse(key).label
+
+
+def _read(key: str) -> Period:
     for pattern, build in _PATTERNS:
         m = pattern.match(key)
         if m:
@@ -163,6 +180,26 @@ def parse(key: str) -> Period:
     raise PeriodError(f"无法识别的统计期{shown}。示例：2024-06、2024-Q2、2024-H1、2024-W23、2024。")
 
 
+def containing(kind: str, d: date) -> Period:
+    """The month / quarter / half-year / year / ISO week that contains the day."""
+    return {"month": lambda: month(d.year, d.month), "quarter": lambda: quarter(d.year, (d.month - 1) // 3 + 1),
+            "half": lambda: half(d.year, 1 if d.month <= 6 else 2), "year": lambda: year(d.year),
+            "week": lambda: week_of(d)}[kind]()
+
+
+def options(latest: Period, first: date, *, limit: int | None = None, keep: str | None = None) -> list[str]:
+    """The one builder of period pickers' choices: keys of `latest` and every earlier period of its kind that ends on
+    or after `first` (at most `limit`), newest first; `keep` (the key already chosen, e.g. from a bookmark) is put
+    first when it is not among them, so a picker always shows what is selected."""
+    out, p = [], latest
+    while p.end >= first and (limit is None or len(out) < limit):
+        out.append(p.key)
+        p = p.previous()
+    if keep and keep not in out:
+        out.insert(0, keep)
+    return out
+
+
 def latest_complete(kind: str, last_data_day: date, today: date | None = None) -> Period:
     """The latest period of this kind that has ended and has records.
 
@@ -172,9 +209,7 @@ def latest_complete(kind: str, last_data_day: date, today: date | None = None) -
     """
     today = today or date.today()
     limit = min(last_data_day, today - timedelta(days=1))
-    probe = {"month": month(limit.year, limit.month), "quarter": quarter(limit.year, (limit.month - 1) // 3 + 1),
-             "half": half(limit.year, 1 if limit.month <= 6 else 2), "year": year(limit.year),
-             "week": week_of(limit)}[kind]
+    probe = containing(kind, limit)
     while probe.end > limit:
         probe = probe.previous()
     return probe

@@ -164,7 +164,7 @@ def report_period(chosen: Period, last_data_day: date, today: date | None = None
     records. The second item says why, in Chinese, when the period was changed."""
     if chosen.kind in REPORT_KINDS:
         return chosen, None
-    containing = periods.half(chosen.end.year, 1 if chosen.end.month <= 6 else 2)
+    containing = periods.containing("half", chosen.end)
     latest = periods.latest_complete("half", last_data_day, today)
     shown = containing if containing.end <= latest.end else latest
     kind = periods.KINDS.get(chosen.kind, chosen.kind)
@@ -252,7 +252,7 @@ def _gap(target, progress):
 
 
 def target_rows(rows: pd.DataFrame) -> pd.DataFrame:
-    """The report's targets with their progress at the end of the period (status from data.domain.targets.progress, as the
+    """The report's targets with their progress at the end of the period (status from data.domain.targets.pace, as the
     registry computes it: 已达成 / 进度正常 / 进度滞后)."""
     out = []
     by_id = rows.set_index("id")

@@ -11,10 +11,6 @@ def fen_to_wan(fen: int | float | None) -> float:
     return float((Decimal(int(fen)) / Decimal(1_000_000)).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP))
 
 
-def fen_to_yuan(fen: int | float | None) -> float:
-    return 0.0 if fen is None else float(Decimal(int(fen)) / Decimal(100))
-
-
 def fmt_wan(fen: int | float | None) -> str:
     return f"{fen_to_wan(fen):,.2f}万元"
 

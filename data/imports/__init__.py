@@ -1,4 +1,4 @@
-"""台账导入: templates, reading, validation and all-or-nothing writing of the district's ledgers.
+"""台账导入: reading, validation and all-or-nothing writing of the district's ledgers (templates: exports.templates).
 
     result = import_file(engine, principal, "meal_records", "助餐记录.xlsx", content, gcj02=False, progress=cb)
 
@@ -33,6 +33,7 @@ from data.security.audit import record, record_now
 from data.imports.ledgers import LEDGERS, Ledger
 from data.imports.lock import IMPORT_BUSY_MESSAGE, ImportBusy, is_database_busy, locked_transaction
 from data.imports.reading import MAX_BYTES, FileRefused, read_upload, safe_file_name
+from data.imports.templates import ledger as _ledger
 from data.imports.validation import Context, check_headers, template_example_rows, validate
 from data.imports.writing import (
     Diff,
@@ -50,7 +51,7 @@ from data.db.models import Meta
 from data.queries.common import DATA_VERSION_KEY, bump_data_version
 
 __all__ = ["IMPORT_BUSY_MESSAGE", "LEDGERS", "MAX_BYTES", "MAX_SHOWN", "ImportRefused", "ImportResult", "import_file",
-           "import_history", "stored_file", "template_bytes", "PROBLEM_HEADERS"]
+           "import_history", "stored_file", "PROBLEM_HEADERS"]
 
 MAX_SHOWN = 500            # problems shown on the page (all are counted, and all are kept for download)
 MAX_KEPT = 100_000         # problems kept in the exception (an Excel sheet's worth)
@@ -116,12 +117,6 @@ class ImportRefused(ValueError):
 def _file_problem(file_name: str, message: str, sheet: str = "") -> pd.DataFrame:
     return pd.DataFrame({"file": [file_name], "sheet": [sheet], "row": pd.array([None], dtype="Int64"),
                          "column": [None], "problem": [message]})
-
-
-def _ledger(key: str) -> Ledger:
-    if key not in LEDGERS:
-        raise ValueError(f"未知台账：{key}")
-    return LEDGERS[key]
 
 
 def import_file(engine: Engine, principal: Principal, ledger: str, file_name: str, content: bytes, *,
@@ -259,8 +254,3 @@ def _drop_template_example(lg: Ledger, frame: pd.DataFrame) -> pd.DataFrame:
     headers (data.imports.validation.template_example_rows)."""
     return frame[~template_example_rows(lg, frame)]
 
-
-def template_bytes(engine: Engine, ledger: str, principal: Principal | None = None) -> bytes:
-    from data.imports.templates import template_bytes as _tb
-
-    return _tb(engine, _ledger(ledger), principal)

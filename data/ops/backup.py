@@ -628,7 +628,7 @@ def _check_sqlite_schema(path: Path, revision: str, src: Path) -> None:
 
 
 def _sqlite_restore(src: Path, engine: Engine, who, started: float, confirm) -> RestoreInfo:
-    from data.db.migrate import head_revision, upgrade
+    from data.db.migrate import head_revision
 
     live = _sqlite_path(engine)
     if live.exists() and src.samefile(live):

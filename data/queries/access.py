@@ -170,7 +170,7 @@ class Principal:
         return self.can_write and (self.role != "street" or code == self.subdistrict_code)
 
 
-SYSTEM = Principal(username="system", role="office", display_name="系统")
+SYSTEM = Principal(username="system", role="office", display_name="系统")  # scheduled jobs and the command line
 
 
 def qualname(fn) -> str:

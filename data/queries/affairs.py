@@ -4,7 +4,7 @@ from __future__ import annotations
 from datetime import date
 
 import pandas as pd
-from sqlalchemy import and_, case, func, or_, select
+from sqlalchemy import and_, func, or_, select
 from sqlalchemy.engine import Engine
 
 from data.queries.access import query
@@ -103,22 +103,6 @@ def roundtable(engine: Engine, period: Period) -> dict:
     resolved = select(func.count()).select_from(RoundtableIssue).where(_in(RoundtableIssue.resolved_on, period))
     return {"meetings": int(scalar(engine, meetings) or 0), "issues_raised": int(scalar(engine, raised) or 0),
             "issues_resolved": int(scalar(engine, resolved) or 0)}
-
-
-@query(scope="district")
-def roundtable_meetings(engine: Engine, period: Period) -> pd.DataFrame:
-    """圆桌会会议: each meeting held in the period with issues raised and, by the period's end, resolved."""
-    end = period.end
-    issues = (select(RoundtableIssue.meeting_id, func.count().label("issues"),
-                     func.sum(case((RoundtableIssue.resolved_on <= end, 1), else_=0)).label("resolved"))
-              .group_by(RoundtableIssue.meeting_id).subquery())
-    stmt = (select(RoundtableMeeting.id, RoundtableMeeting.held_on, RoundtableMeeting.title,
-                   RoundtableMeeting.attendees, func.coalesce(issues.c.issues, 0).label("issues"),
-                   func.coalesce(issues.c.resolved, 0).label("resolved"))
-            .outerjoin(issues, issues.c.meeting_id == RoundtableMeeting.id)
-            .where(_in(RoundtableMeeting.held_on, period)).order_by(RoundtableMeeting.held_on))
-    df = frame(engine, stmt)
-    return df if not df.empty else pd.DataFrame(columns=["id", "held_on", "title", "attendees", "issues", "resolved"])
 
 
 # --- targets -----------------------------------------------------------------------------------

@@ -146,17 +146,6 @@ def proactive_discovery_by_subdistrict(engine: Engine, period: Period, street: s
                                        "tekun_households"])
 
 
-@query(scope="street")
-def screenings_by_category(engine: Engine, period: Period, street: str | None = None) -> pd.DataFrame:
-    """主动摸排（按九类重点人员）: screenings per category in the period."""
-    stmt = (select(Screening.category, func.count().label("screened"))
-            .where(Screening.screened_on >= period.start, Screening.screened_on <= period.end,
-                   street_filter(Screening.subdistrict_code, street))
-            .group_by(Screening.category).order_by(func.count().desc(), Screening.category))
-    df = frame(engine, stmt)
-    return df if not df.empty else pd.DataFrame(columns=["category", "screened"])
-
-
 # --- the 救助发放 page: totals over all programmes, per subdistrict, and the recipient list --------------
 
 from data.db.models import AidPerson, Community  # noqa: E402  (appended section; see the page pages/aid.py)

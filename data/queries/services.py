@@ -42,21 +42,6 @@ def home_service_visits_by_type(engine: Engine, period: Period, street: str | No
 
 
 @query(scope="street")
-def home_service_visits_by_month(engine: Engine, period: Period, street: str | None = None) -> pd.DataFrame:
-    """居家上门服务人次（按月、按类型）: one row per month and service type that has visits."""
-    mon = month_start(HomeServiceVisit.visited_on)
-    stmt = (select(mon.label("month"), HomeServiceVisit.service_type, func.count().label("visits"))
-            .where(_in(HomeServiceVisit.visited_on, period), street_filter(HomeServiceVisit.subdistrict_code, street))
-            .group_by(mon, HomeServiceVisit.service_type).order_by(mon, HomeServiceVisit.service_type))
-    df = frame(engine, stmt)
-    if df.empty:
-        return pd.DataFrame(columns=["month", "service_type", "type_name", "visits"])
-    df["month"] = as_date_series(df["month"])
-    df["type_name"] = df["service_type"].map(HOME_SERVICE_TYPES).fillna(df["service_type"])
-    return df[["month", "service_type", "type_name", "visits"]]
-
-
-@query(scope="street")
 def home_service_visits_by_subdistrict(engine: Engine, period: Period, street: str | None = None) -> pd.DataFrame:
     """居家上门服务人次（按街道）: every subdistrict listed, zero when none."""
     counts = (select(HomeServiceVisit.subdistrict_code, func.count().label("visits"))
@@ -82,20 +67,6 @@ def living_alone_roster_count(engine: Engine, on: date, street: str | None = Non
     stmt = select(func.count()).select_from(LivingAloneElder).where(
         on_roster(on), street_filter(LivingAloneElder.subdistrict_code, street))
     return int(scalar(engine, stmt) or 0)
-
-
-@query(scope="street", roles=PERSONAL_ROLES, personal={"name": "name", "id_number": "id_number", "phone": "phone", "address": "address"})
-def living_alone_roster(engine: Engine, on: date, street: str | None = None) -> pd.DataFrame:
-    """独居老人名册: the persons on the roster on the day (personal data — pages must mask it)."""
-    stmt = (select(LivingAloneElder.id, LivingAloneElder.name, LivingAloneElder.id_number, LivingAloneElder.phone,
-                   LivingAloneElder.address, LivingAloneElder.birth_date, LivingAloneElder.subdistrict_code,
-                   Subdistrict.name.label("subdistrict_name"), LivingAloneElder.community_code,
-                   Community.name.label("community_name"), LivingAloneElder.enrolled_on)
-            .join(Subdistrict, Subdistrict.code == LivingAloneElder.subdistrict_code)
-            .join(Community, Community.code == LivingAloneElder.community_code)
-            .where(on_roster(on), street_filter(LivingAloneElder.subdistrict_code, street))
-            .order_by(LivingAloneElder.subdistrict_code, LivingAloneElder.community_code, LivingAloneElder.id))
-    return frame(engine, stmt)
 
 
 @query(scope="street")

@@ -9,10 +9,10 @@ from sqlalchemy.engine import Engine
 
 from data.queries.access import PERSONAL_ROLES, query
 from data.db.models import (AidPayment, Facility, Finding, HomeServiceVisit, LivingAloneVisit, MealRecord, Subdistrict)
-from data.domain.period import Period, custom, latest_complete, week_of
+from data.domain.period import Period, custom, latest_complete
 from data.queries import aid, facilities, findings, overview, services
 from data.queries.common import as_date_series, frame, scalar, street_filter
-from data.domain.targets import progress
+from data.domain.targets import pace
 
 SILENT_MEAL_DAYS = 7  # 助餐点连续 7 天无助餐记录
 
@@ -37,15 +37,6 @@ def default_week(last_data_day: date, chosen: Period | None = None, today: date 
         return chosen
     limit = last_data_day if chosen is None else min(chosen.end, last_data_day)
     return latest_complete("week", limit, today=today)
-
-
-def week_options(first_day: date, last: Period) -> list[Period]:
-    """Every ISO week from the one containing the first day with records up to `last`, newest first."""
-    out, p, first = [], last, week_of(first_day)
-    while p.start >= first.start:
-        out.append(p)
-        p = p.previous()
-    return out
 
 
 # --- headline ----------------------------------------------------------------------------------------
@@ -119,12 +110,11 @@ def _key_facilities_built(engine: Engine, plan_year: int, on: date) -> tuple[int
 def weekly_targets(engine: Engine, on: date) -> pd.DataFrame:
     """目标一览（全区）: meal points vs 68, coverage vs 65 %, key facilities built vs planned, certified care workers vs
     100 %, facility coverage vs 100 % by 2025 — value on `on`, gap, expected value for a steady pace, pace so far
-    and pace needed per month, and the status 已达成 / 进度正常 / 进度滞后 from data.domain.targets.progress."""
+    and pace needed per month, and the status 已达成 / 进度正常 / 进度滞后 from data.domain.targets.pace."""
     rows = []
     t = overview.targets_progress(engine, on)
     for r in t.itertuples():
-        p = progress(float(r.current), float(r.value), float(r.baseline_value), pd.Timestamp(r.baseline_date).date(),
-                     pd.Timestamp(r.deadline).date(), on)
+        p = pace(r, float(r.current), float(r.baseline_value), on)
         rows.append({"indicator": r.indicator, "name": r.name, "unit": r.unit, "value": float(r.current),
                      "target": float(r.value), "deadline": pd.Timestamp(r.deadline).date(), **_progress_cols(p)})
     # key facilities: built (operating) vs planned for the plan year of the target's deadline
@@ -137,7 +127,7 @@ def weekly_targets(engine: Engine, on: date) -> pd.DataFrame:
         baseline = kt["baseline_date"] if kt else date(year, 1, 1)
         deadline = kt["deadline"] if kt else date(year, 12, 31)
         built_before, _ = _key_facilities_built(engine, year, baseline - timedelta(days=1))
-        p = progress(built, planned, built_before, baseline, deadline, on)
+        p = pace({"value": planned, "baseline_date": baseline, "deadline": deadline}, built, built_before, on)
         rows.append({"indicator": "key_facilities", "name": f"{year}年重点养老服务设施建成运营（已建成/计划）",
                      "unit": "个", "value": float(built), "target": float(planned), "deadline": deadline,
                      **_progress_cols(p)})
@@ -232,16 +222,3 @@ def action_lists(engine: Engine, week: Period, street: str | None = None) -> dic
             "visits_below_rule": visits_below_rule(engine, week, street),
             "silent_meal_points": silent_meal_points(engine, week, street),
             "silent_ledgers": silent_ledgers(engine, week, street)}
-
-
-@query(scope="street", roles=PERSONAL_ROLES, personal={"name": "name", "id_number": "id_number", "phone": "phone", "address": "address"}, district_parts=("targets",))
-def weekly_review_data(engine: Engine, week: Period, street: str | None = None) -> dict:
-    """Everything the weekly review shows and exports, in one call: headline, targets, action lists, daily meals."""
-    return {
-        "headline": weekly_headline(engine, week, street),
-        "targets": weekly_targets(engine, week.end),
-        "actions": action_lists(engine, week, street),
-        "visits_by_street": visits_below_rule_by_subdistrict(engine, week, street),
-        "meals_by_day": meals_by_day(engine, week, street),
-        "meals_by_day_before": meals_by_day(engine, week.previous(), street),
-    }

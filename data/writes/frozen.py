@@ -1,6 +1,6 @@
 """冻结季度数: the Roundtable presentation's figures for a quarter — live, frozen once reported, and the difference.
 
-The presentation (pages/roundtable.py) and its .pptx (components/roundtable_pptx.py) draw only from the frame
+The presentation (pages/roundtable.py) and its .pptx (exports/roundtable_pptx.py) draw only from the frame
 returned by `presentation_figures` (live) or `frozen_figures` (as reported), so a frozen quarter shows exactly the
 numbers that were reported, with their as-of date and one-line 口径, even after late ledger corrections.
 Only aggregates are in it: no name, ID or phone; per-subdistrict counts of people are suppressed at display.

@@ -1,8 +1,8 @@
 """整改进度 tables: query results → the tables the page shows and exports (Chinese headers with units).
 
-Pure functions, no Streamlit; each returns the table and, where rows can be overdue, the boolean Series that
-components.tables.show_table(highlight=…) tints. Dates are ISO text (2024-06-30), empty when there is none (a
-problem not yet rectified) — what the Excel export writes for a date anyway.
+Pure functions, no Streamlit; each returns the table and, where rows can be overdue, the boolean Series that the
+page's table (components.tables.show_table(highlight=…)) tints. Dates are ISO text (2024-06-30), empty when there is
+none (a problem not yet rectified) — what the Excel export writes for a date anyway.
 """
 from __future__ import annotations
 
