@@ -102,17 +102,16 @@ def unit_counts(page: view.SupervisionPage, key: str) -> None:
                       highlight=page.by_unit["街道红色预警"] == "是", title=f"督办单按责任单位（截至 {page.on:%Y-%m-%d}）")
 
 
-def open_map(model: view.MapModel | None, key: str) -> None:
+def open_map(model: view.MapModel | None, key: str, locked: str | None = None) -> None:
     """Open orders by subdistrict, coloured by how many (departments and providers are not on the map)."""
     if model is None or model.boundaries.empty:
         return
     from components import maps
-    from components.choropleth import value_map
 
-    m = value_map(model.boundaries, model.values, title="未办结督办单（件）", fmt=lambda v: f"{v:,.0f}",
-                  details=model.details, outline=model.outline, basemap=maps.Basemap(*model.basemap),
-                  zero_label="无未办结督办单")
-    maps.show_map(m, key=key, height=420)
+    frame = maps.DistrictMap(key, locked=locked, clicks=False)
+    frame.show(model.boundaries, maps.value_picture(model.boundaries, model.values, title="未办结督办单（件）",
+                                                    fmt=lambda v: f"{v:,.0f}", details=model.details,
+                                                    zero_label="无未办结督办单"), height=420)
 
 
 # --- one order --------------------------------------------------------------------------------------------------

@@ -21,7 +21,7 @@ panels.level_row(page)
 
 if page.counts_only:  # 展示: counts by unit and the map only
     panels.unit_counts(page, key="sv_units")
-    panels.open_map(page.map, key="sv_map")
+    panels.open_map(page.map, key="sv", locked=f.street)
     st.stop()
 
 qp = st.query_params
@@ -52,7 +52,7 @@ with shown[1]:
     with left:
         panels.unit_counts(page, key="sv_units")
     with right:
-        panels.open_map(page.map, key="sv_map")
+        panels.open_map(page.map, key="sv", locked=f.street)
         st.caption("地图为各街道未办结督办单数；区直部门、服务商的督办单不在图上。")
 if page.can_issue:
     with shown[2]:

@@ -17,9 +17,9 @@ from data.domain.period import Period, latest_complete
 from data.queries import geography
 from data.queries import supervision as sq
 from data.queries.access import AccessDenied, Reader
-from data.ops.settings import map_settings
 from data.writes import supervision as writes
 from data.writes.edits import EditError, StaleEdit  # noqa: F401 - re-exported for the page's components
+from views import map_scale
 
 STATUSES = rules.STATUSES
 LEVELS = rules.LEVELS
@@ -39,12 +39,10 @@ DEFAULT_DAYS = 7  # a drafted order is due a week after it is issued
 
 @dataclass(frozen=True)
 class MapModel:
-    """What the map of open orders by subdistrict needs (drawn by components.supervision_panels)."""
+    """What the map of open orders by subdistrict needs (drawn on the DistrictMap frame)."""
     boundaries: pd.DataFrame
     values: pd.DataFrame            # code, value (open orders)
     details: dict                   # code → lines of text
-    basemap: tuple                  # (basemap, tianditu key)
-    outline: dict | None
 
 
 @dataclass(frozen=True)
@@ -114,20 +112,18 @@ def unit_table(counts: pd.DataFrame) -> pd.DataFrame:
         "街道红色预警": ["是" if r else "" for r in counts["red_unit"]]})
 
 
-def _map(reader: Reader, counts: pd.DataFrame, street: str | None) -> MapModel:
-    from shapely.geometry import mapping
-
-    from geo import layers
-
+def _map(reader: Reader, counts: pd.DataFrame, street: str | None) -> MapModel | None:
+    """Open orders per subdistrict on the map (none at province scale unless one subdistrict is chosen)."""
+    names = reader.q(geography.subdistrict_names)
+    if len(names) > map_scale.MAX_MAP_SUBDISTRICTS and street is None:
+        return None
     sub = counts[counts["subdistrict_code"].notna()]
-    settings = reader.q(map_settings)
     details = {c: [f"未办结 {o} 件：蓝 {b}、黄 {y}、橙 {a}、红 {r}"] + (["街道红色预警：逾期占比超过阈值"] if red else [])
                for c, o, b, y, a, r, red in zip(sub["subdistrict_code"], sub["open"], sub["blue"], sub["yellow"],
                                                 sub["orange"], sub["red"], sub["red_unit"])}
     return MapModel(boundaries=reader.q(geography.subdistrict_boundaries, street),
                     values=pd.DataFrame({"code": sub["subdistrict_code"], "value": sub["open"].astype(float)}),
-                    details=details, basemap=(settings.basemap, settings.tianditu_key),
-                    outline=mapping(layers.district_outline()))
+                    details=details)
 
 
 def build(reader: Reader, *, on: date, street: str | None = None, levels=(), units=(), statuses=(),
