@@ -20,7 +20,7 @@ from components.downloads import download_button
 from components.kpis import Kpi, kpi_row
 from components.styled_tables import pick_table, show_styled_table
 from components.tables import show_table
-from components.text import html_text, md
+from components.text import md
 from data.queries.access import AccessDenied
 from views import supervision as view
 
@@ -29,13 +29,14 @@ NO_LEVEL = "none"
 LEVEL_FILTER = {**{k: f"{v}色" for k, v in view.LEVELS.items()}, NO_LEVEL: "无预警"}
 
 
-def chip(level: str | None, text: str = "") -> str:
-    """An HTML chip in the level's colour (text escaped)."""
-    colour = view.LEVEL_COLOURS.get(level, "#868e96")
-    label = f"{view.LEVELS[level]}色预警" if level in view.LEVELS else "无预警"
-    extra = f" {html_text(text)}" if text else ""
-    return (f"<span style='background:{colour};color:#fff;border-radius:4px;padding:1px 8px;font-size:0.9em'>"
-            f"{label}</span>{extra}")
+BADGE_COLOURS = {"blue": "blue", "yellow": "yellow", "orange": "orange", "red": "red"}
+
+
+def chip(level: str | None) -> str:
+    """A Markdown badge in the level's colour (constant text: the level's name)."""
+    if level not in view.LEVELS:
+        return ":gray-badge[无预警]"
+    return f":{BADGE_COLOURS[level]}-badge[{view.LEVELS[level]}色预警]"
 
 
 def _flash(key: str) -> None:
@@ -135,9 +136,8 @@ def order_panel(ov: view.OrderView, *, key: str, evidence: Callable[[int, object
     o = ov.order
     held = _held(key, o)
     _flash(key)
-    st.html(f"<div style='font-size:1.1em'><b>{html_text(o['code'])}</b> {html_text(o['title'])}</div>"
-            f"<div style='margin-top:4px'>{chip(ov.level, ov.reason)} · 当前状态：{html_text(o['status_name'])}"
-            f" · 版本 {int(o['version'])}</div>")
+    st.markdown(f"#### {md(o['code'])} {md(o['title'])}")
+    st.markdown(f"{chip(ov.level)} {md(ov.reason)} · 当前状态：{md(o['status_name'])} · 版本 {int(o['version'])}")
     if conflict := st.session_state.get(f"{key}_conflict"):
         st.error(md(conflict))
         if st.button("以最新状态重新办理", key=f"{key}_reload"):
@@ -297,7 +297,7 @@ def inbox_badge(inbox: view.Inbox | None, *, key: str = "sv_inbox") -> None:
     if inbox is None:
         return
     with st.container(border=True, key=key):
-        st.html(f"<div><b>我的督办</b> {chip(inbox.worst)} {html_text(inbox.headline)}</div>")
+        st.markdown(f"**我的督办** {chip(inbox.worst)} {md(inbox.headline)}")
         if len(inbox.items):
             show_table(inbox.items.head(10), key=f"{key}_items", file_name="我的督办")
         st.page_link(PAGE, label="打开督办页面办理")

@@ -60,7 +60,7 @@ def test_supervision_page_for_each_role(monkeypatch, demo_url, role, street):
         return
     orders = next(t for t in tables if "督办事项" in t.columns and "责任单位" in t.columns)
     if role == "street":
-        assert "我的督办" in "\n".join(str(h.value) for h in at.get("html")) or "我的督办" in texts(at)
+        assert "我的督办" in texts(at)
         assert set(orders["责任单位"]) == {"南浦街道"} and [t.label for t in at.tabs] == ["督办单", "按责任单位"]
     else:
         assert len(set(orders["责任单位"])) > 5
@@ -76,7 +76,7 @@ def test_a_link_opens_one_order_and_another_streets_is_not_shown(monkeypatch, de
         other = conn.execute(select(SupervisionOrder.code).where(SupervisionOrder.subdistrict_code != NANPU)
                              .order_by(SupervisionOrder.id)).scalars().first()
     at = run_page(monkeypatch, demo_url, "pages/supervision.py", "street", NANPU, period="2024-12", order=mine)
-    assert any(mine in str(h.value) for h in at.get("html"))
+    assert mine in texts(at).replace("\\", "")
     assert any("流转记录" in t for t in texts(at).splitlines())
     at = run_page(monkeypatch, demo_url, "pages/supervision.py", "street", NANPU, period="2024-12", order=other)
     assert f"找不到督办单 {other}" in texts(at).replace("\\", "")

@@ -14,7 +14,7 @@ from sqlalchemy import func, insert, select
 
 import factories as fx
 from data.db.engine import get_engine
-from data.db.models import (Community, Facility, Finding, RoundtableIssue, RoundtableMeeting, ServiceStation,
+from data.db.models import (Community, Finding, RoundtableIssue, RoundtableMeeting, ServiceStation,
                             SupervisionEvent, SupervisionEvidence, SupervisionOrder)
 from data.domain import supervision as rules
 from data.queries import supervision as sq

@@ -18,7 +18,7 @@ from data.queries import geography
 from data.queries import supervision as sq
 from data.queries.access import AccessDenied, Reader
 from data.writes import supervision as writes
-from data.writes.edits import EditError, StaleEdit  # noqa: F401 - re-exported for the page's components
+from data.writes import edits
 from views import map_scale
 
 STATUSES = rules.STATUSES
@@ -31,8 +31,8 @@ SCORE_PARTS = rules.SCORE_PARTS
 SETTING_LABELS = rules.SETTING_LABELS
 Settings = rules.Settings
 Evidence = writes.Evidence
+EditError, StaleEdit = edits.EditError, edits.StaleEdit  # what a refused write raises (the components catch them)
 MAX_FILES = writes.MAX_FILES
-LEVEL_COLOURS = {"blue": "#1f6feb", "yellow": "#d4a72c", "orange": "#e8590c", "red": "#c92a2a"}
 OTHER_UNITS = sq.OTHER_UNITS
 DEFAULT_DAYS = 7  # a drafted order is due a week after it is issued
 
