@@ -179,7 +179,8 @@ def _step_form(ov: view.OrderView, step, held: int, key: str, on_act) -> None:
                             key=f"{key}_{step.action}_note_{o['id']}_{held}")
         files = []
         if step.action == "report":
-            files = st.file_uploader(f"整改照片、扫描件（JPG、PNG、PDF，最多 {view.MAX_FILES} 个）",
+            files = st.file_uploader(f"整改照片、扫描件（JPG、PNG、PDF，最多 {view.MAX_FILES} 个，每个不超过 "
+                                     f"{ov.evidence_max_mb} MB）",
                                      type=["jpg", "jpeg", "png", "pdf"], accept_multiple_files=True,
                                      key=f"{key}_files_{o['id']}_{held}") or []
         go = st.form_submit_button(step.label, type="primary")

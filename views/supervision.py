@@ -197,6 +197,7 @@ class OrderView:
     level: str | None
     reason: str
     steps_by_status: dict = field(default_factory=dict)  # the steps the user may take from each status
+    evidence_max_mb: int = rules.Settings().evidence_max_mb
 
 
 def detail(reader: Reader, *, order_id: int | None = None, code: str | None = None,
@@ -231,11 +232,13 @@ def detail(reader: Reader, *, order_id: int | None = None, code: str | None = No
     by_status = {st: rules.allowed_steps(st, who.role, o["unit_kind"], o["subdistrict_code"], who.subdistrict_code)
                  for st in STATUSES}
     steps = by_status[o["status"]]
+    settings = reader.q(sq.supervision_settings)
     level, reason = rules.order_level(o["status"], o["deadline"], on or date.today(), o["returned"], o["reported_on"],
-                                      reader.q(sq.supervision_settings))
+                                      settings)
     return OrderView(order=o, facts=facts, history=history, evidence=evidence,
                      images=[int(i) for i, t in zip(fx["id"], fx["media_type"]) if str(t).startswith("image/")],
-                     steps=steps, level=level, reason=reason, steps_by_status=by_status)
+                     steps=steps, level=level, reason=reason, steps_by_status=by_status,
+                     evidence_max_mb=settings.evidence_max_mb)
 
 
 def act(reader: Reader, order: dict, action: str, note: str | None = None, files=()) -> dict:
