@@ -147,7 +147,6 @@ def test_no_import_cycle():
     assert cycles == []
 
 
-@pytest.mark.xfail(strict=True, reason="issue 18 in progress: pages still reach data directly")
 def test_the_rules_see_the_house():
     """The graph is read from real files: every floor has modules and the pages import views."""
     assert {m.split(".")[0] for m in SOURCES} == set(FLOORS)
