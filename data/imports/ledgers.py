@@ -13,7 +13,7 @@ Column kinds:
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date
 
 from sqlalchemy import Table
@@ -90,7 +90,6 @@ class Ledger:
     versioned: bool = False               # the table has a `version` column (optimistic concurrency)
     date_field: str | None = None         # narrows the existing rows loaded for comparison
     description: str = ""
-    extra_notes: tuple[str, ...] = field(default_factory=tuple)
 
     @property
     def headers(self) -> list[str]:

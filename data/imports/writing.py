@@ -14,7 +14,7 @@ from datetime import date, datetime
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import Column, MetaData, Table, and_, bindparam, func, insert, literal, select, update
+from sqlalchemy import Column, MetaData, Table, and_, bindparam, insert, literal, select, update
 from sqlalchemy.engine import Connection, Engine
 
 from data.queries.access import Principal
@@ -385,11 +385,6 @@ def import_history(engine: Engine, principal: Principal, limit: int = 200) -> pd
     with engine.connect() as conn:
         result = conn.execute(stmt)
         return pd.DataFrame(result.fetchall(), columns=list(result.keys()))
-
-
-def import_count(engine: Engine) -> int:
-    with engine.connect() as conn:
-        return int(conn.execute(select(func.count()).select_from(ImportBatch)).scalar() or 0)
 
 
 def stored_file(engine: Engine, principal: Principal, batch_id: int) -> tuple[str, bytes] | None:
