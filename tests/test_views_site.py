@@ -14,7 +14,7 @@ import factories as fx
 from auth_helpers import principal
 from data.db.engine import get_engine
 from data.db.models import VacantRoom
-from data.imports import ImportRefused, import_file
+from data.imports import ImportRefused
 from data.queries.access import AccessDenied, Reader
 from views import site_selection as view
 
