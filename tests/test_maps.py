@@ -7,6 +7,8 @@ import pytest
 from shapely.geometry import shape
 
 from components import maps
+from components.maps import elements as el
+from components.maps import layers as map_layers
 from data.db.models import FACILITY_KINDS, FACILITY_STATUSES
 from geo import gcj02, layers
 
@@ -68,14 +70,14 @@ def test_facilities_map_draws_every_kind_with_legend_and_layer_control(boundarie
     fac = facility_frame(communities)
     m = maps.facilities_map(fac, boundaries, outline=outline, communities=communities)
     html = html_of(m)
-    points = elements(m, maps._FacilityPoints)
+    points = elements(m, el.FacilityPoints)
     assert sum(len(p.rows) for p in points) == len(fac)
     assert len(points) == len(maps.KIND_STYLES)  # one layer per kind, for the layer control
     assert "L.control.layers" in html
     for kind, (icon, colour, hex_colour) in maps.KIND_STYLES.items():
         assert f'"icon":"{icon}","markerColor":"{colour}"' in html
         assert FACILITY_KINDS[kind] in html
-    legend = [c for c in elements(m, maps._Control) if c.css_class == "mz-legend"]
+    legend = [c for c in elements(m, el.Control) if c.css_class == "mz-legend"]
     assert legend and "设施类型" in json.loads(legend[0].html_json) and "规划中" in json.loads(legend[0].html_json)
     assert "mz-legend" in html and ".mz-legend" in html  # the box and its CSS (no external sheet)
 
@@ -83,10 +85,10 @@ def test_facilities_map_draws_every_kind_with_legend_and_layer_control(boundarie
 def test_planned_and_building_are_drawn_differently(communities, boundaries):
     fac = facility_frame(communities, n=8)
     m = maps.facilities_map(fac, boundaries)
-    rows = {r[3].split("<br>")[0]: r for p in elements(m, maps._FacilityPoints) for r in p.rows}
+    rows = {r[3].split("<br>")[0]: r for p in elements(m, el.FacilityPoints) for r in p.rows}
     by_status = {s: [r for r in rows.values() if r[2] == maps.STATUS_ORDER.index(s)] for s in ("operating", "building", "planned")}
     assert all(by_status.values())
-    styles = maps._status_styles("#f69730", "utensils", "orange")
+    styles = map_layers.status_styles("#f69730", "utensils", "orange")
     assert styles[0]["icon"]["markerColor"] == "orange"
     assert styles[1]["icon"]["markerColor"] == "white"            # building: white marker, kind-coloured icon
     assert "circle" in styles[2] and styles[2]["circle"]["dashArray"]  # planned: dashed hollow ring
@@ -96,21 +98,21 @@ def test_subdistricts_are_labelled_schematic_until_official(boundaries, outline)
     m = maps.facilities_map(facility_frame(layers.communities_df(), 3), boundaries, outline=outline)
     html = html_of(m)
     assert maps.SCHEMATIC_NOTE in json.loads(
-        [c for c in elements(m, maps._Control) if c.css_class == "mz-note"][0].html_json)
-    labels = elements(m, maps._Labels)[0]
+        [c for c in elements(m, el.Control) if c.css_class == "mz-note"][0].html_json)
+    labels = elements(m, el.Labels)[0]
     assert len(labels.rows) == 10 and "南浦街道" in html
     assert html.count('"type":"Feature"') == 11  # 10 subdistricts + outline
 
     official = boundaries.assign(boundary_official=True)
     m2 = maps.facilities_map(facility_frame(layers.communities_df(), 3), official, outline=outline)
-    notes = [json.loads(c.html_json) for c in elements(m2, maps._Control) if c.css_class == "mz-note"]
+    notes = [json.loads(c.html_json) for c in elements(m2, el.Control) if c.css_class == "mz-note"]
     assert notes == [maps.OFFICIAL_NOTE]
     assert "示意边界" not in html_of(m2)
 
 
 def test_community_points_appear_only_on_zoom(boundaries, communities):
     m = maps.facilities_map(facility_frame(communities, 3), boundaries, communities=communities)
-    layer = elements(m, maps._CirclePoints)[0]
+    layer = elements(m, el.CirclePoints)[0]
     assert len(layer.rows) == len(communities) and layer.min_zoom == maps.COMMUNITY_MIN_ZOOM
     assert "m.on('zoomend',upd)" in html_of(m)
 
@@ -138,13 +140,13 @@ def test_coverage_map_colours_subdistricts_with_value_on_hover(boundaries, outli
                         "covered": [0, 2, 4, 5, 6, 7, 8, 9, 10, 3], "meal_points": 4})
     m = maps.coverage_map(boundaries, cov, outline=outline)
     html = html_of(m)
-    polygons = [e for e in elements(m, maps._Polygons) if len(e.features) == 10][0]
+    polygons = [e for e in elements(m, el.Polygons) if len(e.features) == 10][0]
     tips = {fid: tip for fid, _, tip, _ in polygons.features}
     assert "助餐覆盖率 60%（6/10 个社区）" in tips[boundaries["code"][4]]
     assert "运营助餐点 4 个" in tips[boundaries["code"][4]]
     for colour in maps.COVERAGE_COLOURS:
         assert colour in html  # every class is used by some subdistrict and shown in the legend
-    legend = json.loads([c for c in elements(m, maps._Control) if c.css_class == "mz-legend"][0].html_json)
+    legend = json.loads([c for c in elements(m, el.Control) if c.css_class == "mz-legend"][0].html_json)
     assert "社区助餐覆盖率" in legend and "65%" in legend
     assert "d3js.org" not in html  # no branca colormap, so streamlit-folium adds no d3 CDN
 
@@ -162,10 +164,10 @@ def test_drill_down_shows_covered_and_uncovered_communities_and_rings(boundaries
     points = facility_frame(communities, 3).assign(kind="meal_point", kind_name="社区助餐点")
     cov = pd.DataFrame({"code": [code], "communities": [len(comms)], "covered": [int(comms["covered"].sum())]})
     m = maps.coverage_map(boundaries, cov, communities=comms, meal_points=points, radius_m=500, selected=code)
-    pts = elements(m, maps._CirclePoints)[0]
+    pts = elements(m, el.CirclePoints)[0]
     assert pts.min_zoom == 0 and {r[2] for r in pts.rows} == {0, 1}
     assert any("未覆盖" in r[3] for r in pts.rows) and any("已覆盖" in r[3] for r in pts.rows)
-    rings = elements(m, maps._Rings)[0]
+    rings = elements(m, el.Rings)[0]
     assert len(rings.rows) == 3 and json.loads(rings.style_json)["radius"] == 500
     assert "步行圈（500 米）" in html_of(m)
 
@@ -174,15 +176,15 @@ def test_gaode_basemap_shifts_points_and_polygons_to_gcj02(boundaries, outline, 
     fac = facility_frame(communities, 1)
     plain = maps.facilities_map(fac, boundaries, outline=outline)
     gaode = maps.facilities_map(fac, boundaries, outline=outline, basemap=maps.Basemap("gaode"))
-    (lat0, lng0) = elements(plain, maps._FacilityPoints)[0].rows[0][:2]
-    (lat1, lng1) = elements(gaode, maps._FacilityPoints)[0].rows[0][:2]
+    (lat0, lng0) = elements(plain, el.FacilityPoints)[0].rows[0][:2]
+    (lat1, lng1) = elements(gaode, el.FacilityPoints)[0].rows[0][:2]
     exp_lng, exp_lat = gcj02.wgs84_to_gcj02(fac["lon"][0], fac["lat"][0])
     assert (lat1, lng1) == pytest.approx((exp_lat, exp_lng), abs=2e-6)
     assert 0.004 < lng1 - lng0 < 0.007 and -0.004 < lat1 - lat0 < -0.001  # ≈ 600 m to the south-east
-    poly0 = json.loads(elements(plain, maps._Polygons)[0].features[0][3])
-    poly1 = json.loads(elements(gaode, maps._Polygons)[0].features[0][3])
+    poly0 = json.loads(elements(plain, el.Polygons)[0].features[0][3])
+    poly1 = json.loads(elements(gaode, el.Polygons)[0].features[0][3])
     assert shape(poly1).centroid.x - shape(poly0).centroid.x == pytest.approx(lng1 - lng0, abs=3e-4)
-    outline0, outline1 = (json.loads(elements(x, maps._Polygons)[-1].features[0][3]) for x in (plain, gaode))
+    outline0, outline1 = (json.loads(elements(x, el.Polygons)[-1].features[0][3]) for x in (plain, gaode))
     assert shape(outline1).centroid.y - shape(outline0).centroid.y == pytest.approx(lat1 - lat0, abs=3e-4)
     html = html_of(gaode)
     assert "webrd0{s}.is.autonavi.com" in html and "高德地图" in html
@@ -199,7 +201,7 @@ def test_province_scale_uses_aggregates(boundaries):
     agg = pd.DataFrame({"code": boundaries["code"], "name": boundaries["name"], "lon": 115.87, "lat": 28.65,
                         "n": range(10)})
     m = maps.facilities_map(facility_frame(layers.communities_df(), 0), boundaries, aggregates=agg)
-    bubbles = elements(m, maps._Bubbles)[0]
+    bubbles = elements(m, el.Bubbles)[0]
     assert len(bubbles.rows) == 9  # the subdistrict with none is left out
     assert bubbles.rows[-1][4].startswith("<b>九洲街道</b>")
     too_many = pd.DataFrame({"name": ["x"] * (maps.MAX_POINTS + 1), "kind": "meal_point", "lon": 115.9, "lat": 28.6})
@@ -215,10 +217,10 @@ def test_province_scale_merges_bubbles_and_defers_labels(boundaries):
     m = maps.facilities_map(facility_frame(layers.communities_df(), 0), many, aggregates=counts)
     html = html_of(m)
     assert "L.markerClusterGroup" in html and "getAllChildMarkers" in html  # merged bubbles sum their counts
-    assert elements(m, maps._Bubbles)[0].rows[0][4].endswith("社区助餐点 3")
-    labels = elements(m, maps._Labels)[0]
+    assert elements(m, el.Bubbles)[0].rows[0][4].endswith("社区助餐点 3")
+    labels = elements(m, el.Labels)[0]
     assert len(labels.rows) == 80 and labels.min_zoom == maps.LABEL_MIN_ZOOM
-    assert elements(maps.facilities_map(facility_frame(layers.communities_df(), 0), boundaries), maps._Labels)[0].min_zoom == 0
+    assert elements(maps.facilities_map(facility_frame(layers.communities_df(), 0), boundaries), el.Labels)[0].min_zoom == 0
 
 
 def test_big_kinds_are_clustered(boundaries):

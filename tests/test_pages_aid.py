@@ -16,7 +16,7 @@ from streamlit.testing.v1 import AppTest
 
 from auth_helpers import open_section
 from components import aid_tables, finding_charts, finding_tables, funnel
-from components.choropleth import class_breaks, colour_of, value_map
+from components.maps import class_breaks, colour_of, value_map
 from data.db import models as m
 from data.db.engine import get_engine
 from data.domain.period import parse

@@ -126,9 +126,9 @@ def test_meal_coverage_drill_down_to_communities_and_a_meal_point(monkeypatch, d
 
 @pytest.mark.parametrize("demo_url", ["sqlite"], indirect=True)
 def test_meal_coverage_drill_down_at_province_scale_draws_only_what_is_near(monkeypatch, demo_url):
-    from components import maps
+    from views import map_scale
 
-    monkeypatch.setattr(maps, "MAX_MAP_SUBDISTRICTS", 5)  # the demo district's ten subdistricts counted as a province
+    monkeypatch.setattr(map_scale, "MAX_MAP_SUBDISTRICTS", 5)  # the demo district's ten subdistricts counted as a province
     at = run_page(monkeypatch, demo_url, "pages/meal_coverage.py", street="360103014")
     script = unescape(map_args(at)["script"])
     drawn = facility_rows(script)
@@ -196,10 +196,10 @@ def test_facility_click_opens_its_card_and_subdistrict_click_selects(monkeypatch
 
 @pytest.mark.parametrize("demo_url", ["sqlite"], indirect=True)
 def test_province_scale_draws_bubbles_then_only_the_chosen_subdistrict(monkeypatch, demo_url):
-    from components import maps
+    from views import map_scale
 
-    monkeypatch.setattr(maps, "AGGREGATE_FACILITIES_ABOVE", 50)  # the demo district counted as a province:
-    monkeypatch.setattr(maps, "MAX_MAP_SUBDISTRICTS", 5)  # too many facilities for points, subdistricts to outline
+    monkeypatch.setattr(map_scale, "AGGREGATE_FACILITIES_ABOVE", 50)  # the demo district counted as a province:
+    monkeypatch.setattr(map_scale, "MAX_MAP_SUBDISTRICTS", 5)  # too many facilities for points, subdistricts to outline
     whole = unescape(map_args(run_page(monkeypatch, demo_url, "pages/facilities.py"))["script"])
     assert facility_rows(whole) == [] and "按街道汇总" in whole  # bubbles, not points
     assert len(re.findall(r'"id":"3601030\d\d"', whole)) == 10  # every subdistrict to click on
