@@ -9,7 +9,7 @@ from typing import Callable
 
 import streamlit as st
 
-from components import edit_forms, site_map
+from components import edit_forms, maps, site_map
 from components.auth_ui import principal
 from components.downloads import XLSX, download_button
 from components.kpis import Kpi, kpi_row
@@ -85,9 +85,9 @@ def metrics(items: tuple[Metric, ...], columns: int | None = None) -> None:
 
 # --- 需求与缺口 ----------------------------------------------------------------------------------------------------
 
-def demand(page: SitePage) -> None:
+def demand(page: SitePage, frame: maps.DistrictMap) -> None:
     metrics(page.metrics)
-    site_map.show(page.demand_map, "site_demand_map")
+    site_map.show(frame, page.demand_map)
     st.subheader("未覆盖的社区")
     show_table(page.gaps, key="site_gaps", file_name="未覆盖社区")
 
@@ -119,7 +119,7 @@ def params_form() -> dict | None:
     return st.session_state.get("site_params")
 
 
-def solution(sol: Solution | None) -> None:
+def solution(sol: Solution | None, frame: maps.DistrictMap) -> None:
     if sol is None:
         st.info("设置条件后点击“运行优化”。")
         return
@@ -130,7 +130,7 @@ def solution(sol: Solution | None) -> None:
     for kind, text in sol.notes:
         getattr(st, kind)(text)
     st.caption(sol.model_note)
-    site_map.show(sol.map, "site_result_map")
+    site_map.show(frame, sol.map)
     st.subheader("选址短名单（按边际增益排序）")
     show_table(sol.shortlist, key="site_shortlist", file_name="选址短名单", title="选址短名单")
     if sol.exact_short is not None:

@@ -1,12 +1,12 @@
 """选址分析: vacant-room registry, demand and gaps, optimisation (maximal covering / fewest rooms), scenarios.
 
-The page model is views.site_selection; the sections are drawn by components.site_panels, the maps by
-components.site_map."""
+The page model is views.site_selection; the sections are drawn by components.site_panels, the maps on the district
+map frame (components.maps.DistrictMap) by components.site_map."""
 from __future__ import annotations
 
 import streamlit as st
 
-from components import filters
+from components import filters, maps
 from components import site_panels as panels
 from components.session import reader as session_reader
 from views import site_selection as view
@@ -21,13 +21,19 @@ panels.flash()
 radius, weight, section = panels.controls(view.settings(reader).walk_radius_m)
 page = view.build(reader, f.street, on, radius, weight, section)
 
+
+def district_map(key: str) -> maps.DistrictMap:
+    """The district map frame, fitted to the scope's subdistricts; the page's maps take no clicks."""
+    return maps.DistrictMap("site", map_key=key, clicks=False, settings=page.basemap)
+
+
 if section == "需求与缺口":
-    panels.demand(page)
+    panels.demand(page, district_map("site_demand_map"))
 elif section == "优化选址":
     form = panels.params_form()
     with st.spinner("正在求解……"):
         sol = view.solve(page, form)
-    panels.solution(sol)
+    panels.solution(sol, district_map("site_result_map"))
     if sol is not None and sol.result is not None:
         panels.save_and_convert(sol, save=lambda name: view.save_scenario(reader, page, name, sol),
                                 convert=lambda code: view.convert_room(reader, page, code))

@@ -4,6 +4,7 @@ store the same row for the same good input."""
 from __future__ import annotations
 
 import io
+import json
 from datetime import date
 
 import pandas as pd
@@ -221,3 +222,18 @@ def test_the_same_good_room_is_stored_the_same_by_the_form_and_the_import(engine
     view.import_rooms(reader, "改.xlsx", _xlsx([_cells(dict(values, monthly_rent=3000.0))]))
     with pytest.raises(view.RoomWriteError, match="已被他人修改（当前版本 2，您编辑的是版本 1）"):
         view.save_room(reader, rid, 1, dict(values, monthly_rent=3100.0))
+
+
+def test_the_result_map_is_drawn_on_the_district_map_frame(engine):
+    """The picture of the result map, on the one frame: the chosen room numbered with its walking circle, the rooms,
+    the communities by state and the meal point with its ring; no corner note (the page's legend says it)."""
+    from components import maps, site_map
+
+    page = view.build(_reader(engine), None, ON, 500, "pop_60", "优化选址")
+    sm = view.solve(page, FORM).map
+    script = maps.draw(sm.boundaries, site_map.picture(sm)).get_root().render()
+    layer = lambda name: json.dumps(name)[1:-1] in script   # noqa: E731  (layer names are JSON in the script)
+    assert layer("选中用房（1）") and "<b>1. R1</b>" in script and '"dashArray": "6 4"' in script
+    assert layer("新增覆盖") and layer("盲区") and layer("现有助餐点已覆盖") and layer("闲置用房")
+    assert "<b>R2<\\/b><br>淘沙塘路 1 号<br>150 m² · 1 层 · 已否决" in script   # the other room, with its status
+    assert "L.control.layers" in script and '"mz-note"' not in script

@@ -18,8 +18,6 @@ from dataclasses import dataclass, replace
 from datetime import date
 
 import pandas as pd
-import shapely
-from shapely.geometry import mapping, shape
 
 from data import imports
 from data.imports.ledgers import VACANT_ROOMS
@@ -30,7 +28,7 @@ from data.queries.common import data_version
 from data.writes import site as site_writes
 from geo import site_selection as ss
 from geo.coverage import MAX_RADIUS_M, MIN_RADIUS_M, points_near  # noqa: F401  (the radius bounds: for the page)
-from geo.layers import district_outline
+from views import map_scale
 
 SECTIONS = ("需求与缺口", "优化选址", "方案比较", "闲置用房台账")
 WEIGHTS, MODES, ACCESS_RULES, OWNER_TYPES = ss.WEIGHTS, ss.MODES, ss.ACCESS_RULES, ss.OWNER_TYPES
@@ -62,10 +60,9 @@ class Metric:
 
 @dataclass(frozen=True)
 class SiteMap:
-    """What one map of the page draws: communities by state, rooms (chosen ones numbered), meal points with rings."""
-    bounds: list                 # [[south, west], [north, east]] of the subdistricts shown (or the district)
-    boundaries: pd.DataFrame     # subdistrict boundaries (GeoJSON text)
-    outline: dict                # the district outline (GeoJSON mapping)
+    """What one map of the page puts on the district map frame: communities by state, rooms (the chosen ones
+    numbered), the operating meal points in its extent with their rings."""
+    boundaries: pd.DataFrame     # subdistrict boundaries of the scope (the frame fits them)
     official: bool               # every boundary shown is an official one
     communities: pd.DataFrame    # code, short_name, lon, lat, state, weight
     rooms: pd.DataFrame          # the registry
@@ -74,10 +71,17 @@ class SiteMap:
     radius: float
     weight_label: str
     settings: MapSettings        # the basemap
+    limit: int                   # the points one map carries (views.map_scale.MAX_POINTS)
 
     @property
     def points(self) -> int:
         return len(self.communities) + len(self.rooms) + len(self.meal_points)
+
+    @property
+    def fits(self) -> bool:
+        """False when the view holds more points than one map can carry (a province without a subdistrict chosen):
+        the page shows a note instead, the tables list everything."""
+        return self.points <= self.limit
 
 
 @dataclass(frozen=True)
@@ -193,13 +197,11 @@ def _with(page: SitePage, **changes) -> SitePage:
 def site_map(page: SitePage, states: pd.DataFrame, chosen=()) -> SiteMap:
     """One map of the page: `states` (communities with state and weight), the registry with `chosen` numbered, and
     the operating meal points in the map's extent with their rings."""
-    outline = district_outline()
-    shapes = [shape(json.loads(g)) for g in page.boundaries["boundary_geojson"] if g] or [outline]
-    x0, y0, x1, y1 = shapely.union_all(shapes).bounds
-    return SiteMap(bounds=[[y0, x0], [y1, x1]], boundaries=page.boundaries, outline=mapping(outline),
-                   official=bool(page.boundaries["boundary_official"].all()), communities=states, rooms=page.registry,
+    return SiteMap(boundaries=page.boundaries, official=bool(page.boundaries["boundary_official"].all()),
+                   communities=states, rooms=page.registry,
                    meal_points=points_near(page.operating, page.communities, page.radius), chosen=tuple(chosen),
-                   radius=float(page.radius), weight_label=page.weight_label, settings=page.basemap)
+                   radius=float(page.radius), weight_label=page.weight_label, settings=page.basemap,
+                   limit=map_scale.MAX_POINTS)
 
 
 # --- 需求与缺口 ----------------------------------------------------------------------------------------------------
