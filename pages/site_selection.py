@@ -24,7 +24,7 @@ page = view.build(reader, f.street, on, radius, weight, section)
 
 def district_map(key: str) -> maps.DistrictMap:
     """The district map frame, fitted to the scope's subdistricts; the page's maps take no clicks."""
-    return maps.DistrictMap("site", map_key=key, clicks=False, settings=page.basemap)
+    return maps.DistrictMap("site", map_key=key, clicks=False, settings=page.settings)
 
 
 if section == "需求与缺口":

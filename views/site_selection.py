@@ -43,10 +43,8 @@ MAX_SHOWN = imports.MAX_SHOWN   # problems of a refused import shown on the page
 SOLVED_KEPT = 64   # solved parameter sets kept in memory (as the page's cache held)
 
 # The registry as shown and exported: the import ledger's own headers, so a downloaded registry imports again.
-REGISTRY_HEADERS = {**{c.field: c.header for c in VACANT_ROOMS.columns},
-                    "subdistrict_code": VACANT_ROOMS.header_of("subdistrict_code"),
-                    "community_code": VACANT_ROOMS.header_of("community_code")}
-REGISTRY_SOURCES = {"subdistrict_code": "subdistrict_name", "community_code": "community_name"}
+REGISTRY_HEADERS = {c.field: c.header for c in VACANT_ROOMS.columns}
+REGISTRY_SOURCES = {"subdistrict_code": "subdistrict_name", "community_code": "community_name"}  # names, not codes
 
 
 @dataclass(frozen=True)
@@ -86,12 +84,13 @@ class SiteMap:
 
 @dataclass(frozen=True)
 class SitePage:
+    """选址分析 for a scope and day: what every section reads, and what the chosen section shows."""
     street: str | None
     on: date
     radius: int
     weight: str
     weight_label: str
-    basemap: MapSettings
+    settings: MapSettings          # the basemap
     communities: pd.DataFrame
     registry: pd.DataFrame         # vacant rooms of the scope (every status)
     operating: pd.DataFrame        # meal points operating on `on`
@@ -173,25 +172,21 @@ def build(reader: Reader, street: str | None, on: date, radius: int, weight: str
     official = reader.q(facilities.community_meal_coverage, on, street)  # registered service areas (the 口径, F11)
     covered = frozenset(official.loc[official["covered"], "code"])
     page = SitePage(street=street, on=on, radius=radius, weight=weight, weight_label=WEIGHTS[weight],
-                    basemap=settings(reader), communities=communities, registry=reader.q(site.vacant_rooms, street),
+                    settings=settings(reader), communities=communities, registry=reader.q(site.vacant_rooms, street),
                     operating=points[points["status"] == "operating"],
                     names=dict(zip(communities["code"], communities["short_name"])), in_service_area=covered,
                     service_area_share=f"{len(covered) / len(official):.0%}" if len(official) else "—")
     if section in SECTIONS[:2]:
-        page = _with(page, boundaries=reader.q(geography.subdistrict_boundaries, street))
+        page = replace(page, boundaries=reader.q(geography.subdistrict_boundaries, street))
     if section == SECTIONS[0]:
         return _demand(page)
     if section == SECTIONS[2]:
         listed = reader.q(site.scenarios)
-        return _with(page, scenarios={int(r.id): f"{r.name}（{r.created_at:%Y-%m-%d %H:%M}）"
+        return replace(page, scenarios={int(r.id): f"{r.name}（{r.created_at:%Y-%m-%d %H:%M}）"
                                       for r in listed.itertuples()})
     if section == SECTIONS[3]:
-        return _with(page, registry_table=registry_frame(page.registry))
+        return replace(page, registry_table=registry_frame(page.registry))
     return page
-
-
-def _with(page: SitePage, **changes) -> SitePage:
-    return replace(page, **changes)
 
 
 def site_map(page: SitePage, states: pd.DataFrame, chosen=()) -> SiteMap:
@@ -200,7 +195,7 @@ def site_map(page: SitePage, states: pd.DataFrame, chosen=()) -> SiteMap:
     return SiteMap(boundaries=page.boundaries, official=bool(page.boundaries["boundary_official"].all()),
                    communities=states, rooms=page.registry,
                    meal_points=points_near(page.operating, page.communities, page.radius), chosen=tuple(chosen),
-                   radius=float(page.radius), weight_label=page.weight_label, settings=page.basemap,
+                   radius=float(page.radius), weight_label=page.weight_label, settings=page.settings,
                    limit=map_scale.MAX_POINTS)
 
 
@@ -231,7 +226,7 @@ def _demand(page: SitePage) -> SitePage:
         "独居老人(人)": gaps["living_alone"], "距最近助餐点(米)": gaps["nearest_point_m"].round(0),
         "半径内可用用房(间)": gaps["n_rooms"], "情况": gaps["state"].map(STATE_TEXT),
         "在助餐服务范围内（官方口径）": gaps["code"].isin(page.in_service_area).map({True: "是", False: "否"})})
-    return _with(page, metrics=metrics, demand_map=site_map(page, com), gaps=table)
+    return replace(page, metrics=metrics, demand_map=site_map(page, com), gaps=table)
 
 
 # --- 优化选址 -----------------------------------------------------------------------------------------------------
