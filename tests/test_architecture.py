@@ -87,7 +87,6 @@ def test_no_import_runs_upward():
     assert upward == []
 
 
-@pytest.mark.xfail(strict=True, reason="issue 18 in progress: pages still reach data directly")
 def test_pages_reach_data_only_through_views():
     reached = [f"{_where(m, line)} {m} → {t}" for m, edges in GRAPH.items() if m.startswith("pages.")
                for t, line, _ in edges if t.split(".")[0] not in ("views", "components")]

@@ -207,7 +207,8 @@ def test_cell_row_and_text_budgets_refuse_before_parsing(engine, monkeypatch):
 def test_the_room_import_goes_through_the_guarded_reader_and_the_ledger(engine, monkeypatch):
     """The site-selection room import: a bomb refused in Chinese and audited; a good file is an import batch and an
     audit entry of the vacant_rooms ledger."""
-    from data.writes.site import import_rooms_excel
+    def import_rooms_excel(engine, who, content, file_name):   # the page's room import: the vacant_rooms ledger
+        return import_file(engine, who, "vacant_rooms", file_name, content)
 
     monkeypatch.setattr(reading, "MAX_ROWS", 1_000)
     bomb = _with_sheet(_row_bomb(1_010))

@@ -147,10 +147,10 @@ def _maps(at) -> int:
 
 
 def test_a_view_with_more_points_than_a_map_carries_asks_for_a_subdistrict(at, monkeypatch):
-    from components import maps
+    from views import map_scale
 
     assert _maps(at) == 1  # the district's demand map
-    monkeypatch.setattr(maps, "MAX_POINTS", 50)  # as a province's view would be
+    monkeypatch.setattr(map_scale, "MAX_POINTS", 50)  # as a province's view would be
     at.run()
     assert _maps(at) == 0
     assert any("请在侧边栏选择街道后查看地图" in i.value for i in at.info)

@@ -13,26 +13,36 @@ from auth_helpers import principal
 from data.queries.access import AccessDenied
 from data.security.audit import audit_entries
 from data.db.engine import get_engine
-from data.imports import ImportRefused
+from data.imports import ImportRefused, import_file
 from data.db.migrate import current_revision, downgrade, upgrade
 from data.db.models import Community, Facility, Subdistrict, VacantRoom
 from data.db.models.auth import ImportBatch
 from data.queries import site as q
 from data.queries.common import data_version
+from data.imports.ledgers import VACANT_ROOMS
 from data.writes.site import (
     RoomWriteError,
     ScenarioError,
     StaleRoomError,
     add_room,
     delete_scenario,
-    import_rooms_excel,
     mark_converted,
-    registry_frame,
     save_scenario,
-    template_frame,
     update_room,
 )
 from geo.layers import communities_df
+from views.site_selection import registry_frame
+
+
+def import_rooms_excel(engine, who, data: bytes, file_name: str = "闲置用房.xlsx"):
+    """The room import: the vacant_rooms ledger of data.imports (what the page's import runs)."""
+    return import_file(engine, who, "vacant_rooms", file_name, data)
+
+
+def template_frame() -> pd.DataFrame:
+    """导入模板's example row (the vacant_rooms ledger's)."""
+    return pd.DataFrame([{c.header: c.example for c in VACANT_ROOMS.columns}])
+
 
 STREET = "360103001"
 OTHER = "360103002"
@@ -89,7 +99,7 @@ def test_add_room_and_read_it_back(engine):
     ({"floor": 0}, "楼层", "不能为 0"),
     ({"owner_type": "外星"}, "产权类型", "应为"),
     ({"status": "converted"}, "状态", "标记为已转为设施"),
-    ({"community_code": "999999999999"}, "社区", "不是本区的社区"),
+    ({"community_code": "999999999999"}, "社区", "不是南浦街道的社区"),   # the import ledger's words (one pipeline)
 ])
 def test_bad_rooms_are_refused_naming_the_field(engine, over, field, words):
     with pytest.raises(RoomWriteError) as info:

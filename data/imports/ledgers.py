@@ -13,7 +13,7 @@ Column kinds:
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date
 
 from sqlalchemy import Table
@@ -68,6 +68,8 @@ class Col:
     hi: float | None = None
     max_len: int | None = None
     future: bool = False  # dates: may lie after today
+    lo_exclusive: bool = False  # numbers: `lo` itself is refused too (must be greater than lo)
+    range_hint: str = ""  # numbers: said after a value out of [lo, hi] (how to fill the column in)
     default: object = None
     example: object = ""
     note: str = ""
@@ -88,7 +90,6 @@ class Ledger:
     versioned: bool = False               # the table has a `version` column (optimistic concurrency)
     date_field: str | None = None         # narrows the existing rows loaded for comparison
     description: str = ""
-    extra_notes: tuple[str, ...] = field(default_factory=tuple)
 
     @property
     def headers(self) -> list[str]:
@@ -295,8 +296,9 @@ VACANT_ROOMS = Ledger(
         _street(), _community(required=False, example=""),
         Col("lon", "经度", "lon", True, example=115.874549, note="WGS-84；高德坐标请在导入时勾选“是GCJ-02坐标”"),
         Col("lat", "纬度", "lat", True, example=28.65667),
-        Col("area_m2", "面积(m²)", "float", True, lo=0, hi=MAX_AREA_M2, example=150),
-        Col("floor", "楼层", "int", True, lo=FLOOR_RANGE[0], hi=FLOOR_RANGE[1], example=1, note="一层填 1，地下一层填 -1，不能为 0"),
+        Col("area_m2", "面积(m²)", "float", True, lo=0, lo_exclusive=True, hi=MAX_AREA_M2, example=150),
+        Col("floor", "楼层", "int", True, lo=FLOOR_RANGE[0], hi=FLOOR_RANGE[1], example=1, note="一层填 1，地下一层填 -1，不能为 0",
+            range_hint=f"应在 {FLOOR_RANGE[0]} 至 {FLOOR_RANGE[1]} 之间（一层填 1，地下一层填 -1）"),
         _bool("has_lift", "有无电梯", "填“是”（有）或“否”（无）"),
         Col("owner_type", "产权类型", "choice", True, choices=OWNER_TYPES, example="国有"),
         Col("monthly_rent", "月租金(元/月)", "float", True, lo=0, hi=MAX_RENT, example=0, note="无租金填 0"),

@@ -112,7 +112,7 @@ class Problems:
 class Context:
     conn: Connection
     ledger: Ledger
-    principal: Principal
+    principal: Principal | None   # None: one record from an edit form, whose write authorises it (data.writes)
     gcj02: bool
     today: date
     problems: Problems = field(default_factory=Problems)
@@ -297,12 +297,17 @@ def parse_column(ctx: Context, col: Col, raw: pd.Series) -> pd.Series:
             num = num.where(~frac)
         if kind in ("lon", "lat"):
             return num
+        hint = f"，{col.range_hint}" if col.range_hint else ""
         if col.lo is not None:
-            low = num.notna() & (num < col.lo)
-            if col.lo == 0:
-                p.add(low, h, "不能为负数（现为" + quoted(raw) + "）")
+            if col.lo_exclusive:
+                low = num.notna() & (num <= col.lo)
+                p.add(low, h, f"必须大于 {col.lo:g}（现为" + quoted(raw) + "）" + hint)
             else:
-                p.add(low, h, f"不能小于 {col.lo:g}（现为" + quoted(raw) + "）")
+                low = num.notna() & (num < col.lo)
+                if col.lo == 0:
+                    p.add(low, h, "不能为负数（现为" + quoted(raw) + "）" + hint)
+                else:
+                    p.add(low, h, f"不能小于 {col.lo:g}（现为" + quoted(raw) + "）" + hint)
             num = num.where(~low)
         if kind == "money":
             zero = num.notna() & (num == 0)
@@ -311,7 +316,7 @@ def parse_column(ctx: Context, col: Col, raw: pd.Series) -> pd.Series:
         if col.hi is not None:
             high = num.notna() & (num > col.hi)
             unit = "元，请核对单位是否为元" if kind == "money" else ""
-            p.add(high, h, f"数值过大，不能超过 {col.hi:,.0f}{unit}（现为" + quoted(raw) + "）")
+            p.add(high, h, f"数值过大，不能超过 {col.hi:,.0f}{unit}（现为" + quoted(raw) + "）" + hint)
             num = num.where(~high)
         if kind == "money":
             return (num * 100).round().astype("Int64")
@@ -320,7 +325,7 @@ def parse_column(ctx: Context, col: Col, raw: pd.Series) -> pd.Series:
             if col.default is not None:
                 out = out.where(given, col.default)
             return out
-        return num
+        return num.astype(float)   # "1800" reads as an integer: a float column holds floats
     if kind == "date":
         d = parse_dates(raw)
         bad = given & d.isna()
@@ -584,9 +589,23 @@ def _findings(ctx: Context, clean: pd.DataFrame, raw: pd.DataFrame) -> None:
 def _vacant_rooms(ctx: Context, clean: pd.DataFrame, raw: pd.DataFrame) -> None:
     ground = clean["floor"].notna() & (clean["floor"] == 0)
     ctx.problems.add(ground.fillna(False).astype(bool), "楼层", "不能为 0：一层填 1，地下一层填 -1")
-    empty = clean["area_m2"].notna() & (clean["area_m2"] == 0)
-    ctx.problems.add(empty.fillna(False).astype(bool), "面积(m²)", "必须大于 0")
-    clean["area_m2"] = clean["area_m2"].where(~empty)
+
+
+ROOM_CONVERTED = "该用房已转为设施，不能再修改"
+ROOM_CONVERT_BY_HAND = "不能直接改为“已转为设施”，请在选址分析页使用“标记为已转为设施”操作"
+
+
+def against_stored(ctx: Context, rows: pd.DataFrame, stored_status: pd.Series, changed: pd.Series) -> None:
+    """Rules of rows against the records they change (`stored_status` missing for a new record) — for a file's rows
+    (data.imports.writing.compare) and a record saved on its form (data.imports.records) alike: a vacant room
+    converted into a meal point changes no more, and no room becomes converted but through 标记为已转为设施 (which
+    creates its meal point)."""
+    if ctx.ledger.key != "vacant_rooms":
+        return
+    was = stored_status.eq("converted").fillna(False).astype(bool)
+    ctx.problems.add(changed & was, ctx.ledger.header_of("code"), ROOM_CONVERTED)
+    ctx.problems.add(rows["status"].eq("converted").fillna(False).astype(bool) & ~was, ctx.ledger.header_of("status"),
+                     ROOM_CONVERT_BY_HAND)
 
 
 def _population(ctx: Context, clean: pd.DataFrame, raw: pd.DataFrame) -> None:
@@ -685,7 +704,7 @@ def validate(ctx: Context, frame: pd.DataFrame) -> pd.DataFrame:
         b = pd.to_datetime(clean[late], errors="coerce")
         ctx.problems.add(a.notna() & b.notna() & (b < a), lg.header_of(late),
                          f"不能早于“{lg.header_of(early)}”（" + a.dt.strftime("%Y-%m-%d").fillna("") + "）")
-    if ctx.principal.role == "street" and "subdistrict_code" in clean:
+    if ctx.principal is not None and ctx.principal.role == "street" and "subdistrict_code" in clean:
         own = ctx.principal.subdistrict_code
         names = dict(ctx.conn.execute(select(Subdistrict.code, Subdistrict.name)).all())
         other = clean["subdistrict_code"].notna() & (clean["subdistrict_code"] != own)

@@ -1,4 +1,5 @@
-"""Comparing a validated ledger with the database by natural key, and writing it (inside the caller's transaction).
+"""Comparing a validated ledger with the database by natural key, and writing it (inside the caller's transaction):
+`store` is the one write of ledger records, for a file's rows and a vacant room saved on its form alike.
 
 Rows equal to the database (after the same cleaning) are unchanged; rows whose key exists but differ are updated
 (versioned tables only when the version read is still current); other rows are added. Conflicts with the database
@@ -13,12 +14,12 @@ from datetime import date, datetime
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import Column, MetaData, Table, and_, bindparam, func, insert, literal, select, update
+from sqlalchemy import Column, MetaData, Table, and_, bindparam, insert, literal, select, update
 from sqlalchemy.engine import Connection, Engine
 
 from data.queries.access import Principal
 from data.imports.ledgers import Ledger
-from data.imports.validation import Context
+from data.imports.validation import Context, against_stored
 from data.db.models import Facility, Inspection, MealPointCommunity, Subdistrict
 from data.db.models.auth import ImportBatch, ImportFile, User
 
@@ -28,7 +29,12 @@ AUDIT_SAMPLE = 50   # keys and changes listed in the audit entry (the counts are
 
 
 class WriteConflict(RuntimeError):
-    """The database changed while the file was being imported; the message is Chinese."""
+    """The database changed while the records were being written; the message is Chinese, `ident` the record whose
+    version moved (when one did)."""
+
+    def __init__(self, message: str, ident=None):
+        super().__init__(message)
+        self.ident = ident
 
 
 @dataclass
@@ -170,10 +176,8 @@ def compare(ctx: Context, clean: pd.DataFrame) -> Diff:
         foreign = ~new & merged["subdistrict_code_db"].notna() & (merged["subdistrict_code_db"] != ctx.principal.subdistrict_code)
         p.add(foreign & changed, key_header, "该记录已登记在" + merged["subdistrict_code_db"].map(names).fillna("其他街道")
               + "，街道账号不能修改")
-    if lg.key == "vacant_rooms":
-        was_converted = merged["status_db"] == "converted"
-        p.add(changed & was_converted, "用房编号", "该用房已转为设施，不能通过导入修改")
-        p.add(merged["status"].eq("converted") & ~was_converted, "状态", "不能直接改为“已转为设施”，请在选址分析页操作")
+    if "status_db" in merged:
+        against_stored(ctx, merged, merged["status_db"], changed)
     return Diff(merged, new, changed, unchanged, ident, compare_fields)
 
 
@@ -228,20 +232,27 @@ def drop_stage(conn: Connection, stage: Table | None) -> None:
         conn.exec_driver_sql(f"DROP TABLE IF EXISTS temp.{STAGE}")
 
 
-def write(ctx: Context, diff: Diff, progress=None, staged: Table | None = None, span=(0.45, 0.95)) -> dict:
-    """Insert the new rows (from `staged`, when stage_new_rows prepared them) and update the changed ones; returns
-    the audit sample of what changed."""
-    lg, conn = ctx.ledger, ctx.conn
+IDENT, EXPECTED = "_ident", "_expected_version"   # columns of store()'s `updated`
+
+
+def store(conn: Connection, lg: Ledger, added: pd.DataFrame | None = None, updated: pd.DataFrame | None = None,
+          fields: list[str] | None = None, *, staged: Table | None = None, progress=None,
+          span=(0.45, 0.95)) -> None:
+    """The one write of a ledger's records, inside the caller's transaction — a file's rows (`write`) and a vacant room
+    saved on its form (data.writes.site) alike.
+
+    `added` (the ledger's fields) is inserted, at version 1 where the table is versioned (already staged in `staged`
+    by stage_new_rows, when given). `updated` holds IDENT (the record's identity), for a versioned table EXPECTED
+    (the version the writer read) and `fields`: each record is set only where it still has the expected version —
+    data.writes.edits' optimistic rule, one ``UPDATE … WHERE id = ? AND version = ?`` that also sets version + 1 —
+    else WriteConflict (its `ident` the record that moved) and nothing of the transaction stands."""
     t = lg.table
-    m = diff.merged
-    fields = list(lg.fields)
-    if lg.key == "findings":
-        _create_inspections(conn, m)
-    added = m.loc[diff.new, fields]
-    total = int(diff.new.sum() + diff.changed.sum())
-    done = 0
+    added = added if added is not None else pd.DataFrame(columns=list(lg.fields))
+    updated = updated if updated is not None else pd.DataFrame(columns=[IDENT, EXPECTED])
+    fields = list(fields or [])
+    total, done = len(added) + len(updated), 0
     if staged is not None and len(added):
-        cols = [*fields, *(["version"] if lg.versioned else [])]
+        cols = [*lg.fields, *(["version"] if lg.versioned else [])]
         source = select(*staged.c, *([literal(1)] if lg.versioned else []))
         if conn.execute(insert(t).from_select(cols, source)).rowcount != len(added):
             raise WriteConflict("导入过程中数据被他人同时修改，未导入任何数据，请重新导入。")
@@ -257,29 +268,44 @@ def write(ctx: Context, diff: Diff, progress=None, staged: Table | None = None, 
         conn.execute(insert(t), recs)
         done += len(part)
         _progress(progress, span[0], span[1], done, total, f"正在写入：{done:,} / {total:,} 行")
+    if not len(updated):
+        return
+    ident = _identity(lg)
+    values = {c: bindparam(f"v_{c}") for c in fields}
+    if lg.versioned:
+        stmt = (update(t).where(and_(t.c[ident] == bindparam("b_ident"), t.c.version == bindparam("b_version")))
+                .values({**values, "version": bindparam("b_version") + 1}))
+    else:
+        stmt = update(t).where(t.c[ident] == bindparam("b_ident")).values(values)
+    vals = updated[[IDENT, *([EXPECTED] if lg.versioned else []), *fields]].rename(
+        columns={IDENT: "b_ident", EXPECTED: "b_version", **{c: f"v_{c}" for c in fields}})
+    for start in range(0, len(vals), CHUNK):
+        recs = _records(vals.iloc[start:start + CHUNK])
+        if lg.versioned:
+            for r in recs:
+                if conn.execute(stmt, r).rowcount != 1:
+                    raise WriteConflict("导入过程中有记录被他人修改，未导入任何数据，请重新导入。", ident=r["b_ident"])
+        else:
+            conn.execute(stmt, recs)
+        done += len(recs)
+        _progress(progress, span[0], span[1], done, total, f"正在写入：{done:,} / {total:,} 行")
+
+
+def write(ctx: Context, diff: Diff, progress=None, staged: Table | None = None, span=(0.45, 0.95)) -> dict:
+    """Insert the new rows (from `staged`, when stage_new_rows prepared them) and update the changed ones, through
+    `store`; returns the audit sample of what changed."""
+    lg, conn = ctx.ledger, ctx.conn
+    m = diff.merged
+    if lg.key == "findings":
+        _create_inspections(conn, m)
     changed = m.loc[diff.changed]
     ident = diff.identity
-    if len(changed):
-        vals = changed[diff.compare].copy()
-        vals["b_ident"] = changed[ident] if ident in lg.natural_key else changed[f"{ident}_db"]
-        if lg.versioned:
-            vals["b_version"] = changed["version_db"]
-            stmt = (update(t).where(and_(t.c[ident] == bindparam("b_ident"), t.c.version == bindparam("b_version")))
-                    .values({**{c: bindparam(f"v_{c}") for c in diff.compare}, "version": bindparam("b_version") + 1}))
-        else:
-            stmt = update(t).where(t.c[ident] == bindparam("b_ident")).values(
-                {c: bindparam(f"v_{c}") for c in diff.compare})
-        vals = vals.rename(columns={c: f"v_{c}" for c in diff.compare})
-        for start in range(0, len(vals), CHUNK):
-            recs = _records(vals.iloc[start:start + CHUNK])
-            if lg.versioned:
-                for r in recs:
-                    if conn.execute(stmt, r).rowcount != 1:
-                        raise WriteConflict("导入过程中有记录被他人修改，未导入任何数据，请重新导入。")
-            else:
-                conn.execute(stmt, recs)
-            done += len(recs)
-            _progress(progress, span[0], span[1], done, total, f"正在写入：{done:,} / {total:,} 行")
+    updated = changed[diff.compare].copy()
+    updated[IDENT] = changed[ident] if ident in lg.natural_key else changed[f"{ident}_db"]
+    if lg.versioned:
+        updated[EXPECTED] = changed["version_db"]
+    store(conn, lg, m.loc[diff.new, list(lg.fields)], updated, diff.compare, staged=staged, progress=progress,
+          span=span)
     if lg.key == "facilities":
         _meal_point_own_community(conn, m.loc[diff.new | diff.changed])
     return _audit_sample(lg, m, diff)
@@ -359,11 +385,6 @@ def import_history(engine: Engine, principal: Principal, limit: int = 200) -> pd
     with engine.connect() as conn:
         result = conn.execute(stmt)
         return pd.DataFrame(result.fetchall(), columns=list(result.keys()))
-
-
-def import_count(engine: Engine) -> int:
-    with engine.connect() as conn:
-        return int(conn.execute(select(func.count()).select_from(ImportBatch)).scalar() or 0)
 
 
 def stored_file(engine: Engine, principal: Principal, batch_id: int) -> tuple[str, bytes] | None:

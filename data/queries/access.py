@@ -62,7 +62,6 @@ class QueryAccess:
     scope: str
     roles: frozenset
     personal: tuple[tuple[str, str], ...] = ()  # (column, masking kind) of persons' data, masked unless revealed
-    district_parts: tuple[str, ...] = ()  # parts of a street-scoped bundle that are district-wide: emptied for 街道
 
     @property
     def personal_columns(self) -> dict[str, str]:
@@ -78,8 +77,7 @@ DECLARING_MODULES = ("data.queries.affairs", "data.queries.aid", "data.queries.f
                      "data.writes.edits")
 
 
-def query(*, scope: str, roles=ALL_ROLES, personal: dict[str, str] | None = None,
-          district_parts: tuple[str, ...] = ()):
+def query(*, scope: str, roles=ALL_ROLES, personal: dict[str, str] | None = None):
     """Declare who may call a named query and how its rows are scoped for a 街道 account. A query that is not
     declared is refused to everyone (nothing is allowed by being absent from a list)."""
     if scope not in SCOPES:
@@ -96,7 +94,7 @@ def query(*, scope: str, roles=ALL_ROLES, personal: dict[str, str] | None = None
             raise ValueError(f"{fn.__name__}: scope 'street' needs a street or subdistrict_code parameter")
         if scope == "facility" and "facility_id" not in params:
             raise ValueError(f"{fn.__name__}: scope 'facility' needs a facility_id parameter")
-        fn.__access__ = QueryAccess(scope, roles, tuple(sorted((personal or {}).items())), tuple(district_parts))
+        fn.__access__ = QueryAccess(scope, roles, tuple(sorted((personal or {}).items())))
         REGISTRY[qualname(fn)] = fn
         return fn
 
@@ -282,17 +280,13 @@ def _mask(value, columns: dict[str, str]):
 
 
 def restrict(principal: Principal, fn, result, engine: Engine | None = None, *, audit: bool = False):
-    """Apply the role to a query's result as the query declares: rows of other subdistricts removed (街道),
-    district-wide parts emptied (街道), persons masked unless revealed, and never a personal column for an
-    aggregate-only role. Refusals are audited as in `prepare`."""
+    """Apply the role to a query's result as the query declares: rows of other subdistricts removed (街道), persons
+    masked unless revealed, and never a personal column for an aggregate-only role. Refusals are audited as in `prepare`."""
     engine = engine if audit else None
     spec = _spec(principal, fn, engine)
     if principal.role == "street":
         if spec.scope == "district":
             raise _refuse(principal, fn, engine, "该数据为全区汇总，街道账号无权查看。")
-        if spec.district_parts and isinstance(result, dict):
-            result = {k: (v.iloc[0:0] if k in spec.district_parts and isinstance(v, pd.DataFrame) else v)
-                      for k, v in result.items()}
         if spec.scope == "rows":
             result = _filter_rows(result, principal, fn, engine)
     columns = spec.personal_columns
