@@ -250,3 +250,21 @@ g.addLayer(lyr);})();
         self.styles_json = to_json(styles)
         self.highlight_json = to_json(highlight)
         self.interactive_js = "true" if interactive else "false"
+
+
+class MapChrome(Compact):
+    """The map's own controls: a metric-only scale bar, and the attribution with plain text in front (Leaflet's
+    default prefix is a link with a flag icon) naming where the data come from."""
+    _template = Template("""
+{% macro script(this, kwargs) %}
+(function(){var m={{ this._parent.get_name() }};
+if(m.attributionControl){m.attributionControl.setPrefix({{ this.prefix_json }});
+m.attributionControl.addAttribution({{ this.sources_json }});}
+L.control.scale({metric:true,imperial:false,position:'bottomleft'}).addTo(m);})();
+{% endmacro %}""")
+
+    def __init__(self, sources: str, prefix: str):
+        super().__init__()
+        self._name = "MzChrome"
+        self.sources_json = to_json(esc(sources))
+        self.prefix_json = to_json(esc(prefix))
