@@ -272,3 +272,34 @@ def test_map_settings_page_saves(monkeypatch, demo_url, tmp_path):
     at.button[0].click().run()
     assert any("天地图密钥" in str(e.value) for e in at.error)  # no key: refused, in Chinese
     assert map_settings(get_engine(url)).basemap == "gaode"
+
+
+@pytest.mark.parametrize("demo_url", ["sqlite"], indirect=True)
+def test_map_settings_page_saves_the_bureaus_own_tiles(monkeypatch, demo_url, tmp_path):
+    from test_offline_maps import make_tile_folder
+
+    url = copy_sqlite(demo_url, tmp_path / "settings.db")
+    at = run_page(monkeypatch, url, "pages/map_settings.py")
+    at.radio(key="mapset_basemap").set_value("custom")
+    at.text_input(key="mapset_tile_url").set_value("http://10.0.0.8/tiles/{z}/{x}.png")
+    at.button[0].click().run()
+    assert any("缺少" in str(e.value) and "行号" in str(e.value) for e in at.error), [e.value for e in at.error]
+    assert map_settings(get_engine(url)).basemap == "none"
+    at.text_input(key="mapset_tile_url").set_value("http://10.0.0.8/tiles/{z}/{x}/{y}.png")
+    at.button[0].click().run()
+    assert map_settings(get_engine(url)).tile_url == "http://10.0.0.8/tiles/{z}/{x}/{y}.png"
+    at.radio(key="mapset_basemap").set_value("local")
+    at.text_input(key="mapset_tile_path").set_value(str(tmp_path / "missing"))
+    at.button[0].click().run()
+    assert any("找不到" in str(e.value) for e in at.error)
+    folder = make_tile_folder(tmp_path / "xyz")
+    at.text_input(key="mapset_tile_path").set_value(str(folder))
+    at.radio(key="mapset_tile_datum").set_value("gcj02")
+    at.button[0].click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    saved = map_settings(get_engine(url))
+    assert (saved.basemap, saved.tile_path, saved.tile_datum) == ("local", str(folder), "gcj02")
+    assert any("本机瓦片" in str(m.value) for m in at.success)
+    fac = run_page(monkeypatch, url, "pages/facilities.py")
+    script = map_args(fac)["script"]
+    assert "/maptiles/" in script and "http://" not in script.split("maptiles")[0][-200:]
