@@ -303,3 +303,24 @@ def test_map_settings_page_saves_the_bureaus_own_tiles(monkeypatch, demo_url, tm
     fac = run_page(monkeypatch, url, "pages/facilities.py")
     script = map_args(fac)["script"]
     assert "/maptiles/" in script and "http://" not in script.split("maptiles")[0][-200:]
+
+
+@pytest.mark.parametrize("demo_url", ["sqlite"], indirect=True)
+def test_a_click_on_a_meal_point_keeps_the_map_and_offers_the_drill_down(monkeypatch, demo_url):
+    points = fq.facilities_on(get_engine(demo_url), ON, kinds=("meal_point",))
+    p = points[points["status"] == "operating"].iloc[0]
+    event = {"last_object_clicked": {"lat": float(p["lat"]), "lng": float(p["lon"])},
+             "last_object_clicked_tooltip": f"{p['name']} 助餐点 · 运营中"}
+    at = run_page(monkeypatch, demo_url, "pages/meal_coverage.py")
+    before = map_args(at)["script"]
+    at.session_state["cov_click"] = event
+    at.run()
+    assert not at.selectbox(key="cov_drill").value  # no drill on a point click: the map (and its popup) stays
+    assert at.selectbox(key="cov_point").value == int(p["id"])
+    assert len(map_args(at)["script"]) == len(before)
+    button = at.button(key="cov_drill_point")
+    assert p["subdistrict_name"] in button.label and p["name"] in button.label
+    button.click().run()
+    assert at.selectbox(key="cov_drill").value == p["subdistrict_code"]
+    assert "社区覆盖情况" in " ".join(str(s.value) for s in at.subheader)
+    assert not [b for b in at.button if b.key == "cov_drill_point"]
