@@ -210,13 +210,15 @@ class Labels(Compact):
 
     With min_zoom > 0 they show only from that zoom on (a province's thousand names would be a smear). At
     every zoom a name that would overlap one placed before it is hidden (rows in priority order), so names never
-    bury each other when zoomed out and all come back when zoomed in.
+    bury each other when zoomed out and all come back when zoomed in. With the map's name they sit in a pane of
+    their own above the markers (not clickable: clicks reach the markers and polygons under them).
     """
     _template = Template("""
 {% macro script(this, kwargs) %}
 (function(){var p={{ this._parent.get_name() }},m={{ this.map_name }},rows={{ this.rows_json }},
 z={{ this.min_zoom }},g=L.layerGroup();
-rows.forEach(function(r){var l=L.marker([r[0],r[1]],{interactive:false,keyboard:false,
+var pane='markerPane';if(m){if(!m.getPane('mzLabels')){m.createPane('mzLabels').style.zIndex=640;}pane='mzLabels';}
+rows.forEach(function(r){var l=L.marker([r[0],r[1]],{interactive:false,keyboard:false,pane:pane,
 icon:L.divIcon({className:'mz-label',html:r[2],iconSize:null,iconAnchor:[r[3],9]})});l._mzW=r[3];g.addLayer(l);});
 function declutter(){var map=m||p._map,placed=[];if(!map){return;}
 g.eachLayer(function(l){if(!l._icon){return;}var c=map.latLngToLayerPoint(l.getLatLng()),
