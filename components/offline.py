@@ -453,3 +453,74 @@ def payload_external_urls(payload: dict) -> list[str]:
         + [str(payload.get(k) or "") for k in ("header", "html", "script", "feature_group", "layer_control")]
     )
     return external_urls(text)
+
+
+# ------------------------------------------------------------------------------------------ local tiles
+
+# The bureau's local tile folder / MBTiles file is served by this app's own server at
+# {base}/maptiles/<token>/{z}/{x}/{y}: the map's tile requests stay on the app's origin (an air-gapped intranet
+# still shows streets). Streamlit 1.67 (Starlette) has no option for an extra route and builds its routes before
+# any app code runs, so the first map with local tiles inserts one route at the front of the running app's router
+# (found once through the garbage collector, as components.navigation.close_metrics_endpoint does). The route
+# serves only the source published last (its token), only integer z/x/y, and never a path outside it.
+TILE_ROUTE = "maptiles"
+_tiles: dict[str, Any] = {"source": None, "installed": False}
+
+
+def serve_tiles(path: str):
+    """Publish the local tile source at `path` and make sure the route serves it: (URL template, lowest zoom,
+    highest zoom), or None when the source cannot be read (the map then draws without tiles)."""
+    from data.ops import tiles
+
+    try:
+        source = tiles.open_source(path)
+    except tiles.TileSourceError as exc:
+        log.warning("本机瓦片不可用：%s", exc)
+        return None
+    use_local_assets()  # the base path in force
+    _tiles["source"] = source
+    install_tile_route()
+    return f"{current_base()}/{TILE_ROUTE}/{source.token}/{{z}}/{{x}}/{{y}}", source.min_zoom, source.max_zoom
+
+
+def tile_response(token: str, z: int, x: int, y: int):
+    """(bytes, content type) of a tile of the published source, or None (unknown token or no such tile)."""
+    from data.ops import tiles
+
+    source = _tiles["source"]
+    if source is None or token != source.token:
+        return None
+    data = source.tile(z, x, y)
+    return (data, tiles.content_type(data)) if data else None
+
+
+def install_tile_route() -> int:
+    """Insert the tile route into the running Starlette app(s) once per process; how many were patched (0 in
+    AppTest or when already installed)."""
+    if _tiles["installed"]:
+        return 0
+    _tiles["installed"] = True
+    import gc
+
+    try:
+        from starlette.applications import Starlette
+        from starlette.responses import Response
+        from starlette.routing import Route
+    except ImportError:
+        return 0
+
+    def endpoint(request):
+        p = request.path_params
+        hit = tile_response(p["token"], p["z"], p["x"], p["y"])
+        if hit is None:
+            return Response(status_code=404)
+        return Response(hit[0], media_type=hit[1], headers={"Cache-Control": "public, max-age=86400",
+                                                              "X-Content-Type-Options": "nosniff"})
+
+    path = f"{current_base()}/{TILE_ROUTE}/{{token:str}}/{{z:int}}/{{x:int}}/{{y:int}}"
+    patched = 0
+    for obj in gc.get_objects():
+        if isinstance(obj, Starlette):
+            obj.router.routes.insert(0, Route(path, endpoint, methods=["GET"]))
+            patched += 1
+    return patched

@@ -21,21 +21,35 @@ st.subheader("底图与步行半径")
 with st.form("mapset_form"):
     kind = st.radio("底图", list(view.BASEMAPS), index=list(view.BASEMAPS).index(current.basemap),
                     format_func=view.BASEMAPS.get, key="mapset_basemap",
-                    help="内网默认不加载任何瓦片。天地图、高德瓦片来自外部服务器，只有能访问这些服务时才选用。")
+                    help="内网默认不加载任何瓦片。天地图、高德瓦片来自外部服务器，只有能访问这些服务时才选用；"
+                         "完全隔离的内网可用本单位瓦片服务或本机瓦片显示街道底图。")
     key = st.text_input("天地图密钥（tk）", value=current.tianditu_key, type="password", key="mapset_tk",
                         help="向天地图申请的浏览器端密钥；仅在选择天地图时使用。")
+    tile_url = st.text_input("本单位瓦片服务地址模板", value=current.tile_url, key="mapset_tile_url",
+                             placeholder=f"例如 {view.TILE_URL_EXAMPLE}", help=view.TILE_URL_HELP)
+    tile_path = st.text_input("本机瓦片文件夹或 MBTiles 文件", value=current.tile_path, key="mapset_tile_path",
+                              placeholder="例如 /data/tiles/xihu 或 /data/tiles/xihu.mbtiles", help=view.TILE_PATH_HELP)
+    datum = st.radio("瓦片坐标系（本单位瓦片服务、本机瓦片）", list(view.TILE_DATUMS), key="mapset_tile_datum",
+                     index=list(view.TILE_DATUMS).index(current.tile_datum), format_func=view.TILE_DATUMS.get)
+    st.caption(view.CRS_NOTE)
     radius = st.number_input("默认步行半径（米）", min_value=view.RADIUS_RANGE[0], max_value=view.RADIUS_RANGE[1],
                              value=int(current.walk_radius_m), step=50, key="mapset_radius",
                              help="助餐覆盖页的步行圈、选址分析的默认半径（直线距离）。")
     if st.form_submit_button("保存设置", type="primary"):
-        done, problem = view.save(reader(), kind, key, int(radius))
+        done, problem = view.save(reader(), kind, key, int(radius), tile_url=tile_url, tile_path=tile_path,
+                                  tile_datum=datum)
         if problem:
             st.error(md(problem))
         else:
             st.session_state["mapset_flash"] = done
             st.rerun()
-if current.basemap == "gaode":
-    st.caption("使用高德底图时，所有点位和边界在绘制前由 WGS-84 转换为 GCJ-02（西湖区约偏移 600 米）；数据库中仍存 WGS-84。")
+if current.basemap == "gaode" or (current.basemap in ("custom", "local") and current.tile_datum == "gcj02"):
+    st.caption("底图为 GCJ-02 坐标时，所有点位和边界在绘制前由 WGS-84 转换为 GCJ-02（西湖区约偏移 600 米）；数据库中仍存 WGS-84。")
+if current.basemap in ("custom", "local"):
+    with st.expander("底图预览", key="mapset_tiles_open", on_change="rerun") as box:
+        if box.open:  # drawn only when opened
+            maps.DistrictMap("mapset_tiles", map_key="mapset_tiles_preview", clicks=False, settings=current).show(
+                view.boundaries(reader()), height=420)
 
 # --- official boundaries ----------------------------------------------------------------------
 st.subheader("街道正式边界导入")

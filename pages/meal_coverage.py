@@ -22,9 +22,10 @@ if v.pace_caption:
 
 @st.fragment  # map clicks and the map's controls rerun only this part
 def map_section() -> None:
-    frame = maps.DistrictMap("cov", select="cov_drill", locked=f.street, toggle=False, card="cov_point",
-                             card_selects=True)
-    frame.read_click(v.operating_all)  # a meal point opens its months, a subdistrict becomes the drill-down
+    frame = maps.DistrictMap("cov", select="cov_drill", locked=f.street, toggle=False, card="cov_point")
+    click = frame.read_click(v.operating_all)  # a meal point: its popup stays, its months below; a subdistrict: drill
+    if click.subdistrict or click.facility is not None:
+        st.session_state["cov_clicked"] = None if click.facility is None else int(click.facility["id"])
     names = v.names
     c1, c2, c3 = st.columns([2, 1, 1])
     if f.street:
@@ -39,6 +40,7 @@ def map_section() -> None:
     frame.show(d.boundaries, maps.coverage_picture(d.boundaries, d.coverage, meal_points=d.drawn,
                                                    communities=d.reach if len(d.reach) else None,
                                                    radius_m=radius if rings_on else None))
+    _drill_button(v, frame.selected)
     if d.drawn.empty and len(d.in_scope):
         st.caption(f"助餐点较多（{len(d.in_scope):,} 个），地图按街道显示助餐覆盖率；选择街道（或点击地图上的街道）后"
                    "显示该街道的助餐点、步行圈、社区覆盖情况和逐月助餐。")
@@ -56,6 +58,20 @@ def map_section() -> None:
                 show_table(view.community_table(d.pockets.head(view.MAX_POCKET_ROWS)), key="cov_pockets",
                            file_name=f"服务盲区_{int(radius)}米_{on:%Y%m%d}")
     _meal_point(d.points_listed)
+
+
+def _drill_button(v, drilled: str | None) -> None:
+    """After a click on a meal point (its popup stays open): drilling into its subdistrict is a separate action."""
+    point = view.clicked_point(v, st.session_state.get("cov_clicked"))
+    if point is None or f.street or point.code == drilled:
+        return
+
+    def drill() -> None:
+        st.session_state["cov_drill"] = point.code
+        st.session_state["cov_clicked"] = None
+
+    st.button(f"下钻到 {point.subdistrict}（{point.name} 所在街道）", key="cov_drill_point", on_click=drill,
+              icon=":material/zoom_in:", help="地图改为显示该街道的助餐点、步行圈和社区覆盖情况。")
 
 
 def _meal_point(points) -> None:

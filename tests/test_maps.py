@@ -266,3 +266,44 @@ def test_clicks_are_read_back_to_a_facility_or_a_subdistrict(communities):
     gevent = {**event, "last_object_clicked": {"lat": lat, "lng": lng}}
     assert maps.clicked_facility(gevent, fac, maps.Basemap("gaode"))["id"] == r["id"]
     assert re.match(r"^\d+$", str(r["id"]))
+
+
+# --- a map a planner can read -------------------------------------------------------------------------
+
+def test_every_map_has_a_metric_scale_plain_attribution_and_a_folded_layer_control(boundaries, outline):
+    html = html_of(maps.facilities_map(facility_frame(layers.communities_df(), n=10), boundaries, outline=outline))
+    assert "imperial:false" in html and "metric:true" in html and '"controlScale"' not in html
+    assert 'setPrefix("民政一张图")' in html
+    assert "民政业务台账" in html and "街道区划" in html  # the real data sources
+    assert '"collapsed": true' in html
+    assert '"zoomSnap": 0.25' in html  # fractional zoom: the district fills the frame
+
+
+def test_subdistrict_names_are_decluttered_largest_first(boundaries):
+    layer = maps.subdistrict_layer(boundaries, map_name="map_x")
+    labels = elements(layer, el.Labels)[0]
+    html = labels._template.module.script(labels, {})
+    assert "declutter" in html and "visibility=hit?'hidden'" in html
+    areas = {n: shape(json.loads(g)).area for n, g in zip(boundaries["name"], boundaries["boundary_geojson"])}
+    shown = [r[2] for r in labels.rows]
+    assert shown == sorted(shown, key=lambda n: -areas[n])
+
+
+def test_vacant_rooms_are_visible_symbols_with_words_in_their_tooltips():
+    rooms = pd.DataFrame([{"id": 1, "code": "XF-0012", "address": f"桃花路 8 号{XSS}", "subdistrict_name": "桃花街道",
+                           "community_name": "朝农社区", "lon": 115.87, "lat": 28.62, "area_m2": 126.4, "floor": 2,
+                           "has_lift": False, "owner_type": "community", "monthly_rent": 3200.0,
+                           "status": "negotiating"},
+                          {"id": 2, "code": "XF-0013", "address": None, "lon": None, "lat": None}])
+    fg = maps.room_layer(rooms)
+    sym = elements(fg, el.Symbols)[0]
+    assert len(sym.rows) == 1 and sym.size >= 14
+    tip = sym.rows[0][2]
+    assert "XF-0012" not in tip and "EPSG" not in tip and "115.87" not in tip
+    for words in ("闲置用房", "桃花街道 · 朝农社区", "面积 126 平方米", "第 2 层（无电梯）", "产权：社区（村）集体",
+                  "月租金 3,200 元", "状态：洽谈中"):
+        assert words in tip
+    assert "&lt;img" in tip and "<img" not in tip
+    assert "闲置用房（1）" in fg.layer_name
+    assert "mz-room" in maps.room_legend(1) and "闲置用房（1 处）" in maps.room_legend(1)
+    assert maps.room_layer(rooms.iloc[1:]) is None

@@ -328,3 +328,150 @@ def test_plain_folium_and_streamlit_folium_after_use_local_assets(app_server, pa
     result = page_probe(url + "/?view=plain", action=check)
     assert result.ok, result.problems
     assert "离线地图测试" in result.text and "地图加载完毕" in result.text
+
+
+# ------------------------------------------------------------------------------------------ local tiles
+
+def _png(rgb: tuple[int, int, int]) -> bytes:
+    """A 256×256 PNG of one colour (written by hand: no imaging library needed)."""
+    import struct
+    import zlib
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
+
+    row = b"\x00" + bytes(rgb) * 256
+    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", 256, 256, 8, 2, 0, 0, 0))
+            + chunk(b"IDAT", zlib.compress(row * 256)) + chunk(b"IEND", b""))
+
+
+def _tile_range(z: int, west: float, south: float, east: float, north: float):
+    import math
+
+    def xy(lon, lat):
+        n = 2 ** z
+        x = int((lon + 180) / 360 * n)
+        y = int((1 - math.asinh(math.tan(math.radians(lat))) / math.pi) / 2 * n)
+        return x, y
+
+    (x0, y0), (x1, y1) = xy(west, north), xy(east, south)
+    return [(x, y) for x in range(x0, x1 + 1) for y in range(y0, y1 + 1)]
+
+
+TILE_ZOOMS = range(5, 14)          # the map asks for z ≤ 13 and scales them up beyond (maxNativeZoom)
+TILE_BOX = (115.55, 28.35, 116.25, 28.95)   # the test district ± a viewport or two
+
+
+def make_tile_folder(root: Path) -> Path:
+    tile = _png((200, 220, 240))
+    for z in TILE_ZOOMS:
+        for x, y in _tile_range(z, *TILE_BOX):
+            p = root / str(z) / str(x) / f"{y}.png"
+            p.parent.mkdir(parents=True, exist_ok=True)
+            p.write_bytes(tile)
+    return root
+
+
+def make_mbtiles(path: Path) -> Path:
+    import sqlite3
+
+    tile = _png((240, 220, 200))
+    with sqlite3.connect(path) as conn:
+        conn.execute("CREATE TABLE metadata (name TEXT, value TEXT)")
+        conn.execute("CREATE TABLE tiles (zoom_level INTEGER, tile_column INTEGER, tile_row INTEGER, tile_data BLOB)")
+        conn.executemany("INSERT INTO tiles VALUES (?, ?, ?, ?)",
+                         [(z, x, 2 ** z - 1 - y, tile) for z in TILE_ZOOMS for x, y in _tile_range(z, *TILE_BOX)])
+    return path
+
+
+def test_local_tile_sources_are_checked_and_read(tmp_path):
+    from data.ops import tiles
+
+    folder = tiles.open_source(str(make_tile_folder(tmp_path / "xyz")))
+    assert (folder.kind, folder.min_zoom, folder.max_zoom) == ("folder", 5, 13)
+    x, y = _tile_range(13, *TILE_BOX)[0]
+    assert tiles.content_type(folder.tile(13, x, y)) == "image/png"
+    assert folder.tile(13, 0, 0) is None and folder.tile(40, 1, 1) is None and folder.tile(3, -1, 0) is None
+    mb = tiles.open_source(str(make_mbtiles(tmp_path / "xihu.mbtiles")))
+    assert (mb.kind, mb.max_zoom) == ("mbtiles", 13) and mb.tile(13, x, y) == _png((240, 220, 200))
+    assert mb.token != folder.token
+    for bad, reason in [("", "请填写"), ("relative/dir", "完整路径"), (str(tmp_path / "nope"), "找不到"),
+                        (str(tmp_path), "没有找到瓦片"), (str(tmp_path / "xyz" / "5" / "__init__.txt"), "找不到")]:
+        with pytest.raises(tiles.TileSourceError, match=reason):
+            tiles.open_source(bad)
+    (tmp_path / "x.mbtiles").write_bytes(b"not sqlite at all")
+    with pytest.raises(tiles.TileSourceError, match="无法读取"):
+        tiles.open_source(str(tmp_path / "x.mbtiles"))
+
+
+@pytest.mark.parametrize("url, ok", [
+    ("http://10.0.0.8/tiles/{z}/{x}/{y}.png", True),
+    ("https://gis.xihu.gov/wmts?LAYER=vec&TILEMATRIX={z}&TILEROW={y}&TILECOL={x}", True),
+    ("http://10.0.0.8/tms/{z}/{x}/{-y}.png", True),
+    ("ftp://10.0.0.8/{z}/{x}/{y}.png", False),
+    ("/tiles/{z}/{x}/{y}.png", False),
+    ("http://10.0.0.8/tiles/{z}/{x}.png", False),
+    ("http://{s}.tiles.local/{z}/{x}/{y}.png", False),
+    ("http://10.0.0.8/{z}/{x}/{y}.png?a=\"><script>", False),
+])
+def test_tile_url_template_is_validated(url, ok):
+    from data.ops import tiles
+
+    if ok:
+        assert tiles.check_url_template(f" {url} ") == url
+    else:
+        with pytest.raises(tiles.TileSourceError):
+            tiles.check_url_template(url)
+
+
+def test_local_basemap_map_asks_the_apps_own_route(tmp_path):
+    from components import maps
+
+    folder = make_tile_folder(tmp_path / "xyz")
+    m = maps.base_map(maps.Basemap("local", tile_path=str(folder)), [[28.65, 115.87], [28.672, 115.895]])
+    html_text = m.get_root().render()
+    assert "/maptiles/" in html_text and offline.external_urls(html_text) == []
+    token = offline._tiles["source"].token
+    x, y = _tile_range(13, *TILE_BOX)[0]
+    data, kind = offline.tile_response(token, 13, x, y)
+    assert kind == "image/png" and data.startswith(b"\x89PNG")
+    assert offline.tile_response("0" * 12, 13, x, y) is None   # an old or guessed token serves nothing
+    custom = maps.base_map(maps.Basemap("custom", tile_url="http://10.0.0.8/t/{z}/{x}/{y}.png", tile_datum="gcj02"))
+    assert "http://10.0.0.8/t/{z}/{x}/{y}.png" in custom.get_root().render()
+    assert maps.Basemap("custom", tile_datum="gcj02").gcj02 and not maps.Basemap("local").gcj02
+
+
+@pytest.fixture(params=[("folder", ""), ("mbtiles", "intranet/mz")], ids=["folder-root", "mbtiles-baseUrlPath"])
+def tiles_app(request, app_server, tmp_path_factory):
+    kind, base = request.param
+    tmp = tmp_path_factory.mktemp("tiles")
+    source = make_tile_folder(tmp / "xyz") if kind == "folder" else make_mbtiles(tmp / "xihu.mbtiles")
+    url = app_server("tests/apps/local_tiles_app.py", base_url_path=base or None, env={"MZ_TEST_TILES": str(source)})
+    return url, offline.normalize_base(base)
+
+
+@pytest.mark.browser
+@pytest.mark.xdist_group("browser")
+def test_local_tiles_come_from_the_apps_own_server(tiles_app, open_probe):
+    url, base = tiles_app
+    with open_probe(url + "/") as probe:
+        frame = probe.wait_for_map(min_features=1)
+        frame.wait_for_function("() => [...document.querySelectorAll('img.leaflet-tile-loaded')].length >= 4")
+        probe.page.wait_for_timeout(800)  # late tiles
+        seen = frame.evaluate("""() => ({
+            tiles: [...document.querySelectorAll('img.leaflet-tile')].map(i => [i.src, i.naturalWidth]),
+            attribution: document.querySelector('.leaflet-control-attribution').innerText,
+            flag: document.querySelectorAll('.leaflet-control-attribution svg, .leaflet-attribution-flag').length,
+            scale: [...document.querySelectorAll('.leaflet-control-scale-line')].map(e => e.innerText),
+            layers: document.querySelector('.leaflet-control-layers').className,
+        })""")
+        result = probe.result()
+    origin = url[: len(url) - len(base)] if base else url
+    assert seen["tiles"] and all(src.startswith(f"{origin}{base}/maptiles/") and w == 256 for src, w in seen["tiles"])
+    assert "本机瓦片" in seen["attribution"] and "民政业务台账" in seen["attribution"]
+    assert "Leaflet" not in seen["attribution"] and seen["flag"] == 0
+    assert len(seen["scale"]) == 1 and re.search(r"\d+\s*(m|km)$", seen["scale"][0])
+    assert "leaflet-control-layers-expanded" not in seen["layers"]
+    assert result.external_requests == []
+    assert result.problems == []
+    assert "本机瓦片测试" in result.text

@@ -272,3 +272,55 @@ def test_map_settings_page_saves(monkeypatch, demo_url, tmp_path):
     at.button[0].click().run()
     assert any("天地图密钥" in str(e.value) for e in at.error)  # no key: refused, in Chinese
     assert map_settings(get_engine(url)).basemap == "gaode"
+
+
+@pytest.mark.parametrize("demo_url", ["sqlite"], indirect=True)
+def test_map_settings_page_saves_the_bureaus_own_tiles(monkeypatch, demo_url, tmp_path):
+    from test_offline_maps import make_tile_folder
+
+    url = copy_sqlite(demo_url, tmp_path / "settings.db")
+    at = run_page(monkeypatch, url, "pages/map_settings.py")
+    at.radio(key="mapset_basemap").set_value("custom")
+    at.text_input(key="mapset_tile_url").set_value("http://10.0.0.8/tiles/{z}/{x}.png")
+    at.button[0].click().run()
+    assert any("缺少" in str(e.value) and "行号" in str(e.value) for e in at.error), [e.value for e in at.error]
+    assert map_settings(get_engine(url)).basemap == "none"
+    at.text_input(key="mapset_tile_url").set_value("http://10.0.0.8/tiles/{z}/{x}/{y}.png")
+    at.button[0].click().run()
+    assert map_settings(get_engine(url)).tile_url == "http://10.0.0.8/tiles/{z}/{x}/{y}.png"
+    at.radio(key="mapset_basemap").set_value("local")
+    at.text_input(key="mapset_tile_path").set_value(str(tmp_path / "missing"))
+    at.button[0].click().run()
+    assert any("找不到" in str(e.value) for e in at.error)
+    folder = make_tile_folder(tmp_path / "xyz")
+    at.text_input(key="mapset_tile_path").set_value(str(folder))
+    at.radio(key="mapset_tile_datum").set_value("gcj02")
+    at.button[0].click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    saved = map_settings(get_engine(url))
+    assert (saved.basemap, saved.tile_path, saved.tile_datum) == ("local", str(folder), "gcj02")
+    assert any("本机瓦片" in str(m.value) for m in at.success)
+    fac = run_page(monkeypatch, url, "pages/facilities.py")
+    script = map_args(fac)["script"]
+    assert "/maptiles/" in script and "http://" not in script.split("maptiles")[0][-200:]
+
+
+@pytest.mark.parametrize("demo_url", ["sqlite"], indirect=True)
+def test_a_click_on_a_meal_point_keeps_the_map_and_offers_the_drill_down(monkeypatch, demo_url):
+    points = fq.facilities_on(get_engine(demo_url), ON, kinds=("meal_point",))
+    p = points[points["status"] == "operating"].iloc[0]
+    event = {"last_object_clicked": {"lat": float(p["lat"]), "lng": float(p["lon"])},
+             "last_object_clicked_tooltip": f"{p['name']} 助餐点 · 运营中"}
+    at = run_page(monkeypatch, demo_url, "pages/meal_coverage.py")
+    before = map_args(at)["script"]
+    at.session_state["cov_click"] = event
+    at.run()
+    assert not at.selectbox(key="cov_drill").value  # no drill on a point click: the map (and its popup) stays
+    assert at.selectbox(key="cov_point").value == int(p["id"])
+    assert len(map_args(at)["script"]) == len(before)
+    button = at.button(key="cov_drill_point")
+    assert p["subdistrict_name"] in button.label and p["name"] in button.label
+    button.click().run()
+    assert at.selectbox(key="cov_drill").value == p["subdistrict_code"]
+    assert "社区覆盖情况" in " ".join(str(s.value) for s in at.subheader)
+    assert not [b for b in at.button if b.key == "cov_drill_point"]

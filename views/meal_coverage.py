@@ -200,6 +200,26 @@ def drill(reader: Reader, page: CoveragePage, code: str | None, radius_m: float)
                  points_listed=in_scope if code else drawn)
 
 
+@dataclass(frozen=True)
+class ClickedPoint:
+    id: int
+    name: str
+    code: str           # its subdistrict
+    subdistrict: str    # the subdistrict's name
+
+
+def clicked_point(page: CoveragePage, facility_id: int | None) -> ClickedPoint | None:
+    """The meal point clicked on the map (its subdistrict, for the separate drill-down action); None: none."""
+    if facility_id is None:
+        return None
+    hit = page.operating_all[page.operating_all["id"] == facility_id]
+    if hit.empty:
+        return None
+    r = hit.iloc[0]
+    code = str(r["subdistrict_code"])
+    return ClickedPoint(int(r["id"]), str(r["name"]), code, page.names.get(code, code))
+
+
 def community_table(df: pd.DataFrame) -> pd.DataFrame:
     out = pd.DataFrame({
         "社区": df["name"], "街道": df["subdistrict_name"],

@@ -20,7 +20,7 @@ from components.maps.elements import esc
 from components.maps.frame import DEFAULT_HEIGHT, Canvas, Click, DistrictMap, Picture, draw, show_map
 from components.maps.layers import (COMMUNITY_MIN_ZOOM, LABEL_MIN_ZOOM, add_district_outline, aggregate_layer,
                                     community_layer, dot_layer, facility_layers, outline_layer, rings_layer,
-                                    subdistrict_layer)
+                                    room_layer, room_legend, room_tip, subdistrict_layer)
 from components.maps.legend import (COVERAGE_COLOURS, KIND_STYLES, NO_DATA_COLOUR, OFFICIAL_NOTE, SCHEMATIC_NOTE,
                                     STATUS_ORDER, class_breaks, colour_of, coverage_bin, coverage_legend,
                                     facility_legend, value_legend)
@@ -37,7 +37,7 @@ __all__ = [
     # ground and layers
     "Basemap", "NO_BASEMAP", "base_map", "bounds_of", "prepare_geometries", "project", "subdistrict_layer",
     "outline_layer", "add_district_outline", "facility_layers", "community_layer", "dot_layer", "rings_layer",
-    "aggregate_layer", "COMMUNITY_MIN_ZOOM", "LABEL_MIN_ZOOM",
+    "aggregate_layer", "room_layer", "room_legend", "room_tip", "COMMUNITY_MIN_ZOOM", "LABEL_MIN_ZOOM",
     # legends, styles and notes
     "esc", "KIND_STYLES", "STATUS_ORDER", "COVERAGE_COLOURS", "NO_DATA_COLOUR", "SCHEMATIC_NOTE", "OFFICIAL_NOTE",
     "facility_legend", "coverage_legend", "coverage_bin", "value_legend", "class_breaks", "colour_of",

@@ -91,6 +91,9 @@ class Css(Compact):
  border:2px solid #fff;box-shadow:0 0 3px rgba(0,0,0,.4)}
 .mz-pop{font-size:13px;line-height:20px}.mz-pop b{font-size:14px}
 .awesome-marker-icon-white i{opacity:.9}
+.mz-room{display:inline-block;box-sizing:border-box;width:16px;height:16px;background:#6a51a3;border:2px solid #fff;
+ border-radius:3px;box-shadow:0 0 3px rgba(0,0,0,.55);color:#fff;font-size:8px;line-height:12px;text-align:center}
+.mz-legend .mz-room-key{margin-right:6px;vertical-align:-3px}.mz-legend .mz-room-key .fa-solid{width:auto;margin:0}
 </style>{% endmacro %}""")
 
     def __init__(self):
@@ -165,6 +168,26 @@ if(z>0){m.on('zoomend',upd);upd();}else{p.addLayer(g);}})();
         self.rows = rows
 
 
+class Symbols(Compact):
+    """Point symbols drawn as small html boxes (a CSS class and inner html, e.g. an icon): rows [lat, lng, tooltip]."""
+    _template = Template("""
+{% macro script(this, kwargs) %}
+(function(){var g={{ this._parent.get_name() }},rows={{ this.rows_json }},s={{ this.size }},
+icon=L.divIcon({className:'',html:'<span class='+{{ this.css_json }}+'>'+{{ this.inner_json }}+'</span>',
+iconSize:[s,s],iconAnchor:[s/2,s/2]});
+rows.forEach(function(r){g.addLayer(L.marker([r[0],r[1]],{icon:icon,riseOnHover:true}).bindTooltip(r[2]));});})();
+{% endmacro %}""")
+
+    def __init__(self, rows: list, css_class: str, inner_html: str, size: int):
+        super().__init__()
+        self._name = "MzSymbols"
+        self.rows = rows
+        self.rows_json = to_json(rows)
+        self.css_json = to_json('"' + css_class + '"')
+        self.inner_json = to_json(inner_html)
+        self.size = int(size)
+
+
 class Rings(Compact):
     """Walking rings: a circle of `radius` metres (Leaflet draws it true to scale) around each point."""
     _template = Template("""
@@ -185,16 +208,26 @@ rows.forEach(function(r){g.addLayer(L.circle([r[0],r[1]],o));});})();
 class Labels(Compact):
     """Non-interactive text labels (subdistrict names): clicks fall through to the polygons.
 
-    With min_zoom > 0 they show only from that zoom on (a province's thousand names would be a smear).
+    With min_zoom > 0 they show only from that zoom on (a province's thousand names would be a smear). At
+    every zoom a name that would overlap one placed before it is hidden (rows in priority order), so names never
+    bury each other when zoomed out and all come back when zoomed in. With the map's name they sit in a pane of
+    their own above the markers (not clickable: clicks reach the markers and polygons under them).
     """
     _template = Template("""
 {% macro script(this, kwargs) %}
 (function(){var p={{ this._parent.get_name() }},m={{ this.map_name }},rows={{ this.rows_json }},
 z={{ this.min_zoom }},g=L.layerGroup();
-rows.forEach(function(r){g.addLayer(L.marker([r[0],r[1]],{interactive:false,keyboard:false,
-icon:L.divIcon({className:'mz-label',html:r[2],iconSize:null,iconAnchor:[r[3],9]})}));});
-function upd(){if(m.getZoom()>=z){if(!p.hasLayer(g)){p.addLayer(g);}}else if(p.hasLayer(g)){p.removeLayer(g);}}
-if(z>0){m.on('zoomend',upd);upd();}else{p.addLayer(g);}})();
+var pane='markerPane';if(m){if(!m.getPane('mzLabels')){m.createPane('mzLabels').style.zIndex=640;}pane='mzLabels';}
+rows.forEach(function(r){var l=L.marker([r[0],r[1]],{interactive:false,keyboard:false,pane:pane,
+icon:L.divIcon({className:'mz-label',html:r[2],iconSize:null,iconAnchor:[r[3],9]})});l._mzW=r[3];g.addLayer(l);});
+function declutter(){var map=m||p._map,placed=[];if(!map){return;}
+g.eachLayer(function(l){if(!l._icon){return;}var c=map.latLngToLayerPoint(l.getLatLng()),
+b=[c.x-l._mzW-2,c.y-10,c.x+l._mzW+2,c.y+10],hit=placed.some(function(o){
+return b[0]<o[2]&&o[0]<b[2]&&b[1]<o[3]&&o[1]<b[3];});
+l._icon.style.visibility=hit?'hidden':'';if(!hit){placed.push(b);}});}
+function upd(){if(m.getZoom()>=z){if(!p.hasLayer(g)){p.addLayer(g);}}else if(p.hasLayer(g)){p.removeLayer(g);}declutter();}
+if(z>0){m.on('zoomend',upd);upd();}else{p.addLayer(g);var map=m||p._map;
+if(map){map.on('zoomend',declutter);map.whenReady(declutter);}else{p.on('add',function(){p._map.on('zoomend',declutter);declutter();});}}})();
 {% endmacro %}""")
 
     def __init__(self, rows: list, map_name: str = "", min_zoom: int = 0):
@@ -250,3 +283,21 @@ g.addLayer(lyr);})();
         self.styles_json = to_json(styles)
         self.highlight_json = to_json(highlight)
         self.interactive_js = "true" if interactive else "false"
+
+
+class MapChrome(Compact):
+    """The map's own controls: a metric-only scale bar, and the attribution with plain text in front (Leaflet's
+    default prefix is a link with a flag icon) naming where the data come from."""
+    _template = Template("""
+{% macro script(this, kwargs) %}
+(function(){var m={{ this._parent.get_name() }};
+if(m.attributionControl){m.attributionControl.setPrefix({{ this.prefix_json }});
+m.attributionControl.addAttribution({{ this.sources_json }});}
+L.control.scale({metric:true,imperial:false,position:'bottomleft'}).addTo(m);})();
+{% endmacro %}""")
+
+    def __init__(self, sources: str, prefix: str):
+        super().__init__()
+        self._name = "MzChrome"
+        self.sources_json = to_json(esc(sources))
+        self.prefix_json = to_json(esc(prefix))

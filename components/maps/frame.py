@@ -105,7 +105,7 @@ def draw(boundaries: pd.DataFrame, picture: Picture = Picture(), *, outline: dic
         m.add_child(Control(picture.legend, "bottomright", "mz-legend"))
     if picture.note:
         m.add_child(Control(note(schematic(boundaries)), "bottomleft", "mz-note"))
-    folium.LayerControl(collapsed=False, position="topright").add_to(m)
+    folium.LayerControl(collapsed=True, position="topright").add_to(m)
     return m
 
 

@@ -12,8 +12,8 @@ import pandas as pd
 import shapely
 
 from components.maps.basemap import DECIMALS, NO_BASEMAP, Basemap, latlng_rows, prepare_geometries
-from components.maps.elements import (Bubbles, CirclePoints, FacilityPoints, Labels, Polygons, Rings, esc,
-                                      missing)
+from components.maps.elements import (Bubbles, CirclePoints, FacilityPoints, Labels, Polygons, Rings, Symbols,
+                                      esc, missing)
 from components.maps.legend import (COVERED_COLOUR, FALLBACK_STYLE, KIND_STYLES, RING_COLOUR, SCHEMATIC_NOTE,
                                     STATUS_ORDER, UNCOVERED_COLOUR)
 from data.db.models import FACILITY_KINDS, FACILITY_STATUSES
@@ -69,7 +69,9 @@ def subdistrict_layer(boundaries: pd.DataFrame, basemap: Basemap = NO_BASEMAP, *
             label_rows.append([round(points[i].y, DECIMALS), round(points[i].x, DECIMALS), esc(row.name),
                                6 * len(str(row.name))])
     fg.add_child(Polygons(features, styles, highlight={"weight": 3, "color": "#d95f02"}))
-    if label_rows:
+    if label_rows:  # the larger subdistricts' names first: they win where names would overlap
+        areas = shapely.area(np.array(geoms, dtype=object))
+        label_rows = [row for _, row in sorted(zip(-areas, label_rows), key=lambda t: t[0])]
         many = len(label_rows) > LABELS_ALWAYS_UP_TO and map_name
         fg.add_child(Labels(label_rows, map_name=map_name, min_zoom=LABEL_MIN_ZOOM if many else 0))
     return fg
@@ -273,3 +275,58 @@ def aggregate_totals(counts: pd.DataFrame) -> tuple[pd.DataFrame, dict[str, str]
             part = f"{esc(FACILITY_KINDS.get(kind, kind))} {int(n):,}"
             detail[code] = detail[code] + "<br>" + part if code in detail else part
     return totals, detail
+
+
+# --- vacant rooms (选址分析) ----------------------------------------------------------------------------
+
+ROOM_COLOUR = "#6a51a3"
+ROOM_STATUS_LABELS = {"candidate": "候选", "negotiating": "洽谈中", "rejected": "已否决", "converted": "已转为设施"}
+ROOM_OWNER_LABELS = {"state": "国有", "community": "社区（村）集体", "enterprise": "企业", "private": "个人"}
+
+
+def room_tip(r: dict) -> str:
+    """A vacant room's tooltip in words (escaped): what it is, where, how big, which floor, whose, its state —
+    no ledger code and no coordinates."""
+    lines = ["<b>闲置用房</b>"]
+    if not missing(r.get("address")):
+        lines.append(esc(r["address"]))
+    where = [r.get(k) for k in ("subdistrict_name", "community_name") if not missing(r.get(k))]
+    if where:
+        lines.append(esc(" · ".join(str(w) for w in where)))
+    size = []
+    if not missing(r.get("area_m2")):
+        size.append(f"面积 {float(r['area_m2']):,.0f} 平方米")
+    if not missing(r.get("floor")):
+        lift = r.get("has_lift")
+        size.append(f"第 {int(r['floor'])} 层" + ("" if missing(lift) else ("（有电梯）" if bool(lift) else "（无电梯）")))
+    if size:
+        lines.append(esc("，".join(size)))
+    more = []
+    if not missing(r.get("owner_type")):
+        more.append("产权：" + ROOM_OWNER_LABELS.get(r["owner_type"], "其他"))
+    if not missing(r.get("monthly_rent")):
+        more.append(f"月租金 {float(r['monthly_rent']):,.0f} 元")
+    if not missing(r.get("status")):
+        more.append("状态：" + ROOM_STATUS_LABELS.get(r["status"], "其他"))
+    if more:
+        lines.append(esc("，".join(more)))
+    return "<br>".join(lines)
+
+
+def room_layer(rooms: pd.DataFrame, basemap: Basemap = NO_BASEMAP, *, name: str = "闲置用房") -> folium.FeatureGroup | None:
+    """闲置用房 as visible symbols (a 14 px violet square with a white rim and a house mark, see room_legend), each
+    with its tooltip in words (room_tip). rooms: lon, lat and the ledger's fields (address, area_m2, floor, …)."""
+    df = rooms.dropna(subset=["lon", "lat"]).reset_index(drop=True)
+    if df.empty:
+        return None
+    lat, lng = latlng_rows(df, basemap)
+    rows = [[lat[i], lng[i], room_tip(r)] for i, r in enumerate(df.to_dict("records"))]
+    fg = folium.FeatureGroup(name=f"{esc(name)}（{len(rows)}）", show=True)
+    fg.add_child(Symbols(rows, "mz-room", "<i class='fa-solid fa-house'></i>", 16))
+    return fg
+
+
+def room_legend(n: int | None = None) -> str:
+    """The legend line of the vacant-room symbol (escaped html)."""
+    count = f"（{n} 处）" if n is not None else ""
+    return f"<span class='mz-room mz-room-key'><i class='fa-solid fa-house'></i></span>闲置用房{esc(count)}"
