@@ -6,10 +6,10 @@ import folium
 import streamlit as st
 
 from components import maps
-from views.site_selection import COLOURS, ROOM_STATUSES, STATE_TEXT, SiteMap
+from views.site_selection import COLOURS, STATE_TEXT, SiteMap
 
 LEGEND = ("图例：:blue[●] 现有助餐点已覆盖　:green[●] 新增覆盖　:red[●] 仍未覆盖　● 盲区（步行半径内无可用用房）　"
-          ":violet[●] 闲置用房　数字圆点为选中用房（序号同下表），虚线圆为其步行圈。")
+          ":violet[■] 闲置用房（紫色房屋符号）　数字圆点为选中用房（序号同下表），虚线圆为其步行圈。")
 
 
 def _community_layer(sm: SiteMap, state: str):
@@ -20,11 +20,8 @@ def _community_layer(sm: SiteMap, state: str):
 
 
 def _rooms_layer(sm: SiteMap):
-    rest = sm.rooms[~sm.rooms["code"].isin(sm.chosen)].dropna(subset=["lon", "lat"])
-    tips = [f"<b>{maps.esc(r['code'])}</b><br>{maps.esc(r['address'])}<br>{r['area_m2']:,.0f} m² · "
-            f"{int(r['floor'])} 层 · {maps.esc(ROOM_STATUSES.get(r['status'], r['status']))}"
-            for r in rest.to_dict("records")]
-    return lambda c: maps.dot_layer(rest, tips, name="闲置用房", colour="#9e9ac8", radius_px=4, basemap=c.basemap)
+    rest = sm.rooms[~sm.rooms["code"].isin(sm.chosen)]
+    return lambda c: maps.room_layer(rest, c.basemap)
 
 
 def _chosen_layer(sm: SiteMap, c: maps.Canvas) -> folium.FeatureGroup:

@@ -235,5 +235,7 @@ def test_the_result_map_is_drawn_on_the_district_map_frame(engine):
     layer = lambda name: json.dumps(name)[1:-1] in script   # noqa: E731  (layer names are JSON in the script)
     assert layer("选中用房（1）") and "<b>1. R1</b>" in script and '"dashArray": "6 4"' in script
     assert layer("新增覆盖") and layer("盲区") and layer("现有助餐点已覆盖") and layer("闲置用房")
-    assert "<b>R2<\\/b><br>淘沙塘路 1 号<br>150 m² · 1 层 · 已否决" in script   # the other room, with its status
+    # the other room as a symbol with its tooltip in words (address, size, floor, status), no ledger code
+    assert "mz-room" in script and "淘沙塘路 1 号" in script and "面积 150 平方米" in script and "已否决" in script
+    assert "R2" not in script
     assert "L.control.layers" in script and '"mz-note"' not in script

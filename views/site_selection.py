@@ -161,7 +161,7 @@ def settings(reader: Reader) -> MapSettings:
 
 def caption(scope: str, on: date) -> str:
     return (f"{scope} · 设施布局截至 {on:%Y-%m-%d}（统计周期末日） · 覆盖口径：社区点位到助餐点的直线距离不超过步行半径"
-            "（米制投影 EPSG:32650 计算）· 候选用房为所选范围内状态为候选或洽谈中的闲置用房，全区运营中的助餐点都计入已有覆盖")
+            "（按米计算）· 候选用房为所选范围内状态为候选或洽谈中的闲置用房，全区运营中的助餐点都计入已有覆盖")
 
 
 def build(reader: Reader, street: str | None, on: date, radius: int, weight: str, section: str = SECTIONS[0]
