@@ -64,7 +64,7 @@ def test_weekly_docx(demo_engine):
     text = _docx_text(doc)
     assert "南站街道" in text and "*" in text  # masked names are listed
     assert doc.styles["Normal"].element.rPr.rFonts.get(
-        "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}eastAsia") == "Noto Sans CJK SC"
+        "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}eastAsia") == "仿宋_GB2312"
     _assert_no_personal_data(demo_engine, text)
 
 
