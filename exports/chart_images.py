@@ -108,9 +108,8 @@ def bar_chart(categories: Sequence[str], values: Sequence[float], *, title: str 
             if target is not None:
                 ax.axvline(target, color=t["bars"][3], linestyle="--", linewidth=1.5)
         else:
-            ax.set_xticks(list(pos), list(categories), rotation=30 if len(vals) > 6 else 0,
-                          ha="right" if len(vals) > 6 else "center")
-            ax.set_ylabel(unit)
+            ax.set_xticks(list(pos), _wrapped(categories, len(vals)))
+            _unit(ax, unit)
             if target is not None:
                 ax.axhline(target, color=t["bars"][3], linestyle="--", linewidth=1.5)
         _finish(ax, title, t, horizontal)
@@ -132,14 +131,27 @@ def grouped_bars(categories: Sequence[str], series: dict[str, Sequence[float]], 
             for bar, v in zip(bars, vals):
                 ax.text(bar.get_x() + bar.get_width() / 2, bar.get_height(), _fmt(v), ha="center", va="bottom",
                         color=t["fg"], fontsize=rc["font.size"] * 0.8)
-        ax.set_xticks(range(len(categories)), list(categories), rotation=20 if len(categories) > 4 else 0,
-                      ha="right" if len(categories) > 4 else "center")
-        ax.set_ylabel(unit)
+        ax.set_xticks(range(len(categories)), _wrapped(categories, len(categories)))
+        _unit(ax, unit)
         leg = ax.legend(frameon=False)
         for text in leg.get_texts():
             text.set_color(t["fg"])
         _finish(ax, title, t, False)
     return _png(fig)
+
+
+def _wrapped(categories: Sequence[str], n: int) -> list[str]:
+    """Axis labels stay horizontal (rotated Chinese reads badly): a long label is broken into lines instead."""
+    width = 4 if n > 6 else 6
+    return ["\n".join(str(c)[i:i + width] for i in range(0, len(str(c)), width)) or str(c) for c in categories]
+
+
+def _unit(ax, unit: str) -> None:
+    """The value axis's unit written horizontally above the axis (a rotated "个" reads as an arrow)."""
+    ax.set_ylabel("")
+    if unit:
+        ax.annotate(f"（{unit}）", xy=(0, 1), xycoords="axes fraction", xytext=(0, 6), textcoords="offset points",
+                    ha="right", va="bottom", color=ax.yaxis.label.get_color())
 
 
 def _finish(ax, title: str, t: dict, horizontal: bool) -> None:
