@@ -20,7 +20,7 @@ def view_image(figs: pd.DataFrame, step: int, *, size: str = "slide", theme: str
     if step == 1:
         s = fz.series(figs, "facilities_by_street")
         return ci.subdistrict_map(dict(zip(s["part"], s["value"])), title="运营中养老服务设施（按街道，个）",
-                                  size="slide_map" if size == "slide" else size, theme=theme, legend="个")
+                                  size={"slide": "slide_map", "deck": "deck_map"}.get(size, size), theme=theme, legend="个")
     if step == 2:
         s = fz.series(figs, "coverage_by_street")
         return ci.bar_chart(list(s["label"]), list(s["value"]), title="社区助餐服务覆盖率（按街道）", unit="%",
@@ -104,8 +104,8 @@ def roundtable_deck(page: RoundtablePage) -> bytes:
     prs.slide_width, prs.slide_height = SLIDE_W, SLIDE_H
     blank = prs.slide_layouts[6]
     s = prs.slides.add_slide(blank)
-    _text(s, Emu(600000), Emu(2000000), Emu(11000000), Emu(1300000),
-          [(f"康养产业“幸福圆桌会” · {quarter.label}", 44, True)])
+    _text(s, Emu(600000), Emu(1500000), Emu(11000000), Emu(1000000), [("康养产业“幸福圆桌会”", 48, True)])
+    _text(s, Emu(600000), Emu(2500000), Emu(11000000), Emu(900000), [(quarter.label, 40, True)])
     _text(s, Emu(600000), Emu(3500000), Emu(11000000), Emu(800000), [(f"西湖区民政局 · {page.subtitle}", 28, False)])
     _text(s, Emu(600000), Emu(4500000), Emu(11000000), Emu(800000),
           [("仅含汇总数据；街道内少于3的人数不显示。", TEXT_PT, False)])
@@ -115,16 +115,16 @@ def roundtable_deck(page: RoundtablePage) -> bytes:
         _text(s, Emu(400000), Emu(150000), Emu(11400000), Emu(700000), [(page.title(step), TITLE_PT, True)])
         items = page.items(step)
         top, room = 950000, 5250000
-        each = min(1250000, room // max(len(items), 1))
+        each = room // max(len(items), 1)
         for item in items:
             _text(s, Emu(400000), Emu(top), Emu(4600000), Emu(each),
                   [(f"{item['label']}：", LABEL_PT, False), (item["text"], NUMBER_PT, True)])
             top += each
-        png = view_image(figs, step, size="slide")
+        png = view_image(figs, step, size="deck")
         if step == 1:  # the map is nearly square: fit its height
             s.shapes.add_picture(io.BytesIO(png), Emu(5600000), Emu(950000), height=Emu(5250000))
         else:
-            s.shapes.add_picture(io.BytesIO(png), Emu(5100000), Emu(1300000), width=Emu(6800000))
+            s.shapes.add_picture(io.BytesIO(png), Emu(5400000), Emu(1000000), width=Emu(6500000))
         _text(s, Emu(400000), Emu(6250000), Emu(11400000), Emu(500000), [(page.subtitle, MIN_PT, False)])
         _notes(s, [f"口径 · {page.title(step)}"] + [f"{item['label']}（{item['text']}）：{item['definition']}。"
                                                           .replace("。。", "。") for item in items] + [_as_of(page)])
