@@ -136,6 +136,8 @@ def test_deck_is_readable_with_notes_in_words(demo_engine):
     deck = Presentation(io.BytesIO(roundtable_deck(page)))
     assert deck.slide_width * 9 == deck.slide_height * 16
     for i, slide in enumerate(deck.slides):
+        for shape in slide.shapes:  # nothing runs off the slide
+            assert shape.left + shape.width <= deck.slide_width and shape.top + shape.height <= deck.slide_height, i
         runs = [r for s in slide.shapes if s.has_text_frame for p in s.text_frame.paragraphs for r in p.runs]
         assert runs and all(r.font.size is not None and r.font.size >= Pt(MIN_PT) for r in runs), i
         assert all(r.font.name == "Microsoft YaHei" for r in runs)
