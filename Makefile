@@ -22,12 +22,12 @@ run: venv
 	$(PY) -m streamlit run app.py --server.port $(PORT)
 
 # what the tests need from the system: Chromium and the Noto CJK fonts (browser tests, chart images), LibreOffice
-# Writer and Impress without a GUI (PDF of the Word documents and the deck: exports/pdf.py), poppler-utils (pdffonts)
+# Writer and Impress without a GUI (PDF of the Word documents and the deck: exports/pdf.py)
 system-deps:
 	@if ! command -v chromium >/dev/null 2>&1 || ! fc-list 2>/dev/null | grep -qi "Noto Sans CJK" \
-		|| ! command -v soffice >/dev/null 2>&1 || ! command -v pdffonts >/dev/null 2>&1; then \
+		|| ! command -v soffice >/dev/null 2>&1; then \
 		apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends chromium \
-		fonts-noto-cjk libreoffice-writer-nogui libreoffice-impress-nogui poppler-utils; fi
+		fonts-noto-cjk libreoffice-writer-nogui libreoffice-impress-nogui; fi
 
 browser-deps: system-deps
 
