@@ -111,7 +111,7 @@ def bar_chart(categories: Sequence[str], values: Sequence[float], *, title: str 
             if target is not None:
                 ax.axvline(target, color=t["bars"][3], linestyle="--", linewidth=1.5)
         else:
-            ax.set_xticks(list(pos), _wrapped(categories, len(vals), narrow=size == "deck"))
+            ax.set_xticks(list(pos), _wrapped(categories, len(vals), narrow=size in ("deck", "print")))
             _unit(ax, unit)
             if target is not None:
                 ax.axhline(target, color=t["bars"][3], linestyle="--", linewidth=1.5)
@@ -134,7 +134,7 @@ def grouped_bars(categories: Sequence[str], series: dict[str, Sequence[float]], 
             for bar, v in zip(bars, vals):
                 ax.text(bar.get_x() + bar.get_width() / 2, bar.get_height(), _fmt(v), ha="center", va="bottom",
                         color=t["fg"], fontsize=rc["font.size"] * 0.8)
-        ax.set_xticks(range(len(categories)), _wrapped(categories, len(categories), narrow=size == "deck"))
+        ax.set_xticks(range(len(categories)), _wrapped(categories, len(categories), narrow=size in ("deck", "print")))
         _unit(ax, unit)
         leg = ax.legend(frameon=False)
         for text in leg.get_texts():
