@@ -6,7 +6,7 @@ TEST_DATABASE_URL ?= postgresql://postgres@127.0.0.1:5432/test
 PORT ?= 8501
 export TEST_DATABASE_URL
 
-.PHONY: run test venv browser-deps postgres bench clean
+.PHONY: run test venv system-deps browser-deps postgres bench clean
 
 $(VENV)/.installed: requirements.txt
 	$(PYTHON) -m venv $(VENV)
@@ -21,19 +21,25 @@ run: venv
 	@echo "民政一张图 已启动：http://localhost:$(PORT)（Ctrl+C 停止）"
 	$(PY) -m streamlit run app.py --server.port $(PORT)
 
-browser-deps:
-	@if ! command -v chromium >/dev/null 2>&1 || ! fc-list 2>/dev/null | grep -qi "Noto Sans CJK"; then \
-		apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y chromium fonts-noto-cjk; fi
+# what the tests need from the system: Chromium and the Noto CJK fonts (browser tests, chart images), LibreOffice
+# Writer and Impress without a GUI (PDF of the Word documents and the deck: exports/pdf.py)
+system-deps:
+	@if ! command -v chromium >/dev/null 2>&1 || ! fc-list 2>/dev/null | grep -qi "Noto Sans CJK" \
+		|| ! command -v soffice >/dev/null 2>&1; then \
+		apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends chromium \
+		fonts-noto-cjk libreoffice-writer-nogui libreoffice-impress-nogui; fi
+
+browser-deps: system-deps
 
 postgres:
 	@pg_isready -h 127.0.0.1 -p 5432 -q || pg_ctlcluster --skip-systemctl-redirect $$(ls /etc/postgresql) main start
 	@for i in 1 2 3 4 5 6 7 8 9 10; do pg_isready -h 127.0.0.1 -p 5432 -q && exit 0; sleep 1; done; \
 		echo "PostgreSQL 未能启动（127.0.0.1:5432）" >&2; exit 1
 
-test: venv browser-deps postgres
+test: venv system-deps postgres
 	$(PY) -m pytest -n 2 --dist loadgroup -q
 
-bench: venv postgres browser-deps
+bench: venv postgres system-deps
 	$(PY) -m pip install -q -r bench/requirements.txt
 	$(PY) -m bench
 

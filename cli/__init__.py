@@ -116,30 +116,99 @@ def _reader(args):
     return Reader(engine, SYSTEM)
 
 
+# --- documents: the weekly review, the work-report draft, the roundtable deck (for a timer or cron) -------------
+
+def _formats(value: str, allowed: tuple[str, ...]) -> list[str]:
+    formats = [f.strip().lower() for f in value.split(",") if f.strip()]
+    wrong = [f for f in formats if f not in allowed]
+    if not formats or wrong:
+        raise ValueError(f"--format 只能是 {'、'.join(allowed)}（可用逗号同时指定多个），收到：{value}")
+    return list(dict.fromkeys(formats))
+
+
+def _last_data_day(reader):
+    from datetime import date
+
+    from data.queries.meta import record_date_range
+
+    span = reader.q(record_date_range)
+    return span[1] if span else date.today()
+
+
+def _targets(out: str, stem: str, formats: list[str]) -> dict[str, "Path"]:
+    """Where each format goes: --out is a folder (created; the file is named after the document), or — one format
+    only — a file path ending in that format's suffix."""
+    from pathlib import Path
+
+    path = Path(out)
+    if path.suffix.lower() in {f".{f}" for f in formats} and len(formats) == 1:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        return {formats[0]: path}
+    path.mkdir(parents=True, exist_ok=True)
+    return {f: path / f"{stem}.{f}" for f in formats}
+
+
+def _write(what: str, label: str, targets: dict, build_docx) -> int:
+    from exports.pdf import PdfError, to_pdf
+
+    data = build_docx()
+    for fmt, path in targets.items():
+        try:
+            body = data if fmt in ("docx", "pptx") else to_pdf(data, suffix=".pptx" if what == "圆桌会演示文稿" else ".docx")
+        except PdfError as exc:
+            if what == "圆桌会演示文稿" and "未能生成" in str(exc):
+                exc = PdfError("演示文稿转 PDF 需要 LibreOffice Impress（apt-get install libreoffice-impress-nogui）；"
+                               "PowerPoint 文件（--format pptx）不受影响。")
+            print(f"错误：{exc}", file=sys.stderr)
+            return 3
+        tmp = path.with_name(path.name + ".part")  # a shared folder never shows a half-written file
+        tmp.write_bytes(body)
+        tmp.replace(path)
+        print(f"已生成{what}：{label} → {path}")
+    return 0
+
+
 def _cmd_weekly_report(args) -> int:
     from data.domain.period import parse
+    from data.queries.weekly import default_week
     from exports.weekly_docx import weekly_review_docx
     from views import weekly
 
-    week = parse(args.week, "week")
-    page = weekly.build(_reader(args), week)
-    with open(args.out, "wb") as fh:
-        fh.write(weekly_review_docx(page))
-    print(f"已生成周度研判：{week.label} → {args.out}")
-    return 0
+    formats = _formats(args.format, ("docx", "pdf"))
+    reader = _reader(args)
+    week = parse(args.week, "week") if args.week else default_week(_last_data_day(reader))
+    page = weekly.build(reader, week)
+    return _write("周度研判", week.label, _targets(args.out, f"周度研判_{page.scope}_{week.key}", formats),
+                  lambda: weekly_review_docx(page))
+
+
+def _cmd_report_draft(args) -> int:
+    from data.domain.period import latest_complete, parse
+    from exports.report_docx import report_docx
+    from views import report
+
+    formats = _formats(args.format, ("docx", "pdf"))
+    reader = _reader(args)
+    last = _last_data_day(reader)
+    chosen = parse(args.period) if args.period else latest_complete("half", last)
+    page = report.build(reader, chosen, last, None)
+    if page.note:
+        print(page.note)
+    return _write("工作总结数据草稿", page.period.label, _targets(args.out, f"工作总结数据_{page.slug}", formats),
+                  lambda: report_docx(page))
 
 
 def _cmd_roundtable_deck(args) -> int:
-    from data.domain.period import parse
+    from data.domain.period import latest_complete, parse
     from exports.roundtable_pptx import roundtable_deck
     from views import roundtable
 
-    quarter = parse(args.quarter, "quarter")
-    page = roundtable.build(_reader(args), quarter)
-    with open(args.out, "wb") as fh:
-        fh.write(roundtable_deck(page))
-    print(f"已生成圆桌会演示文稿：{quarter.label} → {args.out}")
-    return 0
+    formats = _formats(args.format, ("pptx", "pdf"))
+    reader = _reader(args)
+    quarter = parse(args.quarter, "quarter") if args.quarter else latest_complete("quarter", _last_data_day(reader))
+    page = roundtable.build(reader, quarter)
+    return _write("圆桌会演示文稿", quarter.label, _targets(args.out, f"圆桌会_{quarter.key}", formats),
+                  lambda: roundtable_deck(page))
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -154,13 +223,22 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=_cmd_upgrade)
     p = sub.add_parser("status", help="显示数据库内容和结构版本")
     p.set_defaults(func=_cmd_status)
-    p = sub.add_parser("weekly-report", help="生成周度研判 Word 文档（.docx），供定时任务使用")
-    p.add_argument("--week", required=True, help="ISO 周，例如 2024-W52")
-    p.add_argument("--out", required=True, help="输出文件路径（.docx）")
+    out_help = "输出文件夹（默认当前文件夹，文件按文档命名）；只生成一种格式时也可给出完整文件路径"
+    p = sub.add_parser("weekly-report", help="生成周度研判（Word/PDF），供定时任务每周一投送")
+    p.add_argument("--week", default=None, help="ISO 周，例如 2024-W52（默认：最近一个已结束且有台账记录的周）")
+    p.add_argument("--format", default="docx", help="docx、pdf，或 docx,pdf 同时生成（默认 docx）")
+    p.add_argument("--out", default=".", help=out_help)
     p.set_defaults(func=_cmd_weekly_report)
+    p = sub.add_parser("report-draft", help="生成工作总结数据部分草稿（Word/PDF）")
+    p.add_argument("--period", default=None,
+                   help="统计期，例如 2024-H1、2024、2024-Q2（默认：最近一个已结束且有台账记录的半年）")
+    p.add_argument("--format", default="docx", help="docx、pdf，或 docx,pdf 同时生成（默认 docx）")
+    p.add_argument("--out", default=".", help=out_help)
+    p.set_defaults(func=_cmd_report_draft)
     p = sub.add_parser("roundtable-deck", help="生成圆桌会演示文稿（.pptx），冻结季度使用冻结数")
-    p.add_argument("--quarter", required=True, help="季度，例如 2024-Q2")
-    p.add_argument("--out", required=True, help="输出文件路径（.pptx）")
+    p.add_argument("--quarter", default=None, help="季度，例如 2024-Q2（默认：最近一个已结束且有台账记录的季度）")
+    p.add_argument("--format", default="pptx", help="pptx 或 pdf（PDF 需要 LibreOffice Impress；默认 pptx）")
+    p.add_argument("--out", default=".", help=out_help)
     p.set_defaults(func=_cmd_roundtable_deck)
     p = sub.add_parser("create-admin", help="创建管理员账号（首次部署时使用）")
     p.add_argument("--username", required=True, help="管理员用户名")

@@ -16,7 +16,10 @@ FONT_MISSING_MESSAGE = "未找到中文字体（Noto Sans CJK），图片中的�
 SCHEMATIC_NOTE = "示意边界，非法定界线"
 
 # (width inches, height inches, dpi): print → 16 cm × 8 cm at 200 dpi; slide → 1760 × 800 px
-SIZES = {"print": (6.3, 3.15, 200), "slide": (17.6, 8.0, 100), "slide_map": (10.0, 8.0, 100)}
+# deck → the chart beside a deck slide's numbers at its printed size, text 18 pt (deck_map: the map there)
+SIZES = {"print": (6.3, 3.15, 200), "slide": (17.6, 8.0, 100), "slide_map": (10.0, 8.0, 100),
+         "deck": (7.4, 5.2, 150), "deck_map": (6.2, 5.6, 150)}
+FONT_PT = {"print": 9, "deck": 18, "deck_map": 18}
 THEMES = {
     "light": {"bg": "#ffffff", "fg": "#1f2933", "grid": "#d9dee3", "bars": ["#1f6fb2", "#e07b39", "#3a9d5d", "#c44e52",
                                                                           "#8172b2", "#937860"],
@@ -68,7 +71,7 @@ def _figure(size: str, theme: str):
     family = cjk_font()
     rc = {"font.family": [family, "DejaVu Sans"] if family else ["DejaVu Sans"], "axes.unicode_minus": False,
           "text.color": t["fg"], "axes.labelcolor": t["fg"], "xtick.color": t["fg"], "ytick.color": t["fg"],
-          "axes.edgecolor": t["grid"], "font.size": 9 if size == "print" else 20}
+          "axes.edgecolor": t["grid"], "font.size": FONT_PT.get(size, 20)}
     with _pyplot().rc_context(rc):
         fig, ax = _pyplot().subplots(figsize=(w, h), dpi=dpi)
     fig.patch.set_facecolor(t["bg"])
@@ -102,15 +105,14 @@ def bar_chart(categories: Sequence[str], values: Sequence[float], *, title: str 
                 ax.text(bar.get_x() + bar.get_width() / 2, bar.get_height(), text, ha="center", va="bottom",
                         color=t["fg"])
         if horizontal:
-            ax.set_yticks(list(pos), list(categories))
+            ax.set_yticks(list(pos), _wrapped(categories, 0, narrow=True) if size == "deck" else list(categories))
             ax.invert_yaxis()
             ax.set_xlabel(unit)
             if target is not None:
                 ax.axvline(target, color=t["bars"][3], linestyle="--", linewidth=1.5)
         else:
-            ax.set_xticks(list(pos), list(categories), rotation=30 if len(vals) > 6 else 0,
-                          ha="right" if len(vals) > 6 else "center")
-            ax.set_ylabel(unit)
+            ax.set_xticks(list(pos), _wrapped(categories, len(vals), narrow=size in ("deck", "print")))
+            _unit(ax, unit)
             if target is not None:
                 ax.axhline(target, color=t["bars"][3], linestyle="--", linewidth=1.5)
         _finish(ax, title, t, horizontal)
@@ -132,14 +134,27 @@ def grouped_bars(categories: Sequence[str], series: dict[str, Sequence[float]], 
             for bar, v in zip(bars, vals):
                 ax.text(bar.get_x() + bar.get_width() / 2, bar.get_height(), _fmt(v), ha="center", va="bottom",
                         color=t["fg"], fontsize=rc["font.size"] * 0.8)
-        ax.set_xticks(range(len(categories)), list(categories), rotation=20 if len(categories) > 4 else 0,
-                      ha="right" if len(categories) > 4 else "center")
-        ax.set_ylabel(unit)
+        ax.set_xticks(range(len(categories)), _wrapped(categories, len(categories), narrow=size in ("deck", "print")))
+        _unit(ax, unit)
         leg = ax.legend(frameon=False)
         for text in leg.get_texts():
             text.set_color(t["fg"])
         _finish(ax, title, t, False)
     return _png(fig)
+
+
+def _wrapped(categories: Sequence[str], n: int, narrow: bool = False) -> list[str]:
+    """Axis labels stay horizontal (rotated Chinese reads badly): a long label is broken into lines instead."""
+    width = (8 if n == 0 else 2 if n > 6 else 4) if narrow else (4 if n > 6 else 6)
+    return ["\n".join(str(c)[i:i + width] for i in range(0, len(str(c)), width)) or str(c) for c in categories]
+
+
+def _unit(ax, unit: str) -> None:
+    """The value axis's unit written horizontally above the axis (a rotated "个" reads as an arrow)."""
+    ax.set_ylabel("")
+    if unit:
+        ax.annotate(f"（{unit}）", xy=(0, 1), xycoords="axes fraction", xytext=(0, 6), textcoords="offset points",
+                    ha="right", va="bottom", color=ax.yaxis.label.get_color())
 
 
 def _finish(ax, title: str, t: dict, horizontal: bool) -> None:
@@ -177,7 +192,9 @@ def subdistrict_map(values: dict[str, float | None], *, title: str = "", labels:
             missing.plot(ax=ax, color=t["missing"], edgecolor=t["edge"], linewidth=1.2)
         if len(known):
             known.plot(ax=ax, column="v", cmap=t["cmap"], edgecolor=t["edge"], linewidth=1.2, legend=bool(legend),
-                       vmin=vmin, vmax=vmax, legend_kwds={"label": legend, "shrink": 0.6} if legend else None)
+                       vmin=vmin, vmax=vmax, legend_kwds={"shrink": 0.6} if legend else None)
+            if legend and len(fig.axes) > 1:  # the colour bar's unit, horizontal above it (not a rotated "个")
+                fig.axes[-1].set_title(f"（{legend}）", fontsize=rc["font.size"] * 0.8, color=t["fg"])
         if points is not None and len(points):
             ax.scatter(points["lon"], points["lat"], s=14 if size == "print" else 36, color=t["bars"][1],
                        edgecolor=t["bg"], linewidth=0.5, zorder=3)

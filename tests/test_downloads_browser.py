@@ -154,6 +154,11 @@ def _check_file(path: Path) -> str:
         doc = docx.Document(io.BytesIO(data))
         assert doc.paragraphs or doc.tables, path.name
         return "\n".join(p.text for p in doc.paragraphs)
+    if path.suffix == ".pdf":
+        from pypdf import PdfReader
+
+        assert len(PdfReader(io.BytesIO(data)).pages) > 0, path.name
+        return ""
     if path.suffix == ".pptx":
         from pptx import Presentation
 

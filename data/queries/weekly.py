@@ -22,9 +22,9 @@ HEADLINES = [
     ("home_visits", "居家上门服务", "人次", "本周内80周岁两小时、五类人群、家庭养老床位上门服务人次", False),
     ("living_alone_visits", "独居老人巡访", "人次", "本周内对独居老人的巡访、探访人次", False),
     ("aid_fen", "救助发放金额", "万元", "本周内各类社会救助发放金额之和", False),
-    ("findings_opened", "新发现问题", "个", "本周内各类检查发现（found_on 在本周）的问题数", True),
-    ("findings_closed", "完成整改问题", "个", "本周内完成整改（rectified_on 在本周）的问题数", False),
-    ("meal_points_opened", "新开助餐点", "个", "本周内开业（opened_on 在本周）的社区助餐点数", False),
+    ("findings_opened", "新发现问题", "个", "发现日期在本周内的各类检查问题数", True),
+    ("findings_closed", "完成整改问题", "个", "整改完成日期在本周内的问题数", False),
+    ("meal_points_opened", "新开助餐点", "个", "开业日期在本周内的社区助餐点数", False),
 ]
 
 
