@@ -7,10 +7,9 @@ import pandas as pd
 
 from data.domain.period import Period
 from data.domain.targets import pace
-from data.domain.units import fmt_delta, fmt_wan, pct
 from data.queries import overview
 from data.queries.access import Reader
-from views.common import Card
+from views.common import Card, headline_card
 
 TARGET_COLUMNS = ["目标", "目标值", "单位", "期限", "当前值", "差距", "应达进度", "状态"]
 
@@ -18,7 +17,7 @@ TARGET_COLUMNS = ["目标", "目标值", "单位", "期限", "当前值", "差�
 @dataclass(frozen=True)
 class OverviewPage:
     period: Period
-    headline: pd.DataFrame        # overview.headline: key, label, unit, value, previous, definition, rise_is_bad
+    headline: pd.DataFrame        # overview.headline: key, label, unit, value, previous, change, definition, as_of, …
     cards: list[Card]             # the headline as shown, in order
     targets: pd.DataFrame | None  # 年度目标进度 (TARGET_COLUMNS); None for a 街道 account (district figures)
 
@@ -26,22 +25,6 @@ class OverviewPage:
     def behind(self) -> pd.Series | None:
         """Targets behind their pace (the rows the table highlights)."""
         return self.targets["状态"].eq("进度滞后") if self.targets is not None and len(self.targets) else None
-
-
-def show_value(key: str, value) -> str:
-    if key == "aid_fen":
-        return fmt_wan(value)
-    if key == "meal_coverage":
-        return pct(value)
-    return f"{int(value):,}"
-
-
-def show_delta(key: str, now, before) -> str:
-    if key == "aid_fen":
-        return fmt_delta(round(now / 1e6, 2), round(before / 1e6, 2), "万元")
-    if key == "meal_coverage":
-        return fmt_delta(round(now * 100, 1), round(before * 100, 1), "个百分点")
-    return fmt_delta(int(now), int(before))
 
 
 def target_table(targets: pd.DataFrame, on) -> pd.DataFrame:
@@ -57,8 +40,7 @@ def target_table(targets: pd.DataFrame, on) -> pd.DataFrame:
 
 def build(reader: Reader, period: Period, street: str | None) -> OverviewPage:
     head = reader.q(overview.headline, period, street)
-    cards = [Card(r.label, show_value(r.key, r.value), show_delta(r.key, r.value, r.previous), r.definition,
-                  "inverse" if r.rise_is_bad else "normal") for r in head.itertuples()]
+    cards = [headline_card(r, money_unit=True) for r in head.itertuples()]
     targets = None if reader.principal.street_locked else \
         target_table(reader.q(overview.targets_progress, period.end), period.end)
     return OverviewPage(period=period, headline=head, cards=cards, targets=targets)

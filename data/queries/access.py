@@ -74,7 +74,8 @@ REGISTRY: dict[str, object] = {}
 DECLARING_MODULES = ("data.queries.affairs", "data.queries.aid", "data.queries.facilities", "data.queries.findings",
                      "data.queries.geography", "data.queries.maps", "data.queries.meta", "data.queries.overview",
                      "data.queries.services", "data.queries.site", "data.queries.weekly", "data.ops.settings",
-                     "data.writes.frozen", "data.domain.figures", "data.domain.report", "data.writes.edits")
+                     "data.writes.frozen", "data.domain.figures", "data.domain.headlines", "data.domain.report",
+                     "data.writes.edits")
 
 
 def query(*, scope: str, roles=ALL_ROLES, personal: dict[str, str] | None = None,
