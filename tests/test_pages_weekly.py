@@ -75,6 +75,8 @@ def test_roundtable_steps_and_shows_frozen_figures(monkeypatch, demo_url):
     engine = get_engine(demo_url)
     try:
         assert "rt_freeze" not in {b.key for b in at.button}
+        assert not [e for e in at.expander if "工作人员" in e.label]  # the canvas: no staff section
+        at.toggle(key="rt_staff").set_value(True).run()
         open_section(at, "rt_staff_open")
         assert at.button(key="rt_freeze").disabled
         at.text_input(key="rt_frozen_by").input("局办公室")
@@ -82,6 +84,7 @@ def test_roundtable_steps_and_shows_frozen_figures(monkeypatch, demo_url):
         at.button(key="rt_freeze").click().run()
         assert not at.exception, [e.value for e in at.exception]
         assert fz.frozen_info(engine, parse("2024-Q2"))["frozen_by"] == "局办公室"
+        at.toggle(key="rt_staff").set_value(False).run()
         html = "\n".join(str(h.proto.body) for h in at.get("html"))
         assert "冻结数：数据截至" in html
     finally:
