@@ -32,6 +32,7 @@ def theme(dark: bool, canvas: bool = True) -> None:
     .block-container {{ max-width: 1920px !important; padding: 0.6rem 1.5rem 0 1.5rem !important; }}
     .stApp button p, .stApp label p, .stApp [data-baseweb="select"] div, .stApp .rt-page, .stApp button {{
       font-size: 28px !important; line-height: 1.2 !important; }}
+    .stApp [data-baseweb="select"] * {{ font-size: 28px !important; }}
     .stApp [data-baseweb="select"] > div {{ min-height: 56px; }}
     .rt-title {{ font-size: 56px; font-weight: 700; line-height: 1.15; margin: 0; }}
     .rt-sub {{ font-size: 28px; color: {muted} !important; margin: 0.2rem 0 0.6rem 0; }}
