@@ -4,7 +4,7 @@ from datetime import date
 import streamlit as st
 from sqlalchemy.exc import SQLAlchemyError
 
-from components import auth_ui, filters, floor, navigation
+from components import auth_ui, filters, floor, locale, navigation
 from data.db import cache
 from data.ops import runtime_gc
 from data.queries.access import AccessDenied
@@ -14,6 +14,7 @@ from data.db.migrate import ensure_current
 from data.queries import geography, meta
 
 st.set_page_config(page_title="民政一张图 · 西湖区民政局", layout="wide")
+locale.chinese_widgets()  # the uploader's English words in Chinese, on every page
 floor.serve_if_requested()  # the benchmark's empty page, only when its server is started for the benchmark
 navigation.close_metrics_endpoint()  # Streamlit's unauthenticated /_stcore/metrics: not served by this app
 DEMO_USERNAMES = {a[0] for a in DEMO_ACCOUNTS}

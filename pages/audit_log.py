@@ -11,7 +11,7 @@ from components.auth_ui import principal
 from components.tables import show_table
 from data.db import cache
 from data.queries.access import ROLES
-from data.security.audit import ACTIONS, audit_entries, audit_entry_count, audit_usernames
+from data.security.audit import ACTIONS, audit_entries, audit_entry_count, audit_usernames, readable_detail
 from data.security.masking import mask_personal_text
 
 ALLOWED = {"admin", "leader"}
@@ -50,7 +50,7 @@ table = pd.DataFrame({
     "操作": log["action"].map(lambda a: ACTIONS.get(a, a)),
     # masked when written (data.security.audit.record); masked again here for entries written before that rule
     "对象": log["target"].fillna("").map(mask_personal_text),
-    "详情": log["detail"].fillna("").map(mask_personal_text),
+    "详情": log["detail"].map(readable_detail),
     "结果": log["ok"].map(lambda ok: "成功" if ok else "失败"),
 })
 if table.empty:
