@@ -7,6 +7,7 @@ import pandas as pd
 
 from data.domain.period import Period
 from data.domain.targets import pace
+from data.domain.units import show_measure
 from data.queries import overview
 from data.queries.access import Reader
 from views.common import Card, headline_card
@@ -32,8 +33,9 @@ def target_table(targets: pd.DataFrame, on) -> pd.DataFrame:
     rows = []
     for t in targets.itertuples():
         p = pace(t, t.current, t.baseline_value, on)
-        rows.append({"目标": t.name, "目标值": t.value, "单位": t.unit, "期限": pd.Timestamp(t.deadline).date().isoformat(),
-                     "当前值": round(t.current, 1), "差距": round(max(p.gap, 0), 1), "应达进度": round(p.expected, 1),
+        rows.append({"目标": t.name, "目标值": show_measure(t.value, t.unit), "单位": t.unit,
+                     "期限": pd.Timestamp(t.deadline).date().isoformat(), "当前值": show_measure(t.current, t.unit),
+                     "差距": show_measure(max(p.gap, 0), t.unit), "应达进度": show_measure(p.expected, t.unit),
                      "状态": p.status})
     return pd.DataFrame(rows)
 

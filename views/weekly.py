@@ -109,7 +109,7 @@ class WeeklyPage:
     def lagging_table(self) -> pd.DataFrame:
         """The targets at a glance, short: what is behind its steady pace comes first."""
         t = self.targets_table
-        return t[["目标", "当前值", "应达进度", "状态"]].sort_values("状态", key=lambda c: c.ne("进度滞后"),
+        return t[["目标", "状态", "当前值", "应达进度"]].sort_values("状态", key=lambda c: c.ne("进度滞后"),
                                                                    kind="stable")
 
     @property

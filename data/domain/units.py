@@ -74,3 +74,14 @@ def show_change(unit: str, now, before) -> str | None:
     if diff == 0:
         return None
     return ("+" if diff > 0 else "-") + text
+
+
+def show_measure(value, unit: str = "") -> str:
+    """A target's value or progress in its own unit (percent points for a % target): 65.0, 1,200, 3.5 — one decimal
+    for percents and fractions, none for whole counts; never a raw float like 100.000000."""
+    if value is None:
+        return "—"
+    v = float(value)
+    if unit == "%" or not v.is_integer():
+        return f"{v:,.{RATE_DIGITS}f}"
+    return f"{int(v):,}"
