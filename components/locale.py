@@ -5,17 +5,14 @@ from __future__ import annotations
 
 import streamlit as st
 
-UPLOAD_LIMIT_MB = 50
-
-
 def chinese_widgets() -> None:
     """Once per run, before any page draws: CSS that replaces the uploader's English texts."""
-    st.html(f"""<style>
+    st.html("""<style>
     [data-testid="stFileUploaderDropzoneInstructions"] span,
-    [data-testid="stFileUploaderDropzoneInstructions"] small {{ font-size: 0 !important; }}
-    [data-testid="stFileUploaderDropzoneInstructions"] small::after {{
-      content: "可将文件拖到此处；单个文件不超过 {UPLOAD_LIMIT_MB} MB"; font-size: 0.875rem; }}
-    [data-testid="stFileUploaderDropzone"] button {{ font-size: 0 !important; }}
-    [data-testid="stFileUploaderDropzone"] button * {{ display: none !important; }}
-    [data-testid="stFileUploaderDropzone"] button::after {{ content: "选择文件"; font-size: 1rem; }}
+    [data-testid="stFileUploaderDropzoneInstructions"] small { font-size: 0 !important; }
+    [data-testid="stFileUploaderDropzoneInstructions"] small::after {
+      content: "可将文件拖到此处；单个文件不超过 50 MB"; font-size: 0.875rem; }
+    [data-testid="stFileUploaderDropzone"] button { font-size: 0 !important; }
+    [data-testid="stFileUploaderDropzone"] button * { display: none !important; }
+    [data-testid="stFileUploaderDropzone"] button::after { content: "选择文件"; font-size: 1rem; }
     </style>""")

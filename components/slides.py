@@ -5,6 +5,7 @@ import pandas as pd
 import streamlit as st
 
 from data.db.cache import disk_persist
+from components.text import html_text
 from exports.roundtable_pptx import view_image
 
 
@@ -22,11 +23,12 @@ def theme(dark: bool, canvas: bool = True) -> None:
     bg, fg, muted = ("#0f172a", "#f8fafc", "#cbd5e1") if dark else ("#ffffff", "#0f172a", "#475569")
     fixed = """html, body, .stApp, [data-testid="stAppViewContainer"], [data-testid="stMain"] {
       overflow: hidden !important; height: 100vh !important; }""" if canvas else ""
+    if fixed:
+        st.html("<style>" + fixed + "</style>")
     st.html(f"""<style>
     [data-testid="stSidebar"], [data-testid="stSidebarCollapsedControl"], [data-testid="stExpandSidebarButton"],
     [data-testid="stSidebarNav"], [data-testid="stHeader"], [data-testid="stToolbar"], [data-testid="stDecoration"],
     [data-testid="stStatusWidget"], header {{ display: none !important; }}
-    {fixed}
     .stApp {{ background: {bg} !important; }}
     .stApp, .stApp p, .stApp label, .stApp h1, .stApp h2, .stApp span, .stApp summary {{ color: {fg} !important; }}
     .block-container {{ max-width: 1920px !important; padding: 0.6rem 1.5rem 0 1.5rem !important; }}
@@ -50,16 +52,17 @@ def theme(dark: bool, canvas: bool = True) -> None:
 
 
 def slide(title: str, subtitle: str, items: list[dict]) -> None:
-    """The slide's title, its big numbers in one row (label 32 px, number 96 px); every text escaped by the caller."""
-    cells = "".join(f'<div class="rt-item"><div class="rt-label">{i["label"]}</div><div class="rt-num">{i["text"]}'
-                    f'</div></div>' for i in items)
-    st.html(f'<p class="rt-title">{title}</p><p class="rt-sub">{subtitle}</p><div class="rt-row">{cells}</div>')
+    """The slide's title, its big numbers in one row (label 32 px, number 96 px); every text escaped here."""
+    cells = "".join('<div class="rt-item"><div class="rt-label">' + html_text(i["label"]) + '</div><div class="rt-num">'
+                    + html_text(i["text"]) + "</div></div>" for i in items)
+    st.html(f'<p class="rt-title">{html_text(title)}</p><p class="rt-sub">{html_text(subtitle)}</p>'
+            '<div class="rt-row">' + cells + "</div>")
 
 
 def definitions(items: list[dict], note: str) -> None:
     """口径 of the slide's numbers, 28 px, beside the chart."""
-    rows = "".join(f'<p><b>{i["label"]}</b>：{i["definition"]}</p>' for i in items)
-    st.html(f'<div class="rt-defs">{rows}<p>{note}</p></div>')
+    rows = "".join("<p><b>" + html_text(i["label"]) + "</b>：" + html_text(i["definition"]) + "</p>" for i in items)
+    st.html('<div class="rt-defs">' + rows + f"<p>{html_text(note)}</p></div>")
 
 
 def fullscreen_button() -> None:

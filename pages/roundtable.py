@@ -48,7 +48,7 @@ with top[3]:
 with top[4]:
     fullscreen_button()
 with top[5]:
-    st.html(f'<div class="rt-page">{st.session_state.rt_step} / {LAST}</div>')
+    st.html(f'<div class="rt-page">{html_text(str(st.session_state.rt_step) + " / " + str(LAST))}</div>')
 if read.principal.can_freeze:
     with top[6]:
         st.toggle("工作人员", key="rt_staff")
@@ -71,13 +71,13 @@ if auto:  # a lobby screen: the next slide every `auto` seconds, and fresh figur
 page = rt.build(read, quarter)
 if not staff:
     # every text below comes from stored rows (冻结人 is typed by whoever froze the quarter): escaped into the HTML
-    items = [{k: html_text(v) for k, v in item.items()} for item in page.items(step)]
-    slide(html_text(page.title(step)), f"西湖区民政局 · {html_text(page.subtitle)}", items)
+    items = page.items(step)  # escaped by components.slides
+    slide(page.title(step), f"西湖区民政局 · {page.subtitle}", items)
     picture, notes = st.columns([2.2, 1])
     with picture:
         st.image(slide_image(page.figures, step, "dark" if dark else "light"), width="stretch")
     with notes:
-        definitions(items, "仅展示汇总数据，不含个人信息；街道内少于3的人数以“&lt;3”显示。")
+        definitions(items, "仅展示汇总数据，不含个人信息；街道内少于3的人数以“<3”显示。")
     st.stop()
 
 # --- staff: live vs frozen, freezing, export ------------------------------------------------------------------

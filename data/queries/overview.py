@@ -17,7 +17,7 @@ HEADLINE_KEYS = ["meal_points", "meal_coverage", "meals", "home_visits", "living
                  "findings_found", "findings_overdue"]
 
 
-def headline_frame(engine: Engine, keys: list[str], period: Period, street: str | None) -> pd.DataFrame:
+def _headline_frame(engine: Engine, keys: list[str], period: Period, street: str | None) -> pd.DataFrame:
     """One row per headline key: key, label, unit, value, previous (the period before), change, definition, as_of,
     rise_is_bad — values from data.domain.headlines, the one function of each figure."""
     now = headlines.headline_values(engine, period, street, keys)
@@ -34,8 +34,8 @@ def headline_frame(engine: Engine, keys: list[str], period: Period, street: str 
 
 @query(scope="street")
 def headline(engine: Engine, period: Period, street: str | None = None) -> pd.DataFrame:
-    """总览 headline: one row per figure of HEADLINE_KEYS beside the period before (see headline_frame)."""
-    return headline_frame(engine, HEADLINE_KEYS, period, street)
+    """总览 headline: one row per figure of HEADLINE_KEYS beside the period before (see _headline_frame)."""
+    return _headline_frame(engine, HEADLINE_KEYS, period, street)
 
 
 def _indicator_values(engine: Engine, on) -> dict:

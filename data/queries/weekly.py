@@ -41,8 +41,8 @@ def _in(column, period: Period):
 @query(scope="street")
 def weekly_headline(engine: Engine, week: Period, street: str | None = None) -> pd.DataFrame:
     """本周与上周: one row per headline — key, label, unit, value (this week), previous (the week before), change,
-    definition, as_of, rise_is_bad (overview.headline_frame). Money stays in fen, rates as shares."""
-    return overview.headline_frame(engine, HEADLINE_KEYS, week, street)
+    definition, as_of, rise_is_bad (overview._headline_frame). Money stays in fen, rates as shares."""
+    return overview._headline_frame(engine, HEADLINE_KEYS, week, street)
 
 
 @query(scope="street")
