@@ -12,7 +12,7 @@ def chinese_widgets() -> None:
     [data-testid="stFileUploaderDropzoneInstructions"] small { font-size: 0 !important; }
     [data-testid="stFileUploaderDropzoneInstructions"] small::after {
       content: "可将文件拖到此处；单个文件不超过 50 MB"; font-size: 0.875rem; }
-    [data-testid="stFileUploaderDropzone"] button { font-size: 0 !important; }
-    [data-testid="stFileUploaderDropzone"] button * { display: none !important; }
-    [data-testid="stFileUploaderDropzone"] button::after { content: "选择文件"; font-size: 1rem; }
+    [data-testid="stFileUploaderDropzone"] [data-testid="stBaseButton-secondary"] { font-size: 0 !important; }
+    [data-testid="stFileUploaderDropzone"] [data-testid="stBaseButton-secondary"] * { display: none !important; }
+    [data-testid="stFileUploaderDropzone"] [data-testid="stBaseButton-secondary"]::after { content: "选择文件"; font-size: 1rem; }
     </style>""")
