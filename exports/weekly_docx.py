@@ -24,7 +24,7 @@ def weekly_review_docx(page: WeeklyPage, generated_on: date | None = None) -> by
     doc.add_heading(HEADINGS[0], level=1)
     tpl.table(doc, ["指标", "单位", "本周", "上周", "变化", "口径"],
               [[r.label, r.unit, fmt_headline(r.key, r.value), fmt_headline(r.key, r.previous),
-                fmt_change(r.key, r.change), r.definition] for r in head.itertuples()],
+                fmt_change(r.key, r.change), f"{r.definition}（{r.as_of}）"] for r in head.itertuples()],
               widths_mm=[26, 12, 18, 18, 16, 66])
 
     doc.add_heading(HEADINGS[1], level=1)
@@ -38,7 +38,7 @@ def weekly_review_docx(page: WeeklyPage, generated_on: date | None = None) -> by
 
     doc.add_heading(HEADINGS[2], level=1)
     od = page.overdue
-    doc.add_heading(f"（一）逾期未整改问题：{len(od)} 个", level=2)
+    doc.add_heading(f"（一）逾期未整改问题：{page.overdue_count} 个（截至 {week.end.isoformat()}）", level=2)
     if len(od):
         tpl.table(doc, ["编号", "街道", "点位", "问题类别", "整改期限", "逾期天数"],
                   [[r.code, r.subdistrict_name, r.place_name, r.category, str(r.deadline)[:10], r.days_overdue]

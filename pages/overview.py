@@ -9,7 +9,8 @@ from views import overview
 
 f = filters.current()
 st.title("总览")
-st.caption(f"{f.scope} · {f.period.label}（{f.period.start} 至 {f.period.end}），与上一期（{f.period.previous().label}）比较")
+st.caption(f"{f.scope} · {f.period.label}（{f.period.start} 至 {f.period.end}），与上一期（{f.period.previous().label}）比较；"
+           f"运营助餐点、覆盖率和逾期未整改为截至 {f.period.end} 的数")
 
 page = overview.build(reader(), f.period, f.street)
 kpi_row(page.cards[:4])

@@ -1,11 +1,13 @@
 """圆桌会模式: a full-screen presentation of a quarter in five views — aggregates only, frozen figures when reported."""
 from __future__ import annotations
 
+import time
+
 import streamlit as st
 
 from components import documents, filters
 from components.session import reader
-from components.slides import arrow_keys, slide_image, theme
+from components.slides import arrow_keys, definitions, fullscreen_button, slide, slide_image, theme
 from components.text import html_text, md
 from views import roundtable as rt
 from views.common import parse_period, period_label
@@ -26,14 +28,17 @@ def _go(delta: int) -> None:
 
 
 dark = st.session_state.get("rt_dark", False)
-theme(dark)
+read = reader()
+staff = st.session_state.get("rt_staff", False) and read.principal.can_freeze
+theme(dark, canvas=not staff)
 
-top = st.columns([3, 1, 1, 1, 1])
+# --- the control bar: one line, always on screen --------------------------------------------------------------
+top = st.columns([2.2, 1, 1, 1, 1, 0.8] + ([1] if read.principal.can_freeze else []), vertical_alignment="center")
 with top[0]:
     key = st.selectbox("季度", options, index=options.index(default.key), format_func=period_label,
                        key=f"rt_quarter_{default.key}", label_visibility="collapsed")
 with top[1]:
-    st.toggle("深色主题", key="rt_dark")
+    st.toggle("深色", key="rt_dark")
 with top[2]:
     st.button("上一页", key="rt_prev", on_click=_go, args=(-1,), disabled=st.session_state.rt_step <= 1,
               width="stretch")
@@ -41,27 +46,42 @@ with top[3]:
     st.button("下一页", key="rt_next", on_click=_go, args=(1,), disabled=st.session_state.rt_step >= LAST,
               width="stretch")
 with top[4]:
-    st.markdown(f"**第 {st.session_state.rt_step} / {LAST} 页**")
+    fullscreen_button()
+with top[5]:
+    st.html(f'<div class="rt-page">{html_text(str(st.session_state.rt_step) + " / " + str(LAST))}</div>')
+if read.principal.can_freeze:
+    with top[6]:
+        st.toggle("工作人员", key="rt_staff")
 quarter = parse_period(key)
 step = st.session_state.rt_step
 
-arrow_keys()  # ← → click 上一页 / 下一页
+arrow_keys()  # ← → PageUp PageDown: 上一页 / 下一页; F: full screen
+auto = rt.auto_seconds(st.query_params.get("auto"))
+if auto:  # a lobby screen: the next slide every `auto` seconds, and fresh figures, without reloading the page
+    @st.fragment(run_every=auto)
+    def _advance() -> None:
+        now = time.monotonic()
+        last = st.session_state.setdefault("rt_auto_at", now)
+        if now - last >= auto - 0.5:
+            st.session_state.rt_auto_at = now
+            st.session_state.rt_step = st.session_state.rt_step % LAST + 1
+            st.rerun(scope="app")
+    _advance()
 
-read = reader()
 page = rt.build(read, quarter)
-# every text below comes from stored rows (冻结人 is typed by whoever froze the quarter): escaped into the HTML
-st.html(f'<p class="rt-title">{html_text(page.title(step))}</p>'
-        f'<p class="rt-sub">西湖区民政局 · {html_text(page.subtitle)}</p>')
-numbers, picture = st.columns([1, 2.4])
-with numbers:
-    for item in page.items(step):
-        st.html(f'<div class="rt-label">{html_text(item["label"])}</div><div class="rt-num">{html_text(item["text"])}'
-                f'</div><div class="rt-def">口径：{html_text(item["definition"])}</div>')
-with picture:
-    st.image(slide_image(page.figures, step, "dark" if dark else "light"), width="stretch")
-st.caption("仅展示汇总数据，不含任何个人信息；街道内少于3的人数以“<3”显示。← → 方向键翻页。")
+if not staff:
+    # every text below comes from stored rows (冻结人 is typed by whoever froze the quarter): escaped into the HTML
+    items = page.items(step)  # escaped by components.slides
+    slide(page.title(step), f"西湖区民政局 · {page.subtitle}", items)
+    picture, notes = st.columns([2.2, 1])
+    with picture:
+        st.image(slide_image(page.figures, step, "dark" if dark else "light"), width="stretch")
+    with notes:
+        definitions(items, "仅展示汇总数据，不含个人信息；街道内少于3的人数以“<3”显示。")
+    st.stop()
 
 # --- staff: live vs frozen, freezing, export ------------------------------------------------------------------
+st.html(f'<p class="rt-title">{html_text(page.title(step))}</p>')
 with st.expander("工作人员：实时数与冻结数对比、冻结、导出", key="rt_staff_open", on_change="rerun") as box:
     if box.open:  # built only when opened: a closed section costs the page nothing
         changed, shown = rt.staff_comparison(read, quarter)

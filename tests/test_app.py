@@ -98,7 +98,7 @@ def test_empty_database_asks_to_initialise(monkeypatch, bare_db_url):
 def test_overview_shows_the_report_figures_and_honours_the_street(monkeypatch, demo_url):
     at = run_app(monkeypatch, demo_url, "pages/overview.py", period="2024-H1")
     metrics = {m.label: m.value for m in at.metric}
-    assert metrics["运营助餐点"] == "47" and metrics["助餐社区覆盖率"] == "57%"
+    assert metrics["运营助餐点"] == "47" and metrics["助餐社区覆盖率"] == "57.0%"
     at.selectbox(key="flt_street").set_value("360103014").run()
     assert not at.exception
     local = {m.label: m.value for m in at.metric}

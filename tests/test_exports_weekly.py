@@ -58,7 +58,7 @@ def test_weekly_docx(demo_engine):
     assert all(h in headings for h in HEADINGS)
     assert any(h.startswith("（一）逾期未整改问题") for h in headings)
     assert len(doc.tables) >= 5
-    assert doc.tables[0].rows[0].cells[0].text == "指标" and len(doc.tables[0].rows) == 8
+    assert doc.tables[0].rows[0].cells[0].text == "指标" and len(doc.tables[0].rows) == 9
     assert doc.tables[1].rows[0].cells[0].text == "目标" and len(doc.tables[1].rows) == 6
     assert len(doc.inline_shapes) == 3
     text = _docx_text(doc)

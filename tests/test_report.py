@@ -117,7 +117,7 @@ def test_rows_in_the_reports_sections_with_main_numbers(h1_rows):
     assert all(isinstance(v, (int, float)) for v in h1_rows["value"])
     f40 = h1_rows.set_index("id").loc["F40"]
     assert f40["unit"] == "户" and f40["values"] == {"households": 2059, "persons": 2911}
-    assert f40["page"] == "aid" and f40["definition"].startswith("paid_on 在统计期内")
+    assert f40["page"] == "aid" and f40["definition"].startswith("发放日期在统计期内")
 
 
 def test_targets_with_progress_at_the_end_of_h1(h1_rows):

@@ -90,3 +90,80 @@ def test_presentation_shows_where_the_server_cannot_keep_a_disk_cache(app_server
         probe.page.locator('[data-testid="stImage"] img').first.wait_for(state="visible")
         result = probe.result()
     assert first.ok and result.ok, first.problems + result.problems
+
+
+_CANVAS = """() => {
+  const visible = (el) => { const r = el.getBoundingClientRect(), s = getComputedStyle(el);
+    return r.width > 0 && r.height > 0 && s.visibility !== 'hidden' && s.display !== 'none'
+      && r.bottom > 0 && r.top < innerHeight && r.right > 0 && r.left < innerWidth; };
+  const sizes = [];
+  const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
+  while (walker.nextNode()) {
+    const n = walker.currentNode, el = n.parentElement;
+    if (!el || !n.textContent.trim() || !visible(el) || el.closest('script,style')) continue;
+    sizes.push([parseFloat(getComputedStyle(el).fontSize), n.textContent.trim().slice(0, 30)]);
+  }
+  sizes.sort((a, b) => a[0] - b[0]);
+  const chrome = ['[data-testid="stSidebar"]', '[data-testid="stHeader"]', '[data-testid="stToolbar"]']
+    .filter(s => Array.from(document.querySelectorAll(s)).some(visible));
+  const staff = Array.from(document.querySelectorAll('summary')).filter(visible)
+    .filter(e => e.innerText.includes('工作人员')).length;
+  const nums = Array.from(document.querySelectorAll('.rt-num')).map(e => parseFloat(getComputedStyle(e).fontSize));
+  const bar = ['上一页', '下一页', '全屏'].filter(t => !Array.from(document.querySelectorAll('button'))
+    .some(b => b.innerText.trim() === t && visible(b)));
+  return {height: Math.max(document.documentElement.scrollHeight, document.body.scrollHeight,
+                           (document.querySelector('[data-testid="stMain"]') || document.body).scrollHeight),
+          smallest: sizes.slice(0, 3), chrome, staff, nums, missing: bar};
+}"""
+
+
+@pytest.mark.parametrize("demo_url", ["sqlite"], indirect=True)
+@pytest.mark.parametrize("role", ["display", "office"])
+def test_every_slide_is_a_16_9_canvas(app_server, browser, demo_url, role, tmp_path):
+    """At 1920×1080: no page scroll, no app chrome, no staff section, smallest text 28 px, numbers 96 px, the control
+    bar on screen; PageDown / PageUp of a presenter clicker move the slides."""
+    from auth_helpers import TEST_PASSWORD, ensure_user
+
+    base = app_server("app.py", env={"DATABASE_URL": demo_url})
+    probe = Probe(browser, f"{base}/roundtable?period=2024-Q2", viewport=FULL_HD,
+                  credentials=(ensure_user(demo_url, role), TEST_PASSWORD))
+    try:
+        probe.goto(base + "/")
+        probe.goto()
+        page = probe.page
+        for step in range(1, 6):
+            _wait_title(page, f"{step}. ")
+            page.locator('[data-testid="stImage"] img').first.wait_for(state="visible")
+            page.screenshot(path=str(tmp_path / f"{role}_slide{step}.png"))
+            got = page.evaluate(_CANVAS)
+            assert got["height"] <= 1080, (step, got)
+            assert not got["chrome"] and not got["staff"] and not got["missing"], (step, got)
+            assert got["smallest"] and got["smallest"][0][0] >= 28, (step, got["smallest"])
+            assert got["nums"] and min(got["nums"]) >= 96, (step, got["nums"])
+            if step < 5:
+                page.locator(".rt-title").first.click()
+                page.keyboard.press("PageDown")
+        page.keyboard.press("PageUp")
+        _wait_title(page, "4. ")
+    finally:
+        probe.close()
+
+
+@pytest.mark.parametrize("demo_url", ["sqlite"], indirect=True)
+def test_auto_advance_moves_the_slides_without_reloading(app_server, browser, demo_url):
+    from auth_helpers import TEST_PASSWORD, ensure_user
+
+    base = app_server("app.py", env={"DATABASE_URL": demo_url})
+    probe = Probe(browser, f"{base}/roundtable?period=2024-Q2&auto=10", viewport=FULL_HD,
+                  credentials=(ensure_user(demo_url, "display"), TEST_PASSWORD))
+    try:
+        probe.goto(base + "/")
+        probe.goto()
+        page = probe.page
+        _wait_title(page, "1. ")
+        page.evaluate("() => { window.__kept = 1; }")  # gone if the page reloads
+        page.wait_for_function("() => { const t = document.querySelector('.rt-title');"
+                               " return t && t.innerText.startsWith('2. '); }", timeout=40_000)
+        assert page.evaluate("() => window.__kept") == 1
+    finally:
+        probe.close()

@@ -16,6 +16,7 @@ from data.queries.access import Reader
 from exports.report_docx import report_docx
 from exports.roundtable_pptx import roundtable_deck
 from exports.weekly_docx import weekly_review_docx
+from auth_helpers import open_section
 from test_app import run_app
 from views import overview, rectification, report, roundtable, weekly
 
@@ -50,7 +51,7 @@ def _rows(table) -> list[list[str]]:
 def test_overview_model_is_what_the_page_shows(monkeypatch, demo_url, office):
     page = overview.build(office, H1, None)
     values = {c.label: c.value for c in page.cards}
-    assert values["运营助餐点"] == "47" and values["助餐社区覆盖率"] == "57%" and len(page.cards) == 8
+    assert values["运营助餐点"] == "47" and values["助餐社区覆盖率"] == "57.0%" and len(page.cards) == 8
     assert {"目标", "应达进度", "状态"} <= set(page.targets.columns) and len(page.targets)
     assert set(page.targets["状态"]) <= {"已达成", "进度正常", "进度滞后"}
     at = run_app(monkeypatch, demo_url, "pages/overview.py", period="2024-H1")
@@ -100,8 +101,7 @@ def test_report_of_a_month_is_its_half_year(office):
 # --- 周度研判 ------------------------------------------------------------------------------------------------
 
 def test_weekly_model_is_what_the_page_and_the_word_document_show(monkeypatch, demo_url, office):
-    choice = weekly.week_choice(office, parse("2024-12"), LAST_DAY)
-    assert choice.default == W52 and choice.options[0] == "2024-W52" and choice.options[-1] == "2022-W52"
+    assert weekly.review_week(parse("2024-12"), LAST_DAY) == W52  # derived from the one period control
     page = weekly.build(office, W52)
     assert page.scope == "全区" and page.targets_shown and len(page.targets) == 5
     # the Word document: the week-on-week table and the targets table are the model's, cell for cell
@@ -115,10 +115,12 @@ def test_weekly_model_is_what_the_page_and_the_word_document_show(monkeypatch, d
     at = run_app(monkeypatch, demo_url)  # the home page, on the latest complete week
     assert not at.exception, [e.value for e in at.exception]
     assert sorted(_metrics(at)) == sorted(_cards(page.cards))  # four columns: the screen's order is by column
+    marks = [m.value for m in at.markdown]
+    assert page.overdue_count == len(page.overdue)
+    assert f"**需督办：逾期未整改问题 {len(page.overdue)} 个**（截至 2024年12月29日，按逾期天数排列）" in marks
+    open_section(at, "wr_targets_open")
     shown = next(df.value for df in at.dataframe if "每月需推进" in df.value.columns)
     assert shown.reset_index(drop=True).equals(page.targets_table)
-    marks = [m.value for m in at.markdown]
-    assert f"**逾期未整改问题：{len(page.overdue)} 个**（截至 {W52.end}）" in marks
     assert f"**本周台账未更新的街道：{len(page.silent_ledgers)} 个**" in marks
 
 

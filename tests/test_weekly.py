@@ -106,7 +106,7 @@ def test_headline_this_week_previous_week_and_change(db_url):
     head = weekly.weekly_headline(engine, iso_week(2024, 52)).set_index("key")
     assert head.loc["meals", "value"] == 5 and head.loc["meals", "previous"] == 60
     assert head.loc["meals", "change"] == -55
-    assert head.loc["findings_opened", "value"] == 0 and head.loc["findings_opened", "previous"] == 1
+    assert head.loc["findings_found", "value"] == 0 and head.loc["findings_found", "previous"] == 1
     assert head.loc["findings_closed", "value"] == 1
     assert head.loc["meal_points_opened", "value"] == 1 and head.loc["meal_points_opened", "previous"] == 0
     assert head.loc["living_alone_visits", "value"] == 0 and head.loc["living_alone_visits", "previous"] == 1

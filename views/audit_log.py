@@ -11,7 +11,7 @@ from datetime import date
 import pandas as pd
 
 from data.queries.access import ROLES, AccessDenied, Reader
-from data.security.audit import ACTIONS, audit_entries, audit_entry_count, audit_usernames
+from data.security.audit import ACTIONS, audit_entries, audit_entry_count, audit_usernames, readable_detail
 from data.security.masking import mask_personal_text
 
 ALLOWED = frozenset({"admin", "leader"})
@@ -57,7 +57,7 @@ def build(reader: Reader, start: date | None = None, end: date | None = None, us
         "角色": log["role"].map(lambda r: ROLES.get(r, r) if pd.notna(r) and r else "—"),
         "操作": log["action"].map(lambda a: ACTIONS.get(a, a)),
         "对象": log["target"].fillna("").map(mask_personal_text),
-        "详情": log["detail"].fillna("").map(mask_personal_text),
+        "详情": log["detail"].map(readable_detail),
         "结果": log["ok"].map(lambda ok: "成功" if ok else "失败"),
     })
     return AuditLogPage(total=total, table=table, failed=~log["ok"].astype(bool))

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from data.domain import headlines
 from data.domain import period as periods
 
 
@@ -14,6 +15,17 @@ class Card:
     delta: str | None = None
     help: str | None = None  # one-line 口径
     delta_color: str = "normal"  # "inverse" when a rise is bad, "off" for a note
+
+
+def headline_card(row, label: str | None = None, money_unit: bool = False, before: str = "上期") -> Card:
+    """A row of a headline frame (data.queries.overview.headline_frame) as a card: value and change written by the
+    registered headline (data.domain.headlines), its 口径, the day or dates it is for and the value before as help;
+    no change means no delta (no arrow, no colour)."""
+    h = headlines.headline(row.key)
+    change = h.change(row.value, row.previous)
+    return Card(label or row.label, h.show(row.value, money_unit), f"{change} 较{before}" if change else None,
+                f"{h.definition}。{row.as_of}；{before} {h.show(row.previous, True)}",
+                "inverse" if h.rise_is_bad else "normal")
 
 
 def slug(scope: str, key: str) -> str:

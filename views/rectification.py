@@ -8,6 +8,7 @@ from datetime import date
 import pandas as pd
 
 from data.db.models import INSPECTION_SOURCES, SAFETY_SOURCES
+from data.domain import headlines
 from data.domain.figures import figure
 from data.domain.period import Period
 from data.domain.units import fmt_int, pct
@@ -43,6 +44,7 @@ class RectificationPage:
     burndown: pd.DataFrame         # findings_burndown (the chart and its weekly table)
     ageing: pd.DataFrame           # open_findings_ageing at the period's end
     places: pd.DataFrame           # places_with_open_findings (at most PLACES_LISTED)
+    shown: dict                    # the registered headlines 逾期未整改 and 整改率 of the chosen sources
 
     @property
     def on(self) -> date:
@@ -54,12 +56,20 @@ class RectificationPage:
 
     @property
     def cards(self) -> list[Card]:
-        h = self.headline
-        return [Card("查出问题（个）", fmt_int(h["found"]), help="所选来源中发现日期在统计期内的问题数"),
+        """查出 / 已整改 / 整改率 count the problems found in the period; 整改中 and 逾期未整改 are every problem still
+        open at the period's end, whenever found (the registered headlines of data.domain.headlines)."""
+        h, shown = self.headline, self.shown
+        overdue, rate = headlines.headline("findings_overdue"), headlines.headline("rectification_rate")
+        open_, _ = self.open_counts
+        in_period = f"{headlines.day(self.period.start)}至{headlines.day(self.on)}"
+        return [Card("查出问题（个）", fmt_int(h["found"]), help=f"所选来源中发现日期在统计期内的问题数。{in_period}"),
                 Card("已整改（个）", fmt_int(h["rectified"]), help="其中整改完成日期不晚于期末的问题数"),
-                Card("整改中（个）", fmt_int(h["in_progress"]), help="期末尚未整改、整改期限未过的问题数"),
-                Card("逾期未整改（个）", fmt_int(h["overdue"]), help="期末尚未整改、整改期限早于期末的问题数"),
-                Card("整改率", pct(h["rectification_rate"], 1) if h["found"] else "—", help="已整改 ÷ 查出问题"),
+                Card("整改率", rate.show(shown["rectification_rate"]) if h["found"] else "—",
+                     help=f"{rate.definition}（已整改 ÷ 查出问题）。{rate.as_of(self.period)}"),
+                Card("整改中（个）", fmt_int(open_ - shown["findings_overdue"]),
+                     help=f"期末仍未整改、整改期限未过的问题数（不论何时发现）。{overdue.as_of(self.period)}"),
+                Card("逾期未整改（个）", overdue.show(shown["findings_overdue"]),
+                     help=f"{overdue.definition}。{overdue.as_of(self.period)}"),
                 Card("移送纪检部门线索（条）", fmt_int(h["referred"]), help="所选来源中移送纪检部门的问题线索数（“三资”监督）")]
 
     @property
@@ -113,7 +123,9 @@ def build(reader: Reader, period: Period, street: str | None, scope: str,
         by_source=reader.q(fq.findings_by_source, period, street, sources),
         burndown=reader.q(fq.findings_burndown, period, street, sources),
         ageing=reader.q(fq.open_findings_ageing, on, street, sources),
-        places=reader.q(fq.places_with_open_findings, on, street, sources, limit=PLACES_LISTED))
+        places=reader.q(fq.places_with_open_findings, on, street, sources, limit=PLACES_LISTED),
+        shown=reader.q(headlines.headline_values, period, street, ("findings_overdue", "rectification_rate"),
+                       sources=sources))
 
 
 def place_detail(reader: Reader, on: date, place: str, sources) -> tuple[pd.DataFrame, Table]:

@@ -78,6 +78,16 @@ def quarter_choice(chosen: Period, last_data_day: date) -> QuarterChoice:
     return QuarterChoice(periods.options(latest, FIRST_QUARTER, limit=40, keep=default.key), default)
 
 
+def auto_seconds(value) -> int | None:
+    """?auto=30: advance every 30 seconds on a lobby screen (10 s at least, an hour at most); None when absent or not
+    a number."""
+    try:
+        n = int(str(value))
+    except (TypeError, ValueError):
+        return None
+    return min(max(n, 10), 3600) if n > 0 else None
+
+
 def build(reader: Reader, quarter: Period) -> RoundtablePage:
     figs, info = reader.q(fz.figures_for_display, quarter)
     return RoundtablePage(quarter=quarter, figures=figs, info=info)

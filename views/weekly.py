@@ -7,25 +7,23 @@ from datetime import date
 
 import pandas as pd
 
-from data.domain import period as periods
 from data.domain.period import Period
-from data.domain.units import fen_to_wan
-from data.queries import meta, weekly
+from data.domain import headlines
+from data.queries import weekly
 from data.queries.access import Reader
-from views.common import Card
+from views.common import Card, headline_card
 
 SILENT_MEAL_DAYS = weekly.SILENT_MEAL_DAYS
 
 
 def fmt_headline(key: str, value) -> str:
-    if key == "aid_fen":
-        return f"{fen_to_wan(value):,.2f}"
-    return f"{int(value):,}"
+    """A headline value as every page writes it (data.domain.headlines → data.domain.units)."""
+    return headlines.headline(key).show(value)
 
 
 def fmt_change(key: str, value) -> str:
-    text = fmt_headline(key, abs(value))
-    return ("+" if value > 0 else "-" if value < 0 else "") + text
+    """A change (this week − last week) as every page writes it; 持平 when nothing changed."""
+    return headlines.headline(key).change(value, 0) or "持平"
 
 
 def fmt_target(value: float, unit: str) -> str:
@@ -37,20 +35,17 @@ def fmt_pace(met: bool, pace_needed: float, unit: str) -> str:
     return "—" if met else fmt_target(min(pace_needed, 9999), unit)
 
 
-@dataclass(frozen=True)
-class WeekChoice:
-    options: list[str]  # week keys for the picker, newest first
-    default: Period
+def review_week(chosen: Period, last_data_day: date) -> Period:
+    """The week the review covers, derived from the one period control (the sidebar's 统计周期): the chosen week
+    itself, else the latest complete Monday–Sunday week with records within the chosen period."""
+    return weekly.default_week(last_data_day, chosen)
 
 
-def week_choice(reader: Reader, chosen: Period, last_data_day: date) -> WeekChoice:
-    """The weeks to pick from (every week with records) and the default: the chosen period when it is a week, else
-    the latest complete week with records within it."""
-    span = reader.q(meta.record_date_range)
-    first_day = span[0] if span else last_data_day
-    default = weekly.default_week(last_data_day, chosen)
-    latest = periods.latest_complete("week", last_data_day)
-    return WeekChoice(periods.options(latest, first_day, keep=default.key), default)
+def week_note(chosen: Period, week: Period) -> str:
+    """How the reviewed week follows from the sidebar's period, in words."""
+    if chosen.kind == "week":
+        return f"研判周：{week.label}"
+    return f"研判周：{week.label}（侧栏所选统计周期“{chosen.label}”内最后一个完整周；在侧栏选“周”可指定其他周）"
 
 
 @dataclass(frozen=True)
@@ -75,9 +70,13 @@ class WeeklyPage:
 
     @property
     def cards(self) -> list[Card]:
-        return [Card(f"{r.label}（{r.unit}）", fmt_headline(r.key, r.value), f"{fmt_change(r.key, r.change)} 较上周",
-                     f"{r.definition}；上周 {fmt_headline(r.key, r.previous)}", "inverse" if r.rise_is_bad else "normal")
+        return [headline_card(r, f"{r.label}（{r.unit}）", before="上周" if self.week.kind == "week" else "上期")
                 for r in self.headline.itertuples()]
+
+    @property
+    def overdue_count(self) -> int:
+        """逾期未整改 at the week's end: the registered headline (data.domain.headlines), the length of the list."""
+        return int(self.headline.set_index("key").loc["findings_overdue", "value"])
 
     @property
     def headline_table(self) -> pd.DataFrame:
@@ -86,7 +85,7 @@ class WeeklyPage:
                              "本周": [fmt_headline(k, v) for k, v in zip(h["key"], h["value"])],
                              "上周": [fmt_headline(k, v) for k, v in zip(h["key"], h["previous"])],
                              "变化": [fmt_change(k, v) for k, v in zip(h["key"], h["change"])],
-                             "口径": h["definition"]})
+                             "口径": [f"{d}（{a}）" for d, a in zip(h["definition"], h["as_of"])]})
 
     @property
     def targets_table(self) -> pd.DataFrame:
@@ -102,9 +101,16 @@ class WeeklyPage:
     @property
     def overdue_table(self) -> pd.DataFrame:
         od = self.overdue
-        return pd.DataFrame({"编号": od["code"], "街道": od["subdistrict_name"], "点位": od["place_name"],
+        return pd.DataFrame({"责任单位": od["subdistrict_name"], "点位": od["place_name"],
                              "问题类别": od["category"], "整改期限": od["deadline"].astype(str),
-                             "逾期天数": od["days_overdue"]}).head(20)
+                             "逾期天数": od["days_overdue"], "编号": od["code"]}).head(20)
+
+    @property
+    def lagging_table(self) -> pd.DataFrame:
+        """The targets at a glance, short: what is behind its steady pace comes first."""
+        t = self.targets_table
+        return t[["目标", "状态", "当前值", "应达进度"]].sort_values("状态", key=lambda c: c.ne("进度滞后"),
+                                                                   kind="stable")
 
     @property
     def silent_points_table(self) -> pd.DataFrame:

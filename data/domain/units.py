@@ -34,3 +34,50 @@ def fmt_delta(now: float, before: float, unit: str = "") -> str:
     if isinstance(diff, float) and not diff.is_integer():
         return f"{sign}{diff:,.2f}{unit}"
     return f"{sign}{int(diff):,}{unit}"
+
+
+# --- headline numbers: the one place a headline value and its change are written ------------------------------
+
+RATE_DIGITS = 1  # every rate on a screen: one decimal (57.3%); the report's sentences keep whole percents
+
+
+def show_number(unit: str, value, money_unit: bool = False) -> str:
+    """A headline value in its unit: 万元 with thousands separators and two decimals (money is kept in 分),
+    a rate (0–1) as a percent with one decimal, anything else a whole number with thousands separators."""
+    if value is None:
+        return "—"
+    if unit == "万元":
+        return f"{fen_to_wan(value):,.2f}" + ("万元" if money_unit else "")
+    if unit == "%":
+        return pct(value, RATE_DIGITS)
+    return fmt_int(value)
+
+
+def show_change(unit: str, now, before) -> str | None:
+    """The change from the period before in words: +1,234.50万元, -3, +2.5个百分点 (a difference of rates is in
+    个百分点, never %); None when nothing changed, so a card shows no arrow and no colour for zero."""
+    if now is None or before is None:
+        return None
+    if unit == "万元":
+        diff = round(fen_to_wan(now) - fen_to_wan(before), 2)
+        text = f"{abs(diff):,.2f}万元"
+    elif unit == "%":
+        diff = float(Decimal(str((now - before) * 100)).quantize(Decimal(10) ** -RATE_DIGITS, rounding=ROUND_HALF_UP))
+        text = f"{abs(diff):.{RATE_DIGITS}f}个百分点"
+    else:
+        diff = int(now) - int(before)
+        text = f"{abs(diff):,}{unit}"
+    if diff == 0:
+        return None
+    return ("+" if diff > 0 else "-") + text
+
+
+def show_measure(value, unit: str = "") -> str:
+    """A target's value or progress in its own unit (percent points for a % target): 65.0, 1,200, 3.5 — one decimal
+    for percents and fractions, none for whole counts; never a raw float like 100.000000."""
+    if value is None:
+        return "—"
+    v = float(value)
+    if unit == "%" or not v.is_integer():
+        return f"{v:,.{RATE_DIGITS}f}"
+    return f"{int(v):,}"

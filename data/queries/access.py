@@ -73,7 +73,8 @@ REGISTRY: dict[str, object] = {}
 DECLARING_MODULES = ("data.queries.affairs", "data.queries.aid", "data.queries.facilities", "data.queries.findings",
                      "data.queries.geography", "data.queries.maps", "data.queries.meta", "data.queries.overview",
                      "data.queries.services", "data.queries.site", "data.queries.supervision", "data.queries.weekly",
-                     "data.ops.settings", "data.writes.frozen", "data.domain.figures", "data.domain.report",
+                     "data.ops.settings", "data.writes.frozen", "data.domain.figures", "data.domain.headlines",
+                     "data.domain.report",
                      "data.writes.edits")
 
 

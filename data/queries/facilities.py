@@ -315,3 +315,12 @@ def meal_points_without_records(engine: Engine, on: date, street: str | None = N
                                      "last_served_on"])
     df["last_served_on"] = as_date_series(df["last_served_on"])
     return df
+
+
+@query(scope="street")
+def meal_points_opened(engine: Engine, period: Period, street: str | None = None) -> int:
+    """新开助餐点：开业日期在统计期内的社区助餐点数。"""
+    stmt = select(func.count()).select_from(Facility).where(
+        Facility.kind == "meal_point", Facility.opened_on.is_not(None), Facility.opened_on >= period.start,
+        Facility.opened_on <= period.end, street_filter(Facility.subdistrict_code, street))
+    return int(scalar(engine, stmt) or 0)

@@ -293,3 +293,24 @@ def place_findings(engine: Engine, on: date, *, subdistrict_code: str, place_typ
     return _finding_frame(engine, and_(Finding.found_on <= on, Finding.subdistrict_code == subdistrict_code,
                                        Finding.place_type == place_type, Finding.place_name == place_name,
                                        _sources(Finding.source, sources)), on)
+
+
+# --- headline counts (data.domain.headlines): 逾期未整改 is a stock at a day, 完成整改 a flow over a period ---------
+
+@query(scope="street")
+def overdue_count(engine: Engine, on: date, street: str | None = None, sources=None) -> int:
+    """逾期未整改（截至某日）：当日及以前发现、当日仍未整改且整改期限早于当日的问题数，不论在哪个统计期发现 —
+    the count of open_findings_on(on) marked overdue, the list the weekly review and 整改进度 show."""
+    stmt = select(func.count()).select_from(Finding).where(
+        Finding.found_on <= on, _overdue_by(on), _sources(Finding.source, sources),
+        street_filter(Finding.subdistrict_code, street))
+    return int(scalar(engine, stmt) or 0)
+
+
+@query(scope="street")
+def rectified_count(engine: Engine, period: Period, street: str | None = None, sources=None) -> int:
+    """完成整改问题：整改完成日期在统计期内的问题数（不论何时发现）。"""
+    stmt = select(func.count()).select_from(Finding).where(
+        Finding.rectified_on.is_not(None), _in(Finding.rectified_on, period), _sources(Finding.source, sources),
+        street_filter(Finding.subdistrict_code, street))
+    return int(scalar(engine, stmt) or 0)

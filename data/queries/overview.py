@@ -8,43 +8,34 @@ from sqlalchemy.engine import Engine
 
 from data.queries.access import query
 from data.domain.period import Period
-from data.queries import affairs, aid, facilities, findings, services
+from data.domain import headlines
+from data.queries import affairs, facilities
 
 
-def _values(engine: Engine, period: Period, street: str | None) -> dict:
-    summary = findings.findings_summary(engine, period, street)
-    return {
-        "meal_points": facilities.meal_points_operating(engine, period.end, street),
-        "meal_coverage": facilities.meal_coverage_rate(engine, period.end, street),
-        "meals": facilities.meals_total(engine, period, street),
-        "home_visits": services.home_service_visits(engine, period, street),
-        "living_alone_visits": services.living_alone_visits(engine, period, street),
-        "aid_fen": aid.aid_overall(engine, period, street)["amount_fen"],
-        "findings_found": summary["found"],
-        "findings_overdue": summary["overdue"],
-    }
+# the headline cards, in order: one registered definition each (data.domain.headlines), shared with 周度研判
+HEADLINE_KEYS = ["meal_points", "meal_coverage", "meals", "home_visits", "living_alone_visits", "aid_fen",
+                 "findings_found", "findings_overdue"]
 
 
-HEADLINES = [
-    # key, label, unit, definition (口径), whether a rise is bad
-    ("meal_points", "运营助餐点", "个", "统计期末正在运营的社区助餐点数", False),
-    ("meal_coverage", "助餐社区覆盖率", "%", "统计期末有运营助餐点服务（在其服务范围内）的社区占全部社区的比例", False),
-    ("meals", "助餐份数", "份", "统计期内堂食与“幸福小蜜蜂”送餐份数之和", False),
-    ("home_visits", "居家上门服务", "人次", "统计期内80周岁两小时、五类人群、家庭养老床位上门服务人次", False),
-    ("living_alone_visits", "独居老人巡访", "人次", "统计期内对独居老人的巡访、探访人次", False),
-    ("aid_fen", "救助发放总额", "万元", "统计期内各类社会救助发放金额之和", False),
-    ("findings_found", "新发现问题", "个", "统计期内各类检查发现的问题数", True),
-    ("findings_overdue", "逾期未整改", "个", "统计期末已过整改期限且仍未整改的问题数", True),
-]
+def _headline_frame(engine: Engine, keys: list[str], period: Period, street: str | None) -> pd.DataFrame:
+    """One row per headline key: key, label, unit, value, previous (the period before), change, definition, as_of,
+    rise_is_bad — values from data.domain.headlines, the one function of each figure."""
+    now = headlines.headline_values(engine, period, street, keys)
+    before = headlines.headline_values(engine, period.previous(), street, keys)
+    rows = []
+    for k in keys:
+        h = headlines.headline(k)
+        rows.append({"key": k, "label": h.label, "unit": h.unit, "value": now[k], "previous": before[k],
+                     "change": now[k] - before[k], "definition": h.definition, "as_of": h.as_of(period),
+                     "rise_is_bad": h.rise_is_bad})
+    return pd.DataFrame(rows, columns=["key", "label", "unit", "value", "previous", "change", "definition", "as_of",
+                                       "rise_is_bad"])
 
 
 @query(scope="street")
 def headline(engine: Engine, period: Period, street: str | None = None) -> pd.DataFrame:
-    """One row per headline: key, label, unit, value, previous (the period before), definition, rise_is_bad."""
-    now, before = _values(engine, period, street), _values(engine, period.previous(), street)
-    rows = [{"key": k, "label": label, "unit": unit, "value": now[k], "previous": before[k], "definition": d,
-             "rise_is_bad": bad} for k, label, unit, d, bad in HEADLINES]
-    return pd.DataFrame(rows)
+    """总览 headline: one row per figure of HEADLINE_KEYS beside the period before (see _headline_frame)."""
+    return _headline_frame(engine, HEADLINE_KEYS, period, street)
 
 
 def _indicator_values(engine: Engine, on) -> dict:

@@ -10,22 +10,15 @@ from sqlalchemy.engine import Engine
 from data.queries.access import PERSONAL_ROLES, query
 from data.db.models import (AidPayment, Facility, Finding, HomeServiceVisit, LivingAloneVisit, MealRecord, Subdistrict)
 from data.domain.period import Period, custom, latest_complete
-from data.queries import aid, facilities, findings, overview, services
-from data.queries.common import as_date_series, frame, scalar, street_filter
+from data.queries import facilities, findings, overview, services
+from data.queries.common import as_date_series, frame, street_filter
 from data.domain.targets import pace
 
 SILENT_MEAL_DAYS = 7  # 助餐点连续 7 天无助餐记录
 
-HEADLINES = [
-    # key, label, unit, definition (口径), whether a rise is bad
-    ("meals", "助餐份数", "份", "本周内堂食与“幸福小蜜蜂”送餐份数之和", False),
-    ("home_visits", "居家上门服务", "人次", "本周内80周岁两小时、五类人群、家庭养老床位上门服务人次", False),
-    ("living_alone_visits", "独居老人巡访", "人次", "本周内对独居老人的巡访、探访人次", False),
-    ("aid_fen", "救助发放金额", "万元", "本周内各类社会救助发放金额之和", False),
-    ("findings_opened", "新发现问题", "个", "发现日期在本周内的各类检查问题数", True),
-    ("findings_closed", "完成整改问题", "个", "整改完成日期在本周内的问题数", False),
-    ("meal_points_opened", "新开助餐点", "个", "开业日期在本周内的社区助餐点数", False),
-]
+# the weekly cards, in order: one registered definition each (data.domain.headlines), shared with 总览
+HEADLINE_KEYS = ["meals", "home_visits", "living_alone_visits", "aid_fen", "findings_found", "findings_closed",
+                 "meal_points_opened", "findings_overdue"]
 
 
 # --- picking the week --------------------------------------------------------------------------------
@@ -45,39 +38,11 @@ def _in(column, period: Period):
     return and_(column >= period.start, column <= period.end)
 
 
-def _count(engine: Engine, model, where) -> int:
-    return int(scalar(engine, select(func.count()).select_from(model).where(where)) or 0)
-
-
-def _week_values(engine: Engine, week: Period, street: str | None) -> dict:
-    # the same 口径 as the overview and the report: one query per figure, shared
-    return {
-        "meals": facilities.meals_total(engine, week, street),
-        "home_visits": services.home_service_visits(engine, week, street),
-        "living_alone_visits": services.living_alone_visits(engine, week, street),
-        "aid_fen": aid.aid_overall(engine, week, street)["amount_fen"],
-        "findings_opened": _count(engine, Finding, and_(_in(Finding.found_on, week),
-                                                        street_filter(Finding.subdistrict_code, street))),
-        "findings_closed": _count(engine, Finding, and_(Finding.rectified_on.is_not(None),
-                                                        _in(Finding.rectified_on, week),
-                                                        street_filter(Finding.subdistrict_code, street))),
-        "meal_points_opened": _count(engine, Facility, and_(Facility.kind == "meal_point",
-                                                            Facility.opened_on.is_not(None),
-                                                            _in(Facility.opened_on, week),
-                                                            street_filter(Facility.subdistrict_code, street))),
-    }
-
-
 @query(scope="street")
 def weekly_headline(engine: Engine, week: Period, street: str | None = None) -> pd.DataFrame:
     """本周与上周: one row per headline — key, label, unit, value (this week), previous (the week before), change,
-    definition, rise_is_bad. Money stays in fen."""
-    now, before = _week_values(engine, week, street), _week_values(engine, week.previous(), street)
-    rows = [{"key": k, "label": label, "unit": unit, "value": now[k], "previous": before[k],
-             "change": now[k] - before[k], "definition": d, "rise_is_bad": bad}
-            for k, label, unit, d, bad in HEADLINES]
-    return pd.DataFrame(rows, columns=["key", "label", "unit", "value", "previous", "change", "definition",
-                                       "rise_is_bad"])
+    definition, as_of, rise_is_bad (overview._headline_frame). Money stays in fen, rates as shares."""
+    return overview._headline_frame(engine, HEADLINE_KEYS, week, street)
 
 
 @query(scope="street")

@@ -119,3 +119,60 @@ def audit_usernames(engine: Engine) -> list[str]:
     with engine.connect() as conn:
         names = conn.execute(select(t.c.username).where(t.c.username.is_not(None)).distinct()).scalars()
         return sorted(names)
+
+
+# --- 详情 as a reader reads it -------------------------------------------------------------------------------------
+
+DETAIL_WORDS = {
+    "before": "修改前", "after": "修改后", "attempted": "尝试写入", "values": "内容", "changes": "改动", "table": "数据表",
+    "id": "记录号", "version": "版本", "status": "状态", "reason": "原因", "code": "编号", "name": "名称",
+    "username": "账号", "display_name": "姓名", "role": "角色", "active": "启用", "must_change_password": "须改密码",
+    "subdistrict_code": "街道", "subdistrict_name": "街道", "community_code": "社区", "street": "街道",
+    "rectified_on": "整改完成日期", "deadline": "整改期限", "found_on": "发现日期", "opened_on": "开业日期",
+    "closed_on": "关停日期", "frozen_by": "冻结人", "frozen_at": "冻结时间", "as_of": "数据截至", "period": "统计期",
+    "quarter": "季度", "figures": "指标数", "address": "地址", "phone": "电话", "owner_type": "产权类型",
+    "monthly_rent": "月租金", "has_lift": "有电梯", "floor": "楼层", "area_m2": "面积（平方米）", "lon": "经度",
+    "lat": "纬度", "available_from": "可用日期", "note": "备注", "file": "文件", "ledger": "台账", "rows": "行数",
+    "row": "行", "column": "列", "problem": "问题", "n": "数量", "ok": "成功", "op": "操作", "label": "名称",
+    "kind": "类型", "weight": "权重", "radius": "半径", "walk_radius_m": "步行半径（米）", "data_version": "数据版本",
+    "os_user": "系统用户", "date": "日期", "range": "范围", "unit": "单位", "value": "数值", "key": "键",
+    "tianditu_key": "天地图密钥", "gaode": "高德", "basemap": "底图", "count": "条数", "inserted": "新增",
+    "updated": "更新", "deleted": "删除", "skipped": "跳过", "mode": "方式", "target": "对象",
+}
+DETAIL_TABLES = {"findings": "问题", "vacant_rooms": "闲置用房", "users": "账号", "facilities": "设施",
+                 "frozen_figures": "冻结数", "settings": "设置"}
+
+
+def _detail_value(value) -> str:
+    if value is True:
+        return "是"
+    if value is False:
+        return "否"
+    if value is None or value == "":
+        return "空"
+    if isinstance(value, dict):
+        if set(value) == {"before", "after"}:
+            return f"{_detail_value(value['before'])} → {_detail_value(value['after'])}"
+        return "，".join(f"{_detail_key(k)}：{_detail_value(v)}" for k, v in value.items())
+    if isinstance(value, (list, tuple)):
+        return "、".join(_detail_value(v) for v in value)
+    text = str(value)
+    return DETAIL_TABLES.get(text, text)
+
+
+def _detail_key(key) -> str:
+    key = str(key)
+    return DETAIL_WORDS.get(key, key if not any("a" <= c <= "z" for c in key.lower()) else "其他")
+
+
+def readable_detail(detail: str | None) -> str:
+    """An audit entry's 详情 in words (修改前：… ；修改后：…) instead of its stored JSON; personal numbers masked."""
+    if not isinstance(detail, str) or not detail:
+        return ""
+    try:
+        parsed = json.loads(detail)
+    except (TypeError, ValueError):
+        return mask_personal_text(detail)
+    if not isinstance(parsed, dict):
+        return mask_personal_text(_detail_value(parsed))
+    return mask_personal_text("；".join(f"{_detail_key(k)}：{_detail_value(v)}" for k, v in parsed.items()))

@@ -16,6 +16,7 @@ from sqlalchemy.engine import Engine
 
 from data.queries.access import AccessDenied, Principal, query
 from data.security.audit import record
+from data.domain import headlines
 from data.domain.figures import figure
 from data.db.models import AID_PROGRAMMES, INSPECTION_SOURCES, Subdistrict
 from data.db.models.frozen import FrozenFigure
@@ -54,21 +55,21 @@ SPECS: dict[str, Spec] = {
     "meals": Spec(2, "助餐份数", "份", "统计期内堂食与“幸福小蜜蜂”送餐份数之和"),
     "coverage_by_street": Spec(2, "助餐覆盖率（按街道）", "%", "各街道被期末运营中助餐点服务范围覆盖的社区 ÷ 该街道社区数"),
     "meal_points_by_street": Spec(2, "助餐点（按街道）", "个", "各街道统计期末运营中的社区助餐点数"),
-    "aid_total": Spec(3, "救助发放总额", "万元", "发放日期在统计期内的各类社会救助发放金额之和（折合万元）"),
-    "aid_amount": Spec(3, "救助发放金额", "万元", "发放日期在统计期内该项目的发放金额之和（折合万元）"),
-    "aid_persons": Spec(3, "救助人数", "人", "发放日期在统计期内该项目发放记录中的人数（同一人只计一次）"),
+    "aid_total": Spec(3, "救助发放总额", "万元", "发放日期在统计期内的各类社会救助发放金额之和（万元）"),
+    "aid_amount": Spec(3, "救助发放金额", "万元", "发放日期在统计期内该项目的发放金额之和（万元）"),
+    "aid_persons": Spec(3, "救助人数", "人", "发放日期在统计期内该项目发放记录中不同的人数"),
     "dibao_households_by_street": Spec(3, "低保户数（按街道）", "户",
-                                       "发放日期在统计期内各街道低保发放记录中的家庭数（同一户只计一次）；少于3户不显示", True),
+                                       "发放日期在统计期内各街道低保发放记录中不同的家庭数；少于3户不显示", True),
     "findings_found": Spec(4, "查出问题", "个", "发现日期在统计期内的各类检查问题数"),
     "findings_rectified": Spec(4, "已整改", "个", "上述问题中整改完成日期不晚于统计期末的个数"),
-    "findings_overdue": Spec(4, "逾期未整改", "个", "上述问题中期末仍未整改且整改期限早于期末的个数"),
+    "findings_overdue": Spec(4, "逾期未整改", "个", headlines.headline("findings_overdue").definition),
     "rectification_rate": Spec(4, "整改率", "%", "已整改 ÷ 查出问题"),
     "found_by_source": Spec(4, "查出问题（按来源）", "个", "发现日期在统计期内、该来源的问题数"),
     "rectified_by_source": Spec(4, "已整改（按来源）", "个", "该来源问题中整改完成日期不晚于统计期末的个数"),
     "rt_meetings": Spec(5, "召开圆桌会", "次", _def("F73")),
-    "rt_raised": Spec(5, "提出问题诉求", "个", "在统计期内召开的圆桌会上提出的问题诉求数"),
+    "rt_raised": Spec(5, "提出问题诉求", "个", "会议日期在统计期内的圆桌会上提出的问题诉求数"),
     "rt_resolved": Spec(5, "协调解决问题诉求", "个", _def("F74")),
-    "rt_meetings_ytd": Spec(5, "年初以来召开圆桌会", "次", "当年 1 月 1 日至统计期末召开的圆桌会次数（全区口径）"),
+    "rt_meetings_ytd": Spec(5, "年初以来召开圆桌会", "次", "会议日期在当年 1 月 1 日至统计期末的圆桌会次数（全区口径）"),
     "rt_resolved_ytd": Spec(5, "年初以来协调解决问题诉求", "个",
                             "解决日期在当年 1 月 1 日至统计期末的圆桌会问题诉求数（不论在哪次会议提出）"),
 }
@@ -131,7 +132,7 @@ def presentation_figures(engine: Engine, quarter: Period) -> pd.DataFrame:
     s = findings.findings_summary(engine, quarter)
     _row(rows, "findings_found", s["found"])
     _row(rows, "findings_rectified", s["rectified"])
-    _row(rows, "findings_overdue", s["overdue"])
+    _row(rows, "findings_overdue", headlines.headline("findings_overdue").value(engine, quarter, None, None))
     _row(rows, "rectification_rate", s["rectification_rate"] * 100)
     by_source = findings.findings_by_source(engine, quarter)
     for r in by_source.itertuples():
