@@ -6,11 +6,12 @@ from __future__ import annotations
 
 import streamlit as st
 
-from components import documents, filters
+from components import documents, filters, supervision_panels
 from components.kpis import kpi_row
 from components.personal import reveal_control
 from components.session import reader
 from components.text import md
+from views import supervision as duban
 from views import weekly
 
 f = filters.current()
@@ -20,6 +21,7 @@ page = weekly.build(read, week, f.street, f.street_name)
 
 st.title("周度研判")
 st.caption(f"{f.scope} · {weekly.week_note(f.period, week)}，与上周（{week.previous().label}）比较")
+supervision_panels.inbox_badge(duban.inbox(read, duban.default_day(read, f.last_data_day)))  # 街道 accounts only
 
 # --- first screen: who to chase, which targets lag, what moved -----------------------------------------------
 chase, lag = st.columns([3, 2])
@@ -39,6 +41,7 @@ with lag:
     else:
         st.dataframe(page.lagging_table, hide_index=True, width="stretch", height=250)
 kpi_row(page.cards, columns=4)
+supervision_panels.weekly_section(duban.weekly_summary(read, week, f.street))  # 督办: issued, due, overdue by level
 
 # --- details ----------------------------------------------------------------------------------------------
 with st.expander("本周、上周与变化（表）", key="wr_table_open", on_change="rerun") as box:
