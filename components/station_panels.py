@@ -192,19 +192,26 @@ def tasks_editor(rows: pd.DataFrame, revision: int, month_from: str, *, key: str
     """修改服务内容清单 (业务科室): saved as the version applying from `month_from`."""
     _flash(key)
     st.caption(f"保存为 {md(view.month_label(month_from))} 起适用的版本；已发布考核结果的月份不能再改。")
-    shown = pd.DataFrame({"code": rows["code"], "任务名称": rows["name"], "单位": rows["unit"], "每月数量": rows["quantity"],
-                          "计划基数": rows["basis"], "数据来源": rows["source"]})
+    # the editor shows and takes the bases and sources in words; they are stored by their keys
+    bases = {k: ("每站每月固定数" if k == "fixed" else "按" + v.lstrip("× ")) for k, v in view.BASES.items()}
+    sources = {k: v.split("：")[0] for k, v in view.TASK_SOURCES.items()}
+    # the task's code rides in the (hidden) index: a row added in the editor has none and gets a new code
+    shown = pd.DataFrame({"任务名称": rows["name"].to_numpy(), "单位": rows["unit"].to_numpy(),
+                          "每月数量": rows["quantity"].to_numpy(), "计划基数": rows["basis"].map(bases).to_numpy(),
+                          "数据来源": rows["source"].map(sources).to_numpy()}, index=pd.Index(rows["code"], name="code"))
     edited = st.data_editor(shown, key=f"{key}_editor_{month_from}_{revision}", num_rows="dynamic", hide_index=True,
                             width="stretch", column_config={
-                                "code": None,
-                                "计划基数": st.column_config.SelectboxColumn(options=list(view.BASES), required=True),
-                                "数据来源": st.column_config.SelectboxColumn(options=list(view.TASK_SOURCES),
+                                "计划基数": st.column_config.SelectboxColumn(options=list(bases.values()), required=True),
+                                "数据来源": st.column_config.SelectboxColumn(options=list(sources.values()),
                                                                          required=True),
                                 "每月数量": st.column_config.NumberColumn(min_value=0, step=1)})
-    st.caption("计划基数：" + "；".join(f"{k} = {v}" for k, v in view.BASES.items()) + "。数据来源：" +
-               "；".join(f"{k} = {v}" for k, v in view.TASK_SOURCES.items()) + "。")
+    st.caption("计划基数：" + "；".join(f"{bases[k]}（{v}）" for k, v in view.BASES.items()) + "。数据来源：" +
+               "；".join(view.TASK_SOURCES.values()) + "。")
     if st.button("保存服务内容清单", key=f"{key}_save", type="primary"):
-        out = [{"code": r["code"] if isinstance(r["code"], str) else None, "name": r["任务名称"], "unit": r["单位"],
-                "quantity": r["每月数量"], "basis": r["计划基数"], "source": r["数据来源"]}
-               for r in edited.to_dict("records")]
+        basis_key = {v: k for k, v in bases.items()}
+        source_key = {v: k for k, v in sources.items()}
+        out = [{"code": code if isinstance(code, str) else None, "name": r["任务名称"], "unit": r["单位"],
+                "quantity": r["每月数量"], "basis": basis_key.get(r["计划基数"], r["计划基数"]),
+                "source": source_key.get(r["数据来源"], r["数据来源"])}
+               for code, r in zip(edited.index, edited.to_dict("records"))]
         _attempt(key, lambda: on_save(out), "服务内容清单已保存。")
