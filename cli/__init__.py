@@ -109,7 +109,7 @@ def _cmd_status(args) -> int:
 def _reader(args):
     """The command line reads as the system account (业务科室, district-wide), like a scheduled job of the bureau."""
     from data.db.migrate import ensure_current
-    from data.queries.access import SYSTEM, Reader
+    from data.security.access import SYSTEM, Reader
 
     engine = get_engine(args.database_url)
     ensure_current(engine)

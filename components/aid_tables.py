@@ -117,7 +117,7 @@ def discovery_table(df: pd.DataFrame, total: dict | None = None) -> pd.DataFrame
 
 def recipient_table(df: pd.DataFrame) -> pd.DataFrame:
     """救助对象名单: the rows as the query layer returned them — masked (张*华, 360103********1234, 138****5678)
-    unless the signed-in user revealed them (data.queries.access), so this table never unmasks anything itself."""
+    unless the signed-in user revealed them (data.security.access), so this table never unmasks anything itself."""
     return pd.DataFrame({
         "户号": df["household_no"],
         "姓名": df["name"],

@@ -18,7 +18,7 @@ import streamlit as st
 from components.navigation import HOME_PATH
 from components.text import md
 from data.db.cache import engine as _engine  # the process-wide engine for DATABASE_URL
-from data.queries.access import ROLES, AccessDenied, Principal
+from data.security.access import ROLES, AccessDenied, Principal
 from data.security import auth
 
 TOKEN_KEY = "_auth_token"

@@ -17,7 +17,7 @@ from typing import Callable
 import streamlit as st
 
 from components.auth_ui import principal
-from data.queries.access import Principal
+from data.security.access import Principal
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"

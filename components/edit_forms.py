@@ -22,7 +22,7 @@ import pandas as pd
 import streamlit as st
 
 from components.text import md
-from data.queries.access import AccessDenied
+from data.security.access import AccessDenied
 from data.writes.edits import FIELD_LABELS, EditError, StaleEdit
 
 OnSave = Callable[[int, int, dict], dict]
@@ -125,7 +125,7 @@ def finding_form(record: dict, *, key: str, on_save: OnSave, today: date | None 
     """修改整改状态 of one finding: mark it rectified on a day with a note, or reopen it.
 
     `on_save(id, expected_version, {"rectified_on": date | None, "note": str | None})` writes and returns the
-    finding as saved (raising data.writes.edits.StaleEdit / EditError, data.queries.access.AccessDenied)."""
+    finding as saved (raising data.writes.edits.StaleEdit / EditError, data.security.access.AccessDenied)."""
     today = today or date.today()
     held = _held(key, record)
     _flash(key)

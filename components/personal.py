@@ -5,7 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from components.auth_ui import principal, set_principal
-from data.queries import access
+from data.security import access
 from data.security.audit import record_now
 from data.db.cache import engine
 

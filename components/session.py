@@ -15,7 +15,7 @@ from data.db.engine import DatabaseError, database_url, explain
 from data.db.migrate import ensure_current
 from data.ops import runtime_gc
 from data.queries import geography, meta
-from data.queries.access import AccessDenied, Principal, Reader
+from data.security.access import AccessDenied, Principal, Reader
 from data.security.auth import DEMO_ACCOUNTS
 
 __all__ = ["DATABASE_ERRORS", "AccessDenied", "check_schema", "end_of_run", "explain", "is_demo_account",

@@ -16,7 +16,7 @@ from components.kpis import Kpi, kpi_row
 from components.styled_tables import show_styled_table
 from components.tables import show_table
 from components.text import md
-from data.queries.access import AccessDenied, Reader
+from data.security.access import AccessDenied, Reader
 from exports.assessment_docx import assessment_docx
 from views import stations as view
 from views.supervision import EditError, StaleEdit

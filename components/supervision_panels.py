@@ -21,7 +21,7 @@ from components.kpis import Kpi, kpi_row
 from components.styled_tables import pick_table, show_styled_table
 from components.tables import show_table
 from components.text import md
-from data.queries.access import AccessDenied
+from data.security.access import AccessDenied
 from views import supervision as view
 
 PAGE = "pages/supervision.py"

@@ -25,7 +25,7 @@ from data.imports.templates import (
     example_value,
     ledger,
 )
-from data.queries.access import Principal
+from data.security.access import Principal
 from exports.xlsx import workbook
 
 LAST_ROW = 100_000          # validation ranges reach this far

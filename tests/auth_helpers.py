@@ -4,7 +4,7 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from data.security import auth
-from data.queries.access import Principal
+from data.security.access import Principal
 from data.db.engine import get_engine
 from data.db.models.auth import User
 

@@ -1,4 +1,4 @@
-"""Roles enforced in the query layer (data.queries.access), on both engines, over every named query in data/queries.
+"""Roles enforced in the query layer (data.security.access), on both engines, over every named query in data/queries.
 
 A 街道 account gets no row of another subdistrict whatever arguments it sends; 展示 and 管理员 never receive
 a name, ID number or phone; personal lists come back masked unless revealed, and a reveal is audited.
@@ -15,8 +15,8 @@ import pandas as pd
 import pytest
 
 import data.queries as dq
-from data.queries import access
-from data.queries.access import AccessDenied, Principal
+from data.security import access
+from data.security.access import AccessDenied, Principal
 from data.security.audit import audit_entries
 from data.db.engine import get_engine
 from data.domain.period import parse

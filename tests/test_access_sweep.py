@@ -1,4 +1,4 @@
-"""Issue 17 item 10: access is declared per query (data.queries.access.query), and no registered query gives a 街道 account a
+"""Issue 17 item 10: access is declared per query (data.security.access.query), and no registered query gives a 街道 account a
 row or a total from outside its subdistrict — on both engines.
 
 The sweep calls every registered query as a 街道 principal twice: on the demo district, and on a database holding
@@ -17,8 +17,8 @@ import pytest
 from sqlalchemy import select
 
 from conftest import fresh_database
-from data.queries import access
-from data.queries.access import AccessDenied, Principal
+from data.security import access
+from data.security.access import AccessDenied, Principal
 from data.db.engine import get_engine
 from data.db.migrate import upgrade
 from data.domain.period import parse
@@ -190,8 +190,6 @@ def test_every_named_query_declares_its_access_and_undeclared_functions_are_refu
     registry = access.registered()
     plumbing = {"frame", "scalar", "data_version"}
     for m in pkgutil.iter_modules(dq.__path__):
-        if m.name == "access":  # the gate itself (call, grant_reveal…), not a query module
-            continue
         mod = importlib.import_module(f"data.queries.{m.name}")
         for name, fn in inspect.getmembers(mod, inspect.isfunction):
             if fn.__module__ == mod.__name__ and not name.startswith("_") and name not in plumbing \
@@ -256,7 +254,7 @@ def _page_reads(who_role: str, who_street: str | None):
     import streamlit as st
 
     from data.db import cache
-    from data.queries.access import AccessDenied, Principal
+    from data.security.access import AccessDenied, Principal
     from data.domain.period import parse
     from data.queries import aid
 

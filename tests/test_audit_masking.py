@@ -18,7 +18,7 @@ from streamlit.testing.v1 import AppTest
 from auth_helpers import principal, sign_in_apptest
 from exports.xlsx import excel_bytes
 from data.security import auth
-from data.queries.access import grant_reveal
+from data.security.access import grant_reveal
 from data.security.audit import record_now
 from data.writes.edits import StaleEdit, finding_for_edit, update_finding
 from data.db.engine import get_engine

@@ -22,7 +22,7 @@ from pptx.util import Pt
 from pypdf import PdfReader
 
 from data.domain.period import parse
-from data.queries.access import SYSTEM, Reader
+from data.security.access import SYSTEM, Reader
 from exports import docx_template, pdf
 from exports.report_docx import report_docx
 from exports.roundtable_pptx import MIN_PT, NUMBER_PT, roundtable_deck

@@ -11,7 +11,7 @@ from sqlalchemy import insert, select
 
 from auth_helpers import principal
 from data.writes import edits
-from data.queries.access import AccessDenied, call
+from data.security.access import AccessDenied, call
 from data.security.audit import audit_entries
 from data.db.engine import get_engine
 from data.db.models import Community, Facility, Finding, Subdistrict, VacantRoom
@@ -234,7 +234,7 @@ def test_street_account_cannot_edit_another_subdistricts_records(engine):
     assert (row(engine, Finding, 2), row(engine, Facility, 2), row(engine, VacantRoom, 1)) == before
     assert data_version(engine) == v0
     # every refused attempt is audited once, as a failed entry naming the record and the reason (issue 17 item 25)
-    # (the refused read for editing is audited by data.queries.access as a refused read, not here)
+    # (the refused read for editing is audited by data.security.access as a refused read, not here)
     refused = log(engine).sort_values("id")
     refused = refused[refused["action"] != "read_refused"]
     assert list(refused["target"]) == ["findings:FB", "facilities:PB", "vacant_rooms:VR-B", "findings:FB"]

@@ -14,7 +14,7 @@ from sqlalchemy import select
 
 from exports.roundtable_pptx import roundtable_deck
 from exports.weekly_docx import HEADINGS, weekly_review_docx
-from data.queries.access import SYSTEM, Reader
+from data.security.access import SYSTEM, Reader
 from views import roundtable, weekly
 from data.db.models import (AidHousehold, AidPerson, CareWorker, HomeServiceVisit, LivingAloneElder, Screening,
                          SocialWorker)

@@ -6,7 +6,7 @@ from sqlalchemy import inspect, insert
 
 from auth_helpers import principal
 from data.writes import frozen as fz
-from data.queries.access import AccessDenied
+from data.security.access import AccessDenied
 from data.security.audit import audit_entries
 from data.db.engine import get_engine
 from data.db.migrate import current_revision, downgrade, upgrade

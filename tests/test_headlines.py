@@ -14,7 +14,7 @@ from data.db.engine import get_engine
 from data.domain import headlines
 from data.domain.period import parse
 from data.domain.units import show_change
-from data.queries.access import SYSTEM, Reader
+from data.security.access import SYSTEM, Reader
 from exports.weekly_docx import weekly_review_docx
 from views import overview, rectification, weekly
 

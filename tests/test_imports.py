@@ -15,7 +15,7 @@ from sqlalchemy import func, select
 import data.db.models as m
 import factories as fx
 from auth_helpers import principal
-from data.queries.access import AccessDenied, Principal
+from data.security.access import AccessDenied, Principal
 from data.security.audit import audit_entries
 from data.db.engine import get_engine
 from data.security.idcard import make_id

@@ -69,7 +69,7 @@ WORKER = r"""
 import json, sys, time
 from data.db.engine import get_engine
 from data.imports import ImportRefused, import_file
-from data.queries.access import Principal
+from data.security.access import Principal
 url, path, start = sys.argv[1], sys.argv[2], float(sys.argv[3])
 engine = get_engine(url)
 content = open(path, "rb").read()

@@ -156,7 +156,7 @@ def test_issue_sign_report_verify_through_the_page(monkeypatch, own_demo):
 
 
 def test_a_stale_step_shows_the_conflict(monkeypatch, own_demo):
-    from data.queries.access import Principal
+    from data.security.access import Principal
     from data.writes.supervision import transition
 
     with get_engine(own_demo).connect() as conn:

@@ -167,7 +167,7 @@ def test_rectification_page_runs_for_other_periods_and_empty_years(app, params):
 # --- pure builders -------------------------------------------------------------------------------------
 
 def test_recipient_list_is_masked_by_the_query_layer_for_short_compound_and_missing_values():
-    from data.queries.access import Principal, restrict
+    from data.security.access import Principal, restrict
     from data.queries.aid import aid_recipients
 
     raw = pd.DataFrame({"household_no": ["H1", "H2", "H3"], "name": ["张三华", "欧阳娜娜", None],

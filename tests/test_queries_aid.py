@@ -5,7 +5,7 @@ from datetime import date
 
 import pandas as pd
 
-from data.queries import access
+from data.security import access
 import pytest
 
 from factories import insert, subdistricts

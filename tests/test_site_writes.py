@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import func, insert, inspect, select
 
 from auth_helpers import principal
-from data.queries.access import AccessDenied
+from data.security.access import AccessDenied
 from data.security.audit import audit_entries
 from data.db.engine import get_engine
 from data.imports import ImportRefused, import_file

@@ -18,7 +18,7 @@ from data.db.models import (Community, Finding, RoundtableIssue, RoundtableMeeti
                             SupervisionEvent, SupervisionEvidence, SupervisionOrder)
 from data.domain import supervision as rules
 from data.queries import supervision as sq
-from data.queries.access import AccessDenied, Principal, Reader, call
+from data.security.access import AccessDenied, Principal, Reader, call
 from data.security.audit import audit_entries
 from data.writes import supervision as writes
 from data.writes.edits import EditError, StaleEdit

@@ -11,7 +11,7 @@ from sqlalchemy import update
 from auth_helpers import TEST_PASSWORD, ensure_user, principal
 from data.db.engine import get_engine
 from data.db.models.auth import User
-from data.queries.access import AccessDenied, Reader
+from data.security.access import AccessDenied, Reader
 from data.security import auth
 from data.security.audit import audit_entries
 from test_imports import NANPU, NANPU_USER, OFFICE, csv_bytes, meal, seed

@@ -16,7 +16,7 @@ from components import maps
 from data.db.engine import get_engine
 from data.domain.period import parse
 from data.queries import facilities as fq
-from data.queries.access import Reader
+from data.security.access import Reader
 from factories import subdistricts
 from geo import layers
 from views import aid, facilities, map_scale, map_settings, meal_coverage

@@ -12,7 +12,7 @@ from pptx import Presentation
 from auth_helpers import principal
 from data.db.engine import get_engine
 from data.domain.period import parse
-from data.queries.access import Reader
+from data.security.access import Reader
 from exports.report_docx import report_docx
 from exports.roundtable_pptx import roundtable_deck
 from exports.weekly_docx import weekly_review_docx

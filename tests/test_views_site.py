@@ -16,7 +16,7 @@ from auth_helpers import principal
 from data.db.engine import get_engine
 from data.db.models import VacantRoom
 from data.imports import ImportRefused
-from data.queries.access import AccessDenied, Reader
+from data.security.access import AccessDenied, Reader
 from views import site_selection as view
 
 STREET, OTHER = "360103001", "360103002"

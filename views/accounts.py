@@ -12,7 +12,7 @@ from datetime import datetime
 import pandas as pd
 
 from data.queries import geography
-from data.queries.access import ROLE_HELP, ROLES, Reader
+from data.security.access import ROLE_HELP, ROLES, Reader
 from data.security import auth
 
 AuthError = auth.AuthError

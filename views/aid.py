@@ -13,7 +13,7 @@ from data.domain.figures import figure
 from data.domain.period import Period
 from data.domain.units import fen_to_wan, fmt_int
 from data.queries import aid, geography
-from data.queries.access import Reader
+from data.security.access import Reader
 from views import map_scale
 from views.headline import Metric
 

@@ -10,7 +10,7 @@ from datetime import date
 
 import pandas as pd
 
-from data.queries.access import ROLES, AccessDenied, Reader
+from data.security.access import ROLES, AccessDenied, Reader
 from data.security.audit import ACTIONS, audit_entries, audit_entry_count, audit_usernames, readable_detail
 from data.security.masking import mask_personal_text
 

@@ -23,7 +23,7 @@ from data.imports import (
     stored_file,
 )
 from data.imports.lock import is_database_busy
-from data.queries.access import AccessDenied, Reader
+from data.security.access import AccessDenied, Reader
 from data.security.audit import record_now
 
 __all__ = ["IMPORT_BUSY_MESSAGE", "LEDGERS", "MAX_SHOWN", "AccessDenied", "DataImportPage", "ImportRefused",

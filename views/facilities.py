@@ -12,7 +12,7 @@ from data.domain import period as periods
 from data.queries import facilities as fq
 from data.queries import geography
 from data.queries import maps as mq
-from data.queries.access import AccessDenied, Reader, call
+from data.security.access import AccessDenied, Reader, call
 from data.writes import edits
 from views import map_scale
 from views.headline import Metric

@@ -11,7 +11,7 @@ from data.imports.boundaries import BoundaryWriteError, restore_schematic_bounda
 from data.ops.settings import (BASEMAPS, RADIUS_RANGE, TILE_DATUMS, MapSettings, SettingsError, map_settings,
                                save_map_settings)
 from data.queries import geography
-from data.queries.access import Reader
+from data.security.access import Reader
 from geo import boundary_import as bi
 from geo import layers
 

@@ -17,7 +17,7 @@ from data.ops.settings import RADIUS_RANGE, map_settings
 from data.queries import affairs, geography
 from data.queries import facilities as fq
 from data.queries import maps as mq
-from data.queries.access import Reader
+from data.security.access import Reader
 from geo import coverage
 from views import map_scale
 from views.headline import Metric

@@ -9,7 +9,7 @@ from data.domain.period import Period
 from data.domain.targets import pace
 from data.domain.units import show_measure
 from data.queries import overview
-from data.queries.access import Reader
+from data.security.access import Reader
 from views.common import Card, headline_card
 
 TARGET_COLUMNS = ["目标", "目标值", "单位", "期限", "当前值", "差距", "应达进度", "状态"]

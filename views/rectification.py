@@ -13,7 +13,7 @@ from data.domain.figures import figure
 from data.domain.period import Period
 from data.domain.units import fmt_int, pct
 from data.queries import findings as fq
-from data.queries.access import AccessDenied, Reader, call
+from data.security.access import AccessDenied, Reader, call
 from data.writes import edits
 from views import finding_tables as tables
 from views.common import Card, slug

@@ -9,7 +9,7 @@ import pandas as pd
 
 from data.domain import report
 from data.domain.period import Period
-from data.queries.access import Reader
+from data.security.access import Reader
 from views.common import slug
 
 SHOWN = ["id", "section", "text", "district_level", "definition", "page", "previous", "unit", "change",

@@ -9,7 +9,7 @@ import pandas as pd
 
 from data.domain import period as periods
 from data.domain.period import Period
-from data.queries.access import AccessDenied, Reader
+from data.security.access import AccessDenied, Reader
 from data.writes import frozen as fz
 
 STEPS = fz.STEPS

@@ -23,7 +23,7 @@ from data import imports
 from data.imports.ledgers import VACANT_ROOMS
 from data.ops.settings import MapSettings, map_settings
 from data.queries import facilities, geography, site
-from data.queries.access import AccessDenied, Reader, call  # noqa: F401  (AccessDenied: for the page)
+from data.security.access import AccessDenied, Reader, call  # noqa: F401  (AccessDenied: for the page)
 from data.queries.common import data_version
 from data.writes import site as site_writes
 from geo import site_selection as ss

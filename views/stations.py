@@ -15,7 +15,7 @@ import pandas as pd
 from data.domain import supervision as rules
 from data.domain.period import Period
 from data.queries import supervision as sq
-from data.queries.access import Reader
+from data.security.access import Reader
 from data.writes import supervision as writes
 
 BASES = rules.BASES

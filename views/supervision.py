@@ -16,7 +16,7 @@ from data.domain import supervision as rules
 from data.domain.period import Period, latest_complete
 from data.queries import geography
 from data.queries import supervision as sq
-from data.queries.access import AccessDenied, Reader
+from data.security.access import AccessDenied, Reader
 from data.writes import supervision as writes
 from data.writes import edits
 from views import map_scale

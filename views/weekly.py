@@ -10,7 +10,7 @@ import pandas as pd
 from data.domain.period import Period
 from data.domain import headlines
 from data.queries import weekly
-from data.queries.access import Reader
+from data.security.access import Reader
 from views.common import Card, headline_card
 
 SILENT_MEAL_DAYS = weekly.SILENT_MEAL_DAYS

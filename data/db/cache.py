@@ -23,7 +23,7 @@ from sqlalchemy import event
 from sqlalchemy.engine import Engine
 from streamlit.runtime.scriptrunner_utils.script_run_context import get_script_run_ctx
 
-from data.queries import access
+from data.security import access
 from data.db.engine import database_url, get_engine
 from data.queries.common import data_version
 
@@ -101,7 +101,7 @@ def current_version(url: str) -> int:
 
 def q(fn, *args, **kwargs):
     """Call a named query `fn(engine, *args, **kwargs)` through the cache, as the signed-in user: the
-    access rules of data.queries.access decide the arguments (街道 forced to its own subdistrict) and what of
+    access rules of data.security.access decide the arguments (街道 forced to its own subdistrict) and what of
     the result comes back (other subdistricts' rows removed, persons masked unless revealed)."""
     return q_as(principal(), fn, *args, **kwargs)
 

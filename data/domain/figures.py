@@ -22,7 +22,7 @@ from typing import Callable
 
 from sqlalchemy.engine import Engine
 
-from data.queries.access import query
+from data.security.access import query
 from data.db.models import SAFETY_SOURCES
 from data.domain.period import Period, custom
 from data.queries import affairs, aid, facilities, findings, services

@@ -16,7 +16,7 @@ from sqlalchemy.engine import Engine
 from data.domain.period import Period
 from data.domain.units import show_change, show_number
 from data.queries import aid, facilities, findings, services
-from data.queries.access import query
+from data.security.access import query
 
 
 @dataclass(frozen=True)

@@ -13,7 +13,7 @@ from decimal import ROUND_HALF_UP, Decimal
 import pandas as pd
 from sqlalchemy.engine import Engine
 
-from data.queries.access import query
+from data.security.access import query
 from data.domain import figures
 from data.domain import period as periods
 from data.domain.period import Period

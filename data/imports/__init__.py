@@ -28,7 +28,7 @@ from sqlalchemy import select
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError, OperationalError
 
-from data.queries.access import Principal, require_write
+from data.security.access import Principal, require_write
 from data.security.audit import record, record_now
 from data.imports.ledgers import LEDGERS, Ledger
 from data.imports.lock import IMPORT_BUSY_MESSAGE, ImportBusy, is_database_busy, locked_transaction

@@ -32,7 +32,7 @@ def validate_record(conn: Connection, ledger: Ledger, values: dict, *, stored: d
     """Check one record (field → value) by exactly the rules of a file row of `ledger`; `stored` is the record it
     changes (None: a new record). Returns (the cleaned values of the ledger's fields, [(column header, problem), …]).
 
-    Who may write the record is the caller's to check (data.queries.access.require_write), as for any write."""
+    Who may write the record is the caller's to check (data.security.access.require_write), as for any write."""
     ctx = Context(conn=conn, ledger=ledger, principal=None, gcj02=False, today=today or date.today())
     clean = validate(ctx, cells(ledger, values))
     stored_status = pd.Series([None if stored is None else stored.get("status")], index=clean.index, dtype=object)

@@ -14,7 +14,7 @@ from sqlalchemy.engine import Engine
 from data.db.models import Community, Facility, Subdistrict
 from data.imports.ledgers import EARLIEST_BIRTH, EARLIEST_EVENT, LEDGERS, Col, Ledger
 from data.imports.reading import _cell_text
-from data.queries.access import Principal
+from data.security.access import Principal
 
 KIND_NOTES = {
     "date": "日期，如 2024-06-01",

@@ -25,7 +25,7 @@ from rapidfuzz import fuzz, process
 from sqlalchemy import select
 from sqlalchemy.engine import Connection
 
-from data.queries.access import Principal
+from data.security.access import Principal
 from data.security.idcard import CHECK_CHARS, EARLIEST_BIRTH_YEAR, WEIGHTS
 from data.imports.ledgers import EARLIEST_BIRTH, EARLIEST_EVENT, Col, Ledger
 from data.imports.reading import FlaggedCell

@@ -17,7 +17,7 @@ import pandas as pd
 from sqlalchemy import Column, MetaData, Table, and_, bindparam, insert, literal, select, update
 from sqlalchemy.engine import Connection, Engine
 
-from data.queries.access import Principal
+from data.security.access import Principal
 from data.imports.ledgers import Ledger
 from data.imports.validation import Context, against_stored
 from data.db.models import Facility, Inspection, MealPointCommunity, Subdistrict

@@ -1132,7 +1132,7 @@ def _pad(value: str, width: int) -> str:
 
 def accounts_table(accounts) -> list[str]:
     """The accounts a backup brings, one line each (username, role, subdistrict, active), admins counted."""
-    from data.queries.access import ROLES
+    from data.security.access import ROLES
 
     if not accounts:
         return ["  （备份中没有账号：恢复后无人能登录，需要用 python -m data create-admin 新建管理员）"]

@@ -10,7 +10,7 @@ from sqlalchemy import select, update
 from sqlalchemy.engine import Engine
 
 from data.ops import tiles
-from data.queries.access import query
+from data.security.access import query
 from data.db.models import Meta
 from data.queries.common import bump_data_version
 
@@ -97,7 +97,7 @@ SETTINGS_ROLES = frozenset({"office", "admin"})
 
 
 def require_settings_role(by) -> None:
-    from data.queries.access import AccessDenied
+    from data.security.access import AccessDenied
 
     if by is not None and getattr(by, "role", None) not in SETTINGS_ROLES:
         raise AccessDenied("只有业务科室和管理员账号可以修改地图设置。")

@@ -7,7 +7,7 @@ import pandas as pd
 from sqlalchemy import and_, func, or_, select
 from sqlalchemy.engine import Engine
 
-from data.queries.access import query
+from data.security.access import query
 from data.db.models import (CIVIL_EVENT_KINDS, AidWindow, CareWorker, CivilEvent, Facility, RoundtableIssue,
                          RoundtableMeeting, ServiceStation, SocialWorker, Subdistrict, Target)
 from data.domain.period import Period

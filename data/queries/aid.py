@@ -5,7 +5,7 @@ import pandas as pd
 from sqlalchemy import and_, distinct, func, select, true
 from sqlalchemy.engine import Engine
 
-from data.queries.access import PERSONAL_ROLES, query
+from data.security.access import PERSONAL_ROLES, query
 from data.db.models import AID_PROGRAMMES, AidEnrolment, AidHousehold, AidPayment, Screening, Subdistrict
 from data.domain.period import Period
 from data.queries.common import as_date_series, frame, month_start, scalar, street_filter

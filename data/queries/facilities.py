@@ -7,7 +7,7 @@ import pandas as pd
 from sqlalchemy import and_, case, distinct, exists, func, literal, or_, select, true
 from sqlalchemy.engine import Engine
 
-from data.queries.access import query
+from data.security.access import query
 from data.db.models import (FACILITY_KINDS, FACILITY_STATUSES, Community, Facility, MealPointCommunity, MealRecord,
                          Subdistrict)
 from data.domain.period import Period

@@ -7,7 +7,7 @@ import pandas as pd
 from sqlalchemy import and_, case, distinct, func, literal, select, true
 from sqlalchemy.engine import Engine
 
-from data.queries.access import query
+from data.security.access import query
 from data.db.models import (INSPECTION_SOURCES, SAFETY_SOURCES, AssetVerification, Community, Finding, Inspection,
                          Subdistrict)
 from data.domain.period import Period

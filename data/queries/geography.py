@@ -5,7 +5,7 @@ import pandas as pd
 from sqlalchemy import func, select
 from sqlalchemy.engine import Engine
 
-from data.queries.access import query
+from data.security.access import query
 from data.db.models import Community, Subdistrict
 from data.queries.common import frame, street_filter
 

@@ -8,7 +8,7 @@ import pandas as pd
 from sqlalchemy import Date, and_, distinct, func, literal, select, true, union_all
 from sqlalchemy.engine import Engine
 
-from data.queries.access import query
+from data.security.access import query
 from data.db.models import FACILITY_KINDS, FACILITY_STATUSES, Community, Facility, MealPointCommunity, MealRecord, Subdistrict
 from data.queries.common import as_date_series, frame, month_start, street_filter
 from data.queries.facilities import known_on, operating_on, status_on

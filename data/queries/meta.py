@@ -7,7 +7,7 @@ import pandas as pd
 from sqlalchemy import func, inspect, select
 from sqlalchemy.engine import Engine
 
-from data.queries.access import query
+from data.security.access import query
 from data.db.models import AidPayment, Base, HomeServiceVisit, LivingAloneVisit, MealRecord, Meta
 from data.queries.common import frame
 

@@ -6,7 +6,7 @@ from datetime import timedelta
 import pandas as pd
 from sqlalchemy.engine import Engine
 
-from data.queries.access import query
+from data.security.access import query
 from data.domain.period import Period
 from data.domain import headlines
 from data.queries import affairs, facilities

@@ -7,7 +7,7 @@ import pandas as pd
 from sqlalchemy import and_, func, or_, select
 from sqlalchemy.engine import Engine
 
-from data.queries.access import PERSONAL_ROLES, query
+from data.security.access import PERSONAL_ROLES, query
 from data.db.models import HOME_SERVICE_TYPES, Community, HomeServiceVisit, LivingAloneElder, LivingAloneVisit, Subdistrict
 from data.domain.period import Period, month
 from data.queries.common import as_date_series, frame, month_start, scalar, street_filter

@@ -10,7 +10,7 @@ import pandas as pd
 from sqlalchemy import select
 from sqlalchemy.engine import Engine
 
-from data.queries.access import query
+from data.security.access import query
 from data.db.models import Community, Subdistrict, VacantRoom
 from data.db.models.site import SiteScenario
 from data.queries.common import frame, street_filter

@@ -22,7 +22,7 @@ from data.db.models.supervision import (DispatchRecord, ServiceTask, Supervision
                                         SupervisionOrder)
 from data.domain import supervision as rules
 from data.domain.period import Period, custom
-from data.queries.access import query
+from data.security.access import query
 from data.queries.common import as_date_series, frame, scalar, street_filter, week_start
 
 BUSINESS = frozenset({"leader", "office", "street"})        # read orders, their text and files

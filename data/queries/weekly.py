@@ -7,7 +7,7 @@ import pandas as pd
 from sqlalchemy import and_, func, literal, select, union
 from sqlalchemy.engine import Engine
 
-from data.queries.access import PERSONAL_ROLES, query
+from data.security.access import PERSONAL_ROLES, query
 from data.db.models import (AidPayment, Facility, Finding, HomeServiceVisit, LivingAloneVisit, MealRecord, Subdistrict)
 from data.domain.period import Period, custom, latest_complete
 from data.queries import facilities, findings, overview, services

@@ -1,1 +1,1 @@
-"""Who may do what and how persons' data is protected: sign-in, masking, ID cards, audit."""
+"""Who may do what and how persons' data is protected: access (the gate of every named query), sign-in, masking, ID cards, audit."""

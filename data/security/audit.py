@@ -60,7 +60,7 @@ def _actor(who) -> tuple[str | None, str | None]:
 
 def record(conn: Connection, who, action: str, target: str | None = None, detail: dict | str | None = None,
            ok: bool = True) -> None:
-    """Append one entry. `who` is a data.queries.access.Principal, a username, or None (anonymous)."""
+    """Append one entry. `who` is a data.security.access.Principal, a username, or None (anonymous)."""
     if action not in ACTIONS:
         raise ValueError(f"unknown audit action {action!r}")
     username, role = _actor(who)

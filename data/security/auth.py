@@ -20,7 +20,7 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import and_, case, func, insert, or_, select, update
 from sqlalchemy.engine import Engine
 
-from data.queries.access import ROLES, Principal
+from data.security.access import ROLES, Principal
 from data.security.audit import record
 from data.db.models import Subdistrict
 from data.db.models.auth import User, UserSession

@@ -6,7 +6,7 @@ row's version is no longer the one the user loaded, nothing is written: `StaleEd
 message and the record as it is now, the conflict is audited ("edit_conflict", in its own transaction since
 the write was abandoned), and the user decides again on the current values — no update is ever lost.
 
-Authorisation is checked here, on the record's own subdistrict (data.queries.access.require_write), whatever the page
+Authorisation is checked here, on the record's own subdistrict (data.security.access.require_write), whatever the page
 sends: a 街道 account can change only its own subdistrict's records; 局领导 / 展示 / 管理员 cannot write.
 Every refused write attempt is audited once (`audited_refusal`, used by every write of the edit path: findings,
 facilities, vacant rooms, scenarios, frozen figures), as a failed entry of the action that was attempted; a save
@@ -23,7 +23,7 @@ from sqlalchemy import select
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import SQLAlchemyError
 
-from data.queries.access import AccessDenied, Principal, require_write, query
+from data.security.access import AccessDenied, Principal, require_write, query
 from data.security.audit import record, record_now
 from data.db.models import FACILITY_KINDS, FACILITY_STATUSES, Facility, Finding, Subdistrict
 from data.queries.common import bump_data_version, guarded_update
@@ -130,7 +130,7 @@ def _facility_row(conn: Connection, facility_id: int) -> dict | None:
 @query(scope="rows")  # the record carries its subdistrict: a 街道 account opens its own only
 def finding_for_edit(engine: Engine, finding_id: int | None = None, code: str | None = None) -> dict | None:
     """One finding as an edit form needs it (by id or by its 问题编号), with its subdistrict and version;
-    None when there is none. Read it through data.queries.access so a 街道 account gets only its own."""
+    None when there is none. Read it through data.security.access so a 街道 account gets only its own."""
     code = (code or "").strip() or None
     if finding_id is None and code is None:
         return None

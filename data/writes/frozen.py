@@ -14,7 +14,7 @@ import pandas as pd
 from sqlalchemy import delete, insert, select
 from sqlalchemy.engine import Engine
 
-from data.queries.access import AccessDenied, Principal, query
+from data.security.access import AccessDenied, Principal, query
 from data.security.audit import record
 from data.domain import headlines
 from data.domain.figures import figure

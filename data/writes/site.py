@@ -9,7 +9,7 @@ refused with `stale_message` and the room as it is now). Files are imported by d
 "vacant_rooms". "converted" is reached only through mark_converted, which creates the planned facility; basement
 rooms may be registered but are never proposed as meal points (see geo.site_selection).
 
-Every write takes the signed-in `principal` (data.queries.access.Principal) and is authorised here on the room's own
+Every write takes the signed-in `principal` (data.security.access.Principal) and is authorised here on the room's own
 subdistrict (a 街道 account writes only its own subdistrict's rooms and scenarios; 局领导 / 展示 / 管理员 cannot
 write), and audited (data.security.audit) in the same transaction; a refused stale update is audited as a conflict (with
 the values attempted), a refused attempt (data.writes.edits.audited_refusal) once, and a save that changes nothing is
@@ -31,7 +31,7 @@ from data.imports.ledgers import VACANT_ROOMS
 from data.imports.records import validate_record
 from data.imports.validation import ROOM_CONVERTED
 from data.imports.writing import EXPECTED, IDENT, WriteConflict, store
-from data.queries.access import AccessDenied, Principal, require_write
+from data.security.access import AccessDenied, Principal, require_write
 from data.queries.common import bump_data_version
 from data.security.audit import record, record_now
 from data.writes.edits import EditError, StaleEdit, audited_refusal, stale_message

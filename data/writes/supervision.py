@@ -34,7 +34,7 @@ from data.db.models.supervision import (DispatchRecord, ServiceTask, StationEntr
                                         SupervisionEvidence, SupervisionOrder)
 from data.domain import supervision as rules
 from data.queries import supervision as sq
-from data.queries.access import AccessDenied, Principal, require_write
+from data.security.access import AccessDenied, Principal, require_write
 from data.queries.common import bump_data_version, guarded_update
 from data.security.audit import record, record_now
 from data.writes.edits import EditError, StaleEdit, audited_refusal, stale_message

@@ -10,7 +10,7 @@ from data.db.models.core import Base
 
 
 class User(Base):
-    """账号: a person who signs in. role is one of data.queries.access.ROLES; 街道 accounts carry their subdistrict."""
+    """账号: a person who signs in. role is one of data.security.access.ROLES; 街道 accounts carry their subdistrict."""
     __tablename__ = "users"
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     username: Mapped[str] = mapped_column(String(50), nullable=False)
