@@ -108,7 +108,5 @@ with st.expander("工作人员：实时数与冻结数对比、冻结、导出",
                     st.warning(md(exc))
                 except (rt.AccessDenied, ValueError) as exc:
                     st.error(md(exc))
-        else:
-            st.caption(f"冻结季度数据仅限局领导、业务科室账号；{user.role_label}账号只能查看。")
         documents.roundtable_button(page)
 

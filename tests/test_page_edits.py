@@ -178,12 +178,14 @@ def test_office_edits_a_facilitys_status_dates(monkeypatch, demo_url):
 
 @pytest.mark.parametrize("role, can", [("leader", True), ("display", False)])
 def test_freeze_button_only_for_roles_that_may_freeze(monkeypatch, demo_url, role, can):
+    """The staff panel (live vs frozen, freeze, export) sits behind the control bar's 工作人员 toggle, which only roles
+    that may freeze get; the projected canvas never shows it."""
     at = run_page(monkeypatch, demo_url, "pages/roundtable.py", role=role, period="2024-Q2")
-    open_section(at, "rt_staff_open")
-    keys = {b.key for b in at.button}
-    assert ("rt_freeze" in keys) is can
-    if not can:
-        assert any("冻结季度数据仅限局领导、业务科室账号" in c.value for c in at.caption)
+    assert ("rt_staff" in {t.key for t in at.toggle}) is can
+    if can:
+        at.toggle(key="rt_staff").set_value(True).run()
+        open_section(at, "rt_staff_open")
+    assert ("rt_freeze" in {b.key for b in at.button}) is can
 
 
 # --- vacant rooms (选址分析): the same optimistic rule as findings (issue 17 item 7) ------------------------------
