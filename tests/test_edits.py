@@ -331,8 +331,8 @@ def test_map_settings_refusal_audited_once_change_with_before_after_and_no_op_wr
     assert map_settings(engine).walk_radius_m != 900
     save_map_settings(engine, MapSettings("tianditu", "0123456789abcdef", 900), by=principal("admin"))
     detail = json.loads(log(engine, "settings").iloc[0]["detail"])
-    assert detail["before"] == {"basemap": "none", "walk_radius_m": 500, "tianditu_key": ""}
-    assert detail["after"] == {"basemap": "tianditu", "walk_radius_m": 900, "tianditu_key": "已设置"}
+    assert detail["before"] == {"basemap": "none", "walk_radius_m": 500, "tianditu_key": "", "tile_url": "", "tile_path": "", "tile_datum": "wgs84"}
+    assert detail["after"] == {"basemap": "tianditu", "walk_radius_m": 900, "tianditu_key": "已设置", "tile_url": "", "tile_path": "", "tile_datum": "wgs84"}
     assert "0123456789abcdef" not in log(engine, "settings").iloc[0]["detail"]  # the key itself is never logged
     v = data_version(engine)  # the same settings again: nothing written, nothing audited
     save_map_settings(engine, MapSettings("tianditu", "0123456789abcdef", 900), by=principal("admin"))
