@@ -214,6 +214,10 @@ def test_every_download_of_every_page_arrives_valid_and_without_formulas(app_ser
                         page.get_by_text(section, exact=True).first.click()
                         _settled(page)
                     _settled(page)
+                    staff = page.get_by_text("工作人员", exact=True)  # the roundtable's staff panel: freeze roles only
+                    if name == "roundtable" and staff.count() and staff.first.is_visible():
+                        staff.first.click()
+                        _settled(page)
                     _open_expanders(page)
                     files += _download_all(page, tmp_path, f"{role}_{name}_{section or ''}")
                     _no_live_markup(page, f"{role} {name}")
@@ -291,7 +295,7 @@ def test_stored_text_shows_literally(app_server, browser, hostile):
         _no_live_markup(page, "rectification")
     finally:
         probe.close()
-    # the projected roundtable: 冻结人 in the header (st.html) and in the staff section (Markdown)
+    # the projected roundtable: 冻结人 in the header (st.html); the staff section is not on the display role's canvas
     probe = Probe(browser, f"{base}/roundtable?period=2024-Q2", viewport={"width": 1920, "height": 1080},
                   credentials=(hostile["users"]["display"], TEST_PASSWORD))
     try:
@@ -304,8 +308,7 @@ def test_stored_text_shows_literally(app_server, browser, hostile):
         assert f"{FROZEN_BY} 冻结" in _shown(sub)
         assert sub.locator("b, a, style").count() == 0
         assert page.locator(".rt-num").first.is_visible()  # the payload's style did not hide the numbers
-        _open_expanders(page)
-        assert f"冻结人 {FROZEN_BY}" in _shown(page.locator("body"))
+        assert page.get_by_text("工作人员", exact=True).count() == 0
         _no_live_markup(page, "roundtable")
     finally:
         probe.close()
