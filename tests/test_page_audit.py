@@ -102,3 +102,19 @@ def test_other_roles_are_refused(monkeypatch, db_url):
         assert not page.exception, [e.value for e in page.exception]
         assert any("只有管理员和局领导可以查看审计日志" in e.value for e in page.error)
         assert not page.dataframe
+
+
+def test_objects_read_in_words_not_table_names(monkeypatch, db_url):
+    """A room edit is stored against `vacant_rooms:<code>`; the page shows 闲置用房：<code>, an import against the
+    ledger's key shows the ledger's title, and a stored name the page has no word for shows 其他."""
+    from data.security.audit import record_now
+
+    engine = get_engine(db_url)
+    record_now(engine, "system", "room_edit", "vacant_rooms:XZ36010300401501", {"table": "vacant_rooms"})
+    record_now(engine, "system", "import", "aid_payments:发放.xlsx")
+    record_now(engine, "system", "edit", "some_new_table:7")
+    at = open_page(monkeypatch, db_url)
+    objects = log_table(at)["对象"].tolist()
+    assert {"闲置用房：XZ36010300401501", "救助发放：发放.xlsx", "其他：7"} <= set(objects)
+    assert not [o for o in objects if o.startswith(("vacant_rooms", "aid_payments", "some_new_table"))]
+    assert "数据表：闲置用房" in log_table(at)["详情"].tolist()

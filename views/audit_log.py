@@ -11,7 +11,8 @@ from datetime import date
 import pandas as pd
 
 from data.security.access import ROLES, AccessDenied, Reader
-from data.security.audit import ACTIONS, audit_entries, audit_entry_count, audit_usernames, readable_detail
+from data.security.audit import (ACTIONS, audit_entries, audit_entry_count, audit_usernames, readable_detail,
+                                 readable_target)
 from data.security.masking import mask_personal_text
 
 ALLOWED = frozenset({"admin", "leader"})
@@ -56,7 +57,7 @@ def build(reader: Reader, start: date | None = None, end: date | None = None, us
         "用户": log["username"].fillna("—").map(mask_personal_text),
         "角色": log["role"].map(lambda r: ROLES.get(r, r) if pd.notna(r) and r else "—"),
         "操作": log["action"].map(lambda a: ACTIONS.get(a, a)),
-        "对象": log["target"].fillna("").map(mask_personal_text),
+        "对象": log["target"].map(readable_target),
         "详情": log["detail"].map(readable_detail),
         "结果": log["ok"].map(lambda ok: "成功" if ok else "失败"),
     })

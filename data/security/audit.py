@@ -140,7 +140,11 @@ DETAIL_WORDS = {
     "updated": "更新", "deleted": "删除", "skipped": "跳过", "mode": "方式", "target": "对象",
 }
 DETAIL_TABLES = {"findings": "问题", "vacant_rooms": "闲置用房", "users": "账号", "facilities": "设施",
-                 "frozen_figures": "冻结数", "settings": "设置"}
+                 "frozen_figures": "冻结数", "settings": "设置", "site_scenarios": "选址方案",
+                 "meal_records": "助餐记录", "home_services": "居家上门服务", "living_alone": "独居老人名册",
+                 "living_alone_visits": "独居老人巡访记录", "aid_households": "救助家庭", "aid_persons": "救助对象",
+                 "aid_payments": "救助发放", "population": "社区老年人口", "supervision_orders": "督办单",
+                 "station_entries": "站点台账"}
 
 
 def _detail_value(value) -> str:
@@ -176,3 +180,14 @@ def readable_detail(detail: str | None) -> str:
     if not isinstance(parsed, dict):
         return mask_personal_text(_detail_value(parsed))
     return mask_personal_text("；".join(f"{_detail_key(k)}：{_detail_value(v)}" for k, v in parsed.items()))
+
+
+def readable_target(target: str | None) -> str:
+    """An entry's 对象 as a reader reads it: a stored `vacant_rooms:VR-001` shows as `闲置用房：VR-001`; a table
+    name without a Chinese word shows as 其他; personal numbers masked."""
+    if not isinstance(target, str) or not target:
+        return ""
+    prefix, sep, rest = target.partition(":")
+    if sep and prefix and all(c.islower() or c == "_" for c in prefix):
+        return mask_personal_text(f"{DETAIL_TABLES.get(prefix, '其他')}：{rest}")
+    return mask_personal_text(target)
