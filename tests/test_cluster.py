@@ -152,6 +152,23 @@ def test_a_user_whose_replica_dies_is_moved_and_stays_signed_in(cluster, browser
             cluster.restart(killed)
 
 
+@PG_ONLY
+def test_load_through_the_proxy_with_a_replica_killed_halfway_has_no_errors(cluster, demo_url):
+    """bench/load.py's cluster mode, tiny: protocol sessions through nginx, the busiest replica killed halfway; its
+    sessions reconnect to the other replica and go on signed in. Errors only — timings belong to the benchmark."""
+    from bench import load
+
+    res = load.run_cluster_load(demo_url, sessions=3, seconds=8, kill_half=True, think=0.5, min_pages=3,
+                                cluster=cluster, log=lambda *a: None)
+    assert res["errors"] == 0, res["error_samples"]
+    assert res["signed_in"] == 3 and res["cluster"]["killed"], res["cluster"]
+    assert res["reconnects"] >= 1  # the killed replica had sessions, and they went on
+    assert all(s["pages"] >= 3 for s in res["per_session"]), res["per_session"]
+    assert set(res["cluster"]["peak_rss_mb"]) == {str(r.port) for r in cluster.replicas}
+    assert all(mb > 50 for mb in res["cluster"]["peak_rss_mb"].values())
+    assert all(r.alive() for r in cluster.replicas)  # restarted for whatever runs next
+
+
 def test_the_committed_nginx_config_is_what_the_cluster_runs():
     from data.imports.reading import MAX_BYTES
 
