@@ -2,6 +2,7 @@
 
     python -m bench.load [--sessions 20] [--seconds 120] [--clients protocol|browser] [--think 5] [--warm-up]
                          [--url DATABASE_URL] [--pages a,b] [--keep] [--out bench/results/load.json]
+                         [--cluster 2 [--kill-half] [--port P] [--replica-ports P1,P2]]
 
 Each session signs in like a user (用户名 / 密码 / 登录, the bench account of bench.auth) on the home page opened
 with ?period=2024-H1, then cycles through the pages of its navigation like sidebar clicks (a client-side page
@@ -29,6 +30,17 @@ sign-in submitted after another session's first sign-in was lost).
 --warm-up signs in once, unmeasured, before the sessions start (a server that has been up a while).
 
 Without --url the ×1 SQLite demo of the benchmark (bench/.cache, reused when present) is used.
+
+A protocol session that loses its connection does what the browser tab does: reconnect (health check, a new
+websocket offering its old session id, its cookies — nginx's affinity cookie and the app's mz_session), then ask for
+the page again. A server that lost the session (another replica behind the proxy) starts a new one, which the session
+cookie signs in; the visit counts from the first click ("reconnects" in the report) and is an error only if the page
+then fails or shows the sign-in form.
+
+--cluster N (issue 22): the same sessions through nginx in front of N replicas on PostgreSQL (deploy/cluster.py, as
+`make cluster` runs them; --url or the ×1 PostgreSQL benchmark database); --kill-half kills the replica most sessions
+connected to halfway through. The report adds "cluster": ports, each replica's peak RSS, what was killed when.
+`python -m bench --cluster` runs it at 50 sessions × 120 s, steady and with the kill, into the benchmark JSON.
 """
 from __future__ import annotations
 
