@@ -12,6 +12,10 @@ min and max; a table on the terminal and JSON in --out, with the machine's descr
 load test (bench/load.py): simultaneous signed-in sessions (Streamlit's own websocket protocol, like a browser tab
 without the rendering) cycling through the pages of a ×1 SQLite demo, reading each page --load-think seconds,
 p50/p95 page time and errors (target: none), under "load" in the JSON. --scales "" runs the load test alone.
+With --cluster, the same load through nginx in front of 2 replicas on the ×1 PostgreSQL demo (deploy/cluster.py),
+--cluster-sessions for --cluster-seconds, once steady and once with the busiest replica killed halfway (its
+sessions reconnect to the other one, signed in by their session cookie): visits, errors, p50/p95, reconnects and
+each replica's peak RSS under "cluster_load" in the JSON (targets: no errors).
 
 Every measured session signs in as the bench account (bench/auth.py), as the app requires.
 """
@@ -323,6 +327,12 @@ def main(argv=None) -> int:
     ap.add_argument("--load-sessions", type=int, default=20)
     ap.add_argument("--load-think", type=float, default=5.0,
                     help="seconds a session reads a page before the next one (0: back to back, the worst case)")
+    ap.add_argument("--cluster", action="store_true",
+                    help="also the load through nginx in front of 2 replicas on the ×1 PostgreSQL demo "
+                         "(deploy/cluster.py), once steady and once with one replica killed halfway")
+    ap.add_argument("--cluster-sessions", type=int, default=50)
+    ap.add_argument("--cluster-seconds", type=float, default=120)
+    ap.add_argument("--cluster-ports", default="", help="nginx,replica,replica ports (default: free ones)")
     a = ap.parse_args(argv)
     scales = [int(s) for s in a.scales.split(",") if s.strip()]
     engines = [e.strip() for e in a.engines.split(",") if e.strip()]
@@ -387,13 +397,40 @@ def main(argv=None) -> int:
         finally:
             if not a.keep:
                 datasets.drop(ds)
+    if a.cluster:
+        from bench.load import run_cluster_load
+        ds = datasets.prepare("postgresql", 1, True)
+        doc["cluster_load"] = {}
+        ports = [int(p) for p in a.cluster_ports.split(",") if p.strip()]
+        for name, kill in (("steady", False), ("replica_killed", True)):
+            log(f"\n[cluster {name}] {a.cluster_sessions} sessions × {a.cluster_seconds:.0f} s through nginx, "
+                f"2 replicas on postgresql ×1 …")
+            try:
+                doc["cluster_load"][name] = run_cluster_load(ds.url, a.cluster_sessions, a.cluster_seconds, log,
+                                                             kill_half=kill, think=a.load_think,
+                                                             port=ports[0] if ports else 0,
+                                                             replica_ports=ports[1:] or None)
+            except Exception as exc:  # noqa: BLE001 - keep the rest of the results
+                doc["cluster_load"][name] = {"error": str(exc)[:1000], "errors": 1,
+                                             "sessions": a.cluster_sessions, "seconds": a.cluster_seconds}
+                log(f"  cluster load ERROR {exc}")
+            out_path.write_text(json.dumps(doc, ensure_ascii=False, indent=1, default=str), encoding="utf-8")
     doc["load_avg_end"] = os.getloadavg()
     doc["finished"] = datetime.now(timezone.utc).isoformat(timespec="seconds")
-    doc["targets"] = evaluate(doc["datasets"], pages) + evaluate_load(doc.get("load"))
+    doc["targets"] = (evaluate(doc["datasets"], pages) + evaluate_load(doc.get("load"))
+                      + [{**t, "target": f"cluster {name}: " + t["target"]}
+                         for name, res in (doc.get("cluster_load") or {}).items() for t in evaluate_load(res)])
     out_path.write_text(json.dumps(doc, ensure_ascii=False, indent=1, default=str), encoding="utf-8")
     print_tables(doc["datasets"], pages, doc["targets"])
     if doc.get("load") and "page_s" in doc["load"]:
         print_load(doc["load"])
+    for name, res in (doc.get("cluster_load") or {}).items():
+        if "page_s" in res:
+            c = res["cluster"]
+            print(f"\n=== 集群 cluster {name}: {res['sessions']} sessions × {res['seconds']:.0f} s via nginx → "
+                  f"{len(c['replicas'])} replicas: {res['visits']} visits, p50 {res['page_s']['p50'] or 0:.3f} s, "
+                  f"p95 {res['page_s']['p95'] or 0:.3f} s, errors {res['errors']}, reconnects {res['reconnects']}, "
+                  f"peak RSS MB {c['peak_rss_mb']}, killed {c['killed'] or '—'} ===", flush=True)
     log(f"\nJSON: {out_path.relative_to(ROOT) if out_path.is_relative_to(ROOT) else out_path}")
     return 0
 

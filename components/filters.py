@@ -50,11 +50,26 @@ def clamp_range(chosen: Period, first_day: date, last_day: date) -> tuple[Period
     return shown, f"链接中的统计期 {asked} 超出台账日期范围（{span}），已限定为 {start:%Y-%m-%d} 至 {end:%Y-%m-%d}。"
 
 
+def _reconnected_tab() -> bool:
+    """This session belongs to a browser tab that reconnected after its server went away: Streamlit's frontend
+    then asks to resume its old session by id, the third entry of the websocket's subprotocols (a new tab sends
+    two). A server that still has that session resumes it (with its state); one that has not starts a new one."""
+    try:
+        offered = st.context.headers.get("Sec-WebSocket-Protocol") or ""
+    except Exception:  # noqa: BLE001 - no browser behind this session (bare mode, AppTest)
+        return False
+    return isinstance(offered, str) and len([p for p in offered.split(",") if p.strip()]) >= 3
+
+
 def sidebar_filters(first_day: date, last_day: date, streets: dict[str, str], locked: str | None = None) -> Filters:
     """Draw the period and subdistrict selectors; return the chosen filters. `locked`: a 街道 account's own
     subdistrict — the only one it can choose (the query layer enforces it as well)."""
     qp = st.query_params
-    if "flt_kind" not in st.session_state:
+    # A tab that lost its server and reconnected to another replica (or a restarted server) gets a new, empty
+    # session, and its next page change carries no query string — but it does carry the sidebar widgets' values,
+    # which the widgets take up when nothing is seeded over them: the filters survive the move.
+    carried = not qp.get("period") and _reconnected_tab()
+    if "flt_kind" not in st.session_state and not carried:
         chosen, problem = None, None
         if qp.get("period"):
             try:
@@ -93,10 +108,10 @@ def sidebar_filters(first_day: date, last_day: date, streets: dict[str, str], lo
         else:
             latest = periods.latest_complete(kind, last_day)
             key = f"flt_p_{kind}"
-            if not st.session_state.get(key):
+            if not st.session_state.get(key) and not carried:
                 st.session_state[key] = latest.key
-            # a bookmarked period outside the data span is still shown
-            options = periods.options(latest, first_day, limit=400, keep=st.session_state[key])
+            # a bookmarked period outside the data span is still shown (newest first: without a value the latest)
+            options = periods.options(latest, first_day, limit=400, keep=st.session_state.get(key))
             chosen = periods.parse(st.selectbox("统计期", options, format_func=periods.label, key=key))
         if locked:
             st.session_state.flt_street = locked
