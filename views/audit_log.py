@@ -90,11 +90,13 @@ def retention(reader: Reader, today: date | None = None) -> RetentionPage:
     archived = f"{r.archives} 次（最近截止 {r.last_cutoff}）" if r.archives else "从未归档"
     if r.first_at is None:
         floor_text = "尚无记录"
-    elif r.floor_met:
+    elif r.first_at.date() <= r.floor:
         floor_text = f"已满 {RETENTION_MONTHS} 个月：最早记录早于 {r.floor}，近 {RETENTION_MONTHS} 个月的记录都在数据库中"
+    elif r.floor_met:
+        floor_text = (f"已满 {RETENTION_MONTHS} 个月：{r.last_cutoff} 以前的记录已归档到文件，"
+                      "其后的记录都在数据库中")
     else:
-        floor_text = (f"未满 {RETENTION_MONTHS} 个月：最早记录晚于 {r.floor}"
-                      + ("（审计日志启用不足六个月）" if not r.archives else "（请核对归档记录）"))
+        floor_text = f"未满 {RETENTION_MONTHS} 个月：最早记录晚于 {r.floor}（审计日志启用不足六个月）"
     if r.last_check_at is None:
         check_text = "尚未核验"
     else:

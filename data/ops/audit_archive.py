@@ -398,8 +398,11 @@ class Retention:
 
     @property
     def floor_met(self) -> bool:
-        """The oldest record in the table is at least six months old: the table covers the six months."""
-        return self.first_at is not None and self.first_at.date() <= self.floor
+        """The table holds every entry of the last six months: its oldest entry is at least six months old, or what
+        is older than that was archived with a cutoff at or before the floor (everything since the cutoff is kept)."""
+        if self.first_at is not None and self.first_at.date() <= self.floor:
+            return True
+        return self.last_cutoff is not None and self.last_cutoff <= self.floor
 
 
 def retention(engine: Engine, today: date | None = None) -> Retention:
