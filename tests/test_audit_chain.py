@@ -236,6 +236,25 @@ def test_archive_into_a_missing_folder_or_over_a_file_changes_nothing(aged, outd
     assert count(aged) == before and existing.read_bytes() == b"keep" and len(list(outdir.iterdir())) == 1
 
 
+def test_a_failure_at_the_last_step_rolls_the_delete_back_and_leaves_no_file(aged, outdir, monkeypatch):
+    """The file is written and re-read, the rows deleted in the transaction — and then putting the file in place
+    fails (a full disk): the rows are all still there, no archive is registered, no file or part-file is left."""
+    import data.ops.audit_archive as module
+
+    before, chain = count(aged), ids(aged)
+
+    def full_disk(*_args):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(module.os, "replace", full_disk)
+    with pytest.raises(ArchiveRefused, match="写入归档文件.*失败.*数据库未作改动"):
+        archive(aged, months_before(date.today()), outdir / "x.jsonl.gz")
+    assert count(aged) == before and ids(aged) == chain and not list(outdir.iterdir())
+    with aged.connect() as conn:
+        assert conn.execute(text("SELECT count(*) FROM audit_archives")).scalar() == 0
+    assert verify_chain(aged).ok
+
+
 # --- the chain elsewhere -------------------------------------------------------------------------------------------
 
 def test_old_rows_are_chained_by_the_migration(bare_db_url):

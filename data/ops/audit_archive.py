@@ -332,10 +332,12 @@ def archive(engine: Engine, cutoff: date, out, *, who="system", today: date | No
                     "sha256": digest, "left": int(left or 0)})
             os.replace(tmp, out)   # in place before the commit: a failed commit removes it again (below)
             moved = True
-    except BaseException:
+    except BaseException as exc:
         tmp.unlink(missing_ok=True)
         if moved:
             out.unlink(missing_ok=True)
+        if isinstance(exc, OSError):   # a full disk, no permission …: said in Chinese, no traceback
+            raise ArchiveRefused(f"写入归档文件“{out}”失败（{exc.strerror or exc}），未归档，数据库未作改动。") from exc
         raise
     return ArchiveResult(count, out, cutoff, datetime.fromisoformat(header["first_at"]),
                          datetime.fromisoformat(header["last_at"]), digest, int(left or 0))
