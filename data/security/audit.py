@@ -277,6 +277,8 @@ DETAIL_WORDS = {
     "os_user": "系统用户", "date": "日期", "range": "范围", "unit": "单位", "value": "数值", "key": "键",
     "tianditu_key": "天地图密钥", "gaode": "高德", "basemap": "底图", "count": "条数", "inserted": "新增",
     "updated": "更新", "deleted": "删除", "skipped": "跳过", "mode": "方式", "target": "对象",
+    "first_at": "最早时间", "last_at": "最晚时间", "broken_id": "断裂的记录号", "cutoff": "截止日期",
+    "first_id": "起始记录号", "last_id": "终止记录号", "sha256": "SHA-256", "left": "留在表中",
 }
 DETAIL_TABLES = {"findings": "问题", "vacant_rooms": "闲置用房", "users": "账号", "facilities": "设施",
                  "frozen_figures": "冻结数", "settings": "设置", "site_scenarios": "选址方案",
