@@ -2,6 +2,7 @@
 action and user; other roles are refused."""
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -118,3 +119,16 @@ def test_objects_read_in_words_not_table_names(monkeypatch, db_url):
     assert {"闲置用房：XZ36010300401501", "救助发放：发放.xlsx", "其他：7"} <= set(objects)
     assert not [o for o in objects if o.startswith(("vacant_rooms", "aid_payments", "some_new_table"))]
     assert "数据表：闲置用房" in log_table(at)["详情"].tolist()
+
+
+def test_roles_in_details_read_in_chinese(monkeypatch, db_url):
+    """An account created as 业务科室 and moved to 局领导: 详情 names both roles in Chinese, never `office`/`leader`."""
+    engine = get_engine(db_url)
+    admin = auth.sign_in(engine, ensure_user(db_url, "admin"), TEST_PASSWORD).principal
+    auth.create_user(engine, "keyuan", TEST_PASSWORD, "office", by=admin)
+    auth.update_user(engine, admin, "keyuan", 1, role="leader")
+    at = open_page(monkeypatch, db_url)
+    shown = [d for d in log_table(at)["详情"].tolist() if "角色" in d]
+    assert any("角色：业务科室" in d for d in shown), shown
+    assert any("角色：业务科室 → 局领导" in d for d in shown), shown
+    assert not [d for d in shown if re.search(r"\b(office|leader|street|display|admin)\b", d)], shown
