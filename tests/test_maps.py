@@ -142,7 +142,7 @@ def test_coverage_map_colours_subdistricts_with_value_on_hover(boundaries, outli
     html = html_of(m)
     polygons = [e for e in elements(m, el.Polygons) if len(e.features) == 10][0]
     tips = {fid: tip for fid, _, tip, _ in polygons.features}
-    assert "助餐覆盖率 60%（6/10 个社区）" in tips[boundaries["code"][4]]
+    assert "助餐覆盖率 60.0%（6/10 个社区）" in tips[boundaries["code"][4]]
     assert "运营助餐点 4 个" in tips[boundaries["code"][4]]
     for colour in maps.COVERAGE_COLOURS:
         assert colour in html  # every class is used by some subdistrict and shown in the legend
