@@ -3,7 +3,8 @@ from __future__ import annotations
 
 import streamlit as st
 
-from components import charts, filters, maps
+
+from components import charts, filters, locale, maps
 from components.kpis import Kpi, kpi_row
 from components.session import reader
 from components.tables import show_table
@@ -30,7 +31,7 @@ def map_section() -> None:
         side.markdown(f"**下钻街道：{md(names.get(f.street, f.street))}**（侧边栏已选）")
     else:
         side.selectbox("下钻街道", [""] + list(names), key="cov_drill", format_func=lambda c: names.get(c, "全区（不下钻）"),
-                       help="也可以直接点击地图上的街道。")
+                       help="也可以直接点击地图上的街道。", placeholder=locale.PICK)
     st.session_state.setdefault("cov_radius", v.walk_radius_m)
     rings_on = side.toggle("显示步行圈", key="cov_rings", value=True, help="围绕运营中的助餐点画出步行半径（直线距离）。")
     radius = side.number_input("步行半径（米）", *view.RADIUS_RANGE, step=50, key="cov_radius")
@@ -84,7 +85,7 @@ def _meal_point(points) -> None:
     if st.session_state.get("cov_point") not in ids:
         st.session_state["cov_point"] = ids[0]
     fid = st.selectbox("助餐点", ids, key="cov_point", format_func=lambda i: labels.get(i, str(i)),
-                       help="也可以直接点击地图上的助餐点。")
+                       help="也可以直接点击地图上的助餐点。", placeholder=locale.PICK)
     months = view.point_months(reader(), fid, on, f.last_data_day)
     if months is None:
         st.info("该助餐点本年度尚无助餐记录。")
