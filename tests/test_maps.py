@@ -231,6 +231,18 @@ def test_big_kinds_are_clustered(boundaries):
     assert "L.markerClusterGroup" in html and "disableClusteringAtZoom" in html
 
 
+def test_a_district_of_facilities_clusters_across_kinds(boundaries):
+    """~80 facilities (the demo district) at district zoom: one cluster shared by every kind, each kind a sub-group
+    in the layer control; a handful of facilities stay plain markers."""
+    comms = layers.communities_df()
+    fac = facility_frame(comms, 81)
+    html = html_of(maps.facilities_map(fac, boundaries))
+    assert html.count("L.markerClusterGroup(") == 1 and "disableClusteringAtZoom" in html
+    assert html.count("L.featureGroup.subGroup(") == fac["kind"].nunique()
+    few = html_of(maps.facilities_map(facility_frame(comms, 12), boundaries))
+    assert "L.markerClusterGroup(" not in few and "subGroup(" not in few
+
+
 def test_district_map_payload_is_small_and_local(boundaries, outline, communities):
     from components.offline import component_payload, payload_external_urls, use_local_assets
 
