@@ -10,6 +10,7 @@ from datetime import date
 
 import streamlit as st
 
+from components import locale
 from data.domain import period as periods
 from data.domain.period import Period, PeriodError
 
@@ -96,7 +97,7 @@ def sidebar_filters(first_day: date, last_day: date, streets: dict[str, str], lo
 
     with st.sidebar:
         st.markdown("### 筛选")
-        kind = st.selectbox("统计周期", list(periods.KINDS), format_func=periods.KINDS.get, key="flt_kind")
+        kind = st.selectbox("统计周期", list(periods.KINDS), format_func=periods.KINDS.get, key="flt_kind", placeholder=locale.PICK)
         if kind == "range":
             default = st.session_state.get("flt_range") or (periods.latest_complete("month", last_day).start, last_day)
             picked = st.date_input("起止日期", value=default, min_value=first_day, max_value=max(last_day, date.today()),
@@ -112,14 +113,15 @@ def sidebar_filters(first_day: date, last_day: date, streets: dict[str, str], lo
                 st.session_state[key] = latest.key
             # a bookmarked period outside the data span is still shown (newest first: without a value the latest)
             options = periods.options(latest, first_day, limit=400, keep=st.session_state.get(key))
-            chosen = periods.parse(st.selectbox("统计期", options, format_func=periods.label, key=key))
+            chosen = periods.parse(st.selectbox("统计期", options, format_func=periods.label, key=key,
+                                                placeholder=locale.PICK))
         if locked:
             st.session_state.flt_street = locked
             codes = [locked]
         else:
             codes = [ALL_STREETS] + list(streets)
         street = st.selectbox("街道", codes, format_func=lambda c: streets.get(c, "全区"), key="flt_street",
-                              disabled=bool(locked), help="街道账号只能查看本街道" if locked else None)
+                              disabled=bool(locked), help="街道账号只能查看本街道" if locked else None, placeholder=locale.PICK)
         if st.session_state.get("flt_problem"):
             st.warning(st.session_state.flt_problem)
 

@@ -5,7 +5,7 @@ from datetime import date, timedelta
 
 import streamlit as st
 
-from components import filters, session
+from components import filters, locale, session
 from components.text import md
 from components.tables import show_table
 from views import audit_log as view
@@ -41,7 +41,7 @@ c1, c2, c3 = st.columns([2, 2, 3])
 span = c1.date_input("日期范围", value=(today - timedelta(days=30), today), key="audit_dates", format="YYYY-MM-DD")
 start, end = (span[0], span[-1]) if isinstance(span, (tuple, list)) and span else (span, span)
 users = [""] + view.usernames(reader)
-username = c2.selectbox("用户", users, key="audit_user", format_func=lambda u: u or "（全部用户）")
+username = c2.selectbox("用户", users, key="audit_user", format_func=lambda u: u or "（全部用户）", placeholder=locale.PICK)
 actions = c3.multiselect("操作", list(view.ACTIONS), key="audit_actions", format_func=view.ACTIONS.get,
                          placeholder="全部操作")
 

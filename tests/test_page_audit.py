@@ -2,6 +2,7 @@
 action and user; other roles are refused."""
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -192,3 +193,16 @@ def audit_entries_ids(engine):
 
     with engine.connect() as conn:
         return conn.execute(text("SELECT id FROM audit_log ORDER BY id")).scalars().all()
+
+
+def test_roles_in_details_read_in_chinese(monkeypatch, db_url):
+    """An account created as 业务科室 and moved to 局领导: 详情 names both roles in Chinese, never `office`/`leader`."""
+    engine = get_engine(db_url)
+    admin = auth.sign_in(engine, ensure_user(db_url, "admin"), TEST_PASSWORD).principal
+    auth.create_user(engine, "keyuan", TEST_PASSWORD, "office", by=admin)
+    auth.update_user(engine, admin, "keyuan", 1, role="leader")
+    at = open_page(monkeypatch, db_url)
+    shown = [d for d in log_table(at)["详情"].tolist() if "角色" in d]
+    assert any("角色：业务科室" in d for d in shown), shown
+    assert any("角色：业务科室 → 局领导" in d for d in shown), shown
+    assert not [d for d in shown if re.search(r"\b(office|leader|street|display|admin)\b", d)], shown

@@ -34,6 +34,7 @@ import pandas as pd
 from sqlalchemy import event, func, insert, select, text
 from sqlalchemy.engine import Connection, Engine
 
+from data.security.access import ROLES
 from data.security.masking import mask_personal, mask_personal_text
 from data.db.models.auth import AuditArchive, AuditEntry
 
@@ -288,7 +289,11 @@ DETAIL_TABLES = {"findings": "问题", "vacant_rooms": "闲置用房", "users": 
                  "station_entries": "站点台账"}
 
 
-def _detail_value(value) -> str:
+# stored codes a reader knows by their Chinese words, by the key they are stored under (e.g. role "office" → 业务科室)
+DETAIL_VALUES = {"role": ROLES, "roles": ROLES, "principal_role": ROLES}
+
+
+def _detail_value(value, key=None) -> str:
     if value is True:
         return "是"
     if value is False:
@@ -297,12 +302,13 @@ def _detail_value(value) -> str:
         return "空"
     if isinstance(value, dict):
         if set(value) == {"before", "after"}:
-            return f"{_detail_value(value['before'])} → {_detail_value(value['after'])}"
-        return "，".join(f"{_detail_key(k)}：{_detail_value(v)}" for k, v in value.items())
+            return f"{_detail_value(value['before'], key)} → {_detail_value(value['after'], key)}"
+        return "，".join(f"{_detail_key(k)}：{_detail_value(v, k)}" for k, v in value.items())
     if isinstance(value, (list, tuple)):
-        return "、".join(_detail_value(v) for v in value)
+        return "、".join(_detail_value(v, key) for v in value)
     text = str(value)
-    return DETAIL_TABLES.get(text, text)
+    words = DETAIL_VALUES.get(str(key), {})
+    return words.get(text) or DETAIL_TABLES.get(text, text)
 
 
 def _detail_key(key) -> str:
@@ -320,7 +326,7 @@ def readable_detail(detail: str | None) -> str:
         return mask_personal_text(detail)
     if not isinstance(parsed, dict):
         return mask_personal_text(_detail_value(parsed))
-    return mask_personal_text("；".join(f"{_detail_key(k)}：{_detail_value(v)}" for k, v in parsed.items()))
+    return mask_personal_text("；".join(f"{_detail_key(k)}：{_detail_value(v, k)}" for k, v in parsed.items()))
 
 
 def readable_target(target: str | None) -> str:
