@@ -3,7 +3,7 @@ from datetime import date
 
 import streamlit as st
 
-from components import auth_ui, filters, floor, locale, navigation, session
+from components import auth_ui, filters, floor, locale, map_component, navigation, session  # noqa: F401
 
 st.set_page_config(page_title="民政一张图 · 西湖区民政局", layout="wide")
 locale.chinese_widgets()  # the uploader's English words in Chinese, on every page

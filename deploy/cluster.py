@@ -108,6 +108,11 @@ class Replica:
                 tail = self.log_path.read_text(encoding="utf-8", errors="replace")[-3000:]
                 raise RuntimeError(f"replica :{self.port} exited ({self.process.returncode}):\n{tail}")
             if _healthy(f"{self.url}/_stcore/health"):
+                # as the systemd unit's ExecStartPost does: one run of app.py, so the replica serves the map
+                # component's files from its start (components/map_component.py)
+                from deploy.health import warm
+
+                warm(self.port, max(5.0, deadline - time.monotonic()))
                 return
             time.sleep(0.3)
         raise RuntimeError(f"replica :{self.port} not healthy after {timeout:.0f} s")

@@ -186,3 +186,21 @@ def test_the_committed_nginx_config_is_what_the_cluster_runs():
     strip = lambda s: [ln for ln in s.splitlines()  # noqa: E731
                        if not re.search(r"listen |server 127\.0\.0\.1:|access_log ", ln)]
     assert strip(local) == strip(text)  # nothing else differs from the committed file
+
+
+@PG_ONLY
+def test_a_restarted_replica_serves_the_map_files_before_anyone_draws_a_map_on_it(cluster, demo_url):
+    """A tab that failed over keeps its routing cookie: when its first replica comes back, the map's files are
+    fetched from that replica, on which nobody has drawn a map yet. It serves them from its start (warmed up)."""
+    import urllib.error
+    import urllib.request
+
+    cluster.restart(0)
+    replica = cluster.replicas[0]
+    url = f"{replica.url}/component/streamlit_folium.st_folium/index.html"
+    try:
+        with urllib.request.urlopen(url, timeout=10) as resp:
+            status, body = resp.status, resp.read()
+    except urllib.error.HTTPError as exc:
+        status, body = exc.code, b""
+    assert status == 200 and b"<script" in body, status

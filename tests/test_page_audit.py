@@ -114,11 +114,15 @@ def test_objects_read_in_words_not_table_names(monkeypatch, db_url):
     record_now(engine, "system", "room_edit", "vacant_rooms:XZ36010300401501", {"table": "vacant_rooms"})
     record_now(engine, "system", "import", "aid_payments:发放.xlsx")
     record_now(engine, "system", "edit", "some_new_table:7")
+    record_now(engine, "system", "edit_conflict", "vacant_rooms:XZ1", {"op": "room_edit", "attempted": {"note": "x"}},
+               ok=False)
     at = open_page(monkeypatch, db_url)
     objects = log_table(at)["对象"].tolist()
     assert {"闲置用房：XZ36010300401501", "救助发放：发放.xlsx", "其他：7"} <= set(objects)
     assert not [o for o in objects if o.startswith(("vacant_rooms", "aid_payments", "some_new_table"))]
-    assert "数据表：闲置用房" in log_table(at)["详情"].tolist()
+    details = log_table(at)["详情"].tolist()
+    assert "数据表：闲置用房" in details
+    assert not [d for d in details if "room_edit" in d] and any("操作：" in d for d in details)
 
 
 # --- 留存情况 (issue 22 part 3) -------------------------------------------------------------------------------------

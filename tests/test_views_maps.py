@@ -140,9 +140,9 @@ def test_facility_card_and_who_may_edit(office, demo_url):
 def test_meal_coverage_headline_and_targets(office):
     page = meal_coverage.build(office, parse("2024-06"), None)
     kpis = shown(page.kpis)
-    assert kpis["运营中的助餐点（个）"] == "47" and kpis["社区助餐服务覆盖率"] == "57%"
+    assert kpis["运营中的助餐点（个）"] == "47" and kpis["社区助餐服务覆盖率"] == "57.0%"
     assert kpis["已覆盖社区（个）"] == "98 / 172"
-    assert [m.delta for m in page.kpis[:2]] == ["-21（目标 68）", "-8 个百分点（目标 65%）"]
+    assert [m.delta for m in page.kpis[:2]] == ["-21（目标 68）", "-8.0个百分点（目标 65.0%）"]
     assert page.pace_caption.startswith("年度目标进度 · 助餐点位：47 / 目标 68")
     total = page.table.iloc[-1]
     assert total["街道"] == "合计" and total["运营助餐点（个）"] == 47

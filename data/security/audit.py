@@ -291,6 +291,8 @@ DETAIL_TABLES = {"findings": "问题", "vacant_rooms": "闲置用房", "users": 
 
 # stored codes a reader knows by their Chinese words, by the key they are stored under (e.g. role "office" → 业务科室)
 DETAIL_VALUES = {"role": ROLES, "roles": ROLES, "principal_role": ROLES}
+# a stored code that names an action (an edit conflict's "op": room_edit …, a step's "action") reads as that action
+ACTION_WORDS = {**ACTIONS, "rectify": "整改完成", "reopen": "重新打开"}
 
 
 def _detail_value(value, key=None) -> str:
@@ -308,7 +310,7 @@ def _detail_value(value, key=None) -> str:
         return "、".join(_detail_value(v, key) for v in value)
     text = str(value)
     words = DETAIL_VALUES.get(str(key), {})
-    return words.get(text) or DETAIL_TABLES.get(text, text)
+    return words.get(text) or DETAIL_TABLES.get(text) or ACTION_WORDS.get(text, text)
 
 
 def _detail_key(key) -> str:
