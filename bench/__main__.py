@@ -109,12 +109,14 @@ def machine() -> dict:
     return info
 
 
-def run_cold(page: str, url: str, street_index: int, profile: str | None = None) -> dict:
+def run_cold(page: str, url: str, street_index: int, profile: str | None = None, sql: bool = False) -> dict:
     from bench.auth import token
 
     cmd = [sys.executable, "-m", "bench.cold", page, url, "--street-index", str(street_index)]
     if profile:
         cmd += ["--profile", profile]
+    if sql:
+        cmd += ["--sql"]
     env = {**os.environ, "PYTHONPATH": str(ROOT), "BENCH_AUTH_TOKEN": token(url)}  # not in argv: ps shows argv
     p = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True, timeout=1800)
     for line in p.stdout.splitlines():

@@ -61,7 +61,7 @@ def map_bytes(at) -> tuple[int, int]:
 
 
 def measure(page: str, url: str, street_index: int = 0, profile: str | None = None,
-            token: str | None = None) -> dict:
+            token: str | None = None, sql: bool = False) -> dict:
     if not token:
         from bench.auth import token as make_token
         token = make_token(url)
@@ -81,9 +81,17 @@ def measure(page: str, url: str, street_index: int = 0, profile: str | None = No
     if profile:
         _profile_script_thread(profiles, active=lambda: profile == "cold" and "cold_s" not in out
                                or profile == "warm" and "warm_start" in out)
+    trace = None
+    if sql:
+        from bench.sqltrace import install
+        trace = install()
     t = time.perf_counter()
     at.run()
     out["cold_s"] = time.perf_counter() - t
+    if trace is not None:  # the named queries of the cold run, by total time (the statements stay in memory)
+        out["sql_cold"] = {k: {"n": v["n"], "seconds": round(v["seconds"], 4)}
+                           for k, v in list(trace.by_query().items())[:15]}
+        out["sql_cold_total_s"] = round(sum(s.seconds for s in trace.statements), 4)
     out["cold_errors"] = _errors(at)
     out["cold_title"] = next((str(e.value) for kind in ("title", "header", "subheader") for e in getattr(at, kind)), "")
 
@@ -157,8 +165,9 @@ def main(argv=None) -> None:
     ap.add_argument("url")
     ap.add_argument("--street-index", type=int, default=0)
     ap.add_argument("--profile", choices=["cold", "warm"])
+    ap.add_argument("--sql", action="store_true", help="also time the cold run's SQL by named query (sql_cold)")
     a = ap.parse_args(argv)
-    res = measure(a.page, a.url, a.street_index, a.profile, os.environ.get("BENCH_AUTH_TOKEN"))
+    res = measure(a.page, a.url, a.street_index, a.profile, os.environ.get("BENCH_AUTH_TOKEN"), a.sql)
     sys.stdout.write("BENCH_JSON " + json.dumps(res, ensure_ascii=False, default=str) + "\n")
 
 
