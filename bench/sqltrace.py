@@ -78,3 +78,21 @@ def install() -> Trace:
             trace.statements.append(Statement(_caller(), statement, parameters, dt, conn.dialect.name))
 
     return trace
+
+
+def explain(conn, s: Statement) -> str:
+    """The plan of one traced statement, run again with its own parameters: PostgreSQL EXPLAIN (ANALYZE, BUFFERS,
+    FORMAT TEXT) — the statement really runs, its timings are in the plan; SQLite EXPLAIN QUERY PLAN."""
+    if s.dialect == "postgresql":
+        rows = conn.exec_driver_sql("EXPLAIN (ANALYZE, BUFFERS, FORMAT TEXT) " + s.sql, s.params).fetchall()
+        return "\n".join(r[0] for r in rows)
+    rows = conn.exec_driver_sql("EXPLAIN QUERY PLAN " + s.sql, s.params).fetchall()
+    return "\n".join(f"{'  ' * 0}{r[-1]}  (id {r[0]}, parent {r[1]})" for r in rows)
+
+
+def shown_params(params) -> str:
+    """Parameters as text for a plan file: dates, numbers and codes of the filters (never personal: the traced
+    statements are the slowest aggregates of a page)."""
+    if isinstance(params, dict):
+        return ", ".join(f"{k}={v!r}" for k, v in params.items())
+    return ", ".join(repr(v) for v in (params or ()))

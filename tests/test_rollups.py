@@ -16,6 +16,7 @@ from data.db import rollups
 from data.db.engine import get_engine
 from data.db.models import DailyTotal
 from data.domain import headlines
+from data.domain.figures import compute_all
 from data.domain.period import Period, custom, month, parse, quarter, week_of
 from data.imports import LEDGERS, import_file
 from data.queries import affairs, aid, facilities, geography, services, weekly
@@ -180,6 +181,17 @@ def test_random_periods_give_the_records_numbers(demo_engine):
     assert from_totals["home_service_visits"] >= 0
 
 
+def test_every_figure_of_random_periods_is_the_records_figure(demo_engine):
+    """F01…F76 (data.domain.figures) of random periods, district-wide, both ways."""
+    rng = random.Random(SEED + 2)
+    for draw in range(4):
+        period = _period(rng)
+        from_totals = {r["id"]: r["values"] for r in compute_all(demo_engine, period)}
+        with rollups.from_records():
+            from_records = {r["id"]: r["values"] for r in compute_all(demo_engine, period)}
+        assert from_totals == from_records, f"seed {SEED + 2} draw {draw}: {period.key}"
+
+
 def test_random_subdistricts_add_up_to_what_their_records_say(demo_engine):
     """A subdistrict's row of a district-wide breakdown (from the totals) is the street-scoped answer (records)."""
     rng = random.Random(SEED + 1)
@@ -225,3 +237,11 @@ def test_street_scoped_queries_read_the_records_and_district_wide_ones_the_total
         assert "daily_totals" not in sent[0] and "home_service_visits" in sent[0]
     finally:
         event.remove(demo_engine, "before_cursor_execute", listen)
+
+
+def test_the_span_of_recorded_days_is_the_records_span(demo_engine):
+    from data.queries.meta import record_date_range
+
+    with rollups.from_records():
+        expected = record_date_range(demo_engine)
+    assert record_date_range(demo_engine) == expected == (date(2023, 1, 1), date(2024, 12, 31))
