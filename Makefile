@@ -8,7 +8,12 @@ PORT ?= 8501
 BENCH_ARGS ?= --scales 1,100 --keep
 export TEST_DATABASE_URL
 
-.PHONY: run test venv system-deps browser-deps postgres bench clean
+CLUSTER_DATABASE_URL ?= postgresql://postgres@127.0.0.1:5432/minzheng_cluster
+CLUSTER_PORT ?= 8500
+CLUSTER_REPLICA_PORTS ?= 8511,8512
+export CLUSTER_DATABASE_URL
+
+.PHONY: run test venv system-deps browser-deps postgres bench cluster clean
 
 $(VENV)/.installed: requirements.txt
 	$(PYTHON) -m venv $(VENV)
@@ -24,12 +29,13 @@ run: venv
 	$(PY) -m streamlit run app.py --server.port $(PORT)
 
 # what the tests need from the system: Chromium and the Noto CJK fonts (browser tests, chart images), LibreOffice
-# Writer and Impress without a GUI (PDF of the Word documents and the deck: exports/pdf.py)
+# Writer and Impress without a GUI (PDF of the Word documents and the deck: exports/pdf.py), nginx (the proxy in
+# front of several replicas: deploy/, tests/test_cluster.py, make cluster)
 system-deps:
 	@if ! command -v chromium >/dev/null 2>&1 || ! fc-list 2>/dev/null | grep -qi "Noto Sans CJK" \
-		|| ! command -v soffice >/dev/null 2>&1; then \
+		|| ! command -v soffice >/dev/null 2>&1 || ! { command -v nginx || test -x /usr/sbin/nginx; } >/dev/null 2>&1; then \
 		apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends chromium \
-		fonts-noto-cjk libreoffice-writer-nogui libreoffice-impress-nogui; fi
+		fonts-noto-cjk libreoffice-writer-nogui libreoffice-impress-nogui nginx-light; fi
 
 browser-deps: system-deps
 
@@ -44,6 +50,12 @@ test: venv system-deps postgres
 bench: venv postgres system-deps
 	$(PY) -m pip install -q -r bench/requirements.txt
 	$(PY) -m bench $(BENCH_ARGS)
+
+# a local try of the deployment (deploy/): PostgreSQL, the demo in its own database (once), 2 replicas and nginx on
+# loopback ports; Ctrl+C stops them all
+cluster: venv system-deps postgres
+	$(PY) -m deploy.cluster --database-url $(CLUSTER_DATABASE_URL) --port $(CLUSTER_PORT) \
+		--replica-ports $(CLUSTER_REPLICA_PORTS)
 
 clean:
 	rm -rf $(VENV) data/minzheng.db data/minzheng.db-*

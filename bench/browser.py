@@ -61,9 +61,14 @@ _FIND_JS = """(wanted) => {
     map: map,
     chart: () => inMain('[data-testid="stVegaLiteChart"] canvas, [data-testid="stVegaLiteChart"] svg'),
     dataframe: () => inMain('[data-testid="stDataFrame"] canvas, [data-testid="stDataFrame"] table, [data-testid="stTable"] table'),
+    slide: () => {
+      const t = document.querySelector('.rt-title');
+      const img = document.querySelector('[data-testid="stImage"] img');
+      return !!t && !!img && img.complete && img.naturalWidth > 0;
+    },
     empty_text: () => [...document.querySelectorAll('[data-testid="stMarkdownContainer"]')].some(e => e.innerText.includes('空白页')),
   };
-  const order = wanted ? [wanted] : ['map', 'chart', 'metric', 'dataframe', 'empty_text'];
+  const order = wanted ? [wanted] : ['slide', 'map', 'chart', 'metric', 'dataframe', 'empty_text'];
   for (const k of order) if (checks[k]()) return {kind: k, t: performance.now()};
   return false;
 }"""
@@ -77,6 +82,34 @@ _IDLE_T_JS = """() => {
   if (document.querySelector('[data-testid="stStatusWidgetRunningIcon"], [data-testid="stStatusWidgetRunningManIcon"]')) return false;
   return {kind: 'idle', t: performance.now()};
 }"""
+
+# The first useful screen: the first animation frame in which any of the page's headline numbers, a chart, a
+# drawn map or (on a page of tables) a table is in the main area — whichever comes first.
+_FIRST_JS = """() => {
+  const find = (%s);
+  for (const k of ['slide', 'metric', 'chart', 'map', 'dataframe', 'empty_text']) {
+    const r = find(k);
+    if (r) return r;
+  }
+  return false;
+}""" % _FIND_JS
+
+# Fully drawn: the page's main element is there, Streamlit has finished the run (connected, script not running,
+# no running indicator), and every map iframe on the page has drawn its map.
+_FULL_JS = """(wanted) => {
+  const find = (%s);
+  const idle = (%s);
+  if (!idle()) return false;
+  if (wanted !== 'idle' && !find(wanted)) return false;
+  for (const f of document.querySelectorAll('iframe[title="streamlit_folium.st_folium"]')) {
+    let d = null;
+    try { d = f.contentDocument; } catch (e) { d = null; }
+    const c = d && d.querySelector('.leaflet-container');
+    if (!c || !(c.clientWidth > 0) || !d.querySelector('.leaflet-interactive, .leaflet-marker-icon, .marker-cluster'))
+      return false;
+  }
+  return {kind: wanted, t: performance.now()};
+}""" % (_FIND_JS, _IDLE_T_JS)
 
 TIMEOUT_MS = 60_000
 
@@ -136,23 +169,64 @@ def _which_main(browser, url: str, state=None) -> str:
         ctx.close()
 
 
-def _visit(browser, url: str, kind: str, ctx=None, state=None) -> float:
+def _visit(browser, url: str, kind: str, ctx=None, state=None) -> dict[str, float]:
     """One measured visit: a fresh context (cold HTTP cache), or a new tab of ``ctx`` (its HTTP cache warm).
-    The time is performance.now() of the page when its main element is drawn (0 = navigation start)."""
+    Three times, each performance.now() of the page (0 = navigation start) at the first animation frame where:
+    ``first`` — the first useful screen (headline numbers, a chart, a map or a table) is drawn; ``main`` — the
+    page's main element is drawn; ``full`` — the page is fully drawn (run finished, every map drawn)."""
     own = ctx is None
     ctx = ctx or _context(browser, state)
     try:
         page = ctx.new_page()
         page.goto(url, wait_until="commit")
-        js, arg = (_IDLE_T_JS, None) if kind == "idle" else (_FIND_JS, kind)
-        handle = page.wait_for_function(js, arg=arg, timeout=TIMEOUT_MS, polling="raf")
-        t = handle.json_value()["t"] / 1000.0
+        if kind == "idle":
+            first = main = page.wait_for_function(_IDLE_T_JS, timeout=TIMEOUT_MS, polling="raf").json_value()["t"]
+        else:
+            first = page.wait_for_function(_FIRST_JS, timeout=TIMEOUT_MS, polling="raf").json_value()["t"]
+            main = page.wait_for_function(_FIND_JS, arg=kind, timeout=TIMEOUT_MS, polling="raf").json_value()["t"]
+        full = page.wait_for_function(_FULL_JS, arg=kind, timeout=TIMEOUT_MS, polling="raf").json_value()["t"]
         if not own:
             page.close()
-        return t
+        return {"first": first / 1000.0, "main": max(main, first) / 1000.0, "full": max(full, main, first) / 1000.0}
     finally:
         if own:
             ctx.close()
+
+
+_SLIDE_JS = """(n) => {
+  const t = document.querySelector('.rt-title');
+  if (!t || !t.innerText.startsWith(n + '. ')) return false;
+  const img = document.querySelector('[data-testid="stImage"] img');
+  if (img && !(img.complete && img.naturalWidth > 0)) return false;
+  const app = document.querySelector('[data-testid="stApp"]');
+  if (!app || app.getAttribute('data-test-script-state') !== 'notRunning') return false;
+  return performance.now();
+}"""
+
+
+def slide_switches(browser, url: str, state, rounds: int) -> list[float]:
+    """The roundtable: seconds from pressing 下一页 (→) to the next slide drawn (its title, its image loaded, the run
+    finished), for each step of ``rounds`` passes through the five slides (forward only, then back to slide 1)."""
+    ctx = _context(browser, state)
+    out: list[float] = []
+    try:
+        page = ctx.new_page()
+        page.set_viewport_size({"width": 1920, "height": 1080})
+        page.goto(url, wait_until="domcontentloaded")
+        page.wait_for_function(_SLIDE_JS, arg=1, timeout=TIMEOUT_MS, polling="raf")
+        for _ in range(rounds):
+            for n in range(2, 6):
+                page.locator(".rt-title").first.click()  # focus the canvas, as a presenter's clicker would
+                t0 = page.evaluate("() => performance.now()")
+                page.keyboard.press("ArrowRight")
+                t1 = page.wait_for_function(_SLIDE_JS, arg=n, timeout=TIMEOUT_MS, polling="raf").json_value()
+                out.append((t1 - t0) / 1000.0)
+            for n in range(4, 0, -1):  # back to the first slide, unmeasured
+                page.keyboard.press("ArrowLeft")
+                page.wait_for_function(_SLIDE_JS, arg=n, timeout=TIMEOUT_MS, polling="raf")
+        return out
+    finally:
+        ctx.close()
 
 
 def server_peak_rss_mb(server: AppServer) -> float | None:
@@ -220,7 +294,7 @@ def run_browser(url: str, pages: list[tuple[str, str]], runs: int, log=print, ht
                             contexts.append(ctx)
                             _visit(browser, u, kinds[key], ctx)
                             tabs[key] = ctx
-                samples: dict[str, list[float]] = {key: [] for key, _, _ in targets}
+                samples: dict[str, list[dict]] = {key: [] for key, _, _ in targets}
                 for r in range(runs):
                     for key, u, st in targets:
                         if key not in kinds:
@@ -232,13 +306,17 @@ def run_browser(url: str, pages: list[tuple[str, str]], runs: int, log=print, ht
                             kinds.pop(key)
                     if "empty" not in kinds:  # the floor failed: no ratio can be made from this run
                         raise RuntimeError(f"the empty page failed in round {r + 1}: {errors.get('empty')}")
-                    log(f"    browser round {r + 1}/{runs}: empty {samples['empty'][-1]:.3f} s")
-                out["empty"] = {"main": "empty_text", "url_path": floor.FLOOR_PATH, "time": summary(samples["empty"])}
-                out["empty_root"] = {"main": "empty_text", "url_path": "", "time": summary(samples["empty_root"])}
+                    log(f"    browser round {r + 1}/{runs}: empty {samples['empty'][-1]['main']:.3f} s")
+                # the floors show one line (or one element): their three times are one
+                times = {key: {m: [x[m] for x in v] for m in ("first", "main", "full")} for key, v in samples.items()}
+                floor_t = times["empty"]["main"]
+                out["empty"] = {"main": "empty_text", "url_path": floor.FLOOR_PATH, "time": summary(floor_t)}
+                out["empty_root"] = {"main": "empty_text", "url_path": "",
+                                     "time": summary(times["empty_root"]["main"])}
                 out["element_floors"] = {
                     el: {"error": errors[f"floor_{el}"]} if f"floor_{el}" in errors else
-                    {"url_path": f"{floor.FLOOR_PATH}?el={el}", "time": summary(samples[f"floor_{el}"]),
-                     "paired_ratio": summary([t / e for t, e in zip(samples[f"floor_{el}"], samples["empty"])])}
+                    {"url_path": f"{floor.FLOOR_PATH}?el={el}", "time": summary(times[f"floor_{el}"]["main"]),
+                     "paired_ratio": summary([t / e for t, e in zip(times[f"floor_{el}"]["main"], floor_t)])}
                     for el in floor.ELEMENTS}
                 for page_file, path in pages:
                     if page_file in errors:
@@ -247,15 +325,32 @@ def run_browser(url: str, pages: list[tuple[str, str]], runs: int, log=print, ht
                     else:
                         # the page over the floor of the same round (both opened a few seconds apart): a drift of
                         # the machine's speed between rounds cancels out, which the ratio of the two medians keeps
-                        paired = [t / e for t, e in zip(samples[page_file], samples["empty"])]
-                        out["pages"][page_file] = {"main": kinds[page_file], "time": summary(samples[page_file]),
-                                                   "paired_ratio": summary(paired)}
+                        pt = times[page_file]
+                        out["pages"][page_file] = {
+                            "main": kinds[page_file], "time": summary(pt["main"]),
+                            "paired_ratio": summary([t / e for t, e in zip(pt["main"], floor_t)]),
+                            "first_screen": summary(pt["first"]),
+                            "first_screen_ratio": summary([t / e for t, e in zip(pt["first"], floor_t)]),
+                            "fully_drawn": summary(pt["full"]),
+                            "fully_drawn_ratio": summary([t / e for t, e in zip(pt["full"], floor_t)])}
                         # the page over the floor holding one element of the page's main kind, same round
-                        el_floor = samples.get(f"floor_{kinds[page_file]}")
+                        el_floor = times.get(f"floor_{kinds[page_file]}", {}).get("main")
                         if el_floor and f"floor_{kinds[page_file]}" not in errors:
                             out["pages"][page_file]["element_floor_ratio"] = summary(
-                                [t / f for t, f in zip(samples[page_file], el_floor)])
-                        log(f"    browser {path}: {kinds[page_file]} {out['pages'][page_file]['time']['median']:.3f} s")
+                                [t / f for t, f in zip(pt["main"], el_floor)])
+                        x = out["pages"][page_file]
+                        log(f"    browser {path}: first {x['first_screen']['median']:.3f} s "
+                            f"(×{x['first_screen_ratio']['median']:.2f}), {kinds[page_file]} {x['time']['median']:.3f} s, "
+                            f"full {x['fully_drawn']['median']:.3f} s (×{x['fully_drawn_ratio']['median']:.2f})")
+                rt = next((u for key, u, _ in targets if key == "pages/roundtable.py"), None)
+                if rt and "pages/roundtable.py" not in errors:
+                    try:
+                        sw = slide_switches(browser, rt, state, max(1, runs))
+                        out["slide_switch"] = {"time": summary(sw), "n": len(sw)}
+                        log(f"    roundtable slide switch: {out['slide_switch']['time']['median']:.3f} s (n={len(sw)})")
+                    except Exception as exc:  # noqa: BLE001
+                        out["slide_switch"] = {"error": str(exc)[:500]}
+                        log(f"    roundtable slide switch: ERROR {exc}")
             finally:
                 for ctx in contexts:
                     with contextlib.suppress(Exception):

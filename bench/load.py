@@ -2,6 +2,7 @@
 
     python -m bench.load [--sessions 20] [--seconds 120] [--clients protocol|browser] [--think 5] [--warm-up]
                          [--url DATABASE_URL] [--pages a,b] [--keep] [--out bench/results/load.json]
+                         [--cluster 2 [--kill-half] [--port P] [--replica-ports P1,P2]]
 
 Each session signs in like a user (用户名 / 密码 / 登录, the bench account of bench.auth) on the home page opened
 with ?period=2024-H1, then cycles through the pages of its navigation like sidebar clicks (a client-side page
@@ -29,6 +30,17 @@ sign-in submitted after another session's first sign-in was lost).
 --warm-up signs in once, unmeasured, before the sessions start (a server that has been up a while).
 
 Without --url the ×1 SQLite demo of the benchmark (bench/.cache, reused when present) is used.
+
+A protocol session that loses its connection does what the browser tab does: reconnect (health check, a new
+websocket offering its old session id, its cookies — nginx's affinity cookie and the app's mz_session), then ask for
+the page again. A server that lost the session (another replica behind the proxy) starts a new one, which the session
+cookie signs in; the visit counts from the first click ("reconnects" in the report) and is an error only if the page
+then fails or shows the sign-in form.
+
+--cluster N (issue 22): the same sessions through nginx in front of N replicas on PostgreSQL (deploy/cluster.py, as
+`make cluster` runs them; --url or the ×1 PostgreSQL benchmark database); --kill-half kills the replica most sessions
+connected to halfway through. The report adds "cluster": ports, each replica's peak RSS, what was killed when.
+`python -m bench --cluster` runs it at 50 sessions × 120 s, steady and with the kill, into the benchmark JSON.
 """
 from __future__ import annotations
 
@@ -37,6 +49,7 @@ import asyncio
 import concurrent.futures
 import json
 import os
+import re
 import resource
 import statistics
 import sys
@@ -79,6 +92,7 @@ class _Out:
         self.errors: list[dict] = []  # {session, page, text}; page "(sign-in)" / "(session)" outside a visit
         self.sign_in_s: list[float] = []
         self.pages_seen: list[str] = []  # in navigation order
+        self.reconnects = 0  # visits that lost their server and went on after a reconnect (another replica)
 
     def saw(self, labels) -> None:
         for label in labels:
@@ -157,6 +171,18 @@ async def _protocol_session(i: int, base: str, pages: list[str] | None, deadline
             k += 1
             label = labels[page.page_script_hash]
             res = await sess.switch_page(page.page_script_hash, timeout=PAGE_TIMEOUT_MS / 1000)
+            if res.status == "disconnected":
+                # the server went away (a replica killed behind the proxy): like the browser tab, reconnect (the
+                # proxy sends it to a living replica, the session cookie signs it in) and ask for the page again;
+                # the visit counts from the first click, and is an error only if the page then fails
+                lost = res.seconds
+                t = time.perf_counter()
+                if await sess.reconnect(within=PAGE_TIMEOUT_MS / 1000):
+                    out.reconnects += 1
+                    res = await sess.switch_page(page.page_script_hash, timeout=PAGE_TIMEOUT_MS / 1000)
+                    res.seconds = lost + (time.perf_counter() - t)
+                    if res.find("text_input", lambda w: w.label == "用户名"):
+                        res.problems.append("signed out after the reconnect (the sign-in form is shown)")
             problems = list(res.problems)
             if res.status == "finished" and not problems:
                 problems += await sess.fetch_component_assets(res)
@@ -400,7 +426,7 @@ def summarize(out: _Out, *, sessions: int, seconds: float, wall_s: float, client
             "sign_in_s": _summary(out.sign_in_s), "signed_in": len(out.sign_in_s),
             "errors": len(out.errors), "errors_by_page": errors_by_page,
             "error_samples": [f"session {e['session']} {e['page']}: {e['text']}" for e in out.errors[:20]],
-            "per_session": per_session, "server_rss_mb": server_rss_mb or {},
+            "per_session": per_session, "reconnects": out.reconnects, "server_rss_mb": server_rss_mb or {},
             "server_cpu_s": server_cpu_s, "client_cpu_s": client_cpu_s}
 
 
@@ -458,6 +484,76 @@ def run_load(url: str, pages: list[str] | None = None, sessions: int = 20, secon
     return res
 
 
+def run_cluster_load(url: str, sessions: int = 50, seconds: float = 120, log=print, *, replicas: int = 2,
+                     kill_half: bool = False, think: float = 5.0, port: int = 0, replica_ports: list[int] | None = None,
+                     pages: list[str] | None = None, min_pages: int = 0, cluster=None) -> dict:
+    """The load through nginx in front of `replicas` replicas on the PostgreSQL database at `url` (deploy/cluster.py,
+    as `make cluster` runs them). kill_half: SIGKILL the first replica halfway through the time every session is
+    clicking (after the staggered sign-ins): its sessions lose their websocket, reconnect through the proxy to a
+    living replica and go on signed in (bench/wsclient.StreamlitSession.reconnect). Returns drive()'s report plus
+    "cluster": the replicas' ports and peak RSS (VmHWM; the killed one's as last seen), which was killed when.
+    The replica killed is the one most sessions connected to (nginx's access log). `cluster`: a running
+    deploy.cluster.Cluster to use (left running, the killed replica restarted) instead of starting one."""
+    import threading
+
+    from deploy.cluster import Cluster
+
+    auth.ensure_user(url)
+    own = cluster is None
+    if own:
+        cluster = Cluster(url, replicas=replicas, port=port, replica_ports=replica_ports).start()
+    replicas = len(cluster.replicas)
+    stop, killed = threading.Event(), {}
+
+    def busiest():
+        counts = {r.port: 0 for r in cluster.replicas}
+        for line in cluster.access_log.read_text(encoding="utf-8", errors="replace").splitlines():
+            m = re.search(r'"GET \S*/_stcore/host-config[^"]*" 200 .* upstream=\S*:(\d+)', line)
+            if m and int(m.group(1)) in counts:
+                counts[int(m.group(1))] += 1
+        return cluster.replicas[cluster.index_of(max(counts, key=counts.get))]
+
+    def watch(t0: float, kill_at: float | None) -> None:
+        while not stop.wait(1.0):
+            for r in cluster.replicas:
+                if r.alive():
+                    r.rss_mb()
+            if kill_at is not None and not killed and time.monotonic() - t0 >= kill_at:
+                victim = busiest()
+                victim.kill()
+                killed.update(port=victim.port, at_s=round(time.monotonic() - t0, 1))
+                log(f"  killed replica :{victim.port} at {killed['at_s']} s")
+
+    try:
+        run_async(_warm_up(cluster.url, (auth.USERNAME, auth.PASSWORD)))  # every replica past its first run
+        for r in cluster.replicas:
+            run_async(_warm_up(r.url, (auth.USERNAME, auth.PASSWORD)))
+        kill_at = sessions * SIGN_IN_STAGGER_S + seconds / 2 if kill_half else None
+        watcher = threading.Thread(target=watch, args=(time.monotonic(), kill_at), daemon=True)
+        watcher.start()
+        try:
+            res = drive(cluster.url, username=auth.USERNAME, password=auth.PASSWORD, sessions=sessions,
+                        seconds=seconds, pages=pages, think=think, min_pages=min_pages)
+        finally:
+            stop.set()
+            watcher.join(timeout=5)
+        for r in cluster.replicas:
+            if r.alive():
+                r.rss_mb()
+        res["cluster"] = {"replicas": [r.port for r in cluster.replicas], "proxy": cluster.port,
+                          "peak_rss_mb": {str(r.port): r.peak_rss_mb for r in cluster.replicas},
+                          "killed": killed or None, "kill_half": kill_half}
+    finally:
+        if own:
+            cluster.close()
+        elif killed:
+            cluster.restart(cluster.index_of(killed["port"]))
+    log(f"  cluster load ({replicas} replicas{', one killed halfway' if kill_half else ''}): {sessions} sessions × "
+        f"{seconds:.0f} s: {res['visits']} page visits, p50 {res['page_s']['p50'] or 0:.3f} s, "
+        f"p95 {res['page_s']['p95'] or 0:.3f} s, errors {res['errors']}, reconnects {res['reconnects']}")
+    return res
+
+
 def table(res: dict) -> str:
     """The report as a terminal table."""
     def f(x):
@@ -476,6 +572,10 @@ def table(res: dict) -> str:
     si = res["sign_in_s"]
     lines.append(f"sign-in: {res['signed_in']}/{res['sessions']} sessions, p50 {f(si['p50'])} s, p95 {f(si['p95'])} s, "
                  f"max {f(si['max'])} s")
+    if res.get("cluster"):
+        c = res["cluster"]
+        lines.append(f"cluster: proxy :{c['proxy']} → replicas {c['replicas']}; peak RSS MB {c['peak_rss_mb']}; "
+                     f"killed {c['killed'] or '—'}; reconnects {res.get('reconnects', 0)}")
     rss = res.get("server_rss_mb") or {}
     lines.append(f"server: peak RSS {rss.get('VmHWM', '—')} MB (now {rss.get('VmRSS', '—')} MB), "
                  f"CPU {res.get('server_cpu_s', '—')} s; load generator CPU {res.get('client_cpu_s', '—')} s")
@@ -499,9 +599,28 @@ def main(argv=None) -> int:
     ap.add_argument("--keep", action="store_true", default=True,
                     help="reuse the ×1 SQLite demo under bench/.cache when present (always on; kept for the CLI)")
     ap.add_argument("--pages", default="", help="url paths to cycle through (default: the whole navigation)")
+    ap.add_argument("--cluster", type=int, default=0, metavar="N",
+                    help="through nginx in front of N replicas (deploy/cluster.py) on PostgreSQL (--url or the ×1 "
+                         "PostgreSQL benchmark database)")
+    ap.add_argument("--kill-half", action="store_true", help="with --cluster: kill one replica halfway")
+    ap.add_argument("--port", type=int, default=0, help="with --cluster: nginx's port (default: a free one)")
+    ap.add_argument("--replica-ports", default="", help="with --cluster: the replicas' ports (default: free ones)")
     ap.add_argument("--out", default="bench/results/load.json")
     a = ap.parse_args(argv)
     url = a.url
+    if a.cluster:
+        if not url:
+            from bench import datasets
+            url = datasets.prepare("postgresql", 1, keep=True).url
+        res = run_cluster_load(url, a.sessions, a.seconds, replicas=a.cluster, kill_half=a.kill_half, think=a.think,
+                               port=a.port, replica_ports=[int(p) for p in a.replica_ports.split(",") if p] or None,
+                               pages=[p for p in a.pages.split(",") if p] or None)
+        out = ROOT / a.out if not Path(a.out).is_absolute() else Path(a.out)
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_text(json.dumps(res, ensure_ascii=False, indent=1), encoding="utf-8")
+        print(table(res))
+        print(f"(JSON: {out})")
+        return 0 if res["errors"] == 0 else 1
     if not url:
         from bench import datasets
         url = datasets.prepare("sqlite", 1, keep=True).url

@@ -167,13 +167,19 @@ def _state_of(el, prev: WidgetState | None) -> WidgetState | None:
     return s
 
 
-def _http_get(url: str, headers: dict | None = None, timeout: float = HTTP_TIMEOUT_S) -> tuple[int, dict, bytes]:
+def _http_get(url: str, headers: dict | None = None, timeout: float = HTTP_TIMEOUT_S):
+    """(status, headers, body); headers is the response's message (``.get``, and ``.get_all("Set-Cookie")`` for a
+    response that sets several cookies, as nginx's affinity cookie and Streamlit's XSRF cookie together)."""
     req = urllib.request.Request(url, headers=headers or {})
     try:
         with urllib.request.urlopen(req, timeout=timeout) as resp:
-            return resp.status, dict(resp.headers.items()), resp.read()
+            return resp.status, resp.headers, resp.read()
     except urllib.error.HTTPError as exc:
-        return exc.code, dict(exc.headers.items()), b""
+        return exc.code, exc.headers, b""
+
+
+# The app writes its session cookie from a script in the page (components/auth_ui.py): what a browser runs.
+_PAGE_COOKIE = re.compile(r"""document\.cookie = "([^"]+)" \+ '=' \+ "([^"]*)" \+ '([^']*)'""")
 
 
 class StreamlitSession:
@@ -206,6 +212,8 @@ class StreamlitSession:
         self.signed_in = False
         self.last: RunResult | None = None
         self._xsrf = ""
+        self.cookies: dict[str, str] = {}  # this tab's cookie jar (path / only): set by responses and page scripts
+        self.reconnects = 0
         self._widgets: dict[str, tuple[WidgetState, str, str]] = {}  # id → (state, active script hash, form id)
         self._fetched: set[str] = set()
 
@@ -218,21 +226,22 @@ class StreamlitSession:
     async def __aexit__(self, *exc) -> None:
         await self.close()
 
-    async def connect(self) -> None:
-        """GET /_stcore/health and /_stcore/host-config like the frontend, then open the websocket."""
-        status, headers, _ = await asyncio.to_thread(_http_get, f"{self.base_url}/_stcore/health")
+    async def connect(self, resume: str = "") -> None:
+        """GET /_stcore/health and /_stcore/host-config like the frontend, then open the websocket. `resume`: the id
+        of the session this tab had (after a lost connection the frontend offers it as a third subprotocol; a server
+        that no longer has it starts a new session)."""
+        status, headers, _ = await asyncio.to_thread(_http_get, f"{self.base_url}/_stcore/health", self._cookie())
         if status != 200:
             raise SessionError(f"health check: HTTP {status}")
-        cookie = SimpleCookie()
-        with contextlib.suppress(Exception):
-            cookie.load(headers.get("Set-Cookie") or headers.get("set-cookie") or "")
-        self._xsrf = cookie[XSRF_COOKIE].value if XSRF_COOKIE in cookie else ""
-        status, _, _ = await asyncio.to_thread(_http_get, f"{self.base_url}/_stcore/host-config", self._cookie())
+        self._absorb(headers)
+        status, headers, _ = await asyncio.to_thread(_http_get, f"{self.base_url}/_stcore/host-config",
+                                                     self._cookie())
         if status != 200:
             raise SessionError(f"host-config: HTTP {status}")
+        self._absorb(headers)
         self.ws = await ws_connect(
             self.ws_url,
-            subprotocols=["streamlit", self._xsrf or "PLACEHOLDER_AUTH_TOKEN"],
+            subprotocols=["streamlit", self._xsrf or "PLACEHOLDER_AUTH_TOKEN"] + ([resume] if resume else []),
             origin=self.origin,
             additional_headers=self._cookie(),
             max_size=None,  # a map's component arguments can be megabytes
@@ -241,8 +250,50 @@ class StreamlitSession:
             close_timeout=2,
         )
 
+    async def reconnect(self, within: float = 30.0) -> bool:
+        """What the frontend does after its websocket closed: ping /_stcore/health until it answers, open a new
+        websocket offering the old session id, keep the tab's widget states and cookies (a server that lost the
+        session — another replica behind the proxy — starts a new one, which the session cookie signs in). No run
+        is asked for: the tab's next action (a page change) is. False when no server answered within `within`."""
+        await self.close()
+        old, deadline = self.session_id, time.monotonic() + within
+        while True:
+            try:
+                await self.connect(resume=old)
+                self.reconnects += 1
+                return True
+            except Exception:  # noqa: BLE001 - refused, 502, timeout: try again like the frontend's backoff
+                if time.monotonic() >= deadline:
+                    return False
+                await asyncio.sleep(0.5)
+
+    def _absorb(self, headers) -> None:
+        """Keep the cookies a response sets (a Max-Age=0 one is removed)."""
+        values = headers.get_all("Set-Cookie") if hasattr(headers, "get_all") else [headers.get("Set-Cookie")]
+        for value in values or []:
+            cookie = SimpleCookie()
+            with contextlib.suppress(Exception):
+                cookie.load(value or "")
+            for name, morsel in cookie.items():
+                if morsel["max-age"] in ("0", 0) or (not morsel.value and morsel["expires"]):
+                    self.cookies.pop(name, None)
+                else:
+                    self.cookies[name] = morsel.value
+        self._xsrf = self.cookies.get(XSRF_COOKIE, "")
+
+    def _page_cookies(self, elements) -> None:
+        """Run the cookie scripts of the page's html elements as a browser would (the app's sign-in cookie)."""
+        for el in elements:
+            if el.WhichOneof("type") != "html" or "document.cookie" not in el.html.body:
+                continue
+            for name, value, attrs in _PAGE_COOKIE.findall(el.html.body):
+                if "max-age=0" in attrs or not value:
+                    self.cookies.pop(name, None)
+                else:
+                    self.cookies[name] = value
+
     def _cookie(self) -> dict:
-        return {"Cookie": f"{XSRF_COOKIE}={self._xsrf}"} if self._xsrf else {}
+        return {"Cookie": "; ".join(f"{k}={v}" for k, v in self.cookies.items())} if self.cookies else {}
 
     async def close(self) -> None:
         ws, self.ws = self.ws, None
@@ -362,6 +413,7 @@ class StreamlitSession:
         res.problems += problems_of(res.elements)
         if res.status in ("finished", "fragment_finished"):
             self._track_widgets(ordered)
+            self._page_cookies(res.elements)
         return res
 
     async def _drain_compile_error(self, res: RunResult) -> None:

@@ -251,6 +251,9 @@ def build_parser() -> argparse.ArgumentParser:
     from cli.imports import register_cli as register_import
 
     register_import(sub)  # import --ledger L --file F --user U
+    from cli.audit import register_cli as register_audit
+
+    register_audit(sub)  # audit verify [--archive FILE], audit archive --before DATE --out FILE
     return parser
 
 

@@ -21,6 +21,7 @@ from typing import Callable
 import pandas as pd
 import streamlit as st
 
+from components import locale
 from components.text import md
 from data.security.access import AccessDenied
 from data.writes.edits import FIELD_LABELS, EditError, StaleEdit
@@ -273,11 +274,11 @@ def room_form(record: dict | None, *, key: str, on_save: OnSave, on_add: Callabl
             "address": b.text_input("地址", val("address", ""), max_chars=200, key=k("address")),
             "subdistrict_code": a.selectbox("街道", street_codes, format_func=streets.get, key=k("subdistrict_code"),
                                             index=street_codes.index(start_street) if start_street in street_codes
-                                            else 0),
+                                            else 0, placeholder=locale.PICK),
             "community_code": b.selectbox("社区（可不填）", com_codes, key=k("community_code"),
                                           format_func=lambda c: "（不填）" if c is None else communities.get(c, c),
                                           index=com_codes.index(val("community_code"))
-                                          if val("community_code") in com_codes else 0),
+                                          if val("community_code") in com_codes else 0, placeholder=locale.PICK),
             "lon": a.number_input("经度（WGS-84）", value=val("lon"), format="%.6f", step=0.0001, key=k("lon")),
             "lat": b.number_input("纬度（WGS-84）", value=val("lat"), format="%.6f", step=0.0001, key=k("lat")),
             "area_m2": a.number_input("面积（m²）", value=None if val("area_m2") is None else float(val("area_m2")),
@@ -287,12 +288,12 @@ def room_form(record: dict | None, *, key: str, on_save: OnSave, on_add: Callabl
             "has_lift": a.checkbox("有电梯", bool(val("has_lift", False)), key=k("has_lift")),
             "owner_type": b.selectbox("产权类型", list(owner_types), format_func=owner_types.get, key=k("owner_type"),
                                       index=list(owner_types).index(val("owner_type"))
-                                      if val("owner_type") in owner_types else 0),
+                                      if val("owner_type") in owner_types else 0, placeholder=locale.PICK),
             "monthly_rent": a.number_input("月租金（元/月）", value=float(val("monthly_rent", 0.0)), step=500.0,
                                            key=k("monthly_rent")),
             "available_from": b.date_input("可用日期", value=val("available_from"), key=k("available_from")),
             "status": a.selectbox("状态", list(statuses), format_func=statuses.get, key=k("status"),
-                                  index=list(statuses).index(val("status")) if val("status") in statuses else 0),
+                                  index=list(statuses).index(val("status")) if val("status") in statuses else 0, placeholder=locale.PICK),
         }
         submitted = st.form_submit_button("保存", type="primary")
     if not submitted:

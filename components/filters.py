@@ -10,6 +10,7 @@ from datetime import date
 
 import streamlit as st
 
+from components import locale
 from data.domain import period as periods
 from data.domain.period import Period, PeriodError
 
@@ -50,11 +51,26 @@ def clamp_range(chosen: Period, first_day: date, last_day: date) -> tuple[Period
     return shown, f"链接中的统计期 {asked} 超出台账日期范围（{span}），已限定为 {start:%Y-%m-%d} 至 {end:%Y-%m-%d}。"
 
 
+def _reconnected_tab() -> bool:
+    """This session belongs to a browser tab that reconnected after its server went away: Streamlit's frontend
+    then asks to resume its old session by id, the third entry of the websocket's subprotocols (a new tab sends
+    two). A server that still has that session resumes it (with its state); one that has not starts a new one."""
+    try:
+        offered = st.context.headers.get("Sec-WebSocket-Protocol") or ""
+    except Exception:  # noqa: BLE001 - no browser behind this session (bare mode, AppTest)
+        return False
+    return isinstance(offered, str) and len([p for p in offered.split(",") if p.strip()]) >= 3
+
+
 def sidebar_filters(first_day: date, last_day: date, streets: dict[str, str], locked: str | None = None) -> Filters:
     """Draw the period and subdistrict selectors; return the chosen filters. `locked`: a 街道 account's own
     subdistrict — the only one it can choose (the query layer enforces it as well)."""
     qp = st.query_params
-    if "flt_kind" not in st.session_state:
+    # A tab that lost its server and reconnected to another replica (or a restarted server) gets a new, empty
+    # session, and its next page change carries no query string — but it does carry the sidebar widgets' values,
+    # which the widgets take up when nothing is seeded over them: the filters survive the move.
+    carried = not qp.get("period") and _reconnected_tab()
+    if "flt_kind" not in st.session_state and not carried:
         chosen, problem = None, None
         if qp.get("period"):
             try:
@@ -81,7 +97,7 @@ def sidebar_filters(first_day: date, last_day: date, streets: dict[str, str], lo
 
     with st.sidebar:
         st.markdown("### 筛选")
-        kind = st.selectbox("统计周期", list(periods.KINDS), format_func=periods.KINDS.get, key="flt_kind")
+        kind = st.selectbox("统计周期", list(periods.KINDS), format_func=periods.KINDS.get, key="flt_kind", placeholder=locale.PICK)
         if kind == "range":
             default = st.session_state.get("flt_range") or (periods.latest_complete("month", last_day).start, last_day)
             picked = st.date_input("起止日期", value=default, min_value=first_day, max_value=max(last_day, date.today()),
@@ -93,18 +109,19 @@ def sidebar_filters(first_day: date, last_day: date, streets: dict[str, str], lo
         else:
             latest = periods.latest_complete(kind, last_day)
             key = f"flt_p_{kind}"
-            if not st.session_state.get(key):
+            if not st.session_state.get(key) and not carried:
                 st.session_state[key] = latest.key
-            # a bookmarked period outside the data span is still shown
-            options = periods.options(latest, first_day, limit=400, keep=st.session_state[key])
-            chosen = periods.parse(st.selectbox("统计期", options, format_func=periods.label, key=key))
+            # a bookmarked period outside the data span is still shown (newest first: without a value the latest)
+            options = periods.options(latest, first_day, limit=400, keep=st.session_state.get(key))
+            chosen = periods.parse(st.selectbox("统计期", options, format_func=periods.label, key=key,
+                                                placeholder=locale.PICK))
         if locked:
             st.session_state.flt_street = locked
             codes = [locked]
         else:
             codes = [ALL_STREETS] + list(streets)
         street = st.selectbox("街道", codes, format_func=lambda c: streets.get(c, "全区"), key="flt_street",
-                              disabled=bool(locked), help="街道账号只能查看本街道" if locked else None)
+                              disabled=bool(locked), help="街道账号只能查看本街道" if locked else None, placeholder=locale.PICK)
         if st.session_state.get("flt_problem"):
             st.warning(st.session_state.flt_problem)
 

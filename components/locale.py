@@ -5,6 +5,14 @@ from __future__ import annotations
 
 import streamlit as st
 
+# Every select box and multiselect says this instead of Streamlit's "Choose an option" / "Choose options" / "No options
+# to select" (the frontend shows its English only when placeholder is empty); every uploader explains itself in help=.
+PICK = "请选择"
+PICK_MANY = "请选择（可多选）"
+UPLOAD_LEDGER = "点击“选择文件”或把文件拖到此处：按导入模板填写的 .xlsx 或 .csv 文件，不超过 50 MB。"
+UPLOAD_BOUNDARY = "点击“选择文件”或把文件拖到此处：GeoJSON（.geojson / .json）或 Shapefile 压缩包（.zip），不超过 50 MB。"
+UPLOAD_FILES = "点击“选择文件”或把文件拖到此处，可一次选择多个文件。"
+
 def chinese_widgets() -> None:
     """Once per run, before any page draws: CSS that replaces the uploader's English texts."""
     st.html("""<style>

@@ -9,7 +9,8 @@ from typing import Callable
 
 import streamlit as st
 
-from components import edit_forms, maps, site_map
+
+from components import edit_forms, locale, maps, site_map
 from components.auth_ui import principal
 from components.kpis import Kpi, kpi_row
 from components.ledger_import import template_download
@@ -72,7 +73,7 @@ def controls(default_radius: int) -> tuple[int, str, str]:
     radius = c1.number_input("步行半径（米）", MIN_RADIUS_M, MAX_RADIUS_M, int(default_radius), step=50,
                              key="site_radius", help="默认值取自地图设置；覆盖按直线距离计算。")
     weight = c2.selectbox("需求权重", list(WEIGHTS), format_func=WEIGHTS.get, key="site_weight",
-                          help="覆盖率按所选人群人数加权，而不是按社区个数。")
+                          help="覆盖率按所选人群人数加权，而不是按社区个数。", placeholder=locale.PICK)
     section = st.radio("内容", list(SECTIONS), horizontal=True, key="site_section", label_visibility="collapsed")
     return radius, weight, section
 
@@ -104,9 +105,9 @@ def params_form() -> dict | None:
             "time_limit": b.number_input("求解时间上限（秒）", 1, 120, 10, key="sp_time"),
             "min_area": c.number_input("最小面积（m²）", 0, 5000, 60, step=10, key="sp_area"),
             "access": c.selectbox("无障碍要求", list(ACCESS_RULES), index=1, format_func=ACCESS_RULES.get,
-                                  key="sp_access"),
+                                  key="sp_access", placeholder=locale.PICK),
             "owners": c.multiselect("允许的产权类型", list(OWNER_TYPES), default=list(OWNER_TYPES),
-                                    format_func=OWNER_TYPES.get, key="sp_owners"),
+                                    format_func=OWNER_TYPES.get, key="sp_owners", placeholder=locale.PICK_MANY),
             "service_area": st.checkbox("已纳入助餐点服务范围（官方口径）的社区也视为已覆盖", key="sp_service_area"),
         }
         d, e = st.columns(2)
@@ -158,7 +159,7 @@ def save_and_convert(sol: Solution, *, save: Callable[[str], str], convert: Call
             _act(lambda: save(name))
     codes = sol.result.exact.codes
     with b.form("site_convert_form"):
-        code = st.selectbox("选中用房", codes, key="site_convert_code")
+        code = st.selectbox("选中用房", codes, key="site_convert_code", placeholder=locale.PICK)
         st.caption("标记后该用房状态变为“已转为设施”，并新建一个“规划中”的助餐点（规划日期为今天）。")
         if st.form_submit_button("标记为已转为设施", disabled=not codes):
             _act(lambda: convert(code))
@@ -174,8 +175,8 @@ def scenarios(labels: dict, *, load: Callable[[int], ScenarioCard | None], delet
         return
     ids = list(labels)
     a, b = st.columns(2)
-    left = a.selectbox("方案 A", ids, format_func=labels.get, key="site_scn_a")
-    right = b.selectbox("方案 B", ids, index=min(1, len(ids) - 1), format_func=labels.get, key="site_scn_b")
+    left = a.selectbox("方案 A", ids, format_func=labels.get, key="site_scn_a", placeholder=locale.PICK)
+    right = b.selectbox("方案 B", ids, index=min(1, len(ids) - 1), format_func=labels.get, key="site_scn_b", placeholder=locale.PICK)
     shown = []
     for col, sid in ((a, left), (b, right)):
         card = load(sid)
@@ -220,7 +221,7 @@ def registry(page: SitePage, *, form: Callable[[], RoomForm], on_save, on_add,
 def _room_editor(form: RoomForm, on_save, on_add) -> None:
     """新增或修改用房 through the shared edit form: the version edited is the one held when the room was chosen, so a
     save someone else beat is refused with the current values, and audited."""
-    pick = st.selectbox("选择用房", form.codes, key="site_edit_pick")
+    pick = st.selectbox("选择用房", form.codes, key="site_edit_pick", placeholder=locale.PICK)
     row = form.row(pick)
     edit_forms.room_form(None if row is None else edit_forms.room_record(row), key="site_room", on_save=on_save,
                          on_add=on_add, streets=form.streets, communities=form.communities, owner_types=OWNER_TYPES,
@@ -230,7 +231,7 @@ def _room_editor(form: RoomForm, on_save, on_add) -> None:
 def _room_import(on_import: Callable[[str, bytes, bool], str]) -> None:
     """The one ledger pipeline (ledger "vacant_rooms"): its template (the example row is skipped), all or nothing."""
     template_download("vacant_rooms", "下载导入模板", file_name="闲置用房导入模板.xlsx", key="site_template")
-    up = st.file_uploader("选择 Excel 或 CSV 文件（表头与台账相同；全部无误才写入）", type=["xlsx", "csv"], key="site_upload")
+    up = st.file_uploader("选择 Excel 或 CSV 文件（表头与台账相同；全部无误才写入）", type=["xlsx", "csv"], key="site_upload", help=locale.UPLOAD_LEDGER)
     gcj02 = st.checkbox("是GCJ-02坐标", key="site_import_gcj02",
                         help="坐标取自高德地图（GCJ-02）时勾选：导入时转换为 WGS-84 再保存。")
     if up is None or not st.button("导入", key="site_import", type="primary"):

@@ -1,19 +1,32 @@
 """The 圆桌会 presentation's pictures on screen: the same images as the deck (exports.roundtable_pptx.view_image)."""
 from __future__ import annotations
 
+import hashlib
+from pathlib import Path
+
 import pandas as pd
 import streamlit as st
 
 from data.db.cache import disk_persist
 from components.text import html_text
+from exports import chart_images, roundtable_pptx
 from exports.roundtable_pptx import view_image
+
+
+# The drawing code's own fingerprint: part of the cache key, so a kept image never outlives the code that drew it
+# (Streamlit keys on slide_image's source only; the drawing lives in exports/).
+DRAWING = hashlib.sha256(b"".join(Path(m.__file__).read_bytes() for m in (chart_images, roundtable_pptx))).hexdigest()
+
+
+def slide_image(figs: pd.DataFrame, step: int, theme: str) -> bytes:
+    return _slide_image(figs, step, theme, DRAWING)
 
 
 # Kept on disk as well (~/.streamlit/cache, when the server may write there), keyed on the figures themselves:
 # after a restart of the server the projected slide shows without rendering it again (matplotlib's import and the
-# drawing take ~1.3 s); new figures make a new key, so an image never outlives the data it shows.
+# drawing take ~1.3 s); new figures (or a new drawing) make a new key, so an image never outlives the data it shows.
 @st.cache_data(show_spinner=False, max_entries=64, persist=disk_persist())
-def slide_image(figs: pd.DataFrame, step: int, theme: str) -> bytes:
+def _slide_image(figs: pd.DataFrame, step: int, theme: str, drawing: str) -> bytes:
     return view_image(figs, step, size="slide", theme=theme)
 
 

@@ -10,7 +10,8 @@ from typing import Callable
 import pandas as pd
 import streamlit as st
 
-from components import charts
+
+from components import charts, locale
 from components.downloads import DOCX, download_button
 from components.kpis import Kpi, kpi_row
 from components.styled_tables import show_styled_table
@@ -131,7 +132,7 @@ def dispatch_form(stations: pd.DataFrame, *, key: str, on_save: Callable[[dict],
     names = dict(zip(stations["subdistrict_code"], stations["station_name"]))
     with st.form(f"{key}_form"):
         a, b = st.columns(2)
-        code = a.selectbox("站点", codes, format_func=names.get, key=f"{key}_station")
+        code = a.selectbox("站点", codes, format_func=names.get, key=f"{key}_station", placeholder=locale.PICK)
         held = b.date_input("调度日期", today, max_value=today, key=f"{key}_held")
         attendees = st.text_input("参加人员", max_chars=500, key=f"{key}_att")
         decisions = st.text_area("调度事项和决定", max_chars=2000, key=f"{key}_dec")

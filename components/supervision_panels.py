@@ -16,6 +16,7 @@ from typing import Callable
 import pandas as pd
 import streamlit as st
 
+from components import locale
 from components.downloads import download_button
 from components.kpis import Kpi, kpi_row
 from components.styled_tables import pick_table, show_styled_table
@@ -82,10 +83,10 @@ def chosen_filters(key: str) -> dict:
 
 def list_filters(units: list[str], key: str) -> None:
     a, b, c = st.columns(3)
-    a.multiselect("预警等级", list(LEVEL_FILTER), format_func=LEVEL_FILTER.get, key=f"{key}_lv")
+    a.multiselect("预警等级", list(LEVEL_FILTER), format_func=LEVEL_FILTER.get, key=f"{key}_lv", placeholder=locale.PICK_MANY)
     chosen = [u for u in st.session_state.get(f"{key}_unit", ()) if u not in units]
-    b.multiselect("责任单位", list(units) + chosen, key=f"{key}_unit")
-    c.multiselect("状态", list(view.STATUSES), format_func=view.STATUSES.get, key=f"{key}_st")
+    b.multiselect("责任单位", list(units) + chosen, key=f"{key}_unit", placeholder=locale.PICK_MANY)
+    c.multiselect("状态", list(view.STATUSES), format_func=view.STATUSES.get, key=f"{key}_st", placeholder=locale.PICK_MANY)
 
 
 def order_list(page: view.SupervisionPage, key: str, on_pick: Callable[[str], None]) -> None:
@@ -182,7 +183,7 @@ def _step_form(ov: view.OrderView, step, held: int, key: str, on_act) -> None:
             files = st.file_uploader(f"整改照片、扫描件（JPG、PNG、PDF，最多 {view.MAX_FILES} 个，每个不超过 "
                                      f"{ov.evidence_max_mb} MB）",
                                      type=["jpg", "jpeg", "png", "pdf"], accept_multiple_files=True,
-                                     key=f"{key}_files_{o['id']}_{held}") or []
+                                     key=f"{key}_files_{o['id']}_{held}", help=locale.UPLOAD_FILES) or []
         go = st.form_submit_button(step.label, type="primary")
     if go:
         upload = [view.Evidence(f.name, f.getvalue()) for f in files]
@@ -253,11 +254,11 @@ def request_form(meetings: pd.DataFrame, units: pd.DataFrame, *, key: str, on_re
                                                                            meetings["title"])}
     keys, labels = list(units["key"]), dict(zip(units["key"], units["label"]))
     with st.form(f"{key}_form"):
-        meeting = st.selectbox("圆桌会", ids, format_func=names.get, key=f"{key}_meeting")
+        meeting = st.selectbox("圆桌会", ids, format_func=names.get, key=f"{key}_meeting", placeholder=locale.PICK)
         a, b = st.columns(2)
         raised_by = a.text_input("提出单位", max_chars=120, key=f"{key}_by")
         topic = b.text_input("诉求内容", max_chars=200, key=f"{key}_topic")
-        unit = a.selectbox("责任单位", keys, format_func=labels.get, index=None, key=f"{key}_unit")
+        unit = a.selectbox("责任单位", keys, format_func=labels.get, index=None, key=f"{key}_unit", placeholder=locale.PICK)
         assignee = b.text_input("责任人", max_chars=50, key=f"{key}_who")
         deadline = a.date_input("办理期限", today + timedelta(days=30), min_value=today, key=f"{key}_due")
         go = st.form_submit_button("登记并派发督办单", type="primary")

@@ -15,11 +15,13 @@ CJK_FONT_NAMES = ("Noto Sans CJK SC", "Noto Sans CJK JP", "Noto Sans SC", "Sourc
 FONT_MISSING_MESSAGE = "未找到中文字体（Noto Sans CJK），图片中的中文可能显示为方框；请安装 fonts-noto-cjk。"
 SCHEMATIC_NOTE = "示意边界，非法定界线"
 
-# (width inches, height inches, dpi): print → 16 cm × 8 cm at 200 dpi; slide → 1760 × 800 px
+# (width inches, height inches, dpi): print → 16 cm × 8 cm at 200 dpi; slide → ~1230 × 560 px, the size the 圆桌会
+# screen shows it at (components/slides.py: at most 560 px high beside the notes), so its 22 pt axis text is ~30 px on
+# the projected 1920×1080 canvas (≥ 24 px, tests/test_roundtable_browser.py);
 # deck → the chart beside a deck slide's numbers at its printed size, text 18 pt (deck_map: the map there)
-SIZES = {"print": (6.3, 3.15, 200), "slide": (17.6, 8.0, 100), "slide_map": (10.0, 8.0, 100),
+SIZES = {"print": (6.3, 3.15, 200), "slide": (12.3, 5.6, 100), "slide_map": (10.0, 8.0, 100),
          "deck": (7.4, 5.2, 150), "deck_map": (6.2, 5.6, 150)}
-FONT_PT = {"print": 9, "deck": 18, "deck_map": 18}
+FONT_PT = {"print": 9, "slide": 22, "deck": 18, "deck_map": 18}
 THEMES = {
     "light": {"bg": "#ffffff", "fg": "#1f2933", "grid": "#d9dee3", "bars": ["#1f6fb2", "#e07b39", "#3a9d5d", "#c44e52",
                                                                           "#8172b2", "#937860"],
@@ -103,7 +105,7 @@ def bar_chart(categories: Sequence[str], values: Sequence[float], *, title: str 
                 ax.text(bar.get_width(), bar.get_y() + bar.get_height() / 2, f" {text}", va="center", color=t["fg"])
             else:
                 ax.text(bar.get_x() + bar.get_width() / 2, bar.get_height(), text, ha="center", va="bottom",
-                        color=t["fg"])
+                        color=t["fg"], fontsize=rc["font.size"] * (0.8 if len(vals) > 6 else 1))
         if horizontal:
             ax.set_yticks(list(pos), _wrapped(categories, 0, narrow=True) if size == "deck" else list(categories))
             ax.invert_yaxis()
@@ -111,7 +113,7 @@ def bar_chart(categories: Sequence[str], values: Sequence[float], *, title: str 
             if target is not None:
                 ax.axvline(target, color=t["bars"][3], linestyle="--", linewidth=1.5)
         else:
-            ax.set_xticks(list(pos), _wrapped(categories, len(vals), narrow=size in ("deck", "print")))
+            ax.set_xticks(list(pos), _wrapped(categories, len(vals), narrow=size in ("deck", "print", "slide")))
             _unit(ax, unit)
             if target is not None:
                 ax.axhline(target, color=t["bars"][3], linestyle="--", linewidth=1.5)
@@ -134,7 +136,8 @@ def grouped_bars(categories: Sequence[str], series: dict[str, Sequence[float]], 
             for bar, v in zip(bars, vals):
                 ax.text(bar.get_x() + bar.get_width() / 2, bar.get_height(), _fmt(v), ha="center", va="bottom",
                         color=t["fg"], fontsize=rc["font.size"] * 0.8)
-        ax.set_xticks(range(len(categories)), _wrapped(categories, len(categories), narrow=size in ("deck", "print")))
+        ax.set_xticks(range(len(categories)),
+                      _wrapped(categories, len(categories), narrow=size in ("deck", "print", "slide")))
         _unit(ax, unit)
         leg = ax.legend(frameon=False)
         for text in leg.get_texts():
@@ -194,7 +197,10 @@ def subdistrict_map(values: dict[str, float | None], *, title: str = "", labels:
             known.plot(ax=ax, column="v", cmap=t["cmap"], edgecolor=t["edge"], linewidth=1.2, legend=bool(legend),
                        vmin=vmin, vmax=vmax, legend_kwds={"shrink": 0.6} if legend else None)
             if legend and len(fig.axes) > 1:  # the colour bar's unit, horizontal above it (not a rotated "个")
-                fig.axes[-1].set_title(f"（{legend}）", fontsize=rc["font.size"] * 0.8, color=t["fg"])
+                bar = fig.axes[-1]  # on a slide the map is shown at ~0.7 of its size: its scale at 26 pt reads ≥ 24 px
+                scale_pt = rc["font.size"] * (1.3 if size == "slide_map" else 0.8)
+                bar.set_title(f"（{legend}）", fontsize=scale_pt, color=t["fg"])
+                bar.tick_params(labelsize=scale_pt if size == "slide_map" else None)
         if points is not None and len(points):
             ax.scatter(points["lon"], points["lat"], s=14 if size == "print" else 36, color=t["bars"][1],
                        edgecolor=t["bg"], linewidth=0.5, zorder=3)

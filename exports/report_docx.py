@@ -55,8 +55,11 @@ def report_docx(page: ReportPage) -> bytes:
     body = []
     for t in targets.itertuples():
         unit = t.单位
-        body.append([t.目标, f"{_cell_text(t.目标值)}{unit}", t.期限, f"{_cell_text(t.期末进度)}{unit}",
-                     f"{_cell_text(t.差距)}{'个百分点' if unit == '%' else unit}", t.状态])
+        if unit == "%":  # a measured percentage and a gap of rates: written as every percentage is (units.pct)
+            shown, gap = report.fmt_number(t.期末进度, "%"), report.fmt_number(t.差距, "个百分点")
+        else:
+            shown, gap = f"{_cell_text(t.期末进度)}{unit}", f"{_cell_text(t.差距)}{unit}"
+        body.append([t.目标, f"{_cell_text(t.目标值)}{unit}", t.期限, shown, gap, t.状态])
     tpl.table(doc, ["目标", "目标值", "期限", "期末进度", "差距", "状态"], body, widths_mm=[46, 20, 24, 22, 22, 20])
     return tpl.to_bytes(doc)
 

@@ -6,6 +6,7 @@ from datetime import datetime
 
 import pandas as pd
 
+from data.domain.units import percent_number
 from data.writes import frozen as fz
 from exports import chart_images as ci
 from views.roundtable import RoundtablePage
@@ -24,7 +25,7 @@ def view_image(figs: pd.DataFrame, step: int, *, size: str = "slide", theme: str
     if step == 2:
         s = fz.series(figs, "coverage_by_street")
         return ci.bar_chart(list(s["label"]), list(s["value"]), title="社区助餐服务覆盖率（按街道）", unit="%",
-                            size=size, theme=theme, target=65, labels=[f"{v:.0f}%" for v in s["value"]])
+                            size=size, theme=theme, target=65, labels=[percent_number(v) + "%" for v in s["value"]])
     if step == 3:
         s = fz.series(figs, "aid_amount")
         return ci.bar_chart(list(s["label"]), list(s["value"]), title="救助发放金额（按项目，万元）", unit="万元",

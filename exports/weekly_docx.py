@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 
+from data.domain.units import percent_number
 from data.security.masking import mask_name
 from exports import chart_images as ci
 from exports import docx_template as tpl
@@ -74,7 +75,7 @@ def weekly_review_docx(page: WeeklyPage, generated_on: date | None = None) -> by
     if len(targets):
         shares = [min(r.value / r.target * 100, 100) if r.target else 0 for r in targets.itertuples()]
         tpl.picture(doc, ci.bar_chart([_short(n) for n in targets["name"]], shares, title="目标完成度（当前值 ÷ 目标值）",
-                                      unit="%", horizontal=True, target=100, labels=[f"{s:.0f}%" for s in shares]))
+                                      unit="%", horizontal=True, target=100, labels=[percent_number(s) + "%" for s in shares]))
     if len(by_street):
         tpl.picture(doc, ci.bar_chart(list(by_street["subdistrict_name"]), list(by_street["below"]),
                                       title="本月巡访不足两次的独居老人（按街道）", unit="人", colour_index=3))

@@ -6,7 +6,8 @@ from __future__ import annotations
 
 import streamlit as st
 
-from components import filters, session
+
+from components import filters, locale, session
 from components.auth_ui import change_password_section, principal
 from components.tables import show_table
 from components.text import md
@@ -39,8 +40,8 @@ with st.form("acct_create", clear_on_submit=True):
     c1, c2 = st.columns(2)
     username = c1.text_input("新账号的用户名", key="acct_new_username", help="登录用，不能含空格，最长 50 个字符")
     display_name = c2.text_input("显示名称", key="acct_new_name", help="例如姓名或科室名称")
-    role = c1.selectbox("角色", view.ROLE_KEYS, format_func=view.role_label, key="acct_new_role")
-    street = c2.selectbox("所属街道（仅街道账号）", street_codes, key="acct_new_street", format_func=page.street_label)
+    role = c1.selectbox("角色", view.ROLE_KEYS, format_func=view.role_label, key="acct_new_role", placeholder=locale.PICK)
+    street = c2.selectbox("所属街道（仅街道账号）", street_codes, key="acct_new_street", format_func=page.street_label, placeholder=locale.PICK)
     password = c1.text_input("初始密码", type="password", key="acct_new_password",
                              help="至少 8 位，含字母、数字、符号中的两类；首次登录时必须修改")
     again = c2.text_input("再次输入初始密码", type="password", key="acct_new_password2")
@@ -60,7 +61,7 @@ if page.accounts.empty:
     st.info("还没有账号。")
 else:
     picked = st.selectbox("选择账号", page.accounts["username"].tolist(), key="acct_edit_pick",
-                          format_func=lambda u: f"{u}（{page.account(u)['display_name']}）")
+                          format_func=lambda u: f"{u}（{page.account(u)['display_name']}）", placeholder=locale.PICK)
     row = page.account(picked)
     # The version the administrator is looking at, kept until saved or refreshed: a save is refused
     # when someone else changed the account in between.
@@ -74,10 +75,10 @@ else:
         k = f"{picked}_{seen}"  # fresh widgets (showing the stored values) for each account and version
         new_name = c1.text_input("显示名称", value=row["display_name"], key=f"acct_e_name_{k}")
         new_role = c2.selectbox("角色", view.ROLE_KEYS, index=view.ROLE_KEYS.index(row["role"]),
-                                format_func=view.role_label, key=f"acct_e_role_{k}")
+                                format_func=view.role_label, key=f"acct_e_role_{k}", placeholder=locale.PICK)
         current_street = row["subdistrict_code"] if row["subdistrict_code"] in page.streets else ""
         new_street = c1.selectbox("所属街道（仅街道账号）", street_codes, index=street_codes.index(current_street),
-                                  format_func=page.street_label, key=f"acct_e_street_{k}")
+                                  format_func=page.street_label, key=f"acct_e_street_{k}", placeholder=locale.PICK)
         active = c2.checkbox("启用", value=bool(row["active"]), help="停用后不能登录，已登录的会话立即结束",
                              key=f"acct_e_active_{k}")
         unlock = c1.checkbox("解除锁定", value=False, disabled=not locked, key=f"acct_e_unlock_{k}",

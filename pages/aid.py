@@ -7,7 +7,7 @@ import pandas as pd
 import streamlit as st
 
 from components import aid_tables as tables
-from components import charts, filters, funnel, maps
+from components import charts, filters, funnel, locale, maps
 from components.auth_ui import principal
 from components.kpis import Kpi, kpi_row
 from components.personal import export_audit, reveal_control
@@ -57,7 +57,7 @@ st.caption("增减幅度 = （本期 − 上年同期）÷ 上年同期；上年
 def subdistrict_section() -> None:
     st.subheader("分街道发放")
     choice = st.selectbox("救助项目", ["all", *view.PROGRAMMES], key="aid_sub_prog",
-                          format_func=lambda c: view.PROGRAMMES.get(c, "全部救助项目"))
+                          format_func=lambda c: view.PROGRAMMES.get(c, "全部救助项目"), placeholder=locale.PICK)
     frame = maps.DistrictMap("aid", select="aid_sel", locked=f.street)
     frame.read_click()
     s = view.by_subdistrict(reader(), v, f.street, choice, frame.selected)
@@ -107,7 +107,7 @@ if principal().can_see_personal:
             who = reveal_control(f"救助对象名单 · {f.scope} · {p.label}", key="aid_rec")
             c1, c2 = st.columns(2)
             prog = c1.selectbox("救助项目", ["", *view.PROGRAMMES], key="aid_rec_prog",
-                                format_func=lambda c: view.PROGRAMMES.get(c, "全部救助项目")) or None
+                                format_func=lambda c: view.PROGRAMMES.get(c, "全部救助项目"), placeholder=locale.PICK) or None
             n, pages = view.recipient_pages(reader().as_(who), p, f.street, prog)
             st.session_state["aid_rec_page"] = min(int(st.session_state.get("aid_rec_page", 1)), pages)
             page_no = c2.number_input(f"页码（共 {pages:,} 页，{n:,} 行）", min_value=1, max_value=pages, step=1,

@@ -5,7 +5,8 @@ from datetime import date, timedelta
 
 import streamlit as st
 
-from components import filters, session
+from components import filters, locale, session
+from components.text import md
 from components.tables import show_table
 from views import audit_log as view
 
@@ -16,14 +17,31 @@ st.title("审计日志")
 if not view.may_read(reader):
     st.error(view.REFUSED)
     st.stop()
-st.caption("每一次登录、数据修改、导入、冻结和查看个人信息都留有记录；记录只能追加，不能修改或删除。")
+st.caption("每一次登录、数据修改、导入、冻结和查看个人信息都留有记录；记录只能追加，不能修改或删除。"
+           "每条记录带有前一条记录的哈希，任何修改、删除或插入都能被核验发现。")
+
+st.subheader("留存情况")
+top, bottom = st.columns([2, 1, 3]), st.columns([3, 3, 1])
+report = view.verify(reader) if bottom[2].button("立即核验", key="audit_verify") else None
+kept = view.retention(reader)  # after a verification just run, so 最近一次核验 is that one
+for col, (label, value) in zip(top, kept.cards[:3]):
+    col.metric(label, value)
+bottom[0].metric(kept.cards[3][0], kept.cards[3][1], help=kept.floor_text)
+bottom[1].metric(kept.cards[4][0], "通过" if kept.check_ok else ("未通过" if kept.check_ok is False else "尚未核验"),
+                 help=kept.check_text)
+st.caption(md(f"{kept.floor_text}。最近一次核验：{kept.check_text}。"
+              "较早的记录可按月归档到文件（python -m data audit archive），归档文件同样可以核验。"))
+if report is not None:
+    (st.success if report.ok else st.error)(md("\n".join(line.strip() for line in report.lines())))
+
+st.subheader("审计记录")
 
 today = date.today()
 c1, c2, c3 = st.columns([2, 2, 3])
 span = c1.date_input("日期范围", value=(today - timedelta(days=30), today), key="audit_dates", format="YYYY-MM-DD")
 start, end = (span[0], span[-1]) if isinstance(span, (tuple, list)) and span else (span, span)
 users = [""] + view.usernames(reader)
-username = c2.selectbox("用户", users, key="audit_user", format_func=lambda u: u or "（全部用户）")
+username = c2.selectbox("用户", users, key="audit_user", format_func=lambda u: u or "（全部用户）", placeholder=locale.PICK)
 actions = c3.multiselect("操作", list(view.ACTIONS), key="audit_actions", format_func=view.ACTIONS.get,
                          placeholder="全部操作")
 

@@ -3,7 +3,8 @@ from __future__ import annotations
 
 import streamlit as st
 
-from components import filters, session
+
+from components import filters, locale, session
 from components.downloads import download_button
 from components.ledger_import import show_outcome, template_download
 from components.tables import show_table
@@ -24,7 +25,7 @@ if not who.can_write:
 if who.role == "street":
     st.caption("街道账号只能导入本街道的数据：文件中属于其他街道的行会被列为问题，整个文件不导入。")
 
-key = st.selectbox("台账", list(view.LEDGERS), format_func=view.ledger_title, key="imp_ledger")
+key = st.selectbox("台账", list(view.LEDGERS), format_func=view.ledger_title, key="imp_ledger", placeholder=locale.PICK)
 lg = view.LEDGERS[key]
 st.caption(view.ledger_note(key))
 template_download(key, f"下载“{lg.title}”导入模板", file_name=f"{lg.title}导入模板.xlsx", key="imp_template")
@@ -33,7 +34,7 @@ gcj02 = False
 if lg.has_coordinates:
     gcj02 = st.checkbox("是GCJ-02坐标", key="imp_gcj02",
                         help="坐标取自高德地图（GCJ-02）时勾选：导入时转换为 WGS-84 再保存。天地图、GPS 的坐标不要勾选。")
-upload = st.file_uploader("选择要导入的文件（.xlsx 或 .csv）", key=f"imp_file_{key}")
+upload = st.file_uploader("选择要导入的文件（.xlsx 或 .csv）", key=f"imp_file_{key}", help=locale.UPLOAD_LEDGER)
 if st.button("校验并导入", type="primary", key="imp_go", disabled=upload is None):
     bar = st.progress(0.0, text="准备导入…")
     st.session_state[OUTCOME] = view.run_import(
@@ -49,7 +50,7 @@ if page.history.empty:
     st.caption("还没有导入记录。")
 else:
     show_table(page.history, key="imp_history", file_name="导入记录")
-    pick = st.selectbox("下载导入时的原始文件", list(page.originals), format_func=page.originals.get, key="imp_pick")
+    pick = st.selectbox("下载导入时的原始文件", list(page.originals), format_func=page.originals.get, key="imp_pick", placeholder=locale.PICK)
     # An original ledger may hold names, ID numbers and phones unmasked. Its bytes are never handed to the page up
     # front (a download button's static data sits at /media/<hash> for anyone holding the address): the user first
     # asks for it, which checks the role and writes the audit row, and only then gets a button whose file is read

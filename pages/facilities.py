@@ -26,13 +26,14 @@ if st.session_state.get("fac_on_for") != f.period.key:
 
 @st.fragment
 def body() -> None:
-    c1, c2, c3 = st.columns([1, 2, 2])
-    on: date = c1.date_input("截至日期", key="fac_on", min_value=date(2000, 1, 1), max_value=date(2099, 12, 31),
-                             help="默认是侧边栏统计周期的最后一天；改为今天即可查看当前布局。")
-    kinds = c2.multiselect("设施类型", list(view.KINDS), default=list(view.KINDS), key="fac_kinds",
-                           format_func=view.KINDS.get, placeholder="全部类型")
-    statuses = c3.multiselect("状态", list(view.STATUSES), default=view.SHOWN_STATUSES, key="fac_statuses",
-                              format_func=view.STATUSES.get, placeholder="全部状态")
+    # first screen at 1600×900: the cards in one line, then the map with its filters beside it (not above it)
+    cards, (map_col, side) = st.container(), st.columns([4, 1])
+    on: date = side.date_input("截至日期", key="fac_on", min_value=date(2000, 1, 1), max_value=date(2099, 12, 31),
+                               help="默认是侧边栏统计周期的最后一天；改为今天即可查看当前布局。")
+    kinds = side.multiselect("设施类型", list(view.KINDS), default=list(view.KINDS), key="fac_kinds",
+                             format_func=view.KINDS.get, placeholder="全部类型")
+    statuses = side.multiselect("状态", list(view.STATUSES), default=view.SHOWN_STATUSES, key="fac_statuses",
+                                format_func=view.STATUSES.get, placeholder="全部状态")
     frame = maps.DistrictMap("fac", select="fac_sel", locked=f.street, clear_on_new_scope=True, card="fac_card")
     args = (reader(), on, f.street, tuple(kinds or view.KINDS), tuple(statuses or view.STATUSES))
     before = frame.selected
@@ -40,13 +41,14 @@ def body() -> None:
     frame.read_click(v.points)  # a facility opens its card, a subdistrict is selected (again: unselected)
     if frame.selected != before:
         v = view.build(*args, frame.selected, f.scope)
-    kpi_row([Kpi(*k) for k in v.kpis])
+    with cards:
+        kpi_row([Kpi(*k) for k in v.kpis])
     if v.selected and not f.street:
-        c_sel, c_btn = st.columns([5, 1])
-        c_sel.info(f"已在地图上选中：{v.names.get(v.selected, v.selected)}（指标和下表只含该街道）。")
-        c_btn.button("取消选择", key="fac_clear", on_click=frame.clear)
-    frame.show(v.boundaries, maps.facilities_picture(v.shown, communities=v.communities,
-                                                     aggregates=v.counts, last_month_label=v.last_month_label))
+        side.info(f"已在地图上选中：{v.names.get(v.selected, v.selected)}（指标和下表只含该街道）。")
+        side.button("取消选择", key="fac_clear", on_click=frame.clear)
+    with map_col:
+        frame.show(v.boundaries, maps.facilities_picture(v.shown, communities=v.communities,
+                                                         aggregates=v.counts, last_month_label=v.last_month_label))
     _card(frame, on)
     st.subheader("设施清单")
     if v.aggregate:

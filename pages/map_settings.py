@@ -3,7 +3,8 @@ from __future__ import annotations
 
 import streamlit as st
 
-from components import filters, maps
+
+from components import filters, locale, maps
 from components.session import reader
 from components.text import md
 from views import map_settings as view
@@ -60,9 +61,9 @@ else:
 st.markdown("支持 **GeoJSON**（.geojson / .json）或 **Shapefile 压缩包**（.zip，含 .shp、.shx、.dbf，最好带 .prj 与 .cpg）。"
             "每个要素的属性中需有街道名称或区划代码（统计用区划代码或地名代码均可），全部街道须一次导入。")
 upload = st.file_uploader("边界文件", type=["geojson", "json", "zip"],
-                          key=f"mapset_upload_{st.session_state.get('mapset_uploads', 0)}")
+                          key=f"mapset_upload_{st.session_state.get('mapset_uploads', 0)}", help=locale.UPLOAD_BOUNDARY)
 crs_pick = st.selectbox("文件坐标系", view.CRS_OPTIONS, key="mapset_crs",
-                        format_func=lambda c: view.CRS_LABELS.get(c, c))
+                        format_func=lambda c: view.CRS_LABELS.get(c, c), placeholder=locale.PICK)
 crs = None if crs_pick == "auto" else crs_pick
 if crs_pick == "other":
     crs = st.text_input("EPSG 代码", placeholder="例如 EPSG:4549", key="mapset_epsg").strip() or None

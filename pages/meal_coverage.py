@@ -3,7 +3,8 @@ from __future__ import annotations
 
 import streamlit as st
 
-from components import charts, filters, maps
+
+from components import charts, filters, locale, maps
 from components.kpis import Kpi, kpi_row
 from components.session import reader
 from components.tables import show_table
@@ -16,8 +17,6 @@ on = v.on
 st.title("助餐覆盖")
 st.caption(f"{f.scope} · 截至 {on:%Y年%m月%d日}（统计周期末日） · {view.DEFINITION}")
 kpi_row([Kpi(*k) for k in v.kpis])
-if v.pace_caption:
-    st.caption(v.pace_caption)
 
 
 @st.fragment  # map clicks and the map's controls rerun only this part
@@ -27,19 +26,22 @@ def map_section() -> None:
     if click.subdistrict or click.facility is not None:
         st.session_state["cov_clicked"] = None if click.facility is None else int(click.facility["id"])
     names = v.names
-    c1, c2, c3 = st.columns([2, 1, 1])
+    map_col, side = st.columns([4, 1])  # the map right below the cards, its controls beside it
     if f.street:
-        c1.markdown(f"**下钻街道：{md(names.get(f.street, f.street))}**（侧边栏已选）")
+        side.markdown(f"**下钻街道：{md(names.get(f.street, f.street))}**（侧边栏已选）")
     else:
-        c1.selectbox("下钻街道", [""] + list(names), key="cov_drill", format_func=lambda c: names.get(c, "全区（不下钻）"),
-                     help="也可以直接点击地图上的街道。")
+        side.selectbox("下钻街道", [""] + list(names), key="cov_drill", format_func=lambda c: names.get(c, "全区（不下钻）"),
+                       help="也可以直接点击地图上的街道。", placeholder=locale.PICK)
     st.session_state.setdefault("cov_radius", v.walk_radius_m)
-    rings_on = c2.toggle("显示步行圈", key="cov_rings", value=True, help="围绕运营中的助餐点画出步行半径（直线距离）。")
-    radius = c3.number_input("步行半径（米）", *view.RADIUS_RANGE, step=50, key="cov_radius")
+    rings_on = side.toggle("显示步行圈", key="cov_rings", value=True, help="围绕运营中的助餐点画出步行半径（直线距离）。")
+    radius = side.number_input("步行半径（米）", *view.RADIUS_RANGE, step=50, key="cov_radius")
+    if v.pace_caption:
+        side.caption(v.pace_caption)
     d = view.drill(reader(), v, frame.selected, radius)
-    frame.show(d.boundaries, maps.coverage_picture(d.boundaries, d.coverage, meal_points=d.drawn,
-                                                   communities=d.reach if len(d.reach) else None,
-                                                   radius_m=radius if rings_on else None))
+    with map_col:
+        frame.show(d.boundaries, maps.coverage_picture(d.boundaries, d.coverage, meal_points=d.drawn,
+                                                       communities=d.reach if len(d.reach) else None,
+                                                       radius_m=radius if rings_on else None))
     _drill_button(v, frame.selected)
     if d.drawn.empty and len(d.in_scope):
         st.caption(f"助餐点较多（{len(d.in_scope):,} 个），地图按街道显示助餐覆盖率；选择街道（或点击地图上的街道）后"
@@ -83,7 +85,7 @@ def _meal_point(points) -> None:
     if st.session_state.get("cov_point") not in ids:
         st.session_state["cov_point"] = ids[0]
     fid = st.selectbox("助餐点", ids, key="cov_point", format_func=lambda i: labels.get(i, str(i)),
-                       help="也可以直接点击地图上的助餐点。")
+                       help="也可以直接点击地图上的助餐点。", placeholder=locale.PICK)
     months = view.point_months(reader(), fid, on, f.last_data_day)
     if months is None:
         st.info("该助餐点本年度尚无助餐记录。")

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import streamlit as st
 
-from components import charts, edit_forms, filters, finding_charts
+
+from components import charts, edit_forms, filters, finding_charts, locale
 from components.kpis import kpi_row
 from components.session import reader
 from components.styled_tables import pick_table, show_styled_table
@@ -68,7 +69,7 @@ else:
     st.caption(f"按逾期问题数、未整改问题数排序，列出前 {rect.PLACES_LISTED} 个点位；点击表中一行或在下方选择点位，查看其问题清单。")
     if st.session_state.get("rect_place") not in keys:
         st.session_state["rect_place"] = keys[0]
-    place = st.selectbox("查看点位的问题清单", keys, key="rect_place", format_func=labels.get)
+    place = st.selectbox("查看点位的问题清单", keys, key="rect_place", format_func=labels.get, placeholder=locale.PICK)
     detail, (detail_table, detail_overdue) = rect.place_detail(read, on, place, sources)
     place_name = place.split("|", 2)[2]
     show_styled_table(detail_table, key="rect_place_findings", file_name=f"点位问题清单_{place_name}_{on:%Y%m%d}",

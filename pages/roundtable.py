@@ -5,7 +5,8 @@ import time
 
 import streamlit as st
 
-from components import documents, filters
+
+from components import documents, filters, locale
 from components.session import reader
 from components.slides import arrow_keys, definitions, fullscreen_button, slide, slide_image, theme
 from components.text import html_text, md
@@ -36,7 +37,7 @@ theme(dark, canvas=not staff)
 top = st.columns([2.2, 1, 1, 1, 1, 0.8] + ([1] if read.principal.can_freeze else []), vertical_alignment="center")
 with top[0]:
     key = st.selectbox("季度", options, index=options.index(default.key), format_func=period_label,
-                       key=f"rt_quarter_{default.key}", label_visibility="collapsed")
+                       key=f"rt_quarter_{default.key}", label_visibility="collapsed", placeholder=locale.PICK)
 with top[1]:
     st.toggle("深色", key="rt_dark")
 with top[2]:

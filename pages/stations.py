@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import streamlit as st
 
-from components import filters
+
+from components import filters, locale
 from components import station_panels as panels
 from components.session import reader
 from components.text import md
@@ -16,7 +17,7 @@ st.title("站点任务与考核")
 first = view.default_month(f.period, f.last_data_day)
 options = view.month_options(r, first)
 month = st.selectbox("考核月份", options, index=options.index(first), format_func=view.month_label,
-                     key=f"st_month_{first}")
+                     key=f"st_month_{first}", placeholder=locale.PICK)
 page = view.build(r, month, f.street)
 st.caption(f"{f.scope} · {page.label} · 街道民政服务站按服务内容清单逐月考核；每个数字注明来源（台账统计或站点填报）。"
            + ("展示账号只显示数字和得分。" if page.counts_only else ""))

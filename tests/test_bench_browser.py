@@ -68,7 +68,8 @@ def test_floor_page_only_on_a_benchmark_server(app_server, browser, demo_url):
 def test_browser_benchmark_times_pages_against_the_floor(browser, demo_url):
     from bench.browser import run_browser
 
-    out = run_browser(demo_url, [("pages/facilities.py", "facilities"), ("pages/weekly_review.py", "weekly_review")],
+    out = run_browser(demo_url, [("pages/facilities.py", "facilities"), ("pages/weekly_review.py", "weekly_review"),
+                                 ("pages/roundtable.py", "roundtable")],
                       runs=1, log=lambda *a: None, browser=browser)
     assert out["empty"]["main"] == "empty_text" and out["empty"]["url_path"] == floor.FLOOR_PATH
     assert out["empty_root"]["main"] == "empty_text"
@@ -85,6 +86,20 @@ def test_browser_benchmark_times_pages_against_the_floor(browser, demo_url):
     for x in out["element_floors"].values():
         assert "error" not in x, x
         assert 0 < x["time"]["median"] < 60
+    assert out["pages"]["pages/roundtable.py"]["main"] == "slide"  # the projected canvas: its slide drawn
     for x in out["pages"].values():
+        if x["main"] not in floor.ELEMENTS:
+            continue
         assert x["element_floor_ratio"]["median"] == pytest.approx(
             x["time"]["median"] / out["element_floors"][x["main"]]["time"]["median"])
+
+    # the three moments of a visit, in order: the first useful screen, the main element, the page fully drawn
+    for x in out["pages"].values():
+        first, main, full = (x[k]["median"] for k in ("first_screen", "time", "fully_drawn"))
+        assert 0 < first <= main <= full < 60
+        assert x["first_screen_ratio"]["median"] == pytest.approx(first / out["empty"]["time"]["median"])
+        assert x["fully_drawn_ratio"]["median"] == pytest.approx(full / out["empty"]["time"]["median"])
+    # the facilities page is fully drawn only once its map is: its map is drawn by then
+    assert out["pages"]["pages/facilities.py"]["fully_drawn"]["median"] >= out["pages"]["pages/facilities.py"]["time"]["median"]
+    # the roundtable's slide switch: four steps forward per round, each a real slide change
+    assert out["slide_switch"]["n"] == 4 and 0 < out["slide_switch"]["time"]["median"] < 30, out["slide_switch"]

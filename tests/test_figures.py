@@ -122,7 +122,7 @@ def test_registry_covers_every_figure_once():
 def test_rendered_wording_in_the_reports_words(demo_engine):
     assert render("F40", figure("F40").compute(demo_engine, H1)) == "低保保障2059户2911人"
     assert render("F41", figure("F41").compute(demo_engine, H1)) == "发放低保金1398.75万元"
-    assert render("F11", figure("F11").compute(demo_engine, H1)) == "社区服务覆盖率57%"
+    assert render("F11", figure("F11").compute(demo_engine, H1)) == "社区服务覆盖率57.0%"
     assert render("F44", figure("F44").compute(demo_engine, H1)) == "临时救助金19.79万元"
     assert render("F43", figure("F43").compute(demo_engine, H1)) == "发放生活补贴、护理补贴187万元"
     assert render("F47", figure("F47").compute(demo_engine, H1)) == "开展应急救助与人道救助，发放救助款6万元"

@@ -116,7 +116,7 @@ def test_small_counts_of_people_are_suppressed():
     assert fz.fmt_value(0, "户", True) == "0户"
     assert fz.fmt_value(3, "户", True) == "3户"
     assert fz.fmt_value(2, "个", False) == "2个"
-    assert fz.fmt_value(56.97, "%") == "57%" and fz.fmt_value(952.97, "万元") == "952.97万元"
+    assert fz.fmt_value(56.97, "%") == "57.0%" and fz.fmt_value(952.97, "万元") == "952.97万元"
 
 
 def test_demo_h1_roundtable_figures(demo_engine):

@@ -142,7 +142,7 @@ def test_coverage_map_colours_subdistricts_with_value_on_hover(boundaries, outli
     html = html_of(m)
     polygons = [e for e in elements(m, el.Polygons) if len(e.features) == 10][0]
     tips = {fid: tip for fid, _, tip, _ in polygons.features}
-    assert "助餐覆盖率 60%（6/10 个社区）" in tips[boundaries["code"][4]]
+    assert "助餐覆盖率 60.0%（6/10 个社区）" in tips[boundaries["code"][4]]
     assert "运营助餐点 4 个" in tips[boundaries["code"][4]]
     for colour in maps.COVERAGE_COLOURS:
         assert colour in html  # every class is used by some subdistrict and shown in the legend
@@ -229,6 +229,18 @@ def test_big_kinds_are_clustered(boundaries):
     m = maps.facilities_map(fac, boundaries)
     html = html_of(m)
     assert "L.markerClusterGroup" in html and "disableClusteringAtZoom" in html
+
+
+def test_a_district_of_facilities_clusters_across_kinds(boundaries):
+    """~80 facilities (the demo district) at district zoom: one cluster shared by every kind, each kind a sub-group
+    in the layer control; a handful of facilities stay plain markers."""
+    comms = layers.communities_df()
+    fac = facility_frame(comms, 81)
+    html = html_of(maps.facilities_map(fac, boundaries))
+    assert html.count("L.markerClusterGroup(") == 1 and "disableClusteringAtZoom" in html
+    assert html.count("L.featureGroup.subGroup(") == fac["kind"].nunique()
+    few = html_of(maps.facilities_map(facility_frame(comms, 12), boundaries))
+    assert "L.markerClusterGroup(" not in few and "subGroup(" not in few
 
 
 def test_district_map_payload_is_small_and_local(boundaries, outline, communities):

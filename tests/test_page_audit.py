@@ -2,6 +2,7 @@
 action and user; other roles are refused."""
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -118,3 +119,90 @@ def test_objects_read_in_words_not_table_names(monkeypatch, db_url):
     assert {"闲置用房：XZ36010300401501", "救助发放：发放.xlsx", "其他：7"} <= set(objects)
     assert not [o for o in objects if o.startswith(("vacant_rooms", "aid_payments", "some_new_table"))]
     assert "数据表：闲置用房" in log_table(at)["详情"].tolist()
+
+
+# --- 留存情况 (issue 22 part 3) -------------------------------------------------------------------------------------
+
+def metric(at, label: str) -> str:
+    return next(m.value for m in at.metric if m.label == label)
+
+
+def test_retention_shows_the_floor_archives_and_the_verification_on_demand(monkeypatch, db_url, tmp_path):
+    from datetime import date, datetime, timedelta
+
+    from data.ops.audit_archive import months_before
+    from data.security.audit import record
+    from test_audit_chain import tamper
+
+    engine = get_engine(db_url)
+    long_ago = datetime.combine(months_before(date.today()), datetime.min.time()) - timedelta(days=40)
+    with engine.begin() as conn:
+        for i in range(3):
+            record(conn, "system", "backup", f"old-{i}.bak", at=long_ago + timedelta(days=i))
+    at = open_page(monkeypatch, db_url)
+    assert [s.value for s in at.subheader][:2] == ["留存情况", "审计记录"]
+    assert metric(at, "最早记录时间") == long_ago.strftime("%Y-%m-%d %H:%M")
+    assert metric(at, "记录条数") == f"{audit_entry_count(engine):,} 条"
+    assert metric(at, "已归档") == "从未归档"
+    assert metric(at, "是否已满6个月") == "是"
+    assert metric(at, "最近一次核验") == "尚未核验"
+
+    at.button(key="audit_verify").click().run()
+    assert not at.exception
+    assert any("结果：通过" in s.value for s in at.success) and metric(at, "最近一次核验") == "通过"
+    assert log_table(at).iloc[0]["操作"] == "核验审计日志"
+
+    # someone with the database owner's rights changes an old entry: the next verification names it
+    victim = int(audit_entries_ids(engine)[1])
+    tamper(engine, "UPDATE audit_log SET target = 'nothing.bak' WHERE id = :i", i=victim)
+    at.button(key="audit_verify").click().run()
+    shown = [e.value.replace("\\", "") for e in at.error]   # as read on screen (Markdown escapes resolved)
+    assert any(f"第一处断裂在记录 #{victim}" in e for e in shown), shown
+    assert metric(at, "最近一次核验") == "未通过"
+
+
+def test_retention_on_a_log_younger_than_six_months(monkeypatch, db_url):
+    at = open_page(monkeypatch, db_url, role="leader")
+    assert metric(at, "是否已满6个月") == "否" and metric(at, "已归档") == "从未归档"
+    assert any("启用不足六个月" in c.value for c in at.caption)
+
+
+def test_retention_after_an_archive(monkeypatch, db_url, tmp_path):
+    from datetime import date, datetime, timedelta
+
+    from data.ops.audit_archive import archive, months_before
+    from data.security.audit import record
+
+    engine = get_engine(db_url)
+    cutoff = months_before(date.today())
+    with engine.begin() as conn:
+        for i in range(4):
+            record(conn, "system", "backup", f"old-{i}.bak",
+                   at=datetime.combine(cutoff, datetime.min.time()) - timedelta(days=10 - i))
+    (tmp_path / "out").mkdir()
+    assert archive(engine, cutoff, tmp_path / "out" / "a.jsonl.gz").rows == 4
+    at = open_page(monkeypatch, db_url)
+    assert metric(at, "已归档") == f"1 次（最近截止 {cutoff}）"
+    assert metric(at, "是否已满6个月") == "是"   # what is older than the cutoff is in the archive
+    assert any(f"{cutoff} 以前的记录已归档" in c.value for c in at.caption)
+    assert "归档审计日志" in set(log_table(at)["操作"])
+
+
+def audit_entries_ids(engine):
+    from sqlalchemy import text
+
+    with engine.connect() as conn:
+        return conn.execute(text("SELECT id FROM audit_log ORDER BY id")).scalars().all()
+
+
+def test_roles_in_details_read_in_chinese(monkeypatch, db_url):
+    """An account created as 业务科室 and moved to 局领导: 详情 names both roles in Chinese, never `office`/`leader`."""
+    engine = get_engine(db_url)
+    admin = auth.sign_in(engine, ensure_user(db_url, "admin"), TEST_PASSWORD).principal
+    auth.create_user(engine, "keyuan", TEST_PASSWORD, "office", by=admin)
+    auth.update_user(engine, admin, "keyuan", 1, role="leader")
+    at = open_page(monkeypatch, db_url)
+    shown = [d for d in log_table(at)["详情"].tolist() if "角色" in d]
+    assert any("角色：业务科室" in d for d in shown), shown
+    assert any("角色：业务科室 → 局领导" in d for d in shown), shown
+    assert not [d for d in shown if re.search(r"\b(office|leader|street|display|admin)\b", d)], shown

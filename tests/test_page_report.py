@@ -5,7 +5,7 @@ from test_app import run_app, texts
 
 PAGE = "pages/report_figures.py"
 # sentences of the 2024 first-half report, as the page writes them
-SENTENCES = ["上半年，低保保障2059户2911人", "发放低保金1398.75万元", "目前已建成47家", "社区服务覆盖率57%",
+SENTENCES = ["上半年，低保保障2059户2911人", "发放低保金1398.75万元", "目前已建成47家", "社区服务覆盖率57.0%",
              "今年以来，开展主动摸排986人次", "上半年，召开2次康养产业“幸福圆桌会”", "查出问题178个"]
 
 

@@ -88,14 +88,14 @@ def test_meal_coverage_headline_and_choropleth(monkeypatch, demo_url):
     at = run_page(monkeypatch, demo_url, "pages/meal_coverage.py")
     shown = metrics(at)
     assert shown["运营中的助餐点（个）"] == "47"
-    assert shown["社区助餐服务覆盖率"] == "57%"
+    assert shown["社区助餐服务覆盖率"] == "57.0%"
     assert shown["已覆盖社区（个）"] == "98 / 172"
-    assert [m.delta for m in at.metric][:2] == ["-21（目标 68）", "-8 个百分点（目标 65%）"]
+    assert [m.delta for m in at.metric][:2] == ["-21（目标 68）", "-8.0个百分点（目标 65.0%）"]
     args = map_args(at)
     assert args["returned_objects"] == ["last_object_clicked", "last_object_clicked_tooltip"]
     script = unescape(args["script"])
     assert len(re.findall(r'"id":"3601030\d\d"', script)) == 10  # ten subdistrict polygons
-    assert re.search(r"南浦街道<\\?/b><br>助餐覆盖率 \d+%（\d+/19 个社区）", script)
+    assert re.search(r"南浦街道<\\?/b><br>助餐覆盖率 \d+\.\d%（\d+/19 个社区）", script)
     assert "社区助餐覆盖率" in script and "示意边界，非法定界线" in script  # legend and schematic note
     meal_rows = facility_rows(script)
     assert len(meal_rows) == 47  # every operating meal point, nothing else

@@ -37,7 +37,7 @@ REPORT_SENTENCES = {
     "F05": ["1所公办嵌入式养老院", "纳入区储备项目"],  # report: 一所
     "F07": ["至少引进1家养老服务龙头企业"],
     "F10": ["目前已建成47家"],
-    "F11": ["社区服务覆盖率57%"],
+    "F11": ["社区服务覆盖率57.0%"],
     "F12": ["全区助餐点位达到68家"],
     "F13": ["服务覆盖率达到65%以上"],
     "F15": ["桃花街道凉伞树社区助餐点作为参观点位之一"],
@@ -82,7 +82,7 @@ NO_NUMBER_IN_REPORT = {"F06", "F14"}  # 区福利院日间照料中心, 幸福�
 JOINED = ["上半年，低保保障2059户2911人，发放低保金1398.75万元；供养特困人员164人，发放生活补贴、护理补贴187万元",
           "今年以来，开展主动摸排986人次，纳入低保102户、特困13户",
           "上半年，召开2次康养产业“幸福圆桌会”，协调解决问题诉求9个",
-          "目前已建成47家，社区服务覆盖率57%"]
+          "目前已建成47家，社区服务覆盖率57.0%"]
 MAIN_H1 = {"F10": 47, "F11": 57, "F20": 12247, "F40": 2059, "F41": 1398.75, "F43": 187.0, "F12": 47, "F13": 57}
 SAMPLE = ("F10", "F20", "F23", "F32", "F40", "F41", "F50", "F60")
 
@@ -224,7 +224,7 @@ def test_every_figure_has_a_main_number_and_a_place_in_the_draft():
         ids = [f.id for f in FIGURES if f.section == section]
         template = report.TEMPLATES[section]
         assert ids and all(template.count("{" + fid + "}") == 1 for fid in ids), section
-    assert report.fmt_change(3, "%") == "+3个百分点" and report.fmt_change(-1.5, "万元") == "-1.50万元"
+    assert report.fmt_change(3, "%") == "+3.0个百分点" and report.fmt_change(-1.5, "万元") == "-1.50万元"
     assert report.fmt_change(0, "户") == "持平" and report.fmt_number(1398.75, "万元") == "1,398.75万元"
 
 
@@ -270,3 +270,24 @@ def test_excel_one_row_per_figure_numbers_as_numbers(h1_rows):
     assert by_id["F11"][3:5] == (57, "%")
     titled = openpyxl.load_workbook(io.BytesIO(report_xlsx(ReportPage(H1, h1_rows), title="工作总结数据"))).active
     assert titled.cell(1, 1).value == "工作总结数据" and titled.cell(3, 1).value == "编号"
+
+
+def test_a_percentage_reads_the_same_on_the_pages_and_in_the_report(demo_url, h1_rows):
+    """One precision for every percentage: the coverage rate of H1 as the 助餐覆盖 card and the 总览 card show it is
+    the string the report's sentence, its Word draft and its targets table write."""
+    import re
+
+    from auth_helpers import principal
+    from data.security.access import Reader
+    from views import meal_coverage, overview
+
+    office = Reader(get_engine(demo_url), principal("office"))
+    on_page = next(m.value for m in meal_coverage.build(office, H1, None).kpis if m.label == "社区助餐服务覆盖率")
+    assert re.fullmatch(r"\d+\.\d%", on_page), on_page
+    assert {c.value for c in overview.build(office, H1, None).cards if c.label == "助餐社区覆盖率"} == {on_page}
+    sentence = h1_rows.set_index("id").loc["F11", "text"]
+    assert sentence == f"社区服务覆盖率{on_page}"
+    d, text = _docx_text(report_docx(ReportPage(H1, h1_rows)))
+    assert f"社区服务覆盖率{on_page}" in text
+    progress = {row.cells[0].text: row.cells[3].text for row in d.tables[0].rows}
+    assert progress["助餐服务覆盖率"] == on_page

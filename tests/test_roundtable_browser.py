@@ -117,12 +117,48 @@ _CANVAS = """() => {
 }"""
 
 
+_IMAGE = """() => { const img = document.querySelector('[data-testid="stImage"] img'), r = img.getBoundingClientRect();
+  return {natural: [img.naturalWidth, img.naturalHeight], box: [r.width, r.height], fit: getComputedStyle(img).objectFit}; }"""
+
+
+def _axis_texts(monkeypatch, figs, step: int) -> list[tuple[str, float, float]]:
+    """The slide's chart drawn as the page draws it (light theme): every axis text on it — tick labels, axis
+    titles, the unit written above the axis — as (text, size in the image's pixels, rotation in degrees)."""
+    from matplotlib.text import Annotation
+
+    import exports.chart_images as ci
+    from exports.roundtable_pptx import view_image
+
+    seen, draw = [], ci._png
+
+    def spy(fig):
+        for ax in fig.axes:
+            if not ax.axison:
+                continue
+            texts = [t for t in ax.get_xticklabels() + ax.get_yticklabels() if t.get_visible() and t.get_text()]
+            texts += [lab for lab in (ax.xaxis.label, ax.yaxis.label) if lab.get_text()]
+            texts += [a for a in ax.texts if isinstance(a, Annotation) and a.xycoords == "axes fraction"]
+            texts += [ax.title] if ax.title.get_text().startswith("（") else []  # a colour bar's unit
+            seen.extend((t.get_text(), t.get_fontsize() * fig.dpi / 72, t.get_rotation()) for t in texts)
+        return draw(fig)
+
+    monkeypatch.setattr(ci, "_png", spy)
+    view_image(figs, step, size="slide", theme="light")
+    return seen
+
+
 @pytest.mark.parametrize("demo_url", ["sqlite"], indirect=True)
 @pytest.mark.parametrize("role", ["display", "office"])
-def test_every_slide_is_a_16_9_canvas(app_server, browser, demo_url, role, tmp_path):
+def test_every_slide_is_a_16_9_canvas(app_server, browser, demo_url, role, tmp_path, monkeypatch):
     """At 1920×1080: no page scroll, no app chrome, no staff section, smallest text 28 px, numbers 96 px, the control
-    bar on screen; PageDown / PageUp of a presenter clicker move the slides."""
-    from auth_helpers import TEST_PASSWORD, ensure_user
+    bar on screen; the chart's axis text horizontal and at least 24 px as shown (the image's text size times the
+    scale the browser draws it at); PageDown / PageUp of a presenter clicker move the slides."""
+    from auth_helpers import TEST_PASSWORD, ensure_user, principal
+    from data.domain.period import parse
+    from data.security.access import Reader
+    from views import roundtable as rt
+
+    figs = rt.build(Reader(get_engine(demo_url), principal(role)), parse("2024-Q2")).figures
 
     base = app_server("app.py", env={"DATABASE_URL": demo_url})
     probe = Probe(browser, f"{base}/roundtable?period=2024-Q2", viewport=FULL_HD,
@@ -140,6 +176,14 @@ def test_every_slide_is_a_16_9_canvas(app_server, browser, demo_url, role, tmp_p
             assert not got["chrome"] and not got["staff"] and not got["missing"], (step, got)
             assert got["smallest"] and got["smallest"][0][0] >= 28, (step, got["smallest"])
             assert got["nums"] and min(got["nums"]) >= 96, (step, got["nums"])
+            img = page.evaluate(_IMAGE)
+            axis = _axis_texts(monkeypatch, figs, step)  # sizes in the image's pixels, whatever font the server has
+            fit = min(img["box"][0] / img["natural"][0], img["box"][1] / img["natural"][1]) \
+                if img["fit"] == "contain" else img["box"][0] / img["natural"][0]
+            assert axis, step
+            small = min(axis, key=lambda t: t[1])
+            assert small[1] * fit >= 24, (step, small, round(fit, 3))
+            assert not [t for t in axis if t[2] % 180], (step, [t for t in axis if t[2] % 180])
             if step < 5:
                 page.locator(".rt-title").first.click()
                 page.keyboard.press("PageDown")

@@ -70,7 +70,7 @@ def _metrics(items) -> dict[str, str]:
 
 def test_demand_shows_coverage_gaps_and_blind_spots(engine):
     page = view.build(_reader(engine), None, ON, 500, "pop_60", "需求与缺口")
-    assert _metrics(page.metrics) == {"运营中的助餐点": "1 个", "官方口径覆盖率": "25%", "步行半径内的社区": "1 / 4",
+    assert _metrics(page.metrics) == {"运营中的助餐点": "1 个", "官方口径覆盖率": "25.0%", "步行半径内的社区": "1 / 4",
                                       "60岁及以上老人覆盖率": "15.4%", "未覆盖老人": "550 人", "盲区社区": "1 个"}
     assert page.gaps["社区"].tolist() == ["象山", "西书院", "淘沙塘"]          # most elderly first
     assert page.gaps["60岁及以上老人(人)"].tolist() == [300, 200, 50]

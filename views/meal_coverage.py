@@ -12,7 +12,7 @@ import pandas as pd
 from data.domain import period as periods
 from data.domain.period import Period
 from data.domain.targets import pace
-from data.domain.units import fmt_int, pct
+from data.domain.units import fmt_int, pct, show_change
 from data.ops.settings import RADIUS_RANGE, map_settings
 from data.queries import affairs, geography
 from data.queries import facilities as fq
@@ -54,7 +54,7 @@ def _pace(reader: Reader, target: dict | None, value: float, indicator, label: s
     p = pace(target, value, base, on, divisor=100 if percent else 1)
     goal = p.target
     if percent:
-        delta = f"{round((value - goal) * 100):+d} 个百分点（目标 {pct(goal)}）"
+        delta = f"{show_change('%', value, goal) or '0.0个百分点'}（目标 {pct(goal)}）"
         expected = pct(p.expected)
     else:
         delta = f"{int(round(value - goal)):+,d}（目标 {fmt_int(goal)}）"

@@ -19,6 +19,7 @@ from datetime import date
 
 import pandas as pd
 
+from data.domain.units import pct
 from data import imports
 from data.imports.ledgers import VACANT_ROOMS
 from data.ops.settings import MapSettings, map_settings
@@ -175,7 +176,7 @@ def build(reader: Reader, street: str | None, on: date, radius: int, weight: str
                     settings=settings(reader), communities=communities, registry=reader.q(site.vacant_rooms, street),
                     operating=points[points["status"] == "operating"],
                     names=dict(zip(communities["code"], communities["short_name"])), in_service_area=covered,
-                    service_area_share=f"{len(covered) / len(official):.0%}" if len(official) else "—")
+                    service_area_share=pct(len(covered) / len(official)) if len(official) else "—")
     if section in SECTIONS[:2]:
         page = replace(page, boundaries=reader.q(geography.subdistrict_boundaries, street))
     if section == SECTIONS[0]:

@@ -14,6 +14,7 @@ import pandas as pd
 
 from data.domain import supervision as rules
 from data.domain.period import Period
+from data.domain.units import pct
 from data.queries import supervision as sq
 from data.security.access import Reader
 from data.writes import supervision as writes
@@ -56,7 +57,7 @@ def month_options(reader: Reader, chosen: str | None = None, today: date | None 
 
 
 def _pct(v) -> str:
-    return "—" if v is None or pd.isna(v) else f"{v:.0%}"
+    return "—" if v is None or pd.isna(v) else pct(float(v))
 
 
 def _num(v) -> str:

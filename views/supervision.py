@@ -12,6 +12,7 @@ from datetime import date, timedelta
 
 import pandas as pd
 
+from data.domain.units import pct
 from data.domain import supervision as rules
 from data.domain.period import Period, latest_complete
 from data.queries import geography
@@ -108,7 +109,7 @@ def unit_table(counts: pd.DataFrame) -> pd.DataFrame:
         "责任单位": counts["unit"], "督办单": counts["issued"], "未办结": counts["open"], "待签收": counts["pending"],
         "整改中": counts["working"], "已反馈": counts["reported"], "退回": counts["returned_now"],
         "已复查/办结": counts["done"], "蓝": counts["blue"], "黄": counts["yellow"], "橙": counts["orange"],
-        "红": counts["red"], "逾期占比": [f"{s:.0%}" for s in counts["overdue_share"]],
+        "红": counts["red"], "逾期占比": [pct(float(s)) for s in counts["overdue_share"]],
         "街道红色预警": ["是" if r else "" for r in counts["red_unit"]]})
 
 

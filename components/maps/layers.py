@@ -20,7 +20,9 @@ from data.db.models import FACILITY_KINDS, FACILITY_STATUSES
 from views.map_scale import MAX_COMMUNITY_POINTS, MAX_POINTS
 
 COMMUNITY_MIN_ZOOM = 14      # community points appear from this zoom on
-CLUSTER_MIN_POINTS = 400     # cluster a kind's markers above this many
+CLUSTER_MIN_POINTS = 30      # more facilities than this: markers that would overlap merge into one count
+CLUSTER_RADIUS_PX = 40       # markers closer than this on screen merge (a marker icon is ~25 × 41 px)
+CLUSTER_OFF_AT_ZOOM = 16     # from this zoom on every marker stands alone
 LABELS_ALWAYS_UP_TO = 40     # more subdistricts than this: names appear from LABEL_MIN_ZOOM on
 LABEL_MIN_ZOOM = 12
 BUBBLE_CLUSTER_ABOVE = 60    # more aggregate bubbles than this: they merge (summing their counts) when zoomed out
@@ -136,8 +138,10 @@ def facility_layers(facilities: pd.DataFrame, basemap: Basemap = NO_BASEMAP, *,
     """One layer per facility kind (for the layer control), markers coloured and iconed by kind.
 
     facilities: name, kind, kind_name, status, status_name, lon, lat and optionally operator, capacity,
-    opened_on, address, subdistrict_name, meals_last_month. Kinds with more than CLUSTER_MIN_POINTS
-    markers are clustered (MarkerCluster, split apart from zoom 16).
+    opened_on, address, subdistrict_name, meals_last_month. With more than CLUSTER_MIN_POINTS facilities, markers
+    that would bury each other at district zoom merge into one numbered circle: one MarkerCluster shared by every
+    kind (so a meal point and a day-care centre on the same corner merge too), each kind a FeatureGroupSubGroup of it
+    (still one entry in the layer control); split apart on zoom, all apart from CLUSTER_OFF_AT_ZOOM.
     """
     if len(facilities) > MAX_POINTS:
         raise ValueError(f"{len(facilities)} points are too many for one map; pass aggregates instead")
@@ -147,6 +151,13 @@ def facility_layers(facilities: pd.DataFrame, basemap: Basemap = NO_BASEMAP, *,
     df = facilities.reset_index(drop=True)
     lat, lng = latlng_rows(df, basemap)
     df = df.assign(_lat=lat, _lng=lng)
+    shared = None
+    if cluster if cluster is not None else len(df) > CLUSTER_MIN_POINTS:
+        from folium.plugins import MarkerCluster
+        shared = MarkerCluster(control=False, options={"disableClusteringAtZoom": CLUSTER_OFF_AT_ZOOM,
+                                                       "showCoverageOnHover": False,
+                                                       "maxClusterRadius": CLUSTER_RADIUS_PX})
+        layers.append(shared)
     for kind in kinds_in_order(df["kind"]):
         part = df[df["kind"] == kind]
         icon, marker_colour, hex_colour = KIND_STYLES.get(kind, FALLBACK_STYLE)
@@ -157,12 +168,10 @@ def facility_layers(facilities: pd.DataFrame, basemap: Basemap = NO_BASEMAP, *,
             tip = (f"<b>{esc(r['name'])}</b><br>{esc(label)} · "
                    f"{esc(r.get('status_name') or FACILITY_STATUSES.get(status, status))}")
             rows.append([r["_lat"], r["_lng"], STATUS_ORDER.index(status), tip, _facility_popup(r, last_month_label)])
-        use_cluster = cluster if cluster is not None else len(rows) > CLUSTER_MIN_POINTS
         name = f"{esc(label)}（{len(rows)}）"
-        if use_cluster:
-            from folium.plugins import MarkerCluster
-            group = MarkerCluster(name=name, options={"disableClusteringAtZoom": 16, "showCoverageOnHover": False,
-                                                      "maxClusterRadius": 50})
+        if shared is not None:
+            from folium.plugins import FeatureGroupSubGroup
+            group = FeatureGroupSubGroup(shared, name=name)
         else:
             group = folium.FeatureGroup(name=name)
         group.add_child(FacilityPoints(rows, status_styles(hex_colour, icon, marker_colour)))

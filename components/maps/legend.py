@@ -12,6 +12,7 @@ import pandas as pd
 
 from components.maps.elements import esc
 from data.db.models import FACILITY_KINDS
+from data.domain import units
 
 SCHEMATIC_NOTE = "示意边界，非法定界线"
 OFFICIAL_NOTE = "街道界线：民政局导入的正式边界"
@@ -94,7 +95,7 @@ def coverage_legend(title: str = "社区助餐覆盖率") -> str:
 def pct(rate) -> str:
     if rate is None or (isinstance(rate, float) and math.isnan(rate)):
         return "—"
-    return f"{float(rate) * 100:.0f}%"
+    return units.pct(float(rate))
 
 
 # --- value classes (a number per subdistrict, e.g. aid paid in 万元) -------------------------------------

@@ -27,7 +27,7 @@ from data.db.models import SAFETY_SOURCES
 from data.domain.period import Period, custom
 from data.queries import affairs, aid, facilities, findings, services
 from data.domain.targets import pace
-from data.domain.units import fen_to_wan
+from data.domain.units import RATE_DIGITS, fen_to_wan, pct, percent_number
 
 # --- one run of each named query per computation (see the module docstring) ----------------------------
 
@@ -401,7 +401,7 @@ FIGURES: list[Figure] = [
     F("F03", "养老服务体系", "安全监管养老机构", "家", "对{institutions}家养老机构开展安全监管",
       "纳入安全监管、统计期末当日运营中的设施数（区福利院、嵌入式养老院和养老机构）", _f03, "facilities"),
     F("F04", "养老服务体系", "社区养老服务设施覆盖率（目标）", "%",
-      "{deadline:year}年社区养老服务设施覆盖率达到{target}%（统计期末{progress:int}%）",
+      "{deadline:year}年社区养老服务设施覆盖率达到{target}%（统计期末{progress:pctv}%）",
       "目标取自目标表“社区养老服务设施覆盖率”；进度 = 期末有运营中设施（位于本社区或助餐服务范围覆盖本社区）的社区 ÷ 社区总数",
       _f04, "facilities"),
     F("F05", "养老服务体系", "公办嵌入式养老院储备项目", "个", "谋划建设{reserve}所公办嵌入式养老院，纳入区储备项目",
@@ -418,7 +418,7 @@ FIGURES: list[Figure] = [
       "meal_coverage"),
     F("F12", "助餐", "助餐点位（目标）", "家", "全区助餐点位达到{target}家（统计期末{progress}家）",
       "目标取自目标表“助餐点位”；进度 = 统计期末运营中助餐点数（全区口径）", _f12, "meal_coverage", by_street=False),
-    F("F13", "助餐", "助餐服务覆盖率（目标）", "%", "服务覆盖率达到{target}%以上（统计期末{progress:int}%）",
+    F("F13", "助餐", "助餐服务覆盖率（目标）", "%", "服务覆盖率达到{target}%以上（统计期末{progress:pctv}%）",
       "目标取自目标表“助餐服务覆盖率”；进度 = 统计期末社区助餐服务覆盖率（同 F11）", _f13, "meal_coverage"),
     F("F14", "助餐", "“幸福小蜜蜂”送餐", "人次", "“幸福小蜜蜂”送餐服务：{delivery_points}个助餐点提供送餐，送餐{delivered}人次",
       "统计期内助餐记录送餐份数之和；期末运营中且提供送餐的助餐点数", _f14, "meal_coverage"),
@@ -494,10 +494,10 @@ FIGURES: list[Figure] = [
       "会议日期在统计期内的圆桌会次数（全区口径）", _f73, "overview", by_street=False),
     F("F74", "圆桌会", "圆桌会协调解决问题诉求", "个", "协调解决问题诉求{resolved}个",
       "解决日期在统计期内的圆桌会问题诉求数（不论在哪次会议提出）", _f74, "overview", by_street=False),
-    F("F75", "养老服务体系", "养老护理员持证上岗率（目标）", "%", "力争持证上岗率达到{target}%（统计期末{progress:int}%）",
+    F("F75", "养老服务体系", "养老护理员持证上岗率（目标）", "%", "力争持证上岗率达到{target}%（统计期末{progress:pctv}%）",
       "目标取自目标表“养老护理员持证上岗率”；进度 = 期末已取得证书的在岗护理员 ÷ 期末在岗护理员", _f75, "facilities"),
     F("F76", "社会救助", "救助窗口“四个一”（标准）", "项",
-      "按照“四个一”要求（每个窗口{target}项）规范设置社会救助窗口（目前四项齐全的窗口占{progress:int}%）",
+      "按照“四个一”要求（每个窗口{target}项）规范设置社会救助窗口（目前四项齐全的窗口占{progress:pctv}%）",
       "标准取自目标表“救助窗口‘四个一’”；进度 = 四项齐全的救助窗口 ÷ 救助窗口总数", _f76, "aid"),
 ]
 _BY_ID = {f.id: f for f in FIGURES}
@@ -515,7 +515,8 @@ _lookup = figure
 
 
 class _Formatter(string.Formatter):
-    """Format specs of the wording: wan (分 → 万元, 2 decimals), pct (share → whole %), int (round half up),
+    """Format specs of the wording: wan (分 → 万元, 2 decimals), pct (a share) and pctv (a percent) with units.pct's
+    precision, int (round half up),
     list (joined with 、), year (a date's year); anything else is Python's own."""
 
     def format_field(self, value, spec):
@@ -524,8 +525,10 @@ class _Formatter(string.Formatter):
         if spec == "wan":  # the report's style: 1398.75, 19.79, but 187 and 6 (no ".00")
             text = f"{fen_to_wan(value):.2f}"
             return text[:-3] if text.endswith(".00") else text
-        if spec == "pct":
-            return str(_whole(value * 100))
+        if spec == "pct":  # a share, written as every percentage is (units.pct: 57.0)
+            return pct(value)[:-1]
+        if spec == "pctv":  # a value already in percent, the same precision
+            return percent_number(value)
         if spec == "int":
             return str(_whole(value))
         if spec == "list":

@@ -17,7 +17,7 @@ from data.security.access import query
 from data.domain import figures
 from data.domain import period as periods
 from data.domain.period import Period
-from data.domain.units import fen_to_wan
+from data.domain.units import RATE_DIGITS, fen_to_wan, pct, percent_number
 
 # The report's sections in the report's order, each with its heading in the report (一、(一)1–9, then (二) 特色亮点).
 SECTIONS: tuple[str, ...] = ("养老服务体系", "居家上门服务", "安全监管", "社会救助", "主动发现", "婚丧习俗", "民政服务站",
@@ -72,7 +72,7 @@ TEMPLATES: dict[str, str] = {
 }
 
 # One main number per figure: (key in the values dict, how it is written). Kinds: int; wan (分 → 万元, 2 decimals);
-# share (0–1 → whole %); pct (a percent → whole %); dec2 (2 decimals). As the sentence writes it, so the number in
+# share (0–1 → %) and pct (a percent → %), both with units.RATE_DIGITS decimals; dec2 (2 decimals). As the sentence writes it, so the number in
 # the table is the number in the text.
 MAIN: dict[str, tuple[str, str]] = {
     "F01": ("total", "int"), "F02": ("operating", "int"), "F03": ("institutions", "int"), "F04": ("progress", "pct"),
@@ -120,9 +120,9 @@ def main_value(fid: str, values: dict):
     if kind == "wan":
         return fen_to_wan(v)
     if kind == "share":
-        return _half_up(v * 100)
+        return _half_up(v * 100, RATE_DIGITS)
     if kind == "pct":
-        return _half_up(v)
+        return _half_up(v, RATE_DIGITS)
     if kind == "dec2":
         return _half_up(v, 2)
     return int(v)
@@ -139,6 +139,8 @@ def change(fid: str, now, before):
     kind = MAIN.get(fid, (None, "int"))[1]
     if kind in ("wan", "dec2"):
         return _half_up(now - before, 2)
+    if kind in ("share", "pct"):
+        return _half_up(now - before, RATE_DIGITS)
     return now - before
 
 
@@ -229,9 +231,11 @@ def paragraphs(rows: pd.DataFrame) -> list[tuple[str, str, str]]:
 
 
 def fmt_number(value, unit: str = "") -> str:
-    """47 → '47家', 1398.75 → '1,398.75万元', 57 → '57%', None → '—'."""
+    """47 → '47家', 1398.75 → '1,398.75万元', 57 → '57.0%' (every percentage as units.pct writes it), None → '—'."""
     if value is None or (isinstance(value, float) and pd.isna(value)):
         return "—"
+    if unit in ("%", "个百分点"):
+        return percent_number(value) + unit
     text = f"{value:,.2f}" if isinstance(value, float) and not float(value).is_integer() else f"{int(value):,}"
     return f"{text}{unit}"
 

@@ -1,4 +1,5 @@
-"""How the bureau writes numbers: money in 万元 with two decimals, shares as whole percents."""
+"""How the bureau writes numbers: money in 万元 with two decimals, every percentage with RATE_DIGITS decimals (57.0%) —
+on screens, in the report's sentences and in the documents alike."""
 from __future__ import annotations
 
 from decimal import ROUND_HALF_UP, Decimal
@@ -15,13 +16,22 @@ def fmt_wan(fen: int | float | None) -> str:
     return f"{fen_to_wan(fen):,.2f}万元"
 
 
-def pct(share: float | None, digits: int = 0) -> str:
-    """0.5698 → '57%' (the report writes whole percents)."""
+RATE_DIGITS = 1  # every percentage anywhere (screens, sentences, documents): one decimal, 57.0%
+
+
+def percent_number(percent: float | None, digits: int = RATE_DIGITS) -> str:
+    """A value already in percent, written without its sign: 56.977 → '57.0' (half up); None → '—'."""
+    if percent is None:
+        return "—"
+    return str(Decimal(str(percent)).quantize(Decimal(1) if digits == 0 else Decimal(10) ** -digits,
+                                              rounding=ROUND_HALF_UP))
+
+
+def pct(share: float | None, digits: int = RATE_DIGITS) -> str:
+    """A share (0–1) as the bureau writes a percentage everywhere: 0.5698 → '57.0%'."""
     if share is None:
         return "—"
-    value = Decimal(str(share * 100)).quantize(Decimal(1) if digits == 0 else Decimal(10) ** -digits,
-                                               rounding=ROUND_HALF_UP)
-    return f"{value}%"
+    return percent_number(float(Decimal(str(share)) * 100), digits) + "%"
 
 
 def fmt_int(n: int | float | None) -> str:
@@ -37,9 +47,6 @@ def fmt_delta(now: float, before: float, unit: str = "") -> str:
 
 
 # --- headline numbers: the one place a headline value and its change are written ------------------------------
-
-RATE_DIGITS = 1  # every rate on a screen: one decimal (57.3%); the report's sentences keep whole percents
-
 
 def show_number(unit: str, value, money_unit: bool = False) -> str:
     """A headline value in its unit: 万元 with thousands separators and two decimals (money is kept in 分),

@@ -28,7 +28,8 @@ After a restore:
 * every sign-in session is ended: accounts and passwords are those of the backup (the confirmation lists
   them), so everyone signs in again.
 * the audit log stays append-only in effect: every live entry the backup does not hold (compared by content,
-  never by clock) is appended again, followed by the ``restore`` entry. A refused or failed restore is audited
+  never by clock) is appended again, followed by the ``restore`` entry. Appended entries are chained anew after
+  the backup's last one (their content is kept, their hashes are new), so ``audit verify`` passes after a restore. A refused or failed restore is audited
   in the live database and leaves it unchanged.
 * a backup from an older version of the program is upgraded to the current schema; one from a newer
   version is refused.
@@ -232,9 +233,9 @@ def _finish(conn: Connection, old_version: int, carried: list[dict], who, src: P
             upgraded: bool) -> int:
     """In the restored database (at the current schema), before it becomes the live one: bump the data
     version past both, end every session, append the carried audit entries and the `restore` entry."""
-    from data.security.audit import record
+    from data.security.audit import append_entries, record
     from data.db.models import Meta
-    from data.db.models.auth import AuditEntry, UserSession
+    from data.db.models.auth import UserSession
 
     now = datetime.now()
     in_backup = conn.execute(select(Meta.value).where(Meta.key == "data_version")).scalar()
@@ -243,8 +244,7 @@ def _finish(conn: Connection, old_version: int, carried: list[dict], who, src: P
                         .values(value=str(version), updated_at=now)).rowcount:
         conn.execute(insert(Meta).values(key="data_version", value=str(version), updated_at=now))
     conn.execute(update(UserSession).where(UserSession.ended_at.is_(None)).values(ended_at=now))
-    if carried:
-        conn.execute(insert(AuditEntry), carried)
+    append_entries(conn, carried)   # chained anew after the backup's last entry (`audit verify` passes)
     record(conn, who, "restore", str(src),
            {"backup_revision": revision, "upgraded": upgraded, "audit_carried": len(carried),
             "os_user": _os_user()})
@@ -1065,6 +1065,7 @@ END $mz$"""
 
 def _pg_restore(src: Path, engine: Engine, who, started: float, confirm) -> RestoreInfo:
     from data.db.migrate import head_revision, upgrade
+    from data.security.audit import lock_chain
 
     contents = _pg_contents(src)
     _check_revision(contents.revision, src)
@@ -1087,6 +1088,9 @@ def _pg_restore(src: Path, engine: Engine, who, started: float, confirm) -> Rest
         if confirm is not None and not confirm(contents):
             raise RestoreCancelled("已取消，数据库未改动。")
         with engine.begin() as conn:  # one transaction: the live schema is replaced entirely or not at all
+            # the audit chain lock before the table lock: a writer sealing its entries (chain lock, then INSERT)
+            # finishes first, and none can start sealing into the old table meanwhile
+            lock_chain(conn)
             conn.exec_driver_sql(f"CREATE SCHEMA IF NOT EXISTS {_ident(target)}")
             conn.exec_driver_sql(f"LOCK TABLE {_ident(target)}.audit_log IN EXCLUSIVE MODE") \
                 if inspect(conn).has_table("audit_log", schema=target) else None

@@ -15,6 +15,7 @@ import pandas as pd
 from sqlalchemy import and_, func, select, union
 from sqlalchemy.engine import Engine
 
+from data.domain.units import pct
 from data.db.models import (AidPayment, AidWindow, Facility, Finding, HomeServiceVisit, LivingAloneElder,
                             LivingAloneVisit, MealRecord, Meta, RoundtableIssue, RoundtableMeeting, Screening,
                             ServiceStation, StationEntry, StationScore, Subdistrict)
@@ -139,7 +140,7 @@ def _raise_red_subdistricts(df: pd.DataFrame, s: rules.Settings) -> None:
         n, late = len(part), int(part["overdue"].sum())
         if rules.subdistrict_red(n, late, s):
             idx = part.index[part["overdue"]]
-            note = f"；所在街道逾期占比 {late / n:.0%}"
+            note = f"；所在街道逾期占比 {pct(late / n)}"
             df.loc[idx, "reason"] = [r if r.endswith(note) else r + note for r in df.loc[idx, "reason"]]
             df.loc[idx, "level"] = "red"
 

@@ -3,19 +3,40 @@
 `record` is called inside the writing transaction, so an audited change and its audit entry commit
 together or not at all. It is the one place entries are written, and it masks personal data on the way in
 (data.security.masking.mask_personal): no ID number or mobile number, wherever it stands in the detail, the target or a
-typed user name, and no value of an ID/phone field, is ever stored in clear. The table refuses UPDATE and DELETE at the database level (migration 0004).
+typed user name, and no value of an ID/phone field, is ever stored in clear. The table refuses UPDATE and DELETE at the database level (migrations 0004, 0009: only rows a registered archive covers may
+be deleted).
+
+Tamper-evident (migration 0009): each row carries prev_hash, the row_hash of the row before it, and row_hash, the
+SHA-256 of a canonical serialisation of its stored (masked) fields and prev_hash (`row_hash`). A changed, deleted or
+inserted row breaks the chain; data.ops.audit_archive verifies it and moves rows older than six months to archives.
+
+How the chain stays linear without making audit a source of deadlocks: `record` does not insert at once. It masks
+and stamps the entry and keeps it with the connection; when the caller's transaction commits (SQLAlchemy's
+`commit` event, below), `seal` takes the chain lock, reads the last row_hash, and inserts the entries chained to it,
+just before the COMMIT. The chain lock is therefore the last lock a transaction takes and is held only for those
+inserts and the commit: a transaction holding it never waits for a row lock, the import lock or anything else, so
+it cannot be part of a deadlock, however long the caller's transaction (an import, a restore) ran before.
+* PostgreSQL: pg_advisory_xact_lock(CHAIN_LOCK_KEY) — a fixed key, distinct from the import locks'
+  (data.imports.lock.ledger_lock_key hashes "minzheng-import:<ledger>"); released by the commit itself.
+* SQLite: the database's one write lock. A transaction that has written holds it already; one that has not (an
+  entry recorded on its own) takes it with BEGIN IMMEDIATE before reading the last hash.
+A rolled-back transaction drops its pending entries with it, as an inserted row would have been. On a connection in
+AUTOCOMMIT mode (the SQLite restore drives its own BEGIN IMMEDIATE … COMMIT) entries are sealed at once.
 """
 from __future__ import annotations
 
+import hashlib
 import json
+import weakref
 from datetime import date, datetime
 
 import pandas as pd
-from sqlalchemy import func, insert, select
+from sqlalchemy import event, func, insert, select, text
 from sqlalchemy.engine import Connection, Engine
 
+from data.security.access import ROLES
 from data.security.masking import mask_personal, mask_personal_text
-from data.db.models.auth import AuditEntry
+from data.db.models.auth import AuditArchive, AuditEntry
 
 ACTIONS = {
     "signin": "登录",
@@ -47,6 +68,8 @@ ACTIONS = {
     "station_entry": "站点填报",
     "dispatch": "一月一调度",
     "assessment_publish": "发布月度考核",
+    "audit_verify": "核验审计日志",
+    "audit_archive": "归档审计日志",
 }
 
 
@@ -59,8 +82,9 @@ def _actor(who) -> tuple[str | None, str | None]:
 
 
 def record(conn: Connection, who, action: str, target: str | None = None, detail: dict | str | None = None,
-           ok: bool = True) -> None:
-    """Append one entry. `who` is a data.security.access.Principal, a username, or None (anonymous)."""
+           ok: bool = True, *, at: datetime | None = None) -> None:
+    """Append one entry when `conn`'s transaction commits (see the module docstring). `who` is a
+    data.security.access.Principal, a username, or None (anonymous); `at` defaults to now."""
     if action not in ACTIONS:
         raise ValueError(f"unknown audit action {action!r}")
     username, role = _actor(who)
@@ -70,15 +94,131 @@ def record(conn: Connection, who, action: str, target: str | None = None, detail
                             ensure_ascii=False, sort_keys=True)
     elif detail is not None:
         detail = mask_personal_text(detail)
-    conn.execute(insert(AuditEntry).values(
-        at=datetime.now(), username=mask_personal_text(username) if username else username, role=role,
-        action=action, target=(target or None) and mask_personal_text(str(target))[:200], detail=detail, ok=ok))
+    entry = dict(at=at or datetime.now(), username=mask_personal_text(username) if username else username,
+                 role=role, action=action, target=(target or None) and mask_personal_text(str(target))[:200],
+                 detail=detail, ok=bool(ok))
+    if _autocommit(conn) or not conn.in_transaction():
+        append_entries(conn, [entry])
+        return
+    _PENDING.setdefault(conn, []).append(entry)
 
 
 def record_now(engine: Engine, who, action: str, target: str | None = None, detail=None, ok: bool = True) -> None:
     """Append one entry in its own transaction (sign-in attempts, disclosures)."""
     with engine.begin() as conn:
         record(conn, who, action, target, detail, ok)
+
+
+# --- the hash chain ------------------------------------------------------------------------------------------------
+
+GENESIS = "0" * 64   # the prev_hash of the very first row
+CHAIN_FIELDS = ("at", "username", "role", "action", "target", "detail", "ok")
+# pg_advisory_xact_lock key of the chain: fixed, and not one of data.imports.lock's (those hash "minzheng-import:…")
+CHAIN_LOCK_KEY = int.from_bytes(hashlib.sha256(b"minzheng-audit-chain").digest()[:8], "big", signed=True)
+
+CHUNK = 1000
+_PENDING: "weakref.WeakKeyDictionary[Connection, list[dict]]" = weakref.WeakKeyDictionary()
+
+
+def canonical_at(at) -> str:
+    """A stored `at` as the chain reads it (both engines keep microseconds)."""
+    if isinstance(at, str):
+        at = datetime.fromisoformat(at)
+    return at.isoformat(sep=" ", timespec="microseconds")
+
+
+def row_hash(row: dict, prev_hash: str | None = None) -> str:
+    """SHA-256 (hex) of an entry's stored fields and the hash it continues: a JSON array, fields in CHAIN_FIELDS
+    order then prev_hash, UTF-8, no spaces. `prev_hash` defaults to the row's own."""
+    body = [canonical_at(row["at"]), row["username"], row["role"], row["action"], row["target"], row["detail"],
+            bool(row["ok"]), row["prev_hash"] if prev_hash is None else prev_hash]
+    return hashlib.sha256(json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode()).hexdigest()
+
+
+def _autocommit(conn: Connection) -> bool:
+    check = getattr(conn, "_is_autocommit_isolation", None)
+    if check is not None:
+        return bool(check())
+    return conn.get_execution_options().get("isolation_level") == "AUTOCOMMIT"
+
+
+def lock_chain(conn: Connection) -> None:
+    """Take the chain lock for the rest of `conn`'s transaction (PostgreSQL); on SQLite make sure the transaction
+    holds the write lock. Take it as the LAST lock of a transaction (see the module docstring)."""
+    if conn.dialect.name == "postgresql":
+        conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": CHAIN_LOCK_KEY})
+    elif conn.dialect.name == "sqlite" and not conn.connection.driver_connection.in_transaction:
+        conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+def last_hash(conn: Connection) -> str:
+    """The hash the next entry continues: the newest row's, else the newest archive's last one, else GENESIS."""
+    t = AuditEntry.__table__
+    last = conn.execute(select(t.c.row_hash).order_by(t.c.id.desc()).limit(1)).first()
+    if last is not None and last[0]:
+        return last[0]
+    a = AuditArchive.__table__
+    archived = conn.execute(select(a.c.last_hash).order_by(a.c.last_id.desc()).limit(1)).scalar()
+    return archived or GENESIS
+
+
+def append_entries(conn: Connection, entries: list[dict]) -> None:
+    """Chain `entries` (dicts of CHAIN_FIELDS) after the last row and insert them, in order, now. The restore uses
+    this for the live entries it carries over; everything else goes through `record`."""
+    if not entries:
+        return
+    own = conn.dialect.name == "sqlite" and _autocommit(conn) and not conn.connection.driver_connection.in_transaction
+    if conn.dialect.name == "postgresql" and _autocommit(conn):
+        conn.execute(text("SELECT pg_advisory_lock(:k)"), {"k": CHAIN_LOCK_KEY})
+    else:
+        lock_chain(conn)
+    try:
+        prev, rows = last_hash(conn), []
+        for e in entries:
+            row = {c: e[c] for c in CHAIN_FIELDS}
+            row["ok"] = bool(row["ok"])
+            row["prev_hash"] = prev
+            row["row_hash"] = prev = row_hash(row)
+            rows.append(row)
+        # ids must follow the chain's order: one statement per entry for the usual one to three; a restore's carried
+        # entries go as a batch whose rows are numbered in order (checked, else inserted one by one)
+        for start in range(0, len(rows), CHUNK):
+            part = rows[start:start + CHUNK]
+            if len(part) < 4:
+                for row in part:
+                    conn.execute(insert(AuditEntry).values(**row))
+                continue
+            t = AuditEntry.__table__
+            got = conn.execute(insert(t).returning(t.c.id, t.c.row_hash, sort_by_parameter_order=True), part).all()
+            if [h for _, h in sorted(got)] != [r["row_hash"] for r in part]:
+                raise RuntimeError("audit entries were numbered out of order")
+        if own:
+            conn.exec_driver_sql("COMMIT")
+    except BaseException:
+        if own:
+            conn.exec_driver_sql("ROLLBACK")
+        raise
+    finally:
+        if conn.dialect.name == "postgresql" and _autocommit(conn):
+            conn.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": CHAIN_LOCK_KEY})
+
+
+def seal(conn: Connection) -> None:
+    """Insert `conn`'s pending entries, chained (called by the commit event; harmless to call earlier)."""
+    entries = _PENDING.pop(conn, None)
+    if entries:
+        append_entries(conn, entries)
+
+
+@event.listens_for(Engine, "commit")
+def _seal_before_commit(conn: Connection) -> None:
+    if conn in _PENDING:
+        seal(conn)
+
+
+@event.listens_for(Engine, "rollback")
+def _drop_on_rollback(conn: Connection) -> None:
+    _PENDING.pop(conn, None)
 
 
 def _audit_where(stmt, t, start: date | None, end: date | None, username: str | None, actions: tuple[str, ...]):
@@ -138,6 +278,8 @@ DETAIL_WORDS = {
     "os_user": "系统用户", "date": "日期", "range": "范围", "unit": "单位", "value": "数值", "key": "键",
     "tianditu_key": "天地图密钥", "gaode": "高德", "basemap": "底图", "count": "条数", "inserted": "新增",
     "updated": "更新", "deleted": "删除", "skipped": "跳过", "mode": "方式", "target": "对象",
+    "first_at": "最早时间", "last_at": "最晚时间", "broken_id": "断裂的记录号", "cutoff": "截止日期",
+    "first_id": "起始记录号", "last_id": "终止记录号", "sha256": "SHA-256", "left": "留在表中",
 }
 DETAIL_TABLES = {"findings": "问题", "vacant_rooms": "闲置用房", "users": "账号", "facilities": "设施",
                  "frozen_figures": "冻结数", "settings": "设置", "site_scenarios": "选址方案",
@@ -147,7 +289,11 @@ DETAIL_TABLES = {"findings": "问题", "vacant_rooms": "闲置用房", "users": 
                  "station_entries": "站点台账"}
 
 
-def _detail_value(value) -> str:
+# stored codes a reader knows by their Chinese words, by the key they are stored under (e.g. role "office" → 业务科室)
+DETAIL_VALUES = {"role": ROLES, "roles": ROLES, "principal_role": ROLES}
+
+
+def _detail_value(value, key=None) -> str:
     if value is True:
         return "是"
     if value is False:
@@ -156,12 +302,13 @@ def _detail_value(value) -> str:
         return "空"
     if isinstance(value, dict):
         if set(value) == {"before", "after"}:
-            return f"{_detail_value(value['before'])} → {_detail_value(value['after'])}"
-        return "，".join(f"{_detail_key(k)}：{_detail_value(v)}" for k, v in value.items())
+            return f"{_detail_value(value['before'], key)} → {_detail_value(value['after'], key)}"
+        return "，".join(f"{_detail_key(k)}：{_detail_value(v, k)}" for k, v in value.items())
     if isinstance(value, (list, tuple)):
-        return "、".join(_detail_value(v) for v in value)
+        return "、".join(_detail_value(v, key) for v in value)
     text = str(value)
-    return DETAIL_TABLES.get(text, text)
+    words = DETAIL_VALUES.get(str(key), {})
+    return words.get(text) or DETAIL_TABLES.get(text, text)
 
 
 def _detail_key(key) -> str:
@@ -179,7 +326,7 @@ def readable_detail(detail: str | None) -> str:
         return mask_personal_text(detail)
     if not isinstance(parsed, dict):
         return mask_personal_text(_detail_value(parsed))
-    return mask_personal_text("；".join(f"{_detail_key(k)}：{_detail_value(v)}" for k, v in parsed.items()))
+    return mask_personal_text("；".join(f"{_detail_key(k)}：{_detail_value(v, k)}" for k, v in parsed.items()))
 
 
 def readable_target(target: str | None) -> str:

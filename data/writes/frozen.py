@@ -21,6 +21,7 @@ from data.domain.figures import figure
 from data.db.models import AID_PROGRAMMES, INSPECTION_SOURCES, Subdistrict
 from data.db.models.frozen import FrozenFigure
 from data.domain.period import Period, custom
+from data.domain.units import percent_number
 from data.queries import affairs, aid, facilities, findings
 from data.queries.common import bump_data_version, frame
 
@@ -313,13 +314,13 @@ def is_suppressed(value, suppressible: bool, threshold: int = SUPPRESS_BELOW) ->
 
 
 def fmt_value(value, unit: str, suppressible: bool = False, threshold: int = SUPPRESS_BELOW) -> str:
-    """How a presentation figure is written: 57%, 1,398.75万元, 47个; small counts of people as "<3"."""
+    """How a presentation figure is written: 57.0% (units.percent_number), 1,398.75万元, 47个; small counts of people as "<3"."""
     if value is None or (isinstance(value, float) and pd.isna(value)):
         return "—"
     if is_suppressed(value, suppressible, threshold):
         return f"<{threshold}"
     if unit == "%":
-        return f"{value:.0f}%"
+        return percent_number(value) + "%"
     if unit == "万元":
         return f"{value:,.2f}万元"
     return f"{int(round(value)):,}{unit}"

@@ -1,9 +1,9 @@
 """Accounts, sessions, the append-only audit log and the import register, on the shared declarative Base."""
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 
-from sqlalchemy import Boolean, DateTime, ForeignKey, Integer, LargeBinary, String, Text, UniqueConstraint
+from sqlalchemy import Boolean, Date, DateTime, ForeignKey, Integer, LargeBinary, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from data.db.models.core import Base
@@ -40,7 +40,10 @@ class UserSession(Base):
 
 
 class AuditEntry(Base):
-    """审计日志: one row per write, sign-in or personal-data disclosure. Append-only (database triggers)."""
+    """审计日志: one row per write, sign-in or personal-data disclosure. Append-only (database triggers: a row may
+    only be deleted once an archive covering it is registered in audit_archives). Tamper-evident: each row carries
+    the SHA-256 of the previous row (prev_hash) and its own (row_hash, over its stored fields and prev_hash);
+    data.security.audit writes the chain, data.ops.audit_archive verifies it (migration 0009)."""
     __tablename__ = "audit_log"
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     at: Mapped[datetime] = mapped_column(DateTime, index=True, nullable=False)
@@ -50,6 +53,29 @@ class AuditEntry(Base):
     target: Mapped[str | None] = mapped_column(String(200))
     detail: Mapped[str | None] = mapped_column(Text)
     ok: Mapped[bool] = mapped_column(Boolean, default=True, nullable=False)
+    prev_hash: Mapped[str | None] = mapped_column(String(64))
+    row_hash: Mapped[str | None] = mapped_column(String(64))
+
+
+class AuditArchive(Base):
+    """审计日志归档: one row per `python -m data audit archive` — the rows it moved to a file (ids first_id..last_id,
+    all older than `cutoff`), the hash the first of them continued (prev_hash) and the last one's (last_hash, which
+    the first row left in audit_log continues), and the SHA-256 of the archive's content. Written in the same
+    transaction as the DELETE it allows (the append-only trigger lets a row go only when an archive covers its id)."""
+    __tablename__ = "audit_archives"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    archived_at: Mapped[datetime] = mapped_column(DateTime, nullable=False)
+    archived_by: Mapped[str | None] = mapped_column(String(50))
+    cutoff: Mapped[date] = mapped_column(Date, nullable=False)
+    file_name: Mapped[str] = mapped_column(String(255), nullable=False)
+    rows: Mapped[int] = mapped_column(Integer, nullable=False)
+    first_id: Mapped[int] = mapped_column(Integer, nullable=False)
+    last_id: Mapped[int] = mapped_column(Integer, nullable=False)
+    first_at: Mapped[datetime] = mapped_column(DateTime, nullable=False)
+    last_at: Mapped[datetime] = mapped_column(DateTime, nullable=False)
+    prev_hash: Mapped[str] = mapped_column(String(64), nullable=False)
+    last_hash: Mapped[str] = mapped_column(String(64), nullable=False)
+    sha256: Mapped[str] = mapped_column(String(64), nullable=False)
 
 
 class ImportBatch(Base):

@@ -12,7 +12,7 @@ meal point to another subdistrict moves its days (a trigger on facilities). Exis
 The SQL is written out here, not imported, so this revision stays what it was when later revisions change the code.
 
 Revision ID: 0010
-Revises: 0008 (0009 is being added in parallel; the lead re-points down_revision when merging)
+Revises: 0009
 Create Date: 2026-12-03 12:00:00
 """
 from alembic import op
@@ -20,7 +20,7 @@ import sqlalchemy as sa
 
 
 revision = "0010"
-down_revision = "0008"
+down_revision = "0009"
 branch_labels = None
 depends_on = None
 
