@@ -4,6 +4,8 @@ VENV := .venv
 PY := $(VENV)/bin/python
 TEST_DATABASE_URL ?= postgresql://postgres@127.0.0.1:5432/test
 PORT ?= 8501
+# the issue-22 targets: cold pages at ×1 on SQLite and ×100 on PostgreSQL (×100 is built once and kept: --keep)
+BENCH_ARGS ?= --scales 1,100 --keep
 export TEST_DATABASE_URL
 
 CLUSTER_DATABASE_URL ?= postgresql://postgres@127.0.0.1:5432/minzheng_cluster
@@ -47,7 +49,7 @@ test: venv system-deps postgres
 
 bench: venv postgres system-deps
 	$(PY) -m pip install -q -r bench/requirements.txt
-	$(PY) -m bench
+	$(PY) -m bench $(BENCH_ARGS)
 
 # a local try of the deployment (deploy/): PostgreSQL, the demo in its own database (once), 2 replicas and nginx on
 # loopback ports; Ctrl+C stops them all

@@ -61,7 +61,7 @@ def map_bytes(at) -> tuple[int, int]:
 
 
 def measure(page: str, url: str, street_index: int = 0, profile: str | None = None,
-            token: str | None = None) -> dict:
+            token: str | None = None, sql: bool = False, plans: int = 0) -> dict:
     if not token:
         from bench.auth import token as make_token
         token = make_token(url)
@@ -81,9 +81,19 @@ def measure(page: str, url: str, street_index: int = 0, profile: str | None = No
     if profile:
         _profile_script_thread(profiles, active=lambda: profile == "cold" and "cold_s" not in out
                                or profile == "warm" and "warm_start" in out)
+    trace = None
+    if sql or plans:
+        from bench.sqltrace import install
+        trace = install()
     t = time.perf_counter()
     at.run()
     out["cold_s"] = time.perf_counter() - t
+    if trace is not None:  # the named queries of the cold run, by total time (the statements stay in memory)
+        out["sql_cold"] = {k: {"n": v["n"], "seconds": round(v["seconds"], 4)}
+                           for k, v in list(trace.by_query().items())[:15]}
+        out["sql_cold_total_s"] = round(sum(s.seconds for s in trace.statements), 4)
+        if plans:
+            out["plans"] = _plans(trace, url, plans)
     out["cold_errors"] = _errors(at)
     out["cold_title"] = next((str(e.value) for kind in ("title", "header", "subheader") for e in getattr(at, kind)), "")
 
@@ -105,6 +115,24 @@ def measure(page: str, url: str, street_index: int = 0, profile: str | None = No
     out["rss_peak_mb"] = _peak_rss_mb()
     if profiles:
         out["profile_text"] = profiles[-1]
+    return out
+
+
+def _plans(trace, url: str, n: int) -> list[dict]:
+    """EXPLAIN of the slowest statement of each of the n slowest named queries of the cold run (bench/plans.py)."""
+    from bench.sqltrace import explain, shown_params
+    from data.db.engine import get_engine
+
+    out = []
+    with get_engine(url).connect() as conn:
+        for s in trace.top(n):
+            try:
+                plan = explain(conn, s)
+            except Exception as exc:  # noqa: BLE001 - a plan that cannot be taken is reported, not fatal
+                conn.rollback()
+                plan = f"(no plan: {str(exc)[:300]})"
+            out.append({"query": s.query, "seconds": round(s.seconds, 4), "sql": s.sql,
+                        "params": shown_params(s.params), "plan": plan})
     return out
 
 
@@ -157,8 +185,10 @@ def main(argv=None) -> None:
     ap.add_argument("url")
     ap.add_argument("--street-index", type=int, default=0)
     ap.add_argument("--profile", choices=["cold", "warm"])
+    ap.add_argument("--sql", action="store_true", help="also time the cold run's SQL by named query (sql_cold)")
+    ap.add_argument("--plans", type=int, default=0, help="EXPLAIN the slowest statements of the cold run (plans)")
     a = ap.parse_args(argv)
-    res = measure(a.page, a.url, a.street_index, a.profile, os.environ.get("BENCH_AUTH_TOKEN"))
+    res = measure(a.page, a.url, a.street_index, a.profile, os.environ.get("BENCH_AUTH_TOKEN"), a.sql, a.plans)
     sys.stdout.write("BENCH_JSON " + json.dumps(res, ensure_ascii=False, default=str) + "\n")
 
 

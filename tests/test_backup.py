@@ -18,6 +18,7 @@ from conftest import fresh_database, pg_admin_url
 from data.security import auth
 from data.security.audit import audit_entries
 from data.ops.backup import BackupError, backup, inspect_backup, register_cli, restore
+from data.db import rollups
 from data.db.engine import DatabaseMissing, create_sqlite_file, get_engine
 from data.db.migrate import current_revision, head_revision, upgrade
 from data.db.models import Base, Subdistrict
@@ -93,6 +94,8 @@ def test_round_trip_gives_identical_data(demo_url, fresh_url, tmp_path):
     # into a fresh database (on PostgreSQL: another schema than the one dumped)
     done = restore(info.path, fresh_url)
     assert_same_data(snapshot(fresh_url), before)
+    with get_engine(fresh_url).connect() as conn:  # the per-day totals (migration 0010) as well: counted once
+        assert rollups.differences(conn) == []
     assert done.data_version == data_version(get_engine(fresh_url)) == version + 1
     assert audit_actions(fresh_url)[-1] == "restore"
 

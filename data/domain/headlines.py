@@ -73,7 +73,7 @@ HEADLINES: dict[str, Headline] = {h.key: h for h in [
     H("living_alone_visits", "独居老人巡访", "人次", "统计期内对独居老人的巡访、探访人次", False,
       lambda e, p, s, src: services.living_alone_visits(e, p, s)),
     H("aid_fen", "救助发放总额", "万元", "统计期内各类社会救助发放金额之和", False,
-      lambda e, p, s, src: aid.aid_overall(e, p, s)["amount_fen"]),
+      lambda e, p, s, src: aid.aid_amount_all(e, p, s)),
     H("findings_found", "新发现问题", "个", "统计期内各类检查发现的问题数", False, _found, rise_is_bad=True),
     H("findings_closed", "完成整改问题", "个", "统计期内完成整改的问题数（不论何时发现）", False,
       lambda e, p, s, src: findings.rectified_count(e, p, s, src)),

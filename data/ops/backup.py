@@ -920,6 +920,11 @@ def _data_script(src: Path, env: dict, selection: list[str]):
         os.unlink(listing)
 
 
+# tables written only by triggers from other tables' rows (migration 0010): never copied, the copy of the records
+# fills them (copying them too would count every record twice)
+DERIVED = frozenset({"daily_totals"})
+
+
 def _load_rows(src: Path, env: dict, contents: BackupContents, archive: list[str], scratch: Engine) -> None:
     """Load only rows into the scratch schema's tables (built by the migrations), table by table in foreign-key
     order, through COPY statements written here; then the sequences' values. The archive's own statements —
@@ -940,6 +945,8 @@ def _load_rows(src: Path, env: dict, contents: BackupContents, archive: list[str
         if meta.sorted_tables:  # rows the migrations wrote (alembic's version …) give way to the backup's
             conn.exec_driver_sql("TRUNCATE " + ", ".join(_ident(t.name) for t in meta.sorted_tables))
         for table in meta.sorted_tables:
+            if table.name in DERIVED:  # filled by the triggers of the record tables as their rows are copied
+                continue
             if table.name not in data_entries:
                 raise BackupError(f"备份“{src}”中缺少表 {table.name} 的数据，未恢复，数据库未作任何改动。")
             _copy_table(src, env, data_entries[table.name], table, cursor, conn)

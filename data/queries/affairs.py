@@ -12,6 +12,8 @@ from data.db.models import (CIVIL_EVENT_KINDS, AidWindow, CareWorker, CivilEvent
                          RoundtableMeeting, ServiceStation, SocialWorker, Subdistrict, Target)
 from data.domain.period import Period
 from data.queries.common import frame, scalar, street_filter
+from data.db import rollups
+from data.db.models import DailyTotal
 
 STATION_LEVEL_NAMES = {"district": "区级民政服务总站", "subdistrict": "街道民政服务站"}
 SUBDISTRICT_LEVELS = ("subdistrict",)
@@ -28,9 +30,14 @@ def _in(column, period: Period):
 @query(scope="street")
 def civil_event_counts(engine: Engine, period: Period, street: str | None = None) -> pd.DataFrame:
     """民政事务件数（F60–F64、F72、F07）：各类 happened_on 在统计期内的记录数，无记录的类别记 0；街道筛选时不含全区性事务。"""
-    got = dict(frame(engine, select(CivilEvent.kind, func.count())
-                     .where(_in(CivilEvent.happened_on, period), street_filter(CivilEvent.subdistrict_code, street))
-                     .group_by(CivilEvent.kind)).itertuples(index=False, name=None))
+    if rollups.in_use(street):
+        stmt = rollups.totals("civil_events", period.start, period.end, DailyTotal.k1,
+                              func.sum(DailyTotal.n)).group_by(DailyTotal.k1)
+    else:
+        stmt = (select(CivilEvent.kind, func.count())
+                .where(_in(CivilEvent.happened_on, period), street_filter(CivilEvent.subdistrict_code, street))
+                .group_by(CivilEvent.kind))
+    got = dict(frame(engine, stmt).itertuples(index=False, name=None))
     kinds = list(CIVIL_EVENT_KINDS) + sorted(set(got) - set(CIVIL_EVENT_KINDS))
     return pd.DataFrame({"kind": kinds, "kind_name": [CIVIL_EVENT_KINDS.get(k, k) for k in kinds],
                          "count": [int(got.get(k, 0)) for k in kinds]})
@@ -39,6 +46,10 @@ def civil_event_counts(engine: Engine, period: Period, street: str | None = None
 @query(scope="street")
 def civil_event_count(engine: Engine, period: Period, street: str | None = None, *, kind: str) -> int:
     """某类民政事务件数（F60–F64、F72、F07）：该类、happened_on 在统计期内的记录数。"""
+    if rollups.in_use(street):
+        stmt = rollups.totals("civil_events", period.start, period.end, func.sum(DailyTotal.n),
+                              where=DailyTotal.k1 == kind)
+        return int(scalar(engine, stmt) or 0)
     stmt = select(func.count()).select_from(CivilEvent).where(
         CivilEvent.kind == kind, _in(CivilEvent.happened_on, period),
         street_filter(CivilEvent.subdistrict_code, street))

@@ -10,6 +10,8 @@ from data.db.models import AID_PROGRAMMES, AidEnrolment, AidHousehold, AidPaymen
 from data.domain.period import Period
 from data.queries.common import as_date_series, frame, month_start, scalar, street_filter
 from data.domain.units import fen_to_wan
+from data.db import rollups
+from data.db.models import DailyTotal
 
 TOTAL_COLUMNS = ["programme", "name", "households", "persons", "payments", "amount_fen", "amount_wan"]
 
@@ -45,9 +47,27 @@ def aid_totals(engine: Engine, period: Period, street: str | None = None) -> pd.
 @query(scope="street")
 def aid_amount(engine: Engine, period: Period, street: str | None = None, *, programme: str, subtypes=None) -> int:
     """救助金额（分，F41、F43–F47）：某项目 paid_on 在统计期内的发放金额之和，可限子类（F43 取生活补贴与护理补贴）。"""
+    if rollups.in_use(street):
+        where = DailyTotal.k1 == programme
+        if subtypes:
+            where = and_(where, DailyTotal.k2.in_(list(subtypes)))
+        stmt = rollups.totals("aid_payments", period.start, period.end, func.coalesce(func.sum(DailyTotal.v1), 0),
+                              where=where)
+        return int(scalar(engine, stmt) or 0)
     stmt = select(func.coalesce(func.sum(AidPayment.amount_fen), 0)).where(
         AidPayment.programme == programme, _paid_in(period), _subtypes(subtypes),
         street_filter(AidPayment.subdistrict_code, street))
+    return int(scalar(engine, stmt) or 0)
+
+
+@query(scope="street")
+def aid_amount_all(engine: Engine, period: Period, street: str | None = None) -> int:
+    """救助发放总额（分）：各项目 paid_on 在统计期内的发放金额之和（aid_overall 的 amount_fen，不数户数人数）。"""
+    if rollups.in_use(street):
+        stmt = rollups.totals("aid_payments", period.start, period.end, func.coalesce(func.sum(DailyTotal.v1), 0))
+    else:
+        stmt = select(func.coalesce(func.sum(AidPayment.amount_fen), 0)).where(
+            _paid_in(period), street_filter(AidPayment.subdistrict_code, street))
     return int(scalar(engine, stmt) or 0)
 
 

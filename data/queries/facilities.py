@@ -12,6 +12,8 @@ from data.db.models import (FACILITY_KINDS, FACILITY_STATUSES, Community, Facili
                          Subdistrict)
 from data.domain.period import Period
 from data.queries.common import as_date_series, frame, month_start, scalar, street_filter
+from data.db import rollups
+from data.db.models import DailyTotal
 
 FACILITY_COLUMNS = ["id", "code", "name", "kind", "kind_name", "subdistrict_code", "subdistrict_name", "community_code",
                     "community_name", "address", "operator", "capacity", "lon", "lat", "public", "plan_year",
@@ -244,6 +246,10 @@ def facility_coverage_rate(engine: Engine, on: date, street: str | None = None) 
 def meals_total(engine: Engine, period: Period, street: str | None = None) -> int:
     """助餐份数（F14 口径）：served_on 在统计期内的堂食份数与送餐份数之和 — the one definition the overview,
     the weekly review and the report share."""
+    if rollups.in_use(street):
+        stmt = rollups.totals("meal_records", period.start, period.end,
+                              func.coalesce(func.sum(DailyTotal.v1 + DailyTotal.v2), 0))
+        return int(scalar(engine, stmt) or 0)
     stmt = (select(func.coalesce(func.sum(MealRecord.dine_in + MealRecord.delivered), 0))
             .join(Facility, Facility.id == MealRecord.facility_id)
             .where(MealRecord.served_on >= period.start, MealRecord.served_on <= period.end,
@@ -254,13 +260,19 @@ def meals_total(engine: Engine, period: Period, street: str | None = None) -> in
 @query(scope="street")
 def meals_served(engine: Engine, period: Period, street: str | None = None) -> pd.DataFrame:
     """助餐人次（按月，F14）：served_on 在统计期内的助餐记录，堂食份数与送餐份数之和。"""
-    month = month_start(MealRecord.served_on)
-    stmt = (select(month.label("month"), func.sum(MealRecord.dine_in).label("dine_in"),
-                   func.sum(MealRecord.delivered).label("delivered"))
-            .join(Facility, Facility.id == MealRecord.facility_id)
-            .where(MealRecord.served_on >= period.start, MealRecord.served_on <= period.end,
-                   street_filter(Facility.subdistrict_code, street))
-            .group_by(month).order_by(month))
+    if rollups.in_use(street):
+        month = month_start(DailyTotal.day)
+        stmt = rollups.totals("meal_records", period.start, period.end, month.label("month"),
+                              func.sum(DailyTotal.v1).label("dine_in"), func.sum(DailyTotal.v2).label("delivered")
+                              ).group_by(month).order_by(month)
+    else:
+        month = month_start(MealRecord.served_on)
+        stmt = (select(month.label("month"), func.sum(MealRecord.dine_in).label("dine_in"),
+                       func.sum(MealRecord.delivered).label("delivered"))
+                .join(Facility, Facility.id == MealRecord.facility_id)
+                .where(MealRecord.served_on >= period.start, MealRecord.served_on <= period.end,
+                       street_filter(Facility.subdistrict_code, street))
+                .group_by(month).order_by(month))
     df = frame(engine, stmt)
     if df.empty:
         return pd.DataFrame(columns=["month", "dine_in", "delivered"])

@@ -10,9 +10,12 @@ from sqlalchemy.engine import Engine
 from data.security.access import query
 from data.db.models import AidPayment, Base, HomeServiceVisit, LivingAloneVisit, MealRecord, Meta
 from data.queries.common import frame
+from data.db import rollups
+from data.db.models import DailyTotal
 
 _DATED = [(MealRecord, MealRecord.served_on), (AidPayment, AidPayment.paid_on),
           (HomeServiceVisit, HomeServiceVisit.visited_on), (LivingAloneVisit, LivingAloneVisit.visited_on)]
+_MEASURES = ["meal_records", "aid_payments", "home_service_visits", "living_alone_visits"]  # the same, in daily_totals
 
 
 def _as_date(value) -> date | None:
@@ -25,12 +28,19 @@ def _as_date(value) -> date | None:
 def record_date_range(engine: Engine) -> tuple[date, date] | None:
     """First and last day that has any ledger record (meals, payments, visits); None when empty."""
     firsts, lasts = [], []
-    with engine.connect() as conn:
-        for _model, col in _DATED:
-            lo, hi = conn.execute(select(func.min(col), func.max(col))).one()
-            if lo is not None:
-                firsts.append(_as_date(lo))
-                lasts.append(_as_date(hi))
+    if rollups.in_use():  # one statement: per measure, the first and last day of the per-day totals (index ends)
+        t = DailyTotal
+        ends = [select(f(t.day)).where(t.measure == m).scalar_subquery() for m in _MEASURES for f in (func.min, func.max)]
+        with engine.connect() as conn:
+            got = conn.execute(select(*ends)).one()
+        pairs = list(zip(got[::2], got[1::2]))
+    else:
+        with engine.connect() as conn:
+            pairs = [conn.execute(select(func.min(col), func.max(col))).one() for _model, col in _DATED]
+    for lo, hi in pairs:
+        if lo is not None:
+            firsts.append(_as_date(lo))
+            lasts.append(_as_date(hi))
     if not firsts:
         return None
     return min(firsts), max(lasts)

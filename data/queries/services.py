@@ -11,6 +11,8 @@ from data.security.access import PERSONAL_ROLES, query
 from data.db.models import HOME_SERVICE_TYPES, Community, HomeServiceVisit, LivingAloneElder, LivingAloneVisit, Subdistrict
 from data.domain.period import Period, month
 from data.queries.common import as_date_series, frame, month_start, scalar, street_filter
+from data.db import rollups
+from data.db.models import DailyTotal
 
 VISITS_PER_MONTH_RULE = 2  # 各街道每月不低于两次
 
@@ -24,6 +26,9 @@ def _in(column, period: Period):
 @query(scope="street")
 def home_service_visits(engine: Engine, period: Period, street: str | None = None) -> int:
     """居家上门服务人次（F20）：visited_on 在统计期内的居家上门服务记录数（三类服务合计）。"""
+    if rollups.in_use(street):
+        stmt = rollups.totals("home_service_visits", period.start, period.end, func.sum(DailyTotal.n))
+        return int(scalar(engine, stmt) or 0)
     stmt = select(func.count()).select_from(HomeServiceVisit).where(
         _in(HomeServiceVisit.visited_on, period), street_filter(HomeServiceVisit.subdistrict_code, street))
     return int(scalar(engine, stmt) or 0)
@@ -32,9 +37,14 @@ def home_service_visits(engine: Engine, period: Period, street: str | None = Non
 @query(scope="street")
 def home_service_visits_by_type(engine: Engine, period: Period, street: str | None = None) -> pd.DataFrame:
     """居家上门服务人次（按服务类型）: every type listed, zero when none."""
-    stmt = (select(HomeServiceVisit.service_type, func.count().label("visits"))
-            .where(_in(HomeServiceVisit.visited_on, period), street_filter(HomeServiceVisit.subdistrict_code, street))
-            .group_by(HomeServiceVisit.service_type))
+    if rollups.in_use(street):
+        stmt = rollups.totals("home_service_visits", period.start, period.end, DailyTotal.k1,
+                              func.sum(DailyTotal.n)).group_by(DailyTotal.k1)
+    else:
+        stmt = (select(HomeServiceVisit.service_type, func.count().label("visits"))
+                .where(_in(HomeServiceVisit.visited_on, period),
+                       street_filter(HomeServiceVisit.subdistrict_code, street))
+                .group_by(HomeServiceVisit.service_type))
     got = dict(frame(engine, stmt).itertuples(index=False, name=None))
     types = list(HOME_SERVICE_TYPES) + sorted(set(got) - set(HOME_SERVICE_TYPES))
     return pd.DataFrame({"service_type": types, "type_name": [HOME_SERVICE_TYPES.get(t, t) for t in types],
@@ -44,8 +54,13 @@ def home_service_visits_by_type(engine: Engine, period: Period, street: str | No
 @query(scope="street")
 def home_service_visits_by_subdistrict(engine: Engine, period: Period, street: str | None = None) -> pd.DataFrame:
     """居家上门服务人次（按街道）: every subdistrict listed, zero when none."""
-    counts = (select(HomeServiceVisit.subdistrict_code, func.count().label("visits"))
-              .where(_in(HomeServiceVisit.visited_on, period)).group_by(HomeServiceVisit.subdistrict_code).subquery())
+    if rollups.in_use(street):
+        counts = rollups.totals("home_service_visits", period.start, period.end, DailyTotal.subdistrict_code,
+                                func.sum(DailyTotal.n).label("visits")).group_by(DailyTotal.subdistrict_code).subquery()
+    else:
+        counts = (select(HomeServiceVisit.subdistrict_code, func.count().label("visits"))
+                  .where(_in(HomeServiceVisit.visited_on, period)).group_by(HomeServiceVisit.subdistrict_code)
+                  .subquery())
     stmt = (select(Subdistrict.code.label("subdistrict_code"), Subdistrict.name.label("subdistrict_name"),
                    func.coalesce(counts.c.visits, 0).label("visits"))
             .outerjoin(counts, counts.c.subdistrict_code == Subdistrict.code)
@@ -72,6 +87,9 @@ def living_alone_roster_count(engine: Engine, on: date, street: str | None = Non
 @query(scope="street")
 def living_alone_visits(engine: Engine, period: Period, street: str | None = None) -> int:
     """巡访、探访独居老人人次（F23）：visited_on 在统计期内的巡访、探访记录数。"""
+    if rollups.in_use(street):
+        stmt = rollups.totals("living_alone_visits", period.start, period.end, func.sum(DailyTotal.n))
+        return int(scalar(engine, stmt) or 0)
     stmt = select(func.count()).select_from(LivingAloneVisit).where(
         _in(LivingAloneVisit.visited_on, period), street_filter(LivingAloneVisit.subdistrict_code, street))
     return int(scalar(engine, stmt) or 0)
@@ -80,11 +98,16 @@ def living_alone_visits(engine: Engine, period: Period, street: str | None = Non
 @query(scope="street")
 def living_alone_visits_by_month(engine: Engine, period: Period, street: str | None = None) -> pd.DataFrame:
     """独居老人巡访（按月，F22）：各月巡访人次、月末在册人数及人均巡访次数。"""
-    mon = month_start(LivingAloneVisit.visited_on)
-    df = frame(engine, select(mon.label("month"), func.count().label("visits"))
-               .where(_in(LivingAloneVisit.visited_on, period),
-                      street_filter(LivingAloneVisit.subdistrict_code, street))
-               .group_by(mon).order_by(mon))
+    if rollups.in_use(street):
+        mon = month_start(DailyTotal.day)
+        df = frame(engine, rollups.totals("living_alone_visits", period.start, period.end, mon.label("month"),
+                                          func.sum(DailyTotal.n).label("visits")).group_by(mon).order_by(mon))
+    else:
+        mon = month_start(LivingAloneVisit.visited_on)
+        df = frame(engine, select(mon.label("month"), func.count().label("visits"))
+                   .where(_in(LivingAloneVisit.visited_on, period),
+                          street_filter(LivingAloneVisit.subdistrict_code, street))
+                   .group_by(mon).order_by(mon))
     got = dict(zip(as_date_series(df["month"]), df["visits"])) if not df.empty else {}
     rows = []
     for first in period.months():

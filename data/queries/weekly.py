@@ -12,6 +12,8 @@ from data.db.models import (AidPayment, Facility, Finding, HomeServiceVisit, Liv
 from data.domain.period import Period, custom, latest_complete
 from data.queries import facilities, findings, overview, services
 from data.queries.common import as_date_series, frame, street_filter
+from data.db import rollups
+from data.db.models import DailyTotal
 from data.domain.targets import pace
 
 SILENT_MEAL_DAYS = 7  # 助餐点连续 7 天无助餐记录
@@ -48,11 +50,15 @@ def weekly_headline(engine: Engine, week: Period, street: str | None = None) -> 
 @query(scope="street")
 def meals_by_day(engine: Engine, period: Period, street: str | None = None) -> pd.DataFrame:
     """每日助餐份数: meals served (dine-in + delivered) per day of the period, every day listed (0 when none)."""
-    stmt = (select(MealRecord.served_on.label("day"),
-                   func.sum(MealRecord.dine_in + MealRecord.delivered).label("meals"))
-            .join(Facility, Facility.id == MealRecord.facility_id)
-            .where(_in(MealRecord.served_on, period), street_filter(Facility.subdistrict_code, street))
-            .group_by(MealRecord.served_on))
+    if rollups.in_use(street):
+        stmt = rollups.totals("meal_records", period.start, period.end, DailyTotal.day.label("day"),
+                              func.sum(DailyTotal.v1 + DailyTotal.v2).label("meals")).group_by(DailyTotal.day)
+    else:
+        stmt = (select(MealRecord.served_on.label("day"),
+                       func.sum(MealRecord.dine_in + MealRecord.delivered).label("meals"))
+                .join(Facility, Facility.id == MealRecord.facility_id)
+                .where(_in(MealRecord.served_on, period), street_filter(Facility.subdistrict_code, street))
+                .group_by(MealRecord.served_on))
     df = frame(engine, stmt)
     got = dict(zip(as_date_series(df["day"]), df["meals"].astype(int))) if not df.empty else {}
     days = [period.start + timedelta(days=i) for i in range(period.days)]
