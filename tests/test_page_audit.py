@@ -116,6 +116,9 @@ def test_objects_read_in_words_not_table_names(monkeypatch, db_url):
     record_now(engine, "system", "edit", "some_new_table:7")
     record_now(engine, "system", "edit_conflict", "vacant_rooms:XZ1", {"op": "room_edit", "attempted": {"note": "x"}},
                ok=False)
+    record_now(engine, "system", "scenario_save", "site_scenarios:方案甲",
+               {"op": "save", "parameters": {"mode": "max_cover", "access": "ground_or_lift", "weight": "pop_60",
+                                             "owner_types": ["state"], "new_field": "some_new_code"}})
     at = open_page(monkeypatch, db_url)
     objects = log_table(at)["对象"].tolist()
     assert {"闲置用房：XZ36010300401501", "救助发放：发放.xlsx", "其他：7"} <= set(objects)
@@ -123,6 +126,9 @@ def test_objects_read_in_words_not_table_names(monkeypatch, db_url):
     details = log_table(at)["详情"].tolist()
     assert "数据表：闲置用房" in details
     assert not [d for d in details if "room_edit" in d] and any("操作：" in d for d in details)
+    scenario = next(d for d in details if "参数" in d)
+    assert "给定间数：覆盖最多老人" in scenario and "须在一层或有电梯" in scenario and "60岁及以上老人" in scenario
+    assert "国有" in scenario and not re.search(r"[a-z]+_[a-z_]+", scenario), scenario
 
 
 # --- 留存情况 (issue 22 part 3) -------------------------------------------------------------------------------------

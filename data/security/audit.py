@@ -25,8 +25,10 @@ AUTOCOMMIT mode (the SQLite restore drives its own BEGIN IMMEDIATE … COMMIT) e
 """
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
+import re
 import weakref
 from datetime import date, datetime
 
@@ -278,6 +280,12 @@ DETAIL_WORDS = {
     "os_user": "系统用户", "date": "日期", "range": "范围", "unit": "单位", "value": "数值", "key": "键",
     "tianditu_key": "天地图密钥", "gaode": "高德", "basemap": "底图", "count": "条数", "inserted": "新增",
     "updated": "更新", "deleted": "删除", "skipped": "跳过", "mode": "方式", "target": "对象",
+    # a site-selection scenario's parameters (geo.site_selection.SiteParams)
+    "parameters": "参数", "created_by": "创建人", "radius_m": "半径（米）", "k": "最多间数", "target_share": "覆盖目标",
+    "max_rooms": "最多间数", "min_area_m2": "最小面积（平方米）", "access": "楼层要求", "owner_types": "产权类型",
+    "max_rent_each": "单间租金上限（元/月）", "rent_budget": "租金总预算（元/月）", "time_limit_s": "求解时限（秒）",
+    "count_service_area": "服务范围内社区计为已覆盖", "action": "操作", "from": "原状态", "to": "新状态",
+    "current_version": "当前版本", "expected_version": "预期版本",
     "first_at": "最早时间", "last_at": "最晚时间", "broken_id": "断裂的记录号", "cutoff": "截止日期",
     "first_id": "起始记录号", "last_id": "终止记录号", "sha256": "SHA-256", "left": "留在表中",
 }
@@ -290,9 +298,18 @@ DETAIL_TABLES = {"findings": "问题", "vacant_rooms": "闲置用房", "users": 
 
 
 # stored codes a reader knows by their Chinese words, by the key they are stored under (e.g. role "office" → 业务科室)
-DETAIL_VALUES = {"role": ROLES, "roles": ROLES, "principal_role": ROLES}
+@functools.cache
+def _value_words() -> dict[str, dict]:
+    """Words for the stored codes of a field, by field name (a scenario's parameters from geo.site_selection, read
+    only when a detail is shown: the sign-in path does not load the geometry libraries)."""
+    from geo.site_selection import ACCESS_RULES, MODES, OWNER_TYPES, WEIGHTS
+
+    return {"role": ROLES, "roles": ROLES, "principal_role": ROLES, "mode": MODES, "access": ACCESS_RULES,
+            "weight": WEIGHTS, "owner_types": OWNER_TYPES, "owner_type": OWNER_TYPES}
 # a stored code that names an action (an edit conflict's "op": room_edit …, a step's "action") reads as that action
-ACTION_WORDS = {**ACTIONS, "rectify": "整改完成", "reopen": "重新打开"}
+ACTION_WORDS = {**ACTIONS, "rectify": "整改完成", "reopen": "重新打开", "save": "保存", "delete": "删除", "add": "新增",
+                "update": "修改", "convert": "转为设施"}
+CODE = re.compile(r"[a-z]+(?:_[a-z0-9]+)+")  # a stored code (snake_case) with no word above: never shown as is
 
 
 def _detail_value(value, key=None) -> str:
@@ -309,8 +326,9 @@ def _detail_value(value, key=None) -> str:
     if isinstance(value, (list, tuple)):
         return "、".join(_detail_value(v, key) for v in value)
     text = str(value)
-    words = DETAIL_VALUES.get(str(key), {})
-    return words.get(text) or DETAIL_TABLES.get(text) or ACTION_WORDS.get(text, text)
+    words = _value_words().get(str(key), {})
+    shown = words.get(text) or DETAIL_TABLES.get(text) or ACTION_WORDS.get(text, text)
+    return "其他" if CODE.fullmatch(shown) else shown
 
 
 def _detail_key(key) -> str:
