@@ -310,6 +310,9 @@ def _value_words() -> dict[str, dict]:
 ACTION_WORDS = {**ACTIONS, "rectify": "整改完成", "reopen": "重新打开", "save": "保存", "delete": "删除", "add": "新增",
                 "update": "修改", "convert": "转为设施"}
 CODE = re.compile(r"[a-z]+(?:_[a-z0-9]+)+")  # a stored code (snake_case) with no word above: never shown as is
+# fields that hold what a person typed or a name (an account like zhang_san, a file name): always shown as stored
+AS_TYPED = {"username", "created_by", "frozen_by", "by", "display_name", "name", "label", "file", "note", "address",
+            "reason", "os_user", "code", "error"}
 
 
 def _detail_value(value, key=None) -> str:
@@ -326,6 +329,8 @@ def _detail_value(value, key=None) -> str:
     if isinstance(value, (list, tuple)):
         return "、".join(_detail_value(v, key) for v in value)
     text = str(value)
+    if str(key) in AS_TYPED:
+        return text
     words = _value_words().get(str(key), {})
     shown = words.get(text) or DETAIL_TABLES.get(text) or ACTION_WORDS.get(text, text)
     return "其他" if CODE.fullmatch(shown) else shown
