@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import pytest
 
-from browser import MAP_IFRAME, Probe, wait_for_map, wait_streamlit_idle
+from browser import Probe, wait_for_map, wait_streamlit_idle
 
 pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("browser")]
 SCREEN = {"width": 1600, "height": 900}

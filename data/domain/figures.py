@@ -27,7 +27,7 @@ from data.db.models import SAFETY_SOURCES
 from data.domain.period import Period, custom
 from data.queries import affairs, aid, facilities, findings, services
 from data.domain.targets import pace
-from data.domain.units import RATE_DIGITS, fen_to_wan, pct, percent_number
+from data.domain.units import fen_to_wan, pct, percent_number
 
 # --- one run of each named query per computation (see the module docstring) ----------------------------
 

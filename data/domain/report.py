@@ -17,7 +17,7 @@ from data.security.access import query
 from data.domain import figures
 from data.domain import period as periods
 from data.domain.period import Period
-from data.domain.units import RATE_DIGITS, fen_to_wan, pct, percent_number
+from data.domain.units import RATE_DIGITS, fen_to_wan, percent_number
 
 # The report's sections in the report's order, each with its heading in the report (一、(一)1–9, then (二) 特色亮点).
 SECTIONS: tuple[str, ...] = ("养老服务体系", "居家上门服务", "安全监管", "社会救助", "主动发现", "婚丧习俗", "民政服务站",
