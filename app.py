@@ -3,9 +3,10 @@ from datetime import date
 
 import streamlit as st
 
-from components import auth_ui, filters, floor, locale, map_component, navigation, session  # noqa: F401
+from components import auth_ui, filters, floor, locale, map_component, navigation, session, warmup  # noqa: F401
 
 st.set_page_config(page_title="民政一张图 · 西湖区民政局", layout="wide")
+warmup.start()  # once per process: the pages' libraries and geography files, in the background (components/warmup.py)
 locale.chinese_widgets()  # the uploader's English words in Chinese, on every page
 floor.serve_if_requested()  # the benchmark's empty page, only when its server is started for the benchmark
 navigation.close_metrics_endpoint()  # Streamlit's unauthenticated /_stcore/metrics: not served by this app

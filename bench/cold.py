@@ -6,8 +6,12 @@ The session is signed in as the bench account before the first run: the token (d
 parent so that signing in — an Argon2 hash — is not part of cold_s, and passed in the environment variable
 BENCH_AUTH_TOKEN) is put in st.session_state["_auth_token"]; without it one is made here, before the clock starts.
 
-cold_s  — wall time of the very first AppTest run of app.py on that page in this process (imports of the app's
-          modules, engine creation, schema check and every query are in it; Streamlit itself is imported before).
+warmup_s — what a replica does at start before it takes users (deploy/health.py --warm; `make run`'s first sign-in
+          page): one anonymous run of app.py (the sign-in page: engine creation, schema check), then the wait for
+          the warm-up thread it starts (components/warmup.py: the pages' libraries and the geography files).
+          With --no-warmup it is skipped and cold_s pays all of it (the figure of a server nobody warmed up).
+cold_s  — wall time of the first signed-in AppTest run of app.py on that page in this process: every query of the
+          page with empty caches, and whatever the page imports that the warm-up did not.
 warm_s  — after the cold run: period set to 2024-H1 (untimed rerun), then the street changed; time of that rerun.
 map_bytes — sum of len(json_args) of every streamlit_folium component instance the page sends (what AppTest
           would send to the browser as the component's arguments), measured after the warm run.
@@ -61,7 +65,7 @@ def map_bytes(at) -> tuple[int, int]:
 
 
 def measure(page: str, url: str, street_index: int = 0, profile: str | None = None,
-            token: str | None = None, sql: bool = False, plans: int = 0) -> dict:
+            token: str | None = None, sql: bool = False, plans: int = 0, warm_up: bool = True) -> dict:
     if not token:
         from bench.auth import token as make_token
         token = make_token(url)
@@ -72,6 +76,8 @@ def measure(page: str, url: str, street_index: int = 0, profile: str | None = No
     os.environ["DATABASE_URL"] = url
     os.chdir(ROOT)
     out: dict = {"page": page, "streamlit_import_s": import_s}
+    if warm_up:
+        out["warmup_s"] = _warm_up()
 
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=600)
     # url_path == file stem for every page, so the page resolves before the first run (a deep link).
@@ -116,6 +122,18 @@ def measure(page: str, url: str, street_index: int = 0, profile: str | None = No
     if profiles:
         out["profile_text"] = profiles[-1]
     return out
+
+
+def _warm_up() -> float:
+    """A replica's start: one anonymous run of app.py (the sign-in page), then the warm-up thread it started."""
+    from streamlit.testing.v1 import AppTest
+
+    t = time.perf_counter()
+    AppTest.from_file(str(ROOT / "app.py"), default_timeout=600).run()
+    from components import warmup
+    if not warmup.wait(300):
+        raise RuntimeError("warm-up did not finish")
+    return time.perf_counter() - t
 
 
 def _plans(trace, url: str, n: int) -> list[dict]:
@@ -187,8 +205,10 @@ def main(argv=None) -> None:
     ap.add_argument("--profile", choices=["cold", "warm"])
     ap.add_argument("--sql", action="store_true", help="also time the cold run's SQL by named query (sql_cold)")
     ap.add_argument("--plans", type=int, default=0, help="EXPLAIN the slowest statements of the cold run (plans)")
+    ap.add_argument("--no-warmup", action="store_true", help="time the first visit of a server nobody warmed up")
     a = ap.parse_args(argv)
-    res = measure(a.page, a.url, a.street_index, a.profile, os.environ.get("BENCH_AUTH_TOKEN"), a.sql, a.plans)
+    res = measure(a.page, a.url, a.street_index, a.profile, os.environ.get("BENCH_AUTH_TOKEN"), a.sql, a.plans,
+                  warm_up=not a.no_warmup)
     sys.stdout.write("BENCH_JSON " + json.dumps(res, ensure_ascii=False, default=str) + "\n")
 
 
