@@ -146,6 +146,8 @@ def bench_dataset(ds: datasets.Dataset, pages, runs: int, skip_browser: bool, lo
         errors += sorted({e for s in ok for e in s.get("cold_errors", []) + s.get("warm_errors", [])})
         pr = {
             "title": title, "url_path": path,
+            # the replica's start before it takes users (bench/cold.py: warm-up run + background imports)
+            "warmup_s": summary([s["warmup_s"] for s in ok if s.get("warmup_s") is not None]),
             "cold_s": summary([s["cold_s"] for s in ok]),
             # of cold_s, the time spent waiting for the database, and the named queries it went to (first run)
             "cold_sql_s": summary([s["sql_cold_total_s"] for s in ok]),
@@ -332,6 +334,10 @@ def main(argv=None) -> int:
     ap = argparse.ArgumentParser(prog="python -m bench", description=__doc__.split("\n\n")[0])
     ap.add_argument("--scales", default="1,10", help="comma-separated demo scales (1, 10, 100)")
     ap.add_argument("--engines", default="sqlite,postgresql")
+    ap.add_argument("--datasets", default="",
+                    help="engine:scale pairs instead of --scales × --engines, e.g. sqlite:1,postgresql:100")
+    ap.add_argument("--browser-on", default="",
+                    help="engine:scale pairs whose pages are also timed in Chromium (default: every dataset)")
     ap.add_argument("--runs", type=int, default=5)
     ap.add_argument("--out", default="bench/results/bench.json")
     ap.add_argument("--skip-browser", action="store_true")
@@ -354,6 +360,9 @@ def main(argv=None) -> int:
     a = ap.parse_args(argv)
     scales = [int(s) for s in a.scales.split(",") if s.strip()]
     engines = [e.strip() for e in a.engines.split(",") if e.strip()]
+    wanted_sets = ([(e.strip(), int(x)) for e, x in (d.split(":") for d in a.datasets.split(",") if d.strip())]
+                   if a.datasets else [(e, s) for s in scales for e in engines])
+    browser_on = {(e.strip(), int(x)) for e, x in (d.split(":") for d in a.browser_on.split(",") if d.strip())}
     pages = app_pages()
     if a.pages:
         wanted = set(a.pages.split(","))
@@ -386,22 +395,22 @@ def main(argv=None) -> int:
            "datasets": []}
     log = lambda *x: print(*x, flush=True)  # noqa: E731
     m = doc["machine"]
-    log(f"bench: scales {scales}, engines {engines}, {a.runs} runs, {len(pages)} pages; load {os.getloadavg()}\n"
+    log(f"bench: datasets {wanted_sets}, {a.runs} runs, {len(pages)} pages; load {os.getloadavg()}\n"
         f"machine: {m.get('cpu_model')}, {m.get('cpu_count')} cores, {m.get('ram_gb')} GB; "
         f"Python loop {m.get('python_loop_s')} s (speed reference)")
-    for scale in scales:
-        for eng in engines:
-            log(f"\n[{eng} ×{scale}] preparing database ({'reuse allowed' if a.keep else 'fresh'}) …")
-            t = time.perf_counter()
-            ds = datasets.prepare(eng, scale, a.keep)
-            log(f"  ready in {time.perf_counter() - t:.1f} s ({'reused' if ds.reused else 'built'}): {ds.build}")
-            try:
-                doc["datasets"].append(bench_dataset(ds, pages, a.runs, a.skip_browser, log, a.skip_server,
-                                                  a.browser_cache))
-            finally:
-                if not a.keep:
-                    datasets.drop(ds)
-            out_path.write_text(json.dumps(doc, ensure_ascii=False, indent=1, default=str), encoding="utf-8")
+    for eng, scale in wanted_sets:
+        log(f"\n[{eng} ×{scale}] preparing database ({'reuse allowed' if a.keep else 'fresh'}) …")
+        t = time.perf_counter()
+        ds = datasets.prepare(eng, scale, a.keep)
+        log(f"  ready in {time.perf_counter() - t:.1f} s ({'reused' if ds.reused else 'built'}): {ds.build}")
+        skip_browser = a.skip_browser or bool(browser_on and (eng, scale) not in browser_on)
+        try:
+            doc["datasets"].append(bench_dataset(ds, pages, a.runs, skip_browser, log, a.skip_server,
+                                              a.browser_cache))
+        finally:
+            if not a.keep:
+                datasets.drop(ds)
+        out_path.write_text(json.dumps(doc, ensure_ascii=False, indent=1, default=str), encoding="utf-8")
     if a.load:
         from bench.load import run_load
         log(f"\n[load] {a.load_sessions} sessions × {a.load_seconds:.0f} s on sqlite ×1 …")
