@@ -23,6 +23,7 @@ from datetime import date, datetime
 from sqlalchemy.engine import Engine
 
 from data.db import models as m
+from data.db import rollups
 from data.demo.affairs import AffairsMixin
 from data.demo.aid import AidMixin
 from data.demo.common import (
@@ -92,7 +93,7 @@ def build_demo(engine: Engine, scale: int = 1, seed: int = DEFAULT_SEED) -> dict
     district = _District(seed).build()
     rep = _Replicator(district)
     counts: Counter = Counter()
-    with engine.begin() as conn:
+    with engine.begin() as conn, rollups.bulk_load(conn):
         for k in range(scale):
             for table, rows in rep.rows(k, rep.id_numbers()):
                 ins = SPECS[table].model.__table__.insert()
