@@ -145,7 +145,11 @@ def main(argv=None) -> int:
                     targets.append((f"base:{p}", f"{base.url}/{p}?period=2024-H1", state))  # same database: same cookie
             kinds = {k: _which_main(browser, u, st) for k, u, st in targets}
             for r in range(a.rounds):
-                for k, u, st in targets:
+                # each pair (this checkout, base) in alternating order: a visit right after another is not
+                # systematically the second one
+                order = targets[:1] + [t for i in range(1, len(targets), 2 if base else 1)
+                                       for t in (targets[i:i + 2] if not base or r % 2 == 0 else targets[i:i + 2][::-1])]
+                for k, u, st in order:
                     v = visit(browser, u, kinds[k], st)
                     out.setdefault(k, []).append(v)
                     report(f"{k} [{kinds[k]}] r{r + 1}", v)
