@@ -95,13 +95,15 @@ _FIRST_JS = """() => {
 }""" % _FIND_JS
 
 # Fully drawn: the page's main element is there, Streamlit has finished the run (connected, script not running,
-# no running indicator), and every map iframe on the page has drawn its map.
+# no running indicator), and every map frame the page displays has drawn its map (a map in a tab not chosen is not displayed: the
+# browser never draws it, and the page is complete without it).
 _FULL_JS = """(wanted) => {
   const find = (%s);
   const idle = (%s);
   if (!idle()) return false;
   if (wanted !== 'idle' && !find(wanted)) return false;
   for (const f of document.querySelectorAll('iframe[title="streamlit_folium.st_folium"]')) {
+    if (f.offsetParent === null) continue;  // not displayed (e.g. in a tab not chosen): the browser never draws it
     let d = null;
     try { d = f.contentDocument; } catch (e) { d = null; }
     const c = d && d.querySelector('.leaflet-container');
@@ -110,6 +112,10 @@ _FULL_JS = """(wanted) => {
   }
   return {kind: wanted, t: performance.now()};
 }""" % (_FIND_JS, _IDLE_T_JS)
+
+# Whether the page displays a map frame (one inside a tab not chosen, or otherwise not displayed, is not drawn)
+_SHOWN_MAP_JS = """() => [...document.querySelectorAll('iframe[title="streamlit_folium.st_folium"]')]
+  .some(f => f.offsetParent !== null)"""
 
 TIMEOUT_MS = 60_000
 
@@ -161,7 +167,7 @@ def _which_main(browser, url: str, state=None) -> str:
         with contextlib.suppress(PlaywrightTimeout):
             page.wait_for_function(_FIND_JS, arg=None, timeout=15_000, polling="raf")
         wait_streamlit_idle(page, timeout=TIMEOUT_MS)
-        if page.locator('iframe[title="streamlit_folium.st_folium"]').count():
+        if page.evaluate(_SHOWN_MAP_JS):  # a map in a tab not chosen is never drawn: not waited for
             page.wait_for_function(_FIND_JS, arg="map", timeout=TIMEOUT_MS, polling="raf")
         found = page.evaluate(_FIND_JS, None)
         return found["kind"] if found else "idle"

@@ -67,7 +67,7 @@ fitBounds ran against 0x0 and the map stays at minZoom. The wrapper therefore pr
 script with ``HIDDEN_FIT_BOUNDS_JS``, which replays such a fitBounds on the first resize that gives the
 map a real size (tested). For pages with heavy maps Streamlit 1.67 also offers ``st.tabs([...],
 key=..., on_change="rerun")`` with the map drawn only ``if tab.open:`` — then it is never drawn hidden
-(not exercised by the tests here).
+(pages/supervision.py and pages/stations.py build only the chosen tab this way).
 
 Rules for map builders
 ----------------------

@@ -24,19 +24,24 @@ st.caption(f"{f.scope} · {page.label} · 街道民政服务站按服务内容�
 panels.headline(page)
 
 names = ["任务看板", "月度考核"] + ([] if page.counts_only else ["一月一调度", "站点填报", "服务内容清单"])
-tabs = dict(zip(names, st.tabs(names)))
-with tabs["任务看板"]:
-    panels.board(page, key="st_board")
-with tabs["月度考核"]:
-    panels.scores(page, key="st_scores")
-    panels.ranking(page, key="st_rank", on_publish=(lambda: view.publish(r, month)) if page.can_manage else None,
-                   report=panels.report_builder(r, month) if page.ranking is not None else None)
-if not page.counts_only:
+# only the chosen tab runs and is sent (a tab's content is built when it is opened): the first screen carries the
+# headline and the task board, not four hidden tabs of tables and forms
+tabs = dict(zip(names, st.tabs(names, key="st_tab", on_change="rerun")))
+if tabs["任务看板"].open:
+    with tabs["任务看板"]:
+        panels.board(page, key="st_board")
+if tabs["月度考核"].open:
+    with tabs["月度考核"]:
+        panels.scores(page, key="st_scores")
+        panels.ranking(page, key="st_rank", on_publish=(lambda: view.publish(r, month)) if page.can_manage else None,
+                       report=panels.report_builder(r, month) if page.ranking is not None else None)
+if not page.counts_only and tabs["一月一调度"].open:
     with tabs["一月一调度"]:
         panels.dispatches(page, key="st_disp")
         if page.can_manage:
             with st.expander("记录一月一调度（交办任务生成督办单）"):
                 panels.dispatch_form(view.stations(r), key="st_disp_form", on_save=lambda v: view.save_dispatch(r, v))
+if not page.counts_only and tabs["站点填报"].open:
     with tabs["站点填报"]:
         if page.entries is None:
             st.info("局领导账号只查看，不填报。")
@@ -44,6 +49,7 @@ if not page.counts_only:
             st.caption("台账没有记录的任务（如政策宣讲、助餐点巡查）由站点填报；业务科室可代填。考核结果发布后不能再改。")
             panels.entries(page, key="st_entries", on_save=lambda row, done, note: view.save_entry(r, month, row, done,
                                                                                                   note))
+if not page.counts_only and tabs["服务内容清单"].open:
     with tabs["服务内容清单"]:
         panels.tasks(page, key="st_tasks")
         if page.can_manage:

@@ -35,26 +35,30 @@ def _pick(code: str) -> None:
 
 
 tabs = ["督办单", "按责任单位"] + (["派单", "设置"] if page.can_issue else [])
-shown = st.tabs(tabs)
-with shown[0]:
-    panels.list_filters(page.unit_choices, key="sv_f")
-    panels.order_list(page, key="sv_list", on_pick=_pick)
-    code = st.session_state.get("sv_order")
-    ov = view.detail(r, code=code, on=on) if code else None
-    if code and ov is None:
-        st.warning(f"找不到督办单 {md(code)}，或本账号无权查看。")
-    if ov is not None:
-        st.divider()
-        panels.order_panel(ov, key="sv_order_panel", evidence=lambda eid, who: view.evidence_file(r, eid, who),
-                           on_act=lambda order, action, note, files: view.act(r, order, action, note, files))
-with shown[1]:
-    left, right = st.columns([3, 2])
-    with left:
-        panels.unit_counts(page, key="sv_units")
-    with right:
-        panels.open_map(page.map, key="sv", locked=f.street)
-        st.caption("地图为各街道未办结督办单数；区直部门、服务商的督办单不在图上。")
-if page.can_issue:
+# only the chosen tab runs and is sent (a tab's content is built when it is opened); a link with a to-do item opens
+# 派单 with that item chosen
+shown = st.tabs(tabs, key="sv_tab", on_change="rerun", default="派单" if page.can_issue and qp.get("todo") else None)
+if shown[0].open:
+    with shown[0]:
+        panels.list_filters(page.unit_choices, key="sv_f")
+        panels.order_list(page, key="sv_list", on_pick=_pick)
+        code = st.session_state.get("sv_order")
+        ov = view.detail(r, code=code, on=on) if code else None
+        if code and ov is None:
+            st.warning(f"找不到督办单 {md(code)}，或本账号无权查看。")
+        if ov is not None:
+            st.divider()
+            panels.order_panel(ov, key="sv_order_panel", evidence=lambda eid, who: view.evidence_file(r, eid, who),
+                               on_act=lambda order, action, note, files: view.act(r, order, action, note, files))
+if shown[1].open:
+    with shown[1]:
+        left, right = st.columns([3, 2])
+        with left:
+            panels.unit_counts(page, key="sv_units")
+        with right:
+            panels.open_map(page.map, key="sv", locked=f.street)
+            st.caption("地图为各街道未办结督办单数；区直部门、服务商的督办单不在图上。")
+if page.can_issue and shown[2].open:
     with shown[2]:
         week = view.candidate_week(on)
         todo = view.candidates(r, week, f.street)
@@ -73,5 +77,6 @@ if page.can_issue:
         with st.expander("登记圆桌会诉求"):
             panels.request_form(view.roundtable(r)["meetings"], units, key="sv_request",
                                 on_record=lambda v: view.record_request(r, v))
+if page.can_issue and shown[3].open:
     with shown[3]:
         panels.settings_form(page.settings, key="sv_settings", on_save=lambda v: view.save_settings(r, v))

@@ -103,3 +103,37 @@ def test_browser_benchmark_times_pages_against_the_floor(browser, demo_url):
     assert out["pages"]["pages/facilities.py"]["fully_drawn"]["median"] >= out["pages"]["pages/facilities.py"]["time"]["median"]
     # the roundtable's slide switch: four steps forward per round, each a real slide change
     assert out["slide_switch"]["n"] == 4 and 0 < out["slide_switch"]["time"]["median"] < 30, out["slide_switch"]
+
+
+_HIDDEN_MAP_APP = '''import sys
+sys.path.insert(0, {root!r})
+import folium
+import streamlit as st
+from components import maps
+first, second = st.tabs(["指标", "地图"])  # every tab sent; the map's tab is not the chosen one
+first.metric("指标", "1")
+with second:
+    m = maps.base_map()
+    folium.Marker([28.66, 115.89], icon=folium.DivIcon(html="<b>甲</b>")).add_to(m)
+    maps.show_map(m, key="hidden_map")
+'''
+
+
+@pytest.mark.browser
+@pytest.mark.xdist_group("browser")
+def test_fully_drawn_does_not_wait_for_a_map_in_a_tab_not_chosen(app_server, browser, tmp_path):
+    """A map in a tab the user has not opened is never drawn by the browser (its frame is not displayed): the page is
+    fully drawn without it (before this, the benchmark waited 60 s for such a map and gave up on the page)."""
+    from bench.browser import _FULL_JS, _context
+
+    script = tmp_path / "hidden_map_app.py"
+    script.write_text(_HIDDEN_MAP_APP.format(root=str(ROOT)), encoding="utf-8")
+    url = app_server(script)
+    ctx = _context(browser)
+    try:
+        page = ctx.new_page()
+        page.goto(url + "/", wait_until="domcontentloaded")
+        page.wait_for_function(_FULL_JS, arg="metric", timeout=30_000, polling="raf")
+        assert page.locator('iframe[title="streamlit_folium.st_folium"]').count() == 1  # the map was sent, hidden
+    finally:
+        ctx.close()
