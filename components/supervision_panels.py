@@ -77,16 +77,27 @@ def level_row(page: view.SupervisionPage) -> None:
 def chosen_filters(key: str) -> dict:
     """The list filters as chosen (read before the page model is built; drawn by `list_filters`)."""
     got = st.session_state
-    return {"levels": tuple(got.get(f"{key}_lv", ())), "units": tuple(got.get(f"{key}_unit", ())),
-            "statuses": tuple(got.get(f"{key}_st", ()))}
+
+    def value(name: str) -> tuple:
+        return tuple(got.get(name, got.get(f"_kept_{name}", ())))
+
+    return {"levels": value(f"{key}_lv"), "units": value(f"{key}_unit"), "statuses": value(f"{key}_st")}
 
 
 def list_filters(units: list[str], key: str) -> None:
+    """The list's filters. Their tab is built only when open (pages/supervision.py), and Streamlit forgets the
+    values of widgets a run did not draw: the chosen values are kept beside them and put back when the tab opens."""
+    names = [f"{key}_lv", f"{key}_unit", f"{key}_st"]
+    for name in names:
+        if name not in st.session_state and f"_kept_{name}" in st.session_state:
+            st.session_state[name] = st.session_state[f"_kept_{name}"]
     a, b, c = st.columns(3)
     a.multiselect("预警等级", list(LEVEL_FILTER), format_func=LEVEL_FILTER.get, key=f"{key}_lv", placeholder=locale.PICK_MANY)
     chosen = [u for u in st.session_state.get(f"{key}_unit", ()) if u not in units]
     b.multiselect("责任单位", list(units) + chosen, key=f"{key}_unit", placeholder=locale.PICK_MANY)
     c.multiselect("状态", list(view.STATUSES), format_func=view.STATUSES.get, key=f"{key}_st", placeholder=locale.PICK_MANY)
+    for name in names:
+        st.session_state[f"_kept_{name}"] = st.session_state[name]
 
 
 def order_list(page: view.SupervisionPage, key: str, on_pick: Callable[[str], None]) -> None:

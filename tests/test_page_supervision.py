@@ -192,3 +192,17 @@ def test_office_records_entries_and_publishes(monkeypatch, own_demo):
     assert "2024年6月考核结果已发布" in texts(at)
     # the 考核通报 is offered for download
     assert any(b.label == "下载考核通报（Word）" for b in at.get("download_button"))
+
+
+def test_the_list_filters_survive_a_look_at_another_tab(monkeypatch, demo_url):
+    """The tabs are built only when open; a filter chosen on 督办单 is still chosen, and the list still filtered,
+    after the user looked at 按责任单位 and came back."""
+    at = run_page(monkeypatch, demo_url, "pages/supervision.py", period="2024-12")
+    at.multiselect(key="sv_f_st").set_value(["closed"]).run()
+    listed = next(t for t in frames(at) if "督办事项" in t.columns)
+    assert len(listed) and set(listed["状态"]) == {"已办结"}
+    open_tab(at, "sv_tab", "按责任单位")
+    open_tab(at, "sv_tab", "督办单")
+    assert at.multiselect(key="sv_f_st").value == ["closed"]
+    again = next(t for t in frames(at) if "督办事项" in t.columns)
+    assert len(again) == len(listed) and set(again["状态"]) == {"已办结"}
