@@ -12,19 +12,32 @@ subdistrict × keys: `n` records and the sums `v1`, `v2`:
     meal_records         –              –         dine_in     delivered   the meal point's (facilities)
     civil_events         kind           –         –           –           the event's ('' when district-wide)
 
-District-wide queries (no street) of counts and sums read these rows; street-scoped queries, distinct counts
-(households, persons) and personal lists read the records. `from_records()` switches a block to the records
-(the fidelity tests compute every figure both ways).
+District-wide queries (no street) of counts and sums read these rows; street-scoped queries and personal lists
+read the records.
+
+汇总表 (aid_person_years, migration 0011): distinct households and persons paid in a period, which per-day sums
+cannot give. One row per person × programme × year × the subdistrict and household the payments carry, with the
+number of payments in each month (m01…m12) and in the year (n), kept by triggers like daily_totals. `paid()` gives
+the (programme, subdistrict, household, person) of every payment in a period — the rows of aid_person_years for the
+period's whole months (any of those months above 0), the records for the days of a month the period covers only in
+part (an ISO week, a custom range's first and last month) — and the aid queries count them distinct, district-wide
+and street-scoped alike (`persons_in_use()`): the same sets as the records, whoever is counted twice in the rows
+(a person paid in two subdistricts, two households, two programmes or two years) is counted once by DISTINCT.
+
+`from_records()` switches a block to the records (the fidelity tests compute every figure both ways).
 """
 from __future__ import annotations
 
 from contextlib import contextmanager
 from contextvars import ContextVar
+from datetime import date, timedelta
 
-from sqlalchemy import func, literal, select, union_all
+from sqlalchemy import case, extract, func, literal, select, true, union_all
 from sqlalchemy.engine import Connection
 
-from data.db.models import AidPayment, CivilEvent, DailyTotal, Facility, HomeServiceVisit, LivingAloneVisit, MealRecord
+from data.db.models import (AidPayment, AidPersonYear, CivilEvent, DailyTotal, Facility, HomeServiceVisit,
+                            LivingAloneVisit, MealRecord)
+from data.db.models.rollups import MONTHS
 
 MEASURES = ("aid_payments", "home_service_visits", "living_alone_visits", "meal_records", "civil_events")
 
@@ -34,6 +47,11 @@ _RECORDS_ONLY: ContextVar[bool] = ContextVar("rollups_records_only", default=Fal
 def in_use(street: str | None = None) -> bool:
     """Whether a query for `street` reads the totals: district-wide only, and not inside from_records()."""
     return not street and not _RECORDS_ONLY.get()
+
+
+def persons_in_use() -> bool:
+    """Whether the distinct counts of aid recipients read aid_person_years (any street; not inside from_records())."""
+    return not _RECORDS_ONLY.get()
 
 
 @contextmanager
@@ -51,6 +69,57 @@ def totals(measure: str, start, end, *columns, where=None):
     t = DailyTotal
     stmt = select(*columns).where(t.measure == measure, t.day >= start, t.day <= end)
     return stmt.where(where) if where is not None else stmt
+
+
+# --- aid_person_years: who was paid in a period -----------------------------------------------------------
+
+def _month_end(d: date) -> date:
+    return date(d.year + (d.month == 12), d.month % 12 + 1, 1) - timedelta(days=1)
+
+
+def split(start: date, end: date) -> tuple[list[tuple[int, int, int]], list[tuple[date, date]]]:
+    """[start, end] as its whole months, (year, first month, last month) per year, and the days outside them
+    (at most two spans: before the first whole month and after the last)."""
+    first = start if start.day == 1 else _month_end(start) + timedelta(days=1)
+    last = end if end == _month_end(end) else end.replace(day=1) - timedelta(days=1)
+    if first > last:
+        return [], [(start, end)] if start <= end else []
+    whole = [(y, first.month if y == first.year else 1, last.month if y == last.year else 12)
+             for y in range(first.year, last.year + 1)]
+    edges = [(a, b) for a, b in ((start, first - timedelta(days=1)), (last + timedelta(days=1), end)) if a <= b]
+    return whole, edges
+
+
+def months_paid(a: int, b: int):
+    """The condition "paid in at least one of months a..b" on aid_person_years (counts are never negative)."""
+    t = AidPersonYear
+    if (a, b) == (1, 12):
+        return true()  # a row exists only while its year count is above 0
+    cols = [getattr(t, MONTHS[i - 1]) for i in range(a, b + 1)]
+    total = cols[0]
+    for c in cols[1:]:
+        total = total + c
+    return total > 0
+
+
+def paid(start: date, end: date, street: str | None = None, programme: str | None = None, records: bool = False):
+    """(programme, subdistrict_code, household_id, person_id) of the payments in [start, end], as a UNION ALL of
+    aid_person_years rows (whole months) and aid_payments rows (the other days) — count them DISTINCT. With
+    `records` (or inside from_records()) every day reads aid_payments."""
+    t, p = AidPersonYear, AidPayment
+    whole, edges = split(start, end)
+    if records or not persons_in_use() or not (whole or edges):
+        whole, edges = [], [(start, end)]
+    parts = []
+    for year, a, b in whole:
+        parts.append(select(t.programme, t.subdistrict_code, t.household_id, t.person_id).where(
+            t.year == year, months_paid(a, b), true() if not street else t.subdistrict_code == street,
+            true() if not programme else t.programme == programme))
+    for a, b in edges:
+        parts.append(select(p.programme, p.subdistrict_code, p.household_id, p.person_id).where(
+            p.paid_on >= a, p.paid_on <= b, true() if not street else p.subdistrict_code == street,
+            true() if not programme else p.programme == programme))
+    return parts[0] if len(parts) == 1 else union_all(*parts)
 
 
 # --- the check: the totals computed from the records, compared with the table ------------------------------
@@ -80,9 +149,40 @@ def _from_records():
     ]
 
 
+def _person_years_from_records():
+    """The rows aid_person_years must hold, computed from the payments (the same definitions as the triggers)."""
+    p = AidPayment
+    key = [extract("year", p.paid_on), p.subdistrict_code, p.programme, p.person_id, p.household_id]
+    month = extract("month", p.paid_on)
+    counts = [func.sum(case((month == i, 1), else_=0)) for i in range(1, 13)]
+    return select(*key, func.count(), *counts).group_by(*key)
+
+
+PERSON_YEAR_COLUMNS = ["year", "subdistrict_code", "programme", "person_id", "household_id", "n", *MONTHS]
+
+
 def differences(conn: Connection, limit: int = 20) -> list[tuple]:
     """Rows where daily_totals differs from the records: (measure, day, subdistrict, k1, k2, (n, v1, v2) in the
-    table, (n, v1, v2) from the records) — empty when they agree."""
+    table, (n, v1, v2) from the records) — empty when they agree; then the rows where aid_person_years differs:
+    ("aid_person_years", year, subdistrict, programme, person, household, counts in the table, counts from the
+    payments)."""
+    out = _daily_differences(conn, limit)
+    t = AidPersonYear
+
+    def norm(r):
+        return (int(r[0]), r[1], r[2], int(r[3]), int(r[4])), tuple(int(v) for v in r[5:])
+
+    expected = dict(norm(r) for r in conn.execute(_person_years_from_records()))
+    stored = dict(norm(r) for r in conn.execute(select(*[getattr(t, c) for c in PERSON_YEAR_COLUMNS])))
+    for key in sorted(set(expected) | set(stored)):
+        if len(out) >= limit:
+            break
+        if expected.get(key) != stored.get(key):
+            out.append(("aid_person_years", *key, stored.get(key), expected.get(key)))
+    return out
+
+
+def _daily_differences(conn: Connection, limit: int) -> list[tuple]:
     def norm(r):
         return (r[0], str(r[1]), r[2], r[3], r[4]), (int(r[5]), int(r[6] or 0), int(r[7] or 0))
 
@@ -100,11 +200,13 @@ def differences(conn: Connection, limit: int = 20) -> list[tuple]:
 
 
 def rebuild(conn: Connection) -> None:
-    """Recompute every row from the records (a repair; the triggers keep them right on their own)."""
+    """Recompute every row of both tables from the records (a repair; the triggers keep them right on their own)."""
     conn.execute(DailyTotal.__table__.delete())
     cols = ["measure", "day", "subdistrict_code", "k1", "k2", "n", "v1", "v2"]
     for stmt in _from_records():
         conn.execute(DailyTotal.__table__.insert().from_select(cols, stmt))
+    conn.execute(AidPersonYear.__table__.delete())
+    conn.execute(AidPersonYear.__table__.insert().from_select(PERSON_YEAR_COLUMNS, _person_years_from_records()))
 
 
 @contextmanager
@@ -125,4 +227,5 @@ def bulk_load(conn: Connection):
         rebuild(conn)
 
 
-__all__ = ["MEASURES", "bulk_load", "differences", "from_records", "in_use", "rebuild", "totals"]
+__all__ = ["MEASURES", "bulk_load", "differences", "from_records", "in_use", "months_paid", "paid", "persons_in_use",
+           "rebuild", "split", "totals"]

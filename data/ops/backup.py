@@ -920,9 +920,9 @@ def _data_script(src: Path, env: dict, selection: list[str]):
         os.unlink(listing)
 
 
-# tables written only by triggers from other tables' rows (migration 0010): never copied, the copy of the records
-# fills them (copying them too would count every record twice)
-DERIVED = frozenset({"daily_totals"})
+# tables written only by triggers from other tables' rows (migrations 0010, 0011): never copied, the copy of the
+# records fills them (copying them too would count every record twice)
+DERIVED = frozenset({"daily_totals", "aid_person_years"})
 
 
 def _load_rows(src: Path, env: dict, contents: BackupContents, archive: list[str], scratch: Engine) -> None:

@@ -1,8 +1,10 @@
 """社会救助与主动发现: payments per programme, and screenings that led to new enrolments."""
 from __future__ import annotations
 
+from datetime import date
+
 import pandas as pd
-from sqlalchemy import and_, distinct, func, select, true
+from sqlalchemy import and_, case, distinct, func, or_, select, true
 from sqlalchemy.engine import Engine
 
 from data.security.access import PERSONAL_ROLES, query
@@ -11,7 +13,8 @@ from data.domain.period import Period
 from data.queries.common import as_date_series, frame, month_start, scalar, street_filter
 from data.domain.units import fen_to_wan
 from data.db import rollups
-from data.db.models import DailyTotal
+from data.db.models import AidPersonYear, DailyTotal
+from data.db.models.rollups import MONTHS
 
 TOTAL_COLUMNS = ["programme", "name", "households", "persons", "payments", "amount_fen", "amount_wan"]
 
@@ -24,6 +27,30 @@ def _subtypes(subtypes):
     return true() if not subtypes else AidPayment.subtype.in_(list(subtypes))
 
 
+# --- the summary path: distinct households and persons from aid_person_years, payments and amounts from
+# daily_totals (both exact for any subdistrict; data/db/rollups.py) -------------------------------------------
+
+def _distinct(engine: Engine, period: Period, street: str | None, *by: str, programme: str | None = None) -> dict:
+    """{key of `by`: (households, persons)} of the payments in the period, counted distinct."""
+    paid = rollups.paid(period.start, period.end, street, programme).subquery()
+    stmt = (select(*[paid.c[b] for b in by], func.count(distinct(paid.c.household_id)),
+                   func.count(distinct(paid.c.person_id))).group_by(*[paid.c[b] for b in by]))
+    with engine.connect() as conn:
+        return {tuple(r[:len(by)]): (int(r[-2]), int(r[-1])) for r in conn.execute(stmt)}
+
+
+def _sums(engine: Engine, period: Period, street: str | None, *by, where=None) -> dict:
+    """{key of `by` (daily_totals columns): (payments, amount in fen)} of the payments in the period."""
+    t = DailyTotal
+    cond = t.subdistrict_code == street if street else None
+    if where is not None:
+        cond = where if cond is None else and_(cond, where)
+    stmt = rollups.totals("aid_payments", period.start, period.end, *by, func.sum(t.n), func.sum(t.v1),
+                          where=cond).group_by(*by)
+    with engine.connect() as conn:
+        return {tuple(r[:len(by)]): (int(r[-2] or 0), int(r[-1] or 0)) for r in conn.execute(stmt)}
+
+
 @query(scope="street")
 def aid_totals(engine: Engine, period: Period, street: str | None = None) -> pd.DataFrame:
     """救助发放（F40–F47）：各项目 paid_on 在统计期内的发放记录中不同家庭数、不同人数、笔数和金额（分；万元保留两位小数），无发放的项目记 0。"""
@@ -32,7 +59,12 @@ def aid_totals(engine: Engine, period: Period, street: str | None = None) -> pd.
                    func.sum(AidPayment.amount_fen).label("amount_fen"))
             .where(_paid_in(period), street_filter(AidPayment.subdistrict_code, street))
             .group_by(AidPayment.programme))
-    got = {r[0]: r[1:] for r in frame(engine, stmt).itertuples(index=False, name=None)}
+    if rollups.persons_in_use():
+        counts = _distinct(engine, period, street, "programme")
+        sums = _sums(engine, period, street, DailyTotal.k1)
+        got = {k[0]: counts.get(k, (0, 0)) + v for k, v in sums.items()}
+    else:
+        got = {r[0]: r[1:] for r in frame(engine, stmt).itertuples(index=False, name=None)}
     codes = list(AID_PROGRAMMES) + sorted(set(got) - set(AID_PROGRAMMES))
     rows = []
     for code in codes:
@@ -74,6 +106,9 @@ def aid_amount_all(engine: Engine, period: Period, street: str | None = None) ->
 @query(scope="street")
 def aid_by_subdistrict(engine: Engine, period: Period, street: str | None = None, *, programme: str) -> pd.DataFrame:
     """救助发放（按街道）: households, persons and amount of one programme per subdistrict, every subdistrict listed."""
+    if rollups.persons_in_use():
+        df = _by_subdistrict(engine, period, street, programme)
+        return df.drop(columns=["payments"])
     paid = (select(AidPayment.subdistrict_code, func.count(distinct(AidPayment.household_id)).label("households"),
                    func.count(distinct(AidPayment.person_id)).label("persons"),
                    func.sum(AidPayment.amount_fen).label("amount_fen"))
@@ -94,6 +129,74 @@ def aid_by_subdistrict(engine: Engine, period: Period, street: str | None = None
     return df
 
 
+def _by_subdistrict(engine: Engine, period: Period, street: str | None, programme: str | None) -> pd.DataFrame:
+    """The summary path of aid_by_subdistrict (one programme) and aid_all_by_subdistrict (programme None)."""
+    counts = _distinct(engine, period, street, "subdistrict_code", programme=programme)
+    sums = _sums(engine, period, street, DailyTotal.subdistrict_code,
+                 where=DailyTotal.k1 == programme if programme else None)
+    subs = frame(engine, select(Subdistrict.code, Subdistrict.name).where(street_filter(Subdistrict.code, street))
+                 .order_by(Subdistrict.code))
+    rows = []
+    for code, name in subs.itertuples(index=False, name=None):
+        households, persons = counts.get((code,), (0, 0))
+        payments, fen = sums.get((code,), (0, 0))
+        rows.append({"subdistrict_code": code, "subdistrict_name": name, "households": households, "persons": persons,
+                     "payments": payments, "amount_fen": fen, "amount_wan": fen_to_wan(fen)})
+    columns = ["subdistrict_code", "subdistrict_name", "households", "persons", "payments", "amount_fen",
+               "amount_wan"]
+    df = pd.DataFrame(rows, columns=columns)
+    for col in ("households", "persons", "payments", "amount_fen"):
+        df[col] = df[col].astype("int64")
+    return df
+
+
+def _as_date(value) -> date:
+    """A month computed in SQL as a date (SQLite returns text)."""
+    return date.fromisoformat(value[:10]) if isinstance(value, str) else date(value.year, value.month, value.day)
+
+
+def _by_month_summary(engine: Engine, period: Period, street: str | None) -> pd.DataFrame:
+    """The summary path of aid_by_month: persons per whole month from aid_person_years (a person counted once per
+    programme and month however many rows they have), per month the period covers in part from the records;
+    payments and amounts per month from daily_totals."""
+    t = AidPersonYear
+    whole, edges = rollups.split(period.start, period.end)
+    persons: dict[tuple, int] = {}
+    if whole:
+        per_person = (select(t.year, t.programme, t.person_id,
+                             *[func.max(getattr(t, c)).label(c) for c in MONTHS])
+                      .where(or_(*[and_(t.year == y, rollups.months_paid(a, b)) for y, a, b in whole]),
+                             street_filter(t.subdistrict_code, street))
+                      .group_by(t.year, t.programme, t.person_id).subquery())
+        stmt = (select(per_person.c.year, per_person.c.programme,
+                       *[func.sum(case((per_person.c[c] > 0, 1), else_=0)) for c in MONTHS])
+                .group_by(per_person.c.year, per_person.c.programme))
+        span = {y: (a, b) for y, a, b in whole}
+        with engine.connect() as conn:
+            for year, programme, *by_month in conn.execute(stmt):
+                a, b = span[int(year)]
+                for i in range(a, b + 1):
+                    persons[(date(int(year), i, 1), programme)] = int(by_month[i - 1] or 0)
+    for a, b in edges:
+        mon = month_start(AidPayment.paid_on)
+        stmt = (select(mon, AidPayment.programme, func.count(distinct(AidPayment.person_id)))
+                .where(AidPayment.paid_on >= a, AidPayment.paid_on <= b,
+                       street_filter(AidPayment.subdistrict_code, street))
+                .group_by(mon, AidPayment.programme))
+        with engine.connect() as conn:
+            for mon_, programme, n in conn.execute(stmt):
+                persons[(_as_date(mon_), programme)] = int(n)
+    sums = _sums(engine, period, street, month_start(DailyTotal.day).label("month"), DailyTotal.k1)
+    rows = []
+    for (mon_, programme), (payments, fen) in sums.items():
+        mon_ = _as_date(mon_)
+        if payments:
+            rows.append({"month": mon_, "programme": programme, "persons": persons.get((mon_, programme), 0),
+                         "amount_fen": fen})
+    rows.sort(key=lambda r: (r["month"], r["programme"]))
+    return pd.DataFrame(rows, columns=["month", "programme", "persons", "amount_fen"])
+
+
 @query(scope="street")
 def aid_by_month(engine: Engine, period: Period, street: str | None = None) -> pd.DataFrame:
     """救助发放（按月）: per month and programme, persons paid and amount (分)."""
@@ -103,7 +206,7 @@ def aid_by_month(engine: Engine, period: Period, street: str | None = None) -> p
                    func.sum(AidPayment.amount_fen).label("amount_fen"))
             .where(_paid_in(period), street_filter(AidPayment.subdistrict_code, street))
             .group_by(mon, AidPayment.programme).order_by(mon, AidPayment.programme))
-    df = frame(engine, stmt)
+    df = _by_month_summary(engine, period, street) if rollups.persons_in_use() else frame(engine, stmt)
     if df.empty:
         return pd.DataFrame(columns=["month", "programme", "name", "persons", "amount_fen"])
     df["month"] = as_date_series(df["month"])
@@ -178,8 +281,12 @@ def aid_overall(engine: Engine, period: Period, street: str | None = None) -> di
     stmt = (select(func.count(distinct(AidPayment.household_id)), func.count(distinct(AidPayment.person_id)),
                    func.count(), func.coalesce(func.sum(AidPayment.amount_fen), 0))
             .where(_paid_in(period), street_filter(AidPayment.subdistrict_code, street)))
-    with engine.connect() as conn:
-        households, persons, payments, fen = conn.execute(stmt).one()
+    if rollups.persons_in_use():
+        households, persons = _distinct(engine, period, street).get((), (0, 0))
+        payments, fen = _sums(engine, period, street).get((), (0, 0))
+    else:
+        with engine.connect() as conn:
+            households, persons, payments, fen = conn.execute(stmt).one()
     fen = int(fen or 0)
     return {"households": int(households or 0), "persons": int(persons or 0), "payments": int(payments or 0),
             "amount_fen": fen, "amount_wan": fen_to_wan(fen)}
@@ -188,6 +295,8 @@ def aid_overall(engine: Engine, period: Period, street: str | None = None) -> di
 @query(scope="street")
 def aid_all_by_subdistrict(engine: Engine, period: Period, street: str | None = None) -> pd.DataFrame:
     """救助发放合计（按街道）: aid_overall of each subdistrict, every subdistrict listed (zero when nothing was paid)."""
+    if rollups.persons_in_use():
+        return _by_subdistrict(engine, period, street, None).drop(columns=["payments"])
     paid = (select(AidPayment.subdistrict_code, func.count(distinct(AidPayment.household_id)).label("households"),
                    func.count(distinct(AidPayment.person_id)).label("persons"),
                    func.sum(AidPayment.amount_fen).label("amount_fen"))
@@ -253,5 +362,9 @@ def aid_recipients(engine: Engine, period: Period, street: str | None = None, *,
 def aid_recipients_count(engine: Engine, period: Period, street: str | None = None, *,
                          programme: str | None = None) -> int:
     """救助对象名单行数: person-and-programme pairs paid in the period (the length of the full aid_recipients list)."""
-    grouped = _recipients_grouped(period, street, programme).subquery()
+    if rollups.persons_in_use():
+        paid = rollups.paid(period.start, period.end, street, programme).subquery()
+        grouped = select(paid.c.person_id, paid.c.programme).distinct().subquery()
+    else:
+        grouped = _recipients_grouped(period, street, programme).subquery()
     return int(scalar(engine, select(func.count()).select_from(grouped)) or 0)

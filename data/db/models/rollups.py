@@ -1,10 +1,11 @@
-"""汇总表: per-day totals of the large record tables, kept by database triggers in the transaction of every write
-(migration 0010; data/db/rollups.py says which record tables, and how the district-wide figures read them)."""
+"""汇总表: per-day totals of the large record tables (migration 0010) and the months each aid recipient was paid in
+(migration 0011), kept by database triggers in the transaction of every write (data/db/rollups.py says which
+record tables, and how the figures read them)."""
 from __future__ import annotations
 
 from datetime import date
 
-from sqlalchemy import BigInteger, Date, PrimaryKeyConstraint, String
+from sqlalchemy import BigInteger, Date, Integer, PrimaryKeyConstraint, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from data.db.models.core import Base
@@ -24,3 +25,34 @@ class DailyTotal(Base):
     v1: Mapped[int] = mapped_column(BigInteger, nullable=False)
     v2: Mapped[int] = mapped_column(BigInteger, nullable=False)
     __table_args__ = (PrimaryKeyConstraint("measure", "day", "subdistrict_code", "k1", "k2", name="pk_daily_totals"),)
+
+
+MONTHS = tuple(f"m{i:02d}" for i in range(1, 13))
+
+
+class AidPersonYear(Base):
+    """One person × programme × year × the subdistrict and household the payments carry: the number of payments in
+    each month (m01…m12) and in the year (n). Never written by the program: the triggers of migration 0011 keep it
+    equal to aid_payments (a row whose year count drops to 0 is deleted). Distinct households and persons paid in
+    whole months are counted here (data/db/rollups.py)."""
+    __tablename__ = "aid_person_years"
+    year: Mapped[int] = mapped_column(Integer, nullable=False)
+    subdistrict_code: Mapped[str] = mapped_column(String(20), nullable=False)
+    programme: Mapped[str] = mapped_column(String(20), nullable=False)
+    person_id: Mapped[int] = mapped_column(Integer, nullable=False)
+    household_id: Mapped[int] = mapped_column(Integer, nullable=False)
+    n: Mapped[int] = mapped_column(Integer, nullable=False)
+    m01: Mapped[int] = mapped_column(Integer, nullable=False)
+    m02: Mapped[int] = mapped_column(Integer, nullable=False)
+    m03: Mapped[int] = mapped_column(Integer, nullable=False)
+    m04: Mapped[int] = mapped_column(Integer, nullable=False)
+    m05: Mapped[int] = mapped_column(Integer, nullable=False)
+    m06: Mapped[int] = mapped_column(Integer, nullable=False)
+    m07: Mapped[int] = mapped_column(Integer, nullable=False)
+    m08: Mapped[int] = mapped_column(Integer, nullable=False)
+    m09: Mapped[int] = mapped_column(Integer, nullable=False)
+    m10: Mapped[int] = mapped_column(Integer, nullable=False)
+    m11: Mapped[int] = mapped_column(Integer, nullable=False)
+    m12: Mapped[int] = mapped_column(Integer, nullable=False)
+    __table_args__ = (PrimaryKeyConstraint("year", "subdistrict_code", "programme", "person_id", "household_id",
+                                           name="pk_aid_person_years"),)
