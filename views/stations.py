@@ -225,8 +225,7 @@ def next_editable_month(reader: Reader, today: date | None = None) -> str:
 
 def stations(reader: Reader) -> pd.DataFrame:
     """The stations an office user can record a dispatch meeting for (code, name)."""
-    b = reader.q(sq.station_board, rules.month_key(date.today()), None)
-    return b[["subdistrict_code", "station_name"]].drop_duplicates().reset_index(drop=True)
+    return reader.q(sq.station_names, None).reset_index(drop=True)
 
 
 def save_dispatch(reader: Reader, values: dict) -> dict:

@@ -16,8 +16,9 @@ from sqlalchemy import and_, func, select, union
 from sqlalchemy.engine import Engine
 
 from data.domain.units import pct
-from data.db.models import (AidPayment, AidWindow, Facility, Finding, HomeServiceVisit, LivingAloneElder,
-                            LivingAloneVisit, MealRecord, Meta, RoundtableIssue, RoundtableMeeting, Screening,
+from data.db import rollups
+from data.db.models import (AidPayment, AidWindow, Community, DailyTotal, Facility, Finding, HomeServiceVisit,
+                            LivingAloneElder, LivingAloneVisit, MealRecord, Meta, RoundtableIssue, RoundtableMeeting, Screening,
                             ServiceStation, StationEntry, StationScore, Subdistrict)
 from data.db.models.supervision import (DispatchRecord, ServiceTask, SupervisionEvent, SupervisionEvidence,
                                         SupervisionOrder)
@@ -136,13 +137,18 @@ def _orders_on(engine: Engine, on: date, street: str | None = None, where=True,
 def _raise_red_subdistricts(df: pd.DataFrame, s: rules.Settings) -> None:
     """红 for every overdue order of a subdistrict with more than `red_share` of its current orders overdue."""
     mine = df["current"] & (df["unit_kind"] == "subdistrict")
-    for code, part in df[mine].groupby("subdistrict_code"):
-        n, late = len(part), int(part["overdue"].sum())
-        if rules.subdistrict_red(n, late, s):
-            idx = part.index[part["overdue"]]
-            note = f"；所在街道逾期占比 {pct(late / n)}"
-            df.loc[idx, "reason"] = [r if r.endswith(note) else r + note for r in df.loc[idx, "reason"]]
-            df.loc[idx, "level"] = "red"
+    if not mine.any():
+        return
+    got = df[mine].groupby("subdistrict_code")["overdue"]
+    notes = {code: f"；所在街道逾期占比 {pct(late / n)}"
+             for code, n, late in zip(got.size().index, got.size(), got.sum().astype(int))
+             if rules.subdistrict_red(int(n), int(late), s)}
+    if not notes:
+        return
+    idx = df.index[mine & df["overdue"] & df["subdistrict_code"].isin(list(notes))]
+    df.loc[idx, "reason"] = [r if r.endswith(notes[c]) else r + notes[c]
+                             for r, c in zip(df.loc[idx, "reason"], df.loc[idx, "subdistrict_code"])]
+    df.loc[idx, "level"] = "red"
 
 
 @query(scope="street", roles=BUSINESS)
@@ -159,27 +165,37 @@ COUNT_COLUMNS = ["unit", "subdistrict_code", "issued", "open", "pending", "worki
                  "done", "blue", "yellow", "orange", "red", "overdue", "current", "overdue_share", "red_unit"]
 
 
+def _unit_groups(df: pd.DataFrame):
+    """The orders' responsible units as count_by_unit and weekly_summary group them: each subdistrict, and the
+    departments and providers together (code "")."""
+    return [_unit_label(df), df["subdistrict_code"].where(df["unit_kind"] == "subdistrict").fillna("")]
+
+
+def _unit_frame(sums: pd.DataFrame) -> pd.DataFrame:
+    """Grouped sums (index: unit, code) as rows: unit, subdistrict_code (None for departments and providers), the
+    sums as integers; subdistricts by code, then the departments and providers."""
+    out = sums.astype(int).reset_index(names=["unit", "subdistrict_code"])
+    out["subdistrict_code"] = [c or None for c in out["subdistrict_code"]]
+    out["_o"] = out["subdistrict_code"].isna()
+    return out.sort_values(["_o", "subdistrict_code"]).drop(columns="_o").reset_index(drop=True)
+
+
 def count_by_unit(df: pd.DataFrame, s: rules.Settings) -> pd.DataFrame:
     """Per responsible unit (each subdistrict; departments and providers together): orders and where they stand."""
     if df.empty:
         return pd.DataFrame(columns=COUNT_COLUMNS)
-    d = df.assign(unit=_unit_label(df), code=df["subdistrict_code"].where(df["unit_kind"] == "subdistrict"))
-    rows = []
-    for (unit, code), part in d.groupby(["unit", d["code"].fillna("")], sort=False):
-        open_ = part[part["status"].isin(rules.OPEN_STATUSES)]
-        row = {"unit": unit, "subdistrict_code": code or None, "issued": len(part), "open": len(open_),
-               "pending": int((part["status"] == "pending").sum()), "working": int((part["status"] == "working").sum()),
-               "reported": int((part["status"] == "reported").sum()),
-               "returned_now": int((part["status"] == "returned").sum()),
-               "done": int(part["status"].isin(rules.DONE_STATUSES).sum()),
-               **{lv: int((open_["level"] == lv).sum()) for lv in rules.LEVEL_ORDER},
-               "overdue": int(open_["overdue"].sum()), "current": int(part["current"].sum())}
-        row["overdue_share"] = row["overdue"] / row["current"] if row["current"] else 0.0
-        row["red_unit"] = bool(code) and rules.subdistrict_red(row["current"], row["overdue"], s)
-        rows.append(row)
-    out = pd.DataFrame(rows, columns=COUNT_COLUMNS)
-    out["_o"] = out["subdistrict_code"].isna()
-    return out.sort_values(["_o", "subdistrict_code"]).drop(columns="_o").reset_index(drop=True)
+    status = df["status"]
+    open_ = status.isin(rules.OPEN_STATUSES)
+    flags = pd.DataFrame({
+        "issued": 1, "open": open_, "pending": status == "pending", "working": status == "working",
+        "reported": status == "reported", "returned_now": status == "returned",
+        "done": status.isin(rules.DONE_STATUSES), **{lv: open_ & (df["level"] == lv) for lv in rules.LEVEL_ORDER},
+        "overdue": open_ & df["overdue"].astype(bool), "current": df["current"].astype(bool)}, index=df.index)
+    out = _unit_frame(flags.groupby(_unit_groups(df), sort=False).sum())
+    out["overdue_share"] = [o / c if c else 0.0 for o, c in zip(out["overdue"], out["current"])]
+    out["red_unit"] = [pd.notna(code) and rules.subdistrict_red(int(c), int(o), s)
+                       for code, c, o in zip(out["subdistrict_code"], out["current"], out["overdue"])]
+    return out[COUNT_COLUMNS]
 
 
 @query(scope="street", roles=COUNTS)
@@ -276,20 +292,15 @@ def weekly_summary(engine: Engine, week: Period, street: str | None = None) -> d
                           e.at < datetime.combine(week.end + timedelta(days=1), datetime.min.time()),
                           street_filter(o.subdistrict_code, street)))
         closed_in_week = set(ev["order_id"].astype(int))
-    rows = []
-    if not df.empty:
-        d = df.assign(unit=_unit_label(df), code=df["subdistrict_code"].where(df["unit_kind"] == "subdistrict"))
-        for (unit, code), part in d.groupby(["unit", d["code"].fillna("")], sort=False):
-            open_ = part[part["status"].isin(rules.OPEN_STATUSES)]
-            rows.append({"unit": unit, "subdistrict_code": code or None,
-                         "issued": int(part["issued_on"].map(week.contains).sum()),
-                         "due": int(part["deadline"].map(week.contains).sum()),
-                         **{lv: int((open_["level"] == lv).sum()) for lv in rules.LEVEL_ORDER},
-                         "closed": int(part["id"].isin(closed_in_week).sum()), "open": len(open_)})
-    by_unit = pd.DataFrame(rows, columns=WEEKLY_COLUMNS)
-    if len(by_unit):
-        by_unit["_o"] = by_unit["subdistrict_code"].isna()
-        by_unit = by_unit.sort_values(["_o", "subdistrict_code"]).drop(columns="_o").reset_index(drop=True)
+    if df.empty:
+        by_unit = pd.DataFrame(columns=WEEKLY_COLUMNS)
+    else:
+        open_ = df["status"].isin(rules.OPEN_STATUSES)
+        flags = pd.DataFrame({
+            "issued": [week.contains(d) for d in df["issued_on"]], "due": [week.contains(d) for d in df["deadline"]],
+            **{lv: open_ & (df["level"] == lv) for lv in rules.LEVEL_ORDER},
+            "closed": df["id"].isin(closed_in_week), "open": open_}, index=df.index)
+        by_unit = _unit_frame(flags.groupby(_unit_groups(df), sort=False).sum())[WEEKLY_COLUMNS]
     chase = df[df["level"].isin(("yellow", "orange", "red"))].copy()
     chase["_rank"] = chase["level"].map({lv: i for i, lv in enumerate(rules.LEVEL_ORDER)})
     chase = chase.sort_values(["_rank", "days_left", "code"], ascending=[False, True, True]).drop(columns="_rank")
@@ -447,12 +458,21 @@ def _stations(engine: Engine, street: str | None) -> pd.DataFrame:
                  .where(street_filter(Subdistrict.code, street)).order_by(Subdistrict.code))
 
 
+@query(scope="street", roles=COUNTS)
+def station_names(engine: Engine, street: str | None = None) -> pd.DataFrame:
+    """街道民政服务站: each subdistrict's station (code, station name), in code order."""
+    return _stations(engine, street)[["subdistrict_code", "station_name"]]
+
+
 def _grouped(engine: Engine, stmt) -> dict:
     return {c: int(n) for c, n in frame(engine, stmt).itertuples(index=False, name=None)}
 
 
 def _ledger_weeks(engine: Engine, month: str, street: str | None) -> dict:
-    """Per subdistrict, how many of the month's weeks have a record of any ledger kind (as 台账未更新 is judged)."""
+    """Per subdistrict, how many of the month's weeks have a record of any ledger kind (as 台账未更新 is judged).
+
+    District-wide the four rolled-up ledgers are read from the daily totals (a row exists for a day and subdistrict
+    exactly when a record does), the findings from their table; one subdistrict's view reads its records."""
     weeks = rules.weeks_of_month(month)
     if not weeks:
         return {}
@@ -464,18 +484,50 @@ def _ledger_weeks(engine: Engine, month: str, street: str | None) -> dict:
             stmt = stmt.select_from(base).join(code_col.class_, on)
         return stmt.where(_in(day_col, span), street_filter(code_col, street)).distinct()
 
-    active = union(
-        one(Facility.subdistrict_code, MealRecord.served_on, MealRecord, Facility.id == MealRecord.facility_id),
-        one(HomeServiceVisit.subdistrict_code, HomeServiceVisit.visited_on),
-        one(LivingAloneVisit.subdistrict_code, LivingAloneVisit.visited_on),
-        one(AidPayment.subdistrict_code, AidPayment.paid_on),
-        one(Finding.subdistrict_code, Finding.found_on),
-    ).subquery()
+    if rollups.in_use(street):
+        t = DailyTotal
+        active = union(
+            select(t.subdistrict_code.label("code"), week_start(t.day).label("wk"))
+            .where(t.measure.in_(LEDGER_MEASURES), _in(t.day, span), t.subdistrict_code != "").distinct(),
+            one(Finding.subdistrict_code, Finding.found_on),
+        ).subquery()
+    else:
+        active = union(
+            one(Facility.subdistrict_code, MealRecord.served_on, MealRecord, Facility.id == MealRecord.facility_id),
+            one(HomeServiceVisit.subdistrict_code, HomeServiceVisit.visited_on),
+            one(LivingAloneVisit.subdistrict_code, LivingAloneVisit.visited_on),
+            one(AidPayment.subdistrict_code, AidPayment.paid_on),
+            one(Finding.subdistrict_code, Finding.found_on),
+        ).subquery()
     df = frame(engine, select(active.c.code, active.c.wk).distinct())
     if df.empty:
         return {}
     df["wk"] = as_date_series(df["wk"])
     return df.groupby("code")["wk"].nunique().astype(int).to_dict()
+
+
+# the ledgers of 台账及时 / 台账未更新 that the daily totals hold (findings are read from their table)
+LEDGER_MEASURES = ("meal_records", "home_service_visits", "living_alone_visits", "aid_payments")
+
+
+def _compliant_counts(engine: Engine, period: Period, street: str | None) -> dict:
+    """Per subdistrict, the elders on the roster at the period's end visited at least twice in it — the count of
+    services.living_alone_visit_compliance's compliant rows, grouped in SQL."""
+    from data.queries.services import VISITS_PER_MONTH_RULE, on_roster
+
+    visits = select(LivingAloneVisit.elder_id, func.count().label("visits")).where(
+        _in(LivingAloneVisit.visited_on, period))
+    if street:  # only the visits of this subdistrict's elders, wherever the visit was recorded
+        visits = visits.where(LivingAloneVisit.elder_id.in_(
+            select(LivingAloneElder.id).where(street_filter(LivingAloneElder.subdistrict_code, street))))
+    visits = visits.group_by(LivingAloneVisit.elder_id).having(func.count() >= VISITS_PER_MONTH_RULE).subquery()
+    stmt = (select(LivingAloneElder.subdistrict_code, func.count())
+            .join(Subdistrict, Subdistrict.code == LivingAloneElder.subdistrict_code)
+            .join(Community, Community.code == LivingAloneElder.community_code)
+            .join(visits, visits.c.elder_id == LivingAloneElder.id)
+            .where(on_roster(period.end), street_filter(LivingAloneElder.subdistrict_code, street))
+            .group_by(LivingAloneElder.subdistrict_code))
+    return _grouped(engine, stmt)
 
 
 def _station_counts(engine: Engine, month: str, street: str | None = None) -> pd.DataFrame:
@@ -486,7 +538,7 @@ def _station_counts(engine: Engine, month: str, street: str | None = None) -> pd
     if st.empty:
         return st
     from data.queries.facilities import operating_on
-    from data.queries.services import living_alone_visit_compliance, on_roster
+    from data.queries.services import on_roster
 
     roster = _grouped(engine, select(LivingAloneElder.subdistrict_code, func.count())
                       .where(on_roster(last), street_filter(LivingAloneElder.subdistrict_code, street))
@@ -495,8 +547,7 @@ def _station_counts(engine: Engine, month: str, street: str | None = None) -> pd
                       .where(_in(LivingAloneVisit.visited_on, period),
                              street_filter(LivingAloneVisit.subdistrict_code, street))
                       .group_by(LivingAloneVisit.subdistrict_code))
-    comp = living_alone_visit_compliance(engine, period, street)
-    compliant = comp[comp["compliant"].astype(bool)].groupby("subdistrict_code").size().to_dict() if len(comp) else {}
+    compliant = _compliant_counts(engine, period, street)
     screenings = _grouped(engine, select(Screening.subdistrict_code, func.count())
                           .where(_in(Screening.screened_on, period), street_filter(Screening.subdistrict_code, street))
                           .group_by(Screening.subdistrict_code))
@@ -588,21 +639,29 @@ def _due_orders(engine: Engine, month: str, street: str | None) -> pd.DataFrame:
 
 def score_frame(board: pd.DataFrame, counts: pd.DataFrame, due: pd.DataFrame, weights: dict) -> pd.DataFrame:
     """The monthly score of every station (SCORE_COLUMNS) from the board, the counts and the orders due."""
+    rated = board[board["rate"].notna()]
+    task_rates = rated.groupby("subdistrict_code", sort=False)["rate"].agg(list).to_dict() if len(rated) else {}
+    # per station and kind (诉求 or not): orders due, and of them on time
+    if len(due):
+        got = due.assign(on_time=due["on_time"].astype(int)).groupby(["subdistrict_code", "request"])["on_time"]
+        n_due, n_on_time = got.size().to_dict(), got.sum().to_dict()
+    else:
+        n_due, n_on_time = {}, {}
     rows = []
     for st in counts.itertuples(index=False):
-        mine = board[board["subdistrict_code"] == st.subdistrict_code]
-        task_rates = [r for r in mine["rate"] if r is not None and not pd.isna(r)]
-        d = due[due["subdistrict_code"] == st.subdistrict_code]
-        regular, req = d[~d["request"]], d[d["request"]]
-        rates = {"tasks": rules.mean(task_rates),
-                 "on_time": rules.share(int(regular["on_time"].sum()), len(regular)),
+        code = st.subdistrict_code
+        rates_of_tasks = task_rates.get(code, [])
+        regular, regular_on_time = int(n_due.get((code, False), 0)), int(n_on_time.get((code, False), 0))
+        req, req_on_time = int(n_due.get((code, True), 0)), int(n_on_time.get((code, True), 0))
+        rates = {"tasks": rules.mean(rates_of_tasks),
+                 "on_time": rules.share(regular_on_time, regular),
                  "ledger": rules.share(int(st.weeks_updated), int(st.weeks)),
                  "visits": rules.share(int(st.compliant), int(st.roster)),
-                 "requests": rules.share(int(req["on_time"].sum()), len(req))}
+                 "requests": rules.share(req_on_time, req)}
         score, points = rules.station_score(rates, weights)
-        rows.append([st.subdistrict_code, st.subdistrict_name, st.station_name, bool(st.assessed),
+        rows.append([code, st.subdistrict_name, st.station_name, bool(st.assessed),
                      *[rates[k] for k in rules.SCORE_PARTS], *[points[k] for k in rules.SCORE_PARTS], score,
-                     len(task_rates), len(regular), int(regular["on_time"].sum()), len(req), int(req["on_time"].sum()),
+                     len(rates_of_tasks), regular, regular_on_time, req, req_on_time,
                      int(st.weeks), int(st.weeks_updated), int(st.roster), int(st.compliant)])
     return pd.DataFrame(rows, columns=SCORE_COLUMNS)
 
