@@ -167,3 +167,38 @@ def test_silent_ledgers_from_the_daily_totals_are_those_of_the_records(demo_engi
     with rollups.from_records():
         want = weekly.silent_ledgers(demo_engine, week)
     same(got, want)
+
+
+@pytest.mark.parametrize("key", WEEKS)
+def test_elders_below_the_visit_rule_by_subdistrict_are_those_of_the_per_elder_list(demo_engine, key):
+    week = parse(key)
+    df = living_alone_visit_compliance(demo_engine, weekly.month_to_week_end(week))
+    df["below"] = ~df["compliant"].astype(bool)
+    old = (df.groupby(["subdistrict_code", "subdistrict_name"]).agg(roster=("elder_id", "size"), below=("below", "sum"))
+           .reset_index())
+    old["below"] = old["below"].astype(int)
+    old = old[old["below"] > 0].sort_values(["below", "subdistrict_code"], ascending=[False, True])
+    got = weekly.visits_below_rule_by_subdistrict(demo_engine, week)
+    assert len(got) > 0
+    same(got, old[["subdistrict_code", "subdistrict_name", "roster", "below"]])
+
+
+def test_the_pages_counts_are_the_order_counts_query(demo_engine):
+    from data.security.access import Principal, Reader
+    from views import supervision as view
+
+    office = Reader(demo_engine, Principal("t_office", "office"))
+    for on in DAYS[1:3]:
+        page = view.build(office, on=on, with_map=False)
+        counts = sq.order_counts(demo_engine, on)
+        same(page.by_unit, view.unit_table(counts))
+        assert page.level_counts == {lv: int(counts[lv].sum()) for lv in rules.LEVEL_ORDER}
+        assert sum(page.level_counts.values()) > 0
+
+
+def test_the_month_query_is_the_board_and_the_scores(demo_engine):
+    for month in MONTHS[1:3]:
+        got = sq.station_month(demo_engine, month)
+        same(got["board"], sq.station_board(demo_engine, month))
+        same(got["scores"], sq.station_scores(demo_engine, month))
+        assert len(got["scores"]) > 0

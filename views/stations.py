@@ -144,8 +144,8 @@ def build(reader: Reader, month: str, street: str | None = None) -> StationsPage
     who = reader.principal
     settings = reader.q(sq.supervision_settings)
     tasks = reader.q(sq.service_tasks, month)
-    board = reader.q(sq.station_board, month, street)
-    scores = reader.q(sq.station_scores, month, street)
+    got = reader.q(sq.station_month, month, street)  # the board and the scores from one reading of the ledgers
+    board, scores = got["board"], got["scores"]
     ranking = own = None
     published, at, own_text = False, None, ""
     if who.role == "street":

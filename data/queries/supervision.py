@@ -91,14 +91,20 @@ def _order_rows(engine: Engine, on: date, street: str | None, where=True) -> pd.
     return frame(engine, stmt)
 
 
-def _events_until(engine: Engine, on: date, street: str | None, where=True) -> pd.DataFrame:
+def _events_until(engine: Engine, on: date, street: str | None, where=True) -> dict[int, list]:
+    """Each order's history up to the end of day `on`: order id → [(action, day), …] in order (read row by row: no
+    frame of every event is built)."""
     e, o = SupervisionEvent, SupervisionOrder
     stmt = (select(e.order_id, e.action, e.at)
             .join(o, o.id == e.order_id)
             .where(e.at < datetime.combine(on + timedelta(days=1), datetime.min.time()),
                    o.issued_on <= on, street_filter(o.subdistrict_code, street), where)
             .order_by(e.order_id, e.at, e.id))
-    return frame(engine, stmt)
+    history: dict[int, list] = {}
+    with engine.connect() as conn:
+        for oid, action, at in conn.execute(stmt):
+            history.setdefault(int(oid), []).append((action, _day(at)))
+    return history
 
 
 def _orders_on(engine: Engine, on: date, street: str | None = None, where=True,
@@ -109,10 +115,7 @@ def _orders_on(engine: Engine, on: date, street: str | None = None, where=True,
     df = _order_rows(engine, on, street, where)
     if df.empty:
         return pd.DataFrame(columns=ORDER_COLUMNS)
-    ev = _events_until(engine, on, street, where)
-    history: dict[int, list] = {}
-    for oid, action, at in ev.itertuples(index=False, name=None):
-        history.setdefault(int(oid), []).append((action, _day(at)))
+    history = _events_until(engine, on, street, where)
     states = [rules.state_after(history.get(int(i), [(rules.ISSUE, None)])) for i in df["id"]]
     for col in ("status", "returned", "reported_on", "accepted_report_on", "passed_on", "closed_on"):
         df[col] = [st[col] for st in states]
@@ -510,26 +513,6 @@ def _ledger_weeks(engine: Engine, month: str, street: str | None) -> dict:
 LEDGER_MEASURES = ("meal_records", "home_service_visits", "living_alone_visits", "aid_payments")
 
 
-def _compliant_counts(engine: Engine, period: Period, street: str | None) -> dict:
-    """Per subdistrict, the elders on the roster at the period's end visited at least twice in it — the count of
-    services.living_alone_visit_compliance's compliant rows, grouped in SQL."""
-    from data.queries.services import VISITS_PER_MONTH_RULE, on_roster
-
-    visits = select(LivingAloneVisit.elder_id, func.count().label("visits")).where(
-        _in(LivingAloneVisit.visited_on, period))
-    if street:  # only the visits of this subdistrict's elders, wherever the visit was recorded
-        visits = visits.where(LivingAloneVisit.elder_id.in_(
-            select(LivingAloneElder.id).where(street_filter(LivingAloneElder.subdistrict_code, street))))
-    visits = visits.group_by(LivingAloneVisit.elder_id).having(func.count() >= VISITS_PER_MONTH_RULE).subquery()
-    stmt = (select(LivingAloneElder.subdistrict_code, func.count())
-            .join(Subdistrict, Subdistrict.code == LivingAloneElder.subdistrict_code)
-            .join(Community, Community.code == LivingAloneElder.community_code)
-            .join(visits, visits.c.elder_id == LivingAloneElder.id)
-            .where(on_roster(period.end), street_filter(LivingAloneElder.subdistrict_code, street))
-            .group_by(LivingAloneElder.subdistrict_code))
-    return _grouped(engine, stmt)
-
-
 def _station_counts(engine: Engine, month: str, street: str | None = None) -> pd.DataFrame:
     """Per station (subdistrict), what the month's tasks and score are computed from, each from its ledger."""
     first, last = rules.month_bounds(month)
@@ -538,7 +521,7 @@ def _station_counts(engine: Engine, month: str, street: str | None = None) -> pd
     if st.empty:
         return st
     from data.queries.facilities import operating_on
-    from data.queries.services import on_roster
+    from data.queries.services import on_roster, visit_compliance_by_subdistrict
 
     roster = _grouped(engine, select(LivingAloneElder.subdistrict_code, func.count())
                       .where(on_roster(last), street_filter(LivingAloneElder.subdistrict_code, street))
@@ -547,7 +530,8 @@ def _station_counts(engine: Engine, month: str, street: str | None = None) -> pd
                       .where(_in(LivingAloneVisit.visited_on, period),
                              street_filter(LivingAloneVisit.subdistrict_code, street))
                       .group_by(LivingAloneVisit.subdistrict_code))
-    compliant = _compliant_counts(engine, period, street)
+    comp = visit_compliance_by_subdistrict(engine, period, street)
+    compliant = dict(zip(comp["subdistrict_code"], comp["compliant"]))
     screenings = _grouped(engine, select(Screening.subdistrict_code, func.count())
                           .where(_in(Screening.screened_on, period), street_filter(Screening.subdistrict_code, street))
                           .group_by(Screening.subdistrict_code))
@@ -594,9 +578,10 @@ def board_frame(tasks: pd.DataFrame, counts: pd.DataFrame, entries: pd.DataFrame
     """Planned vs done for every station and task (BOARD_COLUMNS): plain pandas over the month's counts."""
     entered = {(c, t): float(d) for c, t, d in zip(entries["subdistrict_code"], entries["task_code"], entries["done"])}
     rows = []
+    task_rows = list(tasks.itertuples(index=False))  # once, not once per station
     for st in counts.itertuples(index=False):
         basis_counts = {b: getattr(st, col) for b, col in BASIS_COUNT.items()}
-        for t in tasks.itertuples(index=False):
+        for t in task_rows:
             plan = rules.planned(t.quantity, t.basis, basis_counts)
             if t.source == "manual":
                 done, has = entered.get((st.subdistrict_code, t.code)), (st.subdistrict_code, t.code) in entered
@@ -666,13 +651,18 @@ def score_frame(board: pd.DataFrame, counts: pd.DataFrame, due: pd.DataFrame, we
     return pd.DataFrame(rows, columns=SCORE_COLUMNS)
 
 
-def _live_scores(engine: Engine, month: str, street: str | None = None, weights: dict | None = None) -> pd.DataFrame:
+def _month_figures(engine: Engine, month: str, street: str | None = None, weights: dict | None = None) -> dict:
+    """The month's board and live scores from one reading of the ledgers ({"board", "scores"})."""
     counts = _station_counts(engine, month, street)
     if counts.empty:
-        return pd.DataFrame(columns=SCORE_COLUMNS)
+        return {"board": pd.DataFrame(columns=BOARD_COLUMNS), "scores": pd.DataFrame(columns=SCORE_COLUMNS)}
     board = board_frame(_tasks(engine, month), counts, _entries(engine, month, street))
     weights = weights or supervision_settings(engine).weights
-    return score_frame(board, counts, _due_orders(engine, month, street), weights)
+    return {"board": board, "scores": score_frame(board, counts, _due_orders(engine, month, street), weights)}
+
+
+def _live_scores(engine: Engine, month: str, street: str | None = None, weights: dict | None = None) -> pd.DataFrame:
+    return _month_figures(engine, month, street, weights)["scores"]
 
 
 @query(scope="street", roles=COUNTS)
@@ -680,6 +670,13 @@ def station_scores(engine: Engine, month: str, street: str | None = None) -> pd.
     """月度考核（试算）: each station's rate and points of every part and its 100-point score for the month, computed
     now from the ledgers, its entries and its orders (the formula: data.domain.supervision.station_score)."""
     return _live_scores(engine, month, street)
+
+
+@query(scope="street", roles=COUNTS)
+def station_month(engine: Engine, month: str, street: str | None = None) -> dict:
+    """站点任务看板与月度考核（试算）: station_board and station_scores of the month ({"board", "scores"}), from one
+    reading of the ledgers (what the 站点任务与考核 page shows together)."""
+    return _month_figures(engine, month, street)
 
 
 PUBLISHED_COLUMNS = ["month", "subdistrict_code", "subdistrict_name", "score", "rank", "ranked", "published_at",

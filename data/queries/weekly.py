@@ -142,15 +142,12 @@ def visits_below_rule(engine: Engine, week: Period, street: str | None = None) -
 @query(scope="street")
 def visits_below_rule_by_subdistrict(engine: Engine, week: Period, street: str | None = None) -> pd.DataFrame:
     """本月巡访不足两次（按街道）: per subdistrict, elders on the roster and those visited fewer than twice so far."""
-    df = services.living_alone_visit_compliance(engine, month_to_week_end(week), street)
+    df = services.visit_compliance_by_subdistrict(engine, month_to_week_end(week), street)
     cols = ["subdistrict_code", "subdistrict_name", "roster", "below"]
     if df.empty:
         return pd.DataFrame(columns=cols)
-    df["below"] = ~df["compliant"].astype(bool)
-    out = (df.groupby(["subdistrict_code", "subdistrict_name"])
-           .agg(roster=("elder_id", "size"), below=("below", "sum")).reset_index())
-    out["below"] = out["below"].astype(int)
-    return out[out["below"] > 0].sort_values(["below", "subdistrict_code"], ascending=[False, True])[cols] \
+    df["below"] = df["roster"] - df["compliant"]
+    return df[df["below"] > 0].sort_values(["below", "subdistrict_code"], ascending=[False, True])[cols] \
         .reset_index(drop=True)
 
 
