@@ -202,3 +202,30 @@ def test_the_month_query_is_the_board_and_the_scores(demo_engine):
         same(got["board"], sq.station_board(demo_engine, month))
         same(got["scores"], sq.station_scores(demo_engine, month))
         assert len(got["scores"]) > 0
+
+
+def test_every_orders_state_is_that_of_its_history_step_by_step(demo_engine):
+    for on in DAYS:
+        ev = sq._events_until(demo_engine, on, None)
+        states = sq._states(ev)
+        assert len(states) > 0 and set(states["status"]) >= {"closed", "working"}
+        for oid, part in ev.groupby("order_id"):
+            want = rules.state_after(list(zip(part["action"], part["day"])))
+            got = {k: (None if pd.isna(v) else v) for k, v in states.loc[oid].items()}
+            assert got == want, oid
+
+
+def test_states_follow_returns_and_repeated_reports():
+    d = [date(2024, 5, i) for i in range(1, 10)]
+    histories = {1: [("issue", d[0])],
+                 2: [("issue", d[0]), ("sign", d[1]), ("report", d[2]), ("return", d[3]), ("report", d[4]),
+                     ("return", d[5]), ("report", d[6]), ("pass", d[7]), ("close", d[8])],
+                 3: [("issue", d[0]), ("sign", d[1]), ("report", d[2]), ("return", d[3])],
+                 4: [("issue", d[0]), ("sign", d[1]), ("report", d[2]), ("pass", d[3])]}
+    ev = pd.DataFrame([(oid, a, day) for oid, h in histories.items() for a, day in h],
+                      columns=["order_id", "action", "day"])
+    states = sq._states(ev)
+    for oid, h in histories.items():
+        got = {k: (None if pd.isna(v) else v) for k, v in states.loc[oid].items()}
+        assert got == rules.state_after(h)
+    assert states.loc[2, "accepted_report_on"] == d[6] and states.loc[2, "returned"] == 2

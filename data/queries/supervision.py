@@ -91,20 +91,43 @@ def _order_rows(engine: Engine, on: date, street: str | None, where=True) -> pd.
     return frame(engine, stmt)
 
 
-def _events_until(engine: Engine, on: date, street: str | None, where=True) -> dict[int, list]:
-    """Each order's history up to the end of day `on`: order id → [(action, day), …] in order (read row by row: no
-    frame of every event is built)."""
+def _events_until(engine: Engine, on: date, street: str | None, where=True) -> pd.DataFrame:
+    """Every event up to the end of day `on` of the orders issued by then: order_id, action, day — in each order's
+    order of events (at, then id)."""
     e, o = SupervisionEvent, SupervisionOrder
     stmt = (select(e.order_id, e.action, e.at)
             .join(o, o.id == e.order_id)
             .where(e.at < datetime.combine(on + timedelta(days=1), datetime.min.time()),
                    o.issued_on <= on, street_filter(o.subdistrict_code, street), where)
             .order_by(e.order_id, e.at, e.id))
-    history: dict[int, list] = {}
     with engine.connect() as conn:
-        for oid, action, at in conn.execute(stmt):
-            history.setdefault(int(oid), []).append((action, _day(at)))
-    return history
+        rows = conn.execute(stmt).fetchall()
+    oids, actions, ats = zip(*rows) if rows else ((), (), ())
+    return pd.DataFrame({"order_id": pd.Series(oids, dtype="int64"), "action": pd.Series(actions, dtype=object),
+                         "day": pd.Series(pd.to_datetime(pd.Series(ats, dtype=object)).dt.date, dtype=object)})
+
+
+_TARGET = {rules.ISSUE: "pending", **{k: step.target for k, step in rules.STEPS.items()}}
+STATE_COLUMNS = ["status", "returned", "reported_on", "accepted_report_on", "passed_on", "closed_on"]
+
+
+def _states(ev: pd.DataFrame) -> pd.DataFrame:
+    """rules.state_after of every order with events, computed on all events at once (index: order id): the status
+    the last event led to, times returned, the last report's day, the day of the report standing at the (last) pass
+    and that pass's day, the day closed."""
+    oid, action = ev["order_id"], ev["action"]
+
+    def last_day(mask):
+        return ev["day"].where(mask).groupby(oid, sort=False).last()
+
+    reported_so_far = ev["day"].where(action == "report").groupby(oid, sort=False).ffill()
+    out = pd.DataFrame({
+        "status": action.groupby(oid, sort=False).last().map(_TARGET),
+        "returned": (action == "return").groupby(oid, sort=False).sum().astype(int),
+        "reported_on": last_day(action == "report"),
+        "accepted_report_on": reported_so_far.where(action == "pass").groupby(oid, sort=False).last(),
+        "passed_on": last_day(action == "pass"), "closed_on": last_day(action == "close")})
+    return out
 
 
 def _orders_on(engine: Engine, on: date, street: str | None = None, where=True,
@@ -115,10 +138,14 @@ def _orders_on(engine: Engine, on: date, street: str | None = None, where=True,
     df = _order_rows(engine, on, street, where)
     if df.empty:
         return pd.DataFrame(columns=ORDER_COLUMNS)
-    history = _events_until(engine, on, street, where)
-    states = [rules.state_after(history.get(int(i), [(rules.ISSUE, None)])) for i in df["id"]]
-    for col in ("status", "returned", "reported_on", "accepted_report_on", "passed_on", "closed_on"):
-        df[col] = [st[col] for st in states]
+    states = _states(_events_until(engine, on, street, where))
+    issued_only = rules.state_after([(rules.ISSUE, None)])  # an order without events
+    ids = df["id"].astype("int64")
+    has = ids.isin(states.index).tolist()
+    for col in STATE_COLUMNS:
+        got = ids.map(states[col]).tolist() if len(states) else [None] * len(ids)
+        kind = int if col == "returned" else (lambda v: v)
+        df[col] = [(None if pd.isna(v) else kind(v)) if h else issued_only[col] for h, v in zip(has, got)]
     df["issued_on"] = [_day(v) for v in df["issued_on"]]
     df["deadline"] = [_day(v) for v in df["deadline"]]
     df["days_left"] = [(d - on).days for d in df["deadline"]]
