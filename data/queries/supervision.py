@@ -17,8 +17,8 @@ from sqlalchemy.engine import Engine
 
 from data.domain.units import pct
 from data.db import rollups
-from data.db.models import (AidPayment, AidWindow, Community, DailyTotal, Facility, Finding, HomeServiceVisit,
-                            LivingAloneElder, LivingAloneVisit, MealRecord, Meta, RoundtableIssue, RoundtableMeeting, Screening,
+from data.db.models import (AidPayment, AidWindow, DailyTotal, Facility, Finding, HomeServiceVisit, LivingAloneElder,
+                            LivingAloneVisit, MealRecord, Meta, RoundtableIssue, RoundtableMeeting, Screening,
                             ServiceStation, StationEntry, StationScore, Subdistrict)
 from data.db.models.supervision import (DispatchRecord, ServiceTask, SupervisionEvent, SupervisionEvidence,
                                         SupervisionOrder)
