@@ -147,10 +147,12 @@ def living_alone_visit_compliance(engine: Engine, month_period: Period, street: 
     return df[cols]
 
 
+@query(scope="street")
 def visit_compliance_by_subdistrict(engine: Engine, month_period: Period, street: str | None = None,
                                     minimum: int = VISITS_PER_MONTH_RULE) -> pd.DataFrame:
-    """living_alone_visit_compliance counted per subdistrict in SQL: subdistrict_code, subdistrict_name, roster (its
-    rows) and compliant (those visited at least `minimum` times); subdistricts with a roster only, in code order."""
+    """独居老人巡访达标（按街道）: living_alone_visit_compliance counted per subdistrict in SQL — subdistrict_code,
+    subdistrict_name, roster (its rows) and compliant (those visited at least `minimum` times); subdistricts with a
+    roster only, in code order. Counts only, no person."""
     visits = select(LivingAloneVisit.elder_id, func.count().label("visits")).where(
         _in(LivingAloneVisit.visited_on, month_period))
     if street:  # only the visits of this subdistrict's elders, wherever the visit was recorded
