@@ -53,10 +53,16 @@ def show_styled_table(df: pd.DataFrame, *, key: str, file_name: str, highlight: 
 
 
 def pick_table(df: pd.DataFrame, *, key: str, file_name: str, on_pick: Callable[[int], None],
-               highlight: pd.Series | None = None, title: str | None = None, height: int | None = None) -> None:
-    """Show df (headers already Chinese, with units) with single-row selection, and offer it as Excel."""
-    shown = df.reset_index(drop=True)
-    mask = pd.Series(highlight).reset_index(drop=True) if highlight is not None else pd.Series(False, index=shown.index)
+               highlight: pd.Series | None = None, title: str | None = None, height: int | None = None,
+               max_rows: int | None = None) -> None:
+    """Show df (headers already Chinese, with units) with single-row selection, and offer it as Excel.
+
+    max_rows: only the first rows are drawn (the caller says so on screen); the Excel holds every row. A Styler costs
+    ~1 ms per row, so a province-scale list of tens of thousands of rows is not drawn whole on every run."""
+    whole = df.reset_index(drop=True)
+    shown = whole if max_rows is None else whole.head(max_rows)
+    mask = (pd.Series(highlight).reset_index(drop=True) if highlight is not None
+            else pd.Series(False, index=whole.index)).head(len(shown))
     df_key = f"{key}_df"
 
     def _picked() -> None:
@@ -65,10 +71,13 @@ def pick_table(df: pd.DataFrame, *, key: str, file_name: str, on_pick: Callable[
         if rows and 0 <= rows[0] < len(shown):
             on_pick(int(rows[0]))
 
-    styled = shown.style.apply(lambda row: [HIGHLIGHT if mask.iloc[row.name] else ""] * len(row), axis=1)
+    marked = mask.to_numpy(dtype=bool)
+    css = pd.DataFrame({c: [HIGHLIGHT if m else "" for m in marked] for c in range(shown.shape[1])})
+    css.index, css.columns = shown.index, shown.columns
+    styled = shown.style.apply(lambda _: css, axis=None)
     with bureau_numbers():
         st.dataframe(styled, hide_index=True, width="stretch", height=height or fit_height(len(shown)) or "auto",
                      key=df_key, on_select=_picked, selection_mode="single-row")
     # the Excel is built when the button is clicked, not on every run of the page
-    download_button("下载 Excel", lambda _who: excel_bytes(shown, title=title), file_name=f"{file_name}.xlsx",
+    download_button("下载 Excel", lambda _who: excel_bytes(whole, title=title), file_name=f"{file_name}.xlsx",
                     mime=XLSX, key=f"{key}_xlsx")

@@ -19,7 +19,7 @@ import streamlit as st
 from components import locale
 from components.downloads import download_button
 from components.kpis import Kpi, kpi_row
-from components.styled_tables import pick_table, show_styled_table
+from components.styled_tables import STYLE_MAX_ROWS, pick_table, show_styled_table
 from components.tables import show_table
 from components.text import md
 from data.security.access import AccessDenied
@@ -27,6 +27,7 @@ from views import supervision as view
 
 PAGE = "pages/supervision.py"
 NO_LEVEL = "none"
+LIST_ROWS = STYLE_MAX_ROWS  # rows of a pickable list drawn on screen (the Excel holds them all)
 LEVEL_FILTER = {**{k: f"{v}色" for k, v in view.LEVELS.items()}, NO_LEVEL: "无预警"}
 
 
@@ -104,15 +105,22 @@ def order_list(page: view.SupervisionPage, key: str, on_pick: Callable[[str], No
     if page.table.empty:
         st.info("没有符合条件的督办单。")
         return
-    st.caption(f"共 {len(page.table)} 件，红、橙色预警行标出；点击一行查看详情和办理。")
+    n = len(page.table)
+    more = (f"表中列出预警最重的前 {LIST_ROWS:,} 件，可用上方筛选缩小范围，下载的 Excel 含全部 {n:,} 件；"
+            if n > LIST_ROWS else "")
+    st.caption(f"共 {n:,} 件，红、橙色预警行标出；{more}点击一行查看详情和办理。")
     pick_table(page.table, key=key, file_name=f"督办单_截至{page.on:%Y%m%d}",
                on_pick=lambda i: on_pick(page.codes[i]), highlight=page.table["预警"].isin(["红", "橙"]),
-               title=f"督办单（截至 {page.on:%Y-%m-%d}）")
+               title=f"督办单（截至 {page.on:%Y-%m-%d}）", max_rows=LIST_ROWS)
 
 
 def unit_counts(page: view.SupervisionPage, key: str) -> None:
+    red = page.by_unit["街道红色预警"] == "是"
+    if len(page.by_unit) > STYLE_MAX_ROWS:  # province scale: drawn plain, the 街道红色预警 column marks the red ones
+        st.caption(f"共 {len(page.by_unit):,} 个责任单位，其中 {int(red.sum()):,} 个街道为红色预警（见“街道红色预警”列）。")
+        red = None
     show_styled_table(page.by_unit, key=key, file_name=f"督办单按责任单位_截至{page.on:%Y%m%d}",
-                      highlight=page.by_unit["街道红色预警"] == "是", title=f"督办单按责任单位（截至 {page.on:%Y-%m-%d}）")
+                      highlight=red, title=f"督办单按责任单位（截至 {page.on:%Y-%m-%d}）")
 
 
 def open_map(model: view.MapModel | None, key: str, locked: str | None = None) -> None:
@@ -240,6 +248,12 @@ def todo_key(item) -> str:
     return f"{item['kind']}|{item['ref']}"
 
 
+def todo_item(todo: pd.DataFrame, chosen: str | None) -> dict | None:
+    """The to-do item whose todo_key is `chosen` (None when there is none)."""
+    keys = [f"{k}|{r}" for k, r in zip(todo["kind"], todo["ref"])] if len(todo) else []
+    return todo.iloc[keys.index(chosen)].to_dict() if chosen in keys else None
+
+
 def todo_list(todo: pd.DataFrame, *, key: str, on_pick: Callable[[int], None]) -> None:
     """待督办事项 of the week: those already under an open order show its number; click a row to draft one."""
     if todo.empty:
@@ -248,8 +262,10 @@ def todo_list(todo: pd.DataFrame, *, key: str, on_pick: Callable[[int], None]) -
     shown = pd.DataFrame({"类别": todo["kind_name"], "事项": todo["title"], "责任单位": todo["unit_label"],
                           "情况": todo["detail"], "已有督办单": todo["existing_code"].fillna("—"),
                           "督办单状态": todo["existing_status"].fillna("—")})
+    if len(shown) > LIST_ROWS:
+        st.caption(f"共 {len(shown):,} 项，表中列出前 {LIST_ROWS:,} 项（尚无督办单的在前），下载的 Excel 含全部事项。")
     pick_table(shown, key=key, file_name="待督办事项", on_pick=on_pick, highlight=todo["existing_code"].isna(),
-               title="待督办事项")
+               title="待督办事项", max_rows=LIST_ROWS)
 
 
 def request_form(meetings: pd.DataFrame, units: pd.DataFrame, *, key: str, on_record: Callable[[dict], dict],
@@ -326,8 +342,9 @@ def weekly_section(summary: view.WeeklySupervision, *, key: str = "wr_duban") ->
                           title=f"督办摘要（{summary.week.label}）")
     if len(summary.chase):
         st.markdown(f"**催办清单（黄色及以上预警，{len(summary.chase)} 件）**")
+        red = summary.chase["预警"] == "红"  # province scale: drawn plain, the 预警 column says 红
         show_styled_table(summary.chase, key=f"{key}_chase", file_name=f"催办清单_{summary.week.key}",
-                          highlight=summary.chase["预警"] == "红")
+                          highlight=red if len(summary.chase) <= STYLE_MAX_ROWS else None)
         cols = st.columns(4)
         for i, code in enumerate(summary.chase["编号"].head(12)):
             cols[i % 4].page_link(PAGE, label=f"督办单 {code}", query_params={"order": code})

@@ -67,8 +67,7 @@ if page.can_issue and shown[2].open:
         st.session_state.setdefault("sv_todo", qp.get("todo"))
         panels.todo_list(todo, key="sv_todo_list",
                          on_pick=lambda i: st.session_state.update(sv_todo=panels.todo_key(todo.iloc[i])))
-        hit = [row for _, row in todo.iterrows() if panels.todo_key(row) == st.session_state["sv_todo"]]
-        item = hit[0].to_dict() if hit else None
+        item = panels.todo_item(todo, st.session_state["sv_todo"])
         st.markdown("**派发督办单**" + (f"：{md(item['title'])}" if item else "（群众诉求或其他事项）"))
         if item is not None and st.button("改为派发其他事项", key="sv_todo_clear"):
             st.session_state["sv_todo"] = None

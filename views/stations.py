@@ -144,8 +144,8 @@ def build(reader: Reader, month: str, street: str | None = None) -> StationsPage
     who = reader.principal
     settings = reader.q(sq.supervision_settings)
     tasks = reader.q(sq.service_tasks, month)
-    board = reader.q(sq.station_board, month, street)
-    scores = reader.q(sq.station_scores, month, street)
+    got = reader.q(sq.station_month, month, street)  # the board and the scores from one reading of the ledgers
+    board, scores = got["board"], got["scores"]
     ranking = own = None
     published, at, own_text = False, None, ""
     if who.role == "street":
@@ -225,8 +225,7 @@ def next_editable_month(reader: Reader, today: date | None = None) -> str:
 
 def stations(reader: Reader) -> pd.DataFrame:
     """The stations an office user can record a dispatch meeting for (code, name)."""
-    b = reader.q(sq.station_board, rules.month_key(date.today()), None)
-    return b[["subdistrict_code", "station_name"]].drop_duplicates().reset_index(drop=True)
+    return reader.q(sq.station_names, None).reset_index(drop=True)
 
 
 def save_dispatch(reader: Reader, values: dict) -> dict:

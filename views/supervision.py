@@ -133,16 +133,18 @@ def build(reader: Reader, *, on: date, street: str | None = None, levels=(), uni
     "none" for no warning), responsible unit (labels of `unit_choices`) and status (keys of STATUSES)."""
     who = reader.principal
     settings = reader.q(sq.supervision_settings)
-    counts = reader.q(sq.order_counts, on, street)
+    counts_only = who.role == "display"
+    every = None if counts_only else reader.q(sq.orders, on, street)
+    # the counts of the orders read anyway (the same scope as order_counts), not a second reading of their history
+    counts = reader.q(sq.order_counts, on, street) if counts_only else sq.count_by_unit(every, settings)
     level_counts = {lv: int(counts[lv].sum()) if len(counts) else 0 for lv in LEVEL_ORDER}
     status_counts = {k: int(counts[c].sum()) if len(counts) else 0 for k, c in
                      (("pending", "pending"), ("working", "working"), ("reported", "reported"),
                       ("returned", "returned_now"), ("done", "done"))}
     unit_choices = list(counts["unit"]) if len(counts) else []
-    counts_only = who.role == "display"
     table, ids, codes = pd.DataFrame(), [], []
     if not counts_only:
-        df = reader.q(sq.orders, on, street)
+        df = every
         if levels:
             df = df[df["level"].fillna("none").isin(levels)]
         if units:

@@ -4,7 +4,7 @@ from __future__ import annotations
 from datetime import date
 
 import pandas as pd
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import and_, case, func, or_, select
 from sqlalchemy.engine import Engine
 
 from data.security.access import PERSONAL_ROLES, query
@@ -145,3 +145,31 @@ def living_alone_visit_compliance(engine: Engine, month_period: Period, street: 
     df["visits"] = df["visits"].astype(int)
     df["compliant"] = df["visits"] >= minimum
     return df[cols]
+
+
+@query(scope="street")
+def visit_compliance_by_subdistrict(engine: Engine, month_period: Period, street: str | None = None,
+                                    minimum: int = VISITS_PER_MONTH_RULE) -> pd.DataFrame:
+    """独居老人巡访达标（按街道）: living_alone_visit_compliance counted per subdistrict in SQL — subdistrict_code,
+    subdistrict_name, roster (its rows) and compliant (those visited at least `minimum` times); subdistricts with a
+    roster only, in code order. Counts only, no person."""
+    visits = select(LivingAloneVisit.elder_id, func.count().label("visits")).where(
+        _in(LivingAloneVisit.visited_on, month_period))
+    if street:  # only the visits of this subdistrict's elders, wherever the visit was recorded
+        visits = visits.where(LivingAloneVisit.elder_id.in_(
+            select(LivingAloneElder.id).where(street_filter(LivingAloneElder.subdistrict_code, street))))
+    visits = visits.group_by(LivingAloneVisit.elder_id).subquery()
+    compliant = func.sum(case((func.coalesce(visits.c.visits, 0) >= minimum, 1), else_=0))
+    stmt = (select(LivingAloneElder.subdistrict_code, Subdistrict.name.label("subdistrict_name"),
+                   func.count().label("roster"), compliant.label("compliant"))
+            .join(Subdistrict, Subdistrict.code == LivingAloneElder.subdistrict_code)
+            .join(Community, Community.code == LivingAloneElder.community_code)
+            .outerjoin(visits, visits.c.elder_id == LivingAloneElder.id)
+            .where(on_roster(month_period.end), street_filter(LivingAloneElder.subdistrict_code, street))
+            .group_by(LivingAloneElder.subdistrict_code, Subdistrict.name).order_by(LivingAloneElder.subdistrict_code))
+    df = frame(engine, stmt)
+    if df.empty:
+        return pd.DataFrame(columns=["subdistrict_code", "subdistrict_name", "roster", "compliant"])
+    df["roster"] = df["roster"].astype(int)
+    df["compliant"] = df["compliant"].astype(int)
+    return df

@@ -16,7 +16,8 @@ from sqlalchemy import and_, func, select, union
 from sqlalchemy.engine import Engine
 
 from data.domain.units import pct
-from data.db.models import (AidPayment, AidWindow, Facility, Finding, HomeServiceVisit, LivingAloneElder,
+from data.db import rollups
+from data.db.models import (AidPayment, AidWindow, DailyTotal, Facility, Finding, HomeServiceVisit, LivingAloneElder,
                             LivingAloneVisit, MealRecord, Meta, RoundtableIssue, RoundtableMeeting, Screening,
                             ServiceStation, StationEntry, StationScore, Subdistrict)
 from data.db.models.supervision import (DispatchRecord, ServiceTask, SupervisionEvent, SupervisionEvidence,
@@ -91,13 +92,42 @@ def _order_rows(engine: Engine, on: date, street: str | None, where=True) -> pd.
 
 
 def _events_until(engine: Engine, on: date, street: str | None, where=True) -> pd.DataFrame:
+    """Every event up to the end of day `on` of the orders issued by then: order_id, action, day — in each order's
+    order of events (at, then id)."""
     e, o = SupervisionEvent, SupervisionOrder
     stmt = (select(e.order_id, e.action, e.at)
             .join(o, o.id == e.order_id)
             .where(e.at < datetime.combine(on + timedelta(days=1), datetime.min.time()),
                    o.issued_on <= on, street_filter(o.subdistrict_code, street), where)
             .order_by(e.order_id, e.at, e.id))
-    return frame(engine, stmt)
+    with engine.connect() as conn:
+        rows = conn.execute(stmt).fetchall()
+    oids, actions, ats = zip(*rows) if rows else ((), (), ())
+    return pd.DataFrame({"order_id": pd.Series(oids, dtype="int64"), "action": pd.Series(actions, dtype=object),
+                         "day": pd.Series(pd.to_datetime(pd.Series(ats, dtype=object)).dt.date, dtype=object)})
+
+
+_TARGET = {rules.ISSUE: "pending", **{k: step.target for k, step in rules.STEPS.items()}}
+STATE_COLUMNS = ["status", "returned", "reported_on", "accepted_report_on", "passed_on", "closed_on"]
+
+
+def _states(ev: pd.DataFrame) -> pd.DataFrame:
+    """rules.state_after of every order with events, computed on all events at once (index: order id): the status
+    the last event led to, times returned, the last report's day, the day of the report standing at the (last) pass
+    and that pass's day, the day closed."""
+    oid, action = ev["order_id"], ev["action"]
+
+    def last_day(mask):
+        return ev["day"].where(mask).groupby(oid, sort=False).last()
+
+    reported_so_far = ev["day"].where(action == "report").groupby(oid, sort=False).ffill()
+    out = pd.DataFrame({
+        "status": action.groupby(oid, sort=False).last().map(_TARGET),
+        "returned": (action == "return").groupby(oid, sort=False).sum().astype(int),
+        "reported_on": last_day(action == "report"),
+        "accepted_report_on": reported_so_far.where(action == "pass").groupby(oid, sort=False).last(),
+        "passed_on": last_day(action == "pass"), "closed_on": last_day(action == "close")})
+    return out
 
 
 def _orders_on(engine: Engine, on: date, street: str | None = None, where=True,
@@ -108,13 +138,14 @@ def _orders_on(engine: Engine, on: date, street: str | None = None, where=True,
     df = _order_rows(engine, on, street, where)
     if df.empty:
         return pd.DataFrame(columns=ORDER_COLUMNS)
-    ev = _events_until(engine, on, street, where)
-    history: dict[int, list] = {}
-    for oid, action, at in ev.itertuples(index=False, name=None):
-        history.setdefault(int(oid), []).append((action, _day(at)))
-    states = [rules.state_after(history.get(int(i), [(rules.ISSUE, None)])) for i in df["id"]]
-    for col in ("status", "returned", "reported_on", "accepted_report_on", "passed_on", "closed_on"):
-        df[col] = [st[col] for st in states]
+    states = _states(_events_until(engine, on, street, where))
+    issued_only = rules.state_after([(rules.ISSUE, None)])  # an order without events
+    ids = df["id"].astype("int64")
+    has = ids.isin(states.index).tolist()
+    for col in STATE_COLUMNS:
+        got = ids.map(states[col]).tolist() if len(states) else [None] * len(ids)
+        kind = int if col == "returned" else (lambda v: v)
+        df[col] = [(None if pd.isna(v) else kind(v)) if h else issued_only[col] for h, v in zip(has, got)]
     df["issued_on"] = [_day(v) for v in df["issued_on"]]
     df["deadline"] = [_day(v) for v in df["deadline"]]
     df["days_left"] = [(d - on).days for d in df["deadline"]]
@@ -136,13 +167,18 @@ def _orders_on(engine: Engine, on: date, street: str | None = None, where=True,
 def _raise_red_subdistricts(df: pd.DataFrame, s: rules.Settings) -> None:
     """红 for every overdue order of a subdistrict with more than `red_share` of its current orders overdue."""
     mine = df["current"] & (df["unit_kind"] == "subdistrict")
-    for code, part in df[mine].groupby("subdistrict_code"):
-        n, late = len(part), int(part["overdue"].sum())
-        if rules.subdistrict_red(n, late, s):
-            idx = part.index[part["overdue"]]
-            note = f"；所在街道逾期占比 {pct(late / n)}"
-            df.loc[idx, "reason"] = [r if r.endswith(note) else r + note for r in df.loc[idx, "reason"]]
-            df.loc[idx, "level"] = "red"
+    if not mine.any():
+        return
+    got = df[mine].groupby("subdistrict_code")["overdue"]
+    notes = {code: f"；所在街道逾期占比 {pct(late / n)}"
+             for code, n, late in zip(got.size().index, got.size(), got.sum().astype(int))
+             if rules.subdistrict_red(int(n), int(late), s)}
+    if not notes:
+        return
+    idx = df.index[mine & df["overdue"] & df["subdistrict_code"].isin(list(notes))]
+    df.loc[idx, "reason"] = [r if r.endswith(notes[c]) else r + notes[c]
+                             for r, c in zip(df.loc[idx, "reason"], df.loc[idx, "subdistrict_code"])]
+    df.loc[idx, "level"] = "red"
 
 
 @query(scope="street", roles=BUSINESS)
@@ -159,27 +195,37 @@ COUNT_COLUMNS = ["unit", "subdistrict_code", "issued", "open", "pending", "worki
                  "done", "blue", "yellow", "orange", "red", "overdue", "current", "overdue_share", "red_unit"]
 
 
+def _unit_groups(df: pd.DataFrame):
+    """The orders' responsible units as count_by_unit and weekly_summary group them: each subdistrict, and the
+    departments and providers together (code "")."""
+    return [_unit_label(df), df["subdistrict_code"].where(df["unit_kind"] == "subdistrict").fillna("")]
+
+
+def _unit_frame(sums: pd.DataFrame) -> pd.DataFrame:
+    """Grouped sums (index: unit, code) as rows: unit, subdistrict_code (None for departments and providers), the
+    sums as integers; subdistricts by code, then the departments and providers."""
+    out = sums.astype(int).reset_index(names=["unit", "subdistrict_code"])
+    out["subdistrict_code"] = [c or None for c in out["subdistrict_code"]]
+    out["_o"] = out["subdistrict_code"].isna()
+    return out.sort_values(["_o", "subdistrict_code"]).drop(columns="_o").reset_index(drop=True)
+
+
 def count_by_unit(df: pd.DataFrame, s: rules.Settings) -> pd.DataFrame:
     """Per responsible unit (each subdistrict; departments and providers together): orders and where they stand."""
     if df.empty:
         return pd.DataFrame(columns=COUNT_COLUMNS)
-    d = df.assign(unit=_unit_label(df), code=df["subdistrict_code"].where(df["unit_kind"] == "subdistrict"))
-    rows = []
-    for (unit, code), part in d.groupby(["unit", d["code"].fillna("")], sort=False):
-        open_ = part[part["status"].isin(rules.OPEN_STATUSES)]
-        row = {"unit": unit, "subdistrict_code": code or None, "issued": len(part), "open": len(open_),
-               "pending": int((part["status"] == "pending").sum()), "working": int((part["status"] == "working").sum()),
-               "reported": int((part["status"] == "reported").sum()),
-               "returned_now": int((part["status"] == "returned").sum()),
-               "done": int(part["status"].isin(rules.DONE_STATUSES).sum()),
-               **{lv: int((open_["level"] == lv).sum()) for lv in rules.LEVEL_ORDER},
-               "overdue": int(open_["overdue"].sum()), "current": int(part["current"].sum())}
-        row["overdue_share"] = row["overdue"] / row["current"] if row["current"] else 0.0
-        row["red_unit"] = bool(code) and rules.subdistrict_red(row["current"], row["overdue"], s)
-        rows.append(row)
-    out = pd.DataFrame(rows, columns=COUNT_COLUMNS)
-    out["_o"] = out["subdistrict_code"].isna()
-    return out.sort_values(["_o", "subdistrict_code"]).drop(columns="_o").reset_index(drop=True)
+    status = df["status"]
+    open_ = status.isin(rules.OPEN_STATUSES)
+    flags = pd.DataFrame({
+        "issued": 1, "open": open_, "pending": status == "pending", "working": status == "working",
+        "reported": status == "reported", "returned_now": status == "returned",
+        "done": status.isin(rules.DONE_STATUSES), **{lv: open_ & (df["level"] == lv) for lv in rules.LEVEL_ORDER},
+        "overdue": open_ & df["overdue"].astype(bool), "current": df["current"].astype(bool)}, index=df.index)
+    out = _unit_frame(flags.groupby(_unit_groups(df), sort=False).sum())
+    out["overdue_share"] = [o / c if c else 0.0 for o, c in zip(out["overdue"], out["current"])]
+    out["red_unit"] = [pd.notna(code) and rules.subdistrict_red(int(c), int(o), s)
+                       for code, c, o in zip(out["subdistrict_code"], out["current"], out["overdue"])]
+    return out[COUNT_COLUMNS]
 
 
 @query(scope="street", roles=COUNTS)
@@ -276,20 +322,15 @@ def weekly_summary(engine: Engine, week: Period, street: str | None = None) -> d
                           e.at < datetime.combine(week.end + timedelta(days=1), datetime.min.time()),
                           street_filter(o.subdistrict_code, street)))
         closed_in_week = set(ev["order_id"].astype(int))
-    rows = []
-    if not df.empty:
-        d = df.assign(unit=_unit_label(df), code=df["subdistrict_code"].where(df["unit_kind"] == "subdistrict"))
-        for (unit, code), part in d.groupby(["unit", d["code"].fillna("")], sort=False):
-            open_ = part[part["status"].isin(rules.OPEN_STATUSES)]
-            rows.append({"unit": unit, "subdistrict_code": code or None,
-                         "issued": int(part["issued_on"].map(week.contains).sum()),
-                         "due": int(part["deadline"].map(week.contains).sum()),
-                         **{lv: int((open_["level"] == lv).sum()) for lv in rules.LEVEL_ORDER},
-                         "closed": int(part["id"].isin(closed_in_week).sum()), "open": len(open_)})
-    by_unit = pd.DataFrame(rows, columns=WEEKLY_COLUMNS)
-    if len(by_unit):
-        by_unit["_o"] = by_unit["subdistrict_code"].isna()
-        by_unit = by_unit.sort_values(["_o", "subdistrict_code"]).drop(columns="_o").reset_index(drop=True)
+    if df.empty:
+        by_unit = pd.DataFrame(columns=WEEKLY_COLUMNS)
+    else:
+        open_ = df["status"].isin(rules.OPEN_STATUSES)
+        flags = pd.DataFrame({
+            "issued": [week.contains(d) for d in df["issued_on"]], "due": [week.contains(d) for d in df["deadline"]],
+            **{lv: open_ & (df["level"] == lv) for lv in rules.LEVEL_ORDER},
+            "closed": df["id"].isin(closed_in_week), "open": open_}, index=df.index)
+        by_unit = _unit_frame(flags.groupby(_unit_groups(df), sort=False).sum())[WEEKLY_COLUMNS]
     chase = df[df["level"].isin(("yellow", "orange", "red"))].copy()
     chase["_rank"] = chase["level"].map({lv: i for i, lv in enumerate(rules.LEVEL_ORDER)})
     chase = chase.sort_values(["_rank", "days_left", "code"], ascending=[False, True, True]).drop(columns="_rank")
@@ -447,12 +488,21 @@ def _stations(engine: Engine, street: str | None) -> pd.DataFrame:
                  .where(street_filter(Subdistrict.code, street)).order_by(Subdistrict.code))
 
 
+@query(scope="street", roles=COUNTS)
+def station_names(engine: Engine, street: str | None = None) -> pd.DataFrame:
+    """街道民政服务站: each subdistrict's station (code, station name), in code order."""
+    return _stations(engine, street)[["subdistrict_code", "station_name"]]
+
+
 def _grouped(engine: Engine, stmt) -> dict:
     return {c: int(n) for c, n in frame(engine, stmt).itertuples(index=False, name=None)}
 
 
 def _ledger_weeks(engine: Engine, month: str, street: str | None) -> dict:
-    """Per subdistrict, how many of the month's weeks have a record of any ledger kind (as 台账未更新 is judged)."""
+    """Per subdistrict, how many of the month's weeks have a record of any ledger kind (as 台账未更新 is judged).
+
+    District-wide the four rolled-up ledgers are read from the daily totals (a row exists for a day and subdistrict
+    exactly when a record does), the findings from their table; one subdistrict's view reads its records."""
     weeks = rules.weeks_of_month(month)
     if not weeks:
         return {}
@@ -464,18 +514,30 @@ def _ledger_weeks(engine: Engine, month: str, street: str | None) -> dict:
             stmt = stmt.select_from(base).join(code_col.class_, on)
         return stmt.where(_in(day_col, span), street_filter(code_col, street)).distinct()
 
-    active = union(
-        one(Facility.subdistrict_code, MealRecord.served_on, MealRecord, Facility.id == MealRecord.facility_id),
-        one(HomeServiceVisit.subdistrict_code, HomeServiceVisit.visited_on),
-        one(LivingAloneVisit.subdistrict_code, LivingAloneVisit.visited_on),
-        one(AidPayment.subdistrict_code, AidPayment.paid_on),
-        one(Finding.subdistrict_code, Finding.found_on),
-    ).subquery()
+    if rollups.in_use(street):
+        t = DailyTotal
+        active = union(
+            select(t.subdistrict_code.label("code"), week_start(t.day).label("wk"))
+            .where(t.measure.in_(LEDGER_MEASURES), _in(t.day, span), t.subdistrict_code != "").distinct(),
+            one(Finding.subdistrict_code, Finding.found_on),
+        ).subquery()
+    else:
+        active = union(
+            one(Facility.subdistrict_code, MealRecord.served_on, MealRecord, Facility.id == MealRecord.facility_id),
+            one(HomeServiceVisit.subdistrict_code, HomeServiceVisit.visited_on),
+            one(LivingAloneVisit.subdistrict_code, LivingAloneVisit.visited_on),
+            one(AidPayment.subdistrict_code, AidPayment.paid_on),
+            one(Finding.subdistrict_code, Finding.found_on),
+        ).subquery()
     df = frame(engine, select(active.c.code, active.c.wk).distinct())
     if df.empty:
         return {}
     df["wk"] = as_date_series(df["wk"])
     return df.groupby("code")["wk"].nunique().astype(int).to_dict()
+
+
+# the ledgers of 台账及时 / 台账未更新 that the daily totals hold (findings are read from their table)
+LEDGER_MEASURES = ("meal_records", "home_service_visits", "living_alone_visits", "aid_payments")
 
 
 def _station_counts(engine: Engine, month: str, street: str | None = None) -> pd.DataFrame:
@@ -486,7 +548,7 @@ def _station_counts(engine: Engine, month: str, street: str | None = None) -> pd
     if st.empty:
         return st
     from data.queries.facilities import operating_on
-    from data.queries.services import living_alone_visit_compliance, on_roster
+    from data.queries.services import on_roster, visit_compliance_by_subdistrict
 
     roster = _grouped(engine, select(LivingAloneElder.subdistrict_code, func.count())
                       .where(on_roster(last), street_filter(LivingAloneElder.subdistrict_code, street))
@@ -495,8 +557,8 @@ def _station_counts(engine: Engine, month: str, street: str | None = None) -> pd
                       .where(_in(LivingAloneVisit.visited_on, period),
                              street_filter(LivingAloneVisit.subdistrict_code, street))
                       .group_by(LivingAloneVisit.subdistrict_code))
-    comp = living_alone_visit_compliance(engine, period, street)
-    compliant = comp[comp["compliant"].astype(bool)].groupby("subdistrict_code").size().to_dict() if len(comp) else {}
+    comp = visit_compliance_by_subdistrict(engine, period, street)
+    compliant = dict(zip(comp["subdistrict_code"], comp["compliant"]))
     screenings = _grouped(engine, select(Screening.subdistrict_code, func.count())
                           .where(_in(Screening.screened_on, period), street_filter(Screening.subdistrict_code, street))
                           .group_by(Screening.subdistrict_code))
@@ -543,9 +605,10 @@ def board_frame(tasks: pd.DataFrame, counts: pd.DataFrame, entries: pd.DataFrame
     """Planned vs done for every station and task (BOARD_COLUMNS): plain pandas over the month's counts."""
     entered = {(c, t): float(d) for c, t, d in zip(entries["subdistrict_code"], entries["task_code"], entries["done"])}
     rows = []
+    task_rows = list(tasks.itertuples(index=False))  # once, not once per station
     for st in counts.itertuples(index=False):
         basis_counts = {b: getattr(st, col) for b, col in BASIS_COUNT.items()}
-        for t in tasks.itertuples(index=False):
+        for t in task_rows:
             plan = rules.planned(t.quantity, t.basis, basis_counts)
             if t.source == "manual":
                 done, has = entered.get((st.subdistrict_code, t.code)), (st.subdistrict_code, t.code) in entered
@@ -588,32 +651,45 @@ def _due_orders(engine: Engine, month: str, street: str | None) -> pd.DataFrame:
 
 def score_frame(board: pd.DataFrame, counts: pd.DataFrame, due: pd.DataFrame, weights: dict) -> pd.DataFrame:
     """The monthly score of every station (SCORE_COLUMNS) from the board, the counts and the orders due."""
+    rated = board[board["rate"].notna()]
+    task_rates = rated.groupby("subdistrict_code", sort=False)["rate"].agg(list).to_dict() if len(rated) else {}
+    # per station and kind (诉求 or not): orders due, and of them on time
+    if len(due):
+        got = due.assign(on_time=due["on_time"].astype(int)).groupby(["subdistrict_code", "request"])["on_time"]
+        n_due, n_on_time = got.size().to_dict(), got.sum().to_dict()
+    else:
+        n_due, n_on_time = {}, {}
     rows = []
     for st in counts.itertuples(index=False):
-        mine = board[board["subdistrict_code"] == st.subdistrict_code]
-        task_rates = [r for r in mine["rate"] if r is not None and not pd.isna(r)]
-        d = due[due["subdistrict_code"] == st.subdistrict_code]
-        regular, req = d[~d["request"]], d[d["request"]]
-        rates = {"tasks": rules.mean(task_rates),
-                 "on_time": rules.share(int(regular["on_time"].sum()), len(regular)),
+        code = st.subdistrict_code
+        rates_of_tasks = task_rates.get(code, [])
+        regular, regular_on_time = int(n_due.get((code, False), 0)), int(n_on_time.get((code, False), 0))
+        req, req_on_time = int(n_due.get((code, True), 0)), int(n_on_time.get((code, True), 0))
+        rates = {"tasks": rules.mean(rates_of_tasks),
+                 "on_time": rules.share(regular_on_time, regular),
                  "ledger": rules.share(int(st.weeks_updated), int(st.weeks)),
                  "visits": rules.share(int(st.compliant), int(st.roster)),
-                 "requests": rules.share(int(req["on_time"].sum()), len(req))}
+                 "requests": rules.share(req_on_time, req)}
         score, points = rules.station_score(rates, weights)
-        rows.append([st.subdistrict_code, st.subdistrict_name, st.station_name, bool(st.assessed),
+        rows.append([code, st.subdistrict_name, st.station_name, bool(st.assessed),
                      *[rates[k] for k in rules.SCORE_PARTS], *[points[k] for k in rules.SCORE_PARTS], score,
-                     len(task_rates), len(regular), int(regular["on_time"].sum()), len(req), int(req["on_time"].sum()),
+                     len(rates_of_tasks), regular, regular_on_time, req, req_on_time,
                      int(st.weeks), int(st.weeks_updated), int(st.roster), int(st.compliant)])
     return pd.DataFrame(rows, columns=SCORE_COLUMNS)
 
 
-def _live_scores(engine: Engine, month: str, street: str | None = None, weights: dict | None = None) -> pd.DataFrame:
+def _month_figures(engine: Engine, month: str, street: str | None = None, weights: dict | None = None) -> dict:
+    """The month's board and live scores from one reading of the ledgers ({"board", "scores"})."""
     counts = _station_counts(engine, month, street)
     if counts.empty:
-        return pd.DataFrame(columns=SCORE_COLUMNS)
+        return {"board": pd.DataFrame(columns=BOARD_COLUMNS), "scores": pd.DataFrame(columns=SCORE_COLUMNS)}
     board = board_frame(_tasks(engine, month), counts, _entries(engine, month, street))
     weights = weights or supervision_settings(engine).weights
-    return score_frame(board, counts, _due_orders(engine, month, street), weights)
+    return {"board": board, "scores": score_frame(board, counts, _due_orders(engine, month, street), weights)}
+
+
+def _live_scores(engine: Engine, month: str, street: str | None = None, weights: dict | None = None) -> pd.DataFrame:
+    return _month_figures(engine, month, street, weights)["scores"]
 
 
 @query(scope="street", roles=COUNTS)
@@ -621,6 +697,13 @@ def station_scores(engine: Engine, month: str, street: str | None = None) -> pd.
     """月度考核（试算）: each station's rate and points of every part and its 100-point score for the month, computed
     now from the ledgers, its entries and its orders (the formula: data.domain.supervision.station_score)."""
     return _live_scores(engine, month, street)
+
+
+@query(scope="street", roles=COUNTS)
+def station_month(engine: Engine, month: str, street: str | None = None) -> dict:
+    """站点任务看板与月度考核（试算）: station_board and station_scores of the month ({"board", "scores"}), from one
+    reading of the ledgers (what the 站点任务与考核 page shows together)."""
+    return _month_figures(engine, month, street)
 
 
 PUBLISHED_COLUMNS = ["month", "subdistrict_code", "subdistrict_name", "score", "rank", "ranked", "published_at",

@@ -142,15 +142,12 @@ def visits_below_rule(engine: Engine, week: Period, street: str | None = None) -
 @query(scope="street")
 def visits_below_rule_by_subdistrict(engine: Engine, week: Period, street: str | None = None) -> pd.DataFrame:
     """本月巡访不足两次（按街道）: per subdistrict, elders on the roster and those visited fewer than twice so far."""
-    df = services.living_alone_visit_compliance(engine, month_to_week_end(week), street)
+    df = services.visit_compliance_by_subdistrict(engine, month_to_week_end(week), street)
     cols = ["subdistrict_code", "subdistrict_name", "roster", "below"]
     if df.empty:
         return pd.DataFrame(columns=cols)
-    df["below"] = ~df["compliant"].astype(bool)
-    out = (df.groupby(["subdistrict_code", "subdistrict_name"])
-           .agg(roster=("elder_id", "size"), below=("below", "sum")).reset_index())
-    out["below"] = out["below"].astype(int)
-    return out[out["below"] > 0].sort_values(["below", "subdistrict_code"], ascending=[False, True])[cols] \
+    df["below"] = df["roster"] - df["compliant"]
+    return df[df["below"] > 0].sort_values(["below", "subdistrict_code"], ascending=[False, True])[cols] \
         .reset_index(drop=True)
 
 
@@ -162,11 +159,14 @@ def silent_meal_points(engine: Engine, week: Period, street: str | None = None,
     return facilities.meal_points_without_records(engine, week.end, street, days=days)
 
 
-@query(scope="street")
-def silent_ledgers(engine: Engine, week: Period, street: str | None = None) -> pd.DataFrame:
-    """台账本周未更新的街道: subdistricts with no record of any ledger kind (meals, home-service visits, living-alone
-    visits, aid payments, inspections' findings) dated in the week."""
-    active = union(
+# the ledgers the daily totals hold (data.db.rollups); findings are read from their table
+LEDGER_MEASURES = ("meal_records", "home_service_visits", "living_alone_visits", "aid_payments")
+
+
+def _ledger_records(week: Period, street: str | None):
+    """The subdistricts with a record of any ledger kind dated in the week, from the records (one subdistrict's view
+    reads only its own records)."""
+    return union(
         select(Facility.subdistrict_code.label("code")).join(MealRecord, MealRecord.facility_id == Facility.id)
         .where(_in(MealRecord.served_on, week), street_filter(Facility.subdistrict_code, street)),
         select(HomeServiceVisit.subdistrict_code.label("code"))
@@ -177,7 +177,22 @@ def silent_ledgers(engine: Engine, week: Period, street: str | None = None) -> p
         .where(_in(AidPayment.paid_on, week), street_filter(AidPayment.subdistrict_code, street)),
         select(Finding.subdistrict_code.label("code"))
         .where(_in(Finding.found_on, week), street_filter(Finding.subdistrict_code, street)),
-    ).subquery()  # one subdistrict's view reads only its own records
+    )
+
+
+@query(scope="street")
+def silent_ledgers(engine: Engine, week: Period, street: str | None = None) -> pd.DataFrame:
+    """台账本周未更新的街道: subdistricts with no record of any ledger kind (meals, home-service visits, living-alone
+    visits, aid payments, inspections' findings) dated in the week."""
+    if rollups.in_use(street):  # district-wide: the four rolled-up ledgers from the daily totals
+        t = DailyTotal
+        active = union(
+            select(t.subdistrict_code.label("code"))
+            .where(t.measure.in_(LEDGER_MEASURES), _in(t.day, week), t.subdistrict_code != ""),
+            select(Finding.subdistrict_code.label("code")).where(_in(Finding.found_on, week)),
+        ).subquery()
+    else:
+        active = _ledger_records(week, street).subquery()
     stmt = (select(Subdistrict.code.label("subdistrict_code"), Subdistrict.name.label("subdistrict_name"),
                    literal(week.key).label("week"))
             .where(Subdistrict.code.not_in(select(active.c.code)), street_filter(Subdistrict.code, street))
