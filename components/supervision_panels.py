@@ -27,7 +27,7 @@ from views import supervision as view
 
 PAGE = "pages/supervision.py"
 NO_LEVEL = "none"
-LIST_ROWS = STYLE_MAX_ROWS  # rows of a pickable list drawn on screen (the Excel holds them all)
+LIST_ROWS = 500  # rows of a pickable list drawn on screen: a district's whole list (the Excel holds them all)
 LEVEL_FILTER = {**{k: f"{v}色" for k, v in view.LEVELS.items()}, NO_LEVEL: "无预警"}
 
 
