@@ -102,6 +102,7 @@ def test_browser_benchmark_times_pages_against_the_floor(browser, demo_url):
     # the facilities page is fully drawn only once its map is: its map is drawn by then
     assert out["pages"]["pages/facilities.py"]["fully_drawn"]["median"] >= out["pages"]["pages/facilities.py"]["time"]["median"]
     # the roundtable's slide switch: four steps forward per round, each a real slide change
+    assert "error" not in out["slide_switch"], out["slide_switch"]
     assert out["slide_switch"]["n"] == 4 and 0 < out["slide_switch"]["time"]["median"] < 30, out["slide_switch"]
 
 
