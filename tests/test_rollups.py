@@ -5,7 +5,7 @@ number the records give, for random periods and subdistricts (seeded draws: a fa
 from __future__ import annotations
 
 import random
-from datetime import date, timedelta
+from datetime import date
 
 import pandas as pd
 import pytest
@@ -17,11 +17,12 @@ from data.db.engine import get_engine
 from data.db.models import DailyTotal
 from data.domain import headlines
 from data.domain.figures import compute_all
-from data.domain.period import Period, custom, month, parse, quarter, week_of
+from data.domain.period import Period, month, parse
 from data.imports import LEDGERS, import_file
 from data.queries import affairs, aid, facilities, geography, services, weekly
 from data.writes.edits import facility_for_edit, update_facility_status
 from test_imports import CORRECTION, OFFICE, VALID, facility_id, seed, xlsx_bytes
+from random_periods import random_period
 
 SEED = 20261203
 DRAWS = 12
@@ -123,25 +124,6 @@ def test_records_deleted_or_changed_by_hand_leave_no_stale_total(demo_engine):
 
 # --- the district-wide queries read the totals and give the records' numbers ---------------------------------
 
-FIRST, LAST = date(2023, 1, 1), date(2024, 12, 31)
-
-
-def _period(rng: random.Random) -> Period:
-    kind = rng.choice(["month", "quarter", "half", "year", "week", "range"])
-    day = FIRST + timedelta(days=rng.randrange((LAST - FIRST).days + 1))
-    if kind == "month":
-        return month(day.year, day.month)
-    if kind == "quarter":
-        return quarter(day.year, (day.month - 1) // 3 + 1)
-    if kind == "half":
-        return parse(f"{day.year}-H{1 if day.month <= 6 else 2}")
-    if kind == "year":
-        return parse(str(day.year))
-    if kind == "week":
-        return week_of(day)
-    return custom(day, min(LAST, day + timedelta(days=rng.randrange(1, 200))))
-
-
 def _district_answers(engine, period: Period) -> dict:
     """Every query that reads the totals when no street is given, district-wide."""
     def plain(x):
@@ -172,7 +154,7 @@ def _district_answers(engine, period: Period) -> dict:
 def test_random_periods_give_the_records_numbers(demo_engine):
     rng = random.Random(SEED)
     for draw in range(DRAWS):
-        period = _period(rng)
+        period = random_period(rng)
         from_totals = _district_answers(demo_engine, period)
         with rollups.from_records():
             from_records = _district_answers(demo_engine, period)
@@ -185,7 +167,7 @@ def test_every_figure_of_random_periods_is_the_records_figure(demo_engine):
     """F01…F76 (data.domain.figures) of random periods, district-wide, both ways."""
     rng = random.Random(SEED + 2)
     for draw in range(4):
-        period = _period(rng)
+        period = random_period(rng)
         from_totals = {r["id"]: r["values"] for r in compute_all(demo_engine, period)}
         with rollups.from_records():
             from_records = {r["id"]: r["values"] for r in compute_all(demo_engine, period)}
@@ -197,7 +179,7 @@ def test_random_subdistricts_add_up_to_what_their_records_say(demo_engine):
     rng = random.Random(SEED + 1)
     codes = list(geography.subdistricts(demo_engine)["code"])
     for draw in range(DRAWS):
-        period, code = _period(rng), rng.choice(codes)
+        period, code = random_period(rng), rng.choice(codes)
         by_sub = services.home_service_visits_by_subdistrict(demo_engine, period).set_index("subdistrict_code")
         assert int(by_sub.loc[code, "visits"]) == services.home_service_visits(demo_engine, period, code), \
             f"seed {SEED + 1} draw {draw}: {period.key} {code}"

@@ -23,6 +23,7 @@ from data.imports import LEDGERS, import_file
 from data.security.idcard import make_id
 from data.queries import aid, geography
 from test_imports import CHAOYANG, COMS, NANPU, OFFICE, VALID, seed, xlsx_bytes
+from random_periods import random_period
 
 SEED = 20261204
 DRAWS = 12
@@ -203,28 +204,6 @@ def test_rebuild_repairs_a_damaged_summary(engine):
 
 # --- the demo district: every write path of the demo, random periods and subdistricts ---------------------
 
-FIRST, LAST = date(2023, 1, 1), date(2024, 12, 31)
-
-
-def _period(rng: random.Random) -> Period:
-    kind = rng.choice(["month", "quarter", "half", "year", "months", "week", "range"])
-    day = FIRST + timedelta(days=rng.randrange((LAST - FIRST).days + 1))
-    if kind == "month":
-        return month(day.year, day.month)
-    if kind == "quarter":
-        return quarter(day.year, (day.month - 1) // 3 + 1)
-    if kind == "half":
-        return parse(f"{day.year}-H{1 if day.month <= 6 else 2}")
-    if kind == "year":
-        return parse(str(day.year))
-    if kind == "months":   # whole months across a year's end
-        end = month(day.year, day.month).shift(rng.randrange(1, 18)).end
-        return custom(day.replace(day=1), min(end, LAST))
-    if kind == "week":
-        return week_of(day)
-    return custom(day, min(LAST, day + timedelta(days=rng.randrange(1, 400))))
-
-
 def test_the_demo_summary_equals_the_payments(demo_engine):
     assert _same(demo_engine) == []
     with demo_engine.connect() as conn:
@@ -235,7 +214,7 @@ def test_random_periods_and_subdistricts_give_the_records_numbers(demo_engine):
     rng = random.Random(SEED)
     codes = [None] + list(geography.subdistricts(demo_engine)["code"])
     for draw in range(DRAWS):
-        period, street = _period(rng), rng.choice(codes)
+        period, street = random_period(rng, whole_months=True, longest_range=400), rng.choice(codes)
         try:
             got = _both_ways(demo_engine, period, street)
         except AssertionError as exc:
@@ -248,7 +227,7 @@ def test_aid_figures_of_random_periods_and_subdistricts_are_the_records_figures(
     rng = random.Random(SEED + 1)
     codes = [None] + list(geography.subdistricts(demo_engine)["code"])
     for draw in range(6):
-        period, street = _period(rng), rng.choice(codes)
+        period, street = random_period(rng, whole_months=True, longest_range=400), rng.choice(codes)
         figures = {f.id: f.compute(demo_engine, period, street) for f in FIGURES if f.id in AID_FIGURES}
         with rollups.from_records():
             expected = {f.id: f.compute(demo_engine, period, street) for f in FIGURES if f.id in AID_FIGURES}
