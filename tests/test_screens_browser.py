@@ -9,6 +9,7 @@ are drawn on a canvas: tests/test_pages_weekly.py reads them from the page model
 from __future__ import annotations
 
 import pytest
+from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
 from browser import Probe, wait_for_map, wait_streamlit_idle
 
@@ -53,6 +54,12 @@ _FIRST_SCREEN = """(english) => {
     title: top('h1, .rt-title').length,
   };
 }"""
+
+
+# the same reading, true once the page's main element is on screen: a data grid, chart or map is drawn by a script
+# the browser loads lazily, a moment after the script run ends, so the rules are read once it has had that moment
+_MAIN_DRAWN = "(english) => { const g = (" + _FIRST_SCREEN + ")(english); " \
+    "return !!(g.map || g.cards || g.charts || g.tables || g.forms || g.overdue.length); }"
 
 
 def _pages(role: str) -> list[str]:
