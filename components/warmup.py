@@ -44,7 +44,7 @@ def _warm() -> None:
                 importlib.import_module(name)
             except Exception:  # noqa: BLE001 - the first page that needs it imports it (and shows its error then)
                 log.warning("warm-up: module %s not imported", name)
-        importlib.import_module("PIL.Image")  # the slide images
+        _exercise()
         from components.maps.frame import district_outline
         from geo import layers
 
@@ -59,6 +59,32 @@ def _warm() -> None:
         runtime_gc.freeze_new_imports()  # the libraries imported here stay out of later full collections
         _seconds.append(time.perf_counter() - t)
         _done.set()
+
+
+# modules the libraries import only on first use, found by bench/firstvisits.py after the package walk above
+LAZY_PARTS = ("streamlit.components.v1.component_arrow", "streamlit.emojis", "pandas.core.reshape.reshape",
+              "narwhals.stable.v1._namespace")
+
+
+def _exercise() -> None:
+    """What a library loads only when first used: pandas' Styler and to_dict, narwhals' pandas backend (Streamlit's
+    charts and tables), Pillow's image plugins (slide images), matplotlib.pyplot with the CJK font (slide and Word
+    images: ~1 s on a first 圆桌会 map slide)."""
+    import narwhals as nw
+    import pandas as pd
+    from PIL import Image
+
+    frame = pd.DataFrame({"a": [1]})
+    frame.style.format("{:,}").to_html()
+    frame.to_dict("records")
+    nw.from_native(frame, eager_only=True).to_native()
+    Image.init()
+    for name in LAZY_PARTS:
+        importlib.import_module(name)
+    from exports import chart_images
+
+    chart_images.cjk_font()
+    chart_images._pyplot()
 
 
 def start() -> None:

@@ -82,3 +82,15 @@ def test_map_settings_round_trip_and_validation(db_url):
     with pytest.raises(SettingsError, match="未知的底图"):
         save_map_settings(engine, MapSettings("osm", "", 500))
     assert map_settings(engine).walk_radius_m == 650  # failed saves change nothing
+
+
+@pytest.mark.parametrize("street", [None, "360103014", "360103001"])
+def test_coverage_rates_counted_in_the_database_equal_the_community_tables(demo_engine, street):
+    """The two district rates (F04, F11) are counted in SQL so a city's thousands of communities are not read; they
+    must be the share of covered rows of the community tables the maps and the lists show, on any day."""
+    for d in (date(2023, 1, 1), date(2024, 1, 31), date(2024, 3, 15), ON, date(2024, 12, 31)):
+        meals = fq.community_meal_coverage(demo_engine, d, street)
+        assert fq.meal_coverage_rate(demo_engine, d, street) == pytest.approx(meals["covered"].mean(), abs=1e-12)
+        anyone = fq.facility_coverage(demo_engine, d, street)
+        assert fq.facility_coverage_rate(demo_engine, d, street) == pytest.approx(anyone["covered"].mean(), abs=1e-12)
+    assert 0 < fq.meal_coverage_rate(demo_engine, ON, street) < fq.facility_coverage_rate(demo_engine, ON, street) + 1e-12

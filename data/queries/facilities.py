@@ -178,8 +178,19 @@ def community_meal_coverage(engine: Engine, on: date, street: str | None = None)
 @query(scope="street")
 def meal_coverage_rate(engine: Engine, on: date, street: str | None = None) -> float:
     """社区助餐服务覆盖率（F11、F13）= 被当日运营中助餐点服务范围覆盖的社区数 ÷ 社区总数（0–1，无社区时为 0）。"""
-    df = community_meal_coverage(engine, on, street)
-    return float(df["covered"].sum() / len(df)) if len(df) else 0.0
+    serving = _serving_counts(on, street)
+    stmt = (select(func.count(), func.count(serving.c.community_code))
+            .select_from(Community).outerjoin(serving, serving.c.community_code == Community.code)
+            .where(street_filter(Community.subdistrict_code, street)))
+    return _rate(engine, stmt)
+
+
+def _rate(engine: Engine, stmt) -> float:
+    """covered ÷ all from one row (all, covered) counted in the database — the same rate the community table gives,
+    without reading every community (a city has thousands)."""
+    with engine.connect() as conn:
+        total, covered = conn.execute(stmt).one()
+    return float(covered / total) if total else 0.0
 
 
 @query(scope="street")
@@ -210,9 +221,8 @@ def coverage_by_subdistrict(engine: Engine, on: date, street: str | None = None)
     return out[cols]
 
 
-@query(scope="street")
-def facility_coverage(engine: Engine, on: date, street: str | None = None) -> pd.DataFrame:
-    """社区养老服务设施覆盖: per community, whether an operating facility of any kind is located in it or serves it."""
+def _covered_communities(on: date, street: str | None):
+    """The codes of the communities with an operating facility located in them or serving them (of `street`)."""
     located = (select(Facility.community_code.label("community_code")).where(operating_on(on),
                                                                            Facility.community_code.is_not(None)))
     served = (select(MealPointCommunity.community_code.label("community_code"))
@@ -221,7 +231,13 @@ def facility_coverage(engine: Engine, on: date, street: str | None = None) -> pd
         mine = select(Community.code).where(street_filter(Community.subdistrict_code, street))
         located = located.where(Facility.community_code.in_(mine))
         served = served.where(MealPointCommunity.community_code.in_(mine))
-    covered = located.union(served).subquery()
+    return located.union(served).subquery()
+
+
+@query(scope="street")
+def facility_coverage(engine: Engine, on: date, street: str | None = None) -> pd.DataFrame:
+    """社区养老服务设施覆盖: per community, whether an operating facility of any kind is located in it or serves it."""
+    covered = _covered_communities(on, street)
     stmt = (select(Community.code, Community.name, Community.subdistrict_code,
                    covered.c.community_code.is_not(None).label("covered"))
             .outerjoin(covered, covered.c.community_code == Community.code)
@@ -236,8 +252,11 @@ def facility_coverage(engine: Engine, on: date, street: str | None = None) -> pd
 @query(scope="street")
 def facility_coverage_rate(engine: Engine, on: date, street: str | None = None) -> float:
     """社区养老服务设施覆盖率（F04）= 有当日运营中设施（位于本社区或助餐服务范围覆盖本社区）的社区数 ÷ 社区总数。"""
-    df = facility_coverage(engine, on, street)
-    return float(df["covered"].sum() / len(df)) if len(df) else 0.0
+    covered = _covered_communities(on, street)
+    stmt = (select(func.count(), func.count(covered.c.community_code))
+            .select_from(Community).outerjoin(covered, covered.c.community_code == Community.code)
+            .where(street_filter(Community.subdistrict_code, street)))
+    return _rate(engine, stmt)
 
 
 # --- meals ---------------------------------------------------------------------------------

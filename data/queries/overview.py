@@ -38,24 +38,31 @@ def headline(engine: Engine, period: Period, street: str | None = None) -> pd.Da
     return _headline_frame(engine, HEADLINE_KEYS, period, street)
 
 
-def _indicator_values(engine: Engine, on) -> dict:
-    return {
-        "meal_points": facilities.meal_points_operating(engine, on),
-        "meal_coverage": facilities.meal_coverage_rate(engine, on) * 100,
-        "facility_coverage": facilities.facility_coverage_rate(engine, on) * 100,
-        "care_worker_certified": affairs.care_worker_certified_rate(engine, on) * 100,
-    }
+# the targets' measurable indicators: each one's value on a day
+INDICATORS = {
+    "meal_points": lambda engine, on: facilities.meal_points_operating(engine, on),
+    "meal_coverage": lambda engine, on: facilities.meal_coverage_rate(engine, on) * 100,
+    "facility_coverage": lambda engine, on: facilities.facility_coverage_rate(engine, on) * 100,
+    "care_worker_certified": lambda engine, on: affairs.care_worker_certified_rate(engine, on) * 100,
+}
 
 
 @query(scope="district")
 def targets_progress(engine: Engine, on) -> pd.DataFrame:
-    """Targets that have a measurable indicator, with the value on `on` and at the target's baseline date."""
+    """Targets that have a measurable indicator, with the value on `on` and at the target's baseline date (the day
+    before it). Each indicator is read once per day it is needed: a target reads its own indicator, not all four."""
     t = affairs.targets(engine)
-    current = _indicator_values(engine, on)
-    t = t[t["indicator"].isin(list(current))].copy().reset_index(drop=True)
+    t = t[t["indicator"].isin(list(INDICATORS))].copy().reset_index(drop=True)
     if t.empty:
         return t.assign(current=[], baseline_value=[])
-    t["current"] = t["indicator"].map(current)
-    t["baseline_value"] = [_indicator_values(engine, b - timedelta(days=1))[i]
+    values: dict = {}
+
+    def value(indicator: str, day) -> float:
+        if (indicator, day) not in values:
+            values[indicator, day] = INDICATORS[indicator](engine, day)
+        return values[indicator, day]
+
+    t["current"] = [value(i, on) for i in t["indicator"]]
+    t["baseline_value"] = [value(i, b - timedelta(days=1))
                            for i, b in zip(t["indicator"], pd.to_datetime(t["baseline_date"]).dt.date)]
     return t
