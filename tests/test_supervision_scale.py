@@ -117,12 +117,22 @@ def test_red_subdistricts_counts_by_unit_and_the_weekly_summary_are_the_per_unit
         same(counts, old_count_by_unit(df, s))
         assert counts["issued"].sum() == len(df)
     assert raised > 0, "the demo should have a subdistrict over its red share on one of the days"
+    pruned = 0
     for key in WEEKS:
         week = parse(key)
         got = sq.weekly_summary(demo_engine, week)
         df = sq._orders_on(demo_engine, week.end, settings=s)
         closed = set(df.loc[[d is not None and week.contains(d) for d in df["closed_on"]], "id"])
         same(got["by_unit"], old_weekly_by_unit(df, week, closed))
+        # the chase list of every order's history (the summary reads only orders not settled before the week)
+        chase = df[df["level"].isin(("yellow", "orange", "red"))]
+        assert sorted(got["chase"]["code"]) == sorted(chase["code"])
+        rest = got["chase"].columns.drop("code")
+        blank = lambda d: d.astype(object).where(d.notna(), None)  # noqa: E731 - an empty id is None or NaN alike
+        same(blank(got["chase"].set_index("code").sort_index()), blank(chase.set_index("code").sort_index()[rest]))
+        settled = len(df) - len(sq._orders_on(demo_engine, week.end, where=sq._in_play_since(sq._weekly_horizon(week))))
+        pruned += settled
+    assert pruned > 0, "some weeks should have orders settled before them (else the short cut is not exercised)"
 
 
 # --- stations ---------------------------------------------------------------------------------------------------

@@ -12,7 +12,8 @@ import json
 from datetime import date, datetime, timedelta
 
 import pandas as pd
-from sqlalchemy import and_, func, select, union
+from sqlalchemy import and_, exists, func, or_, select, union
+from sqlalchemy.orm import aliased
 from sqlalchemy.engine import Engine
 
 from data.domain.units import pct
@@ -164,6 +165,30 @@ def _orders_on(engine: Engine, on: date, street: str | None = None, where=True,
     return df[ORDER_COLUMNS]
 
 
+def _weekly_horizon(week: Period) -> date:
+    """The first day that matters to a week's summary: an order closed before it, and issued and due before it, is
+    in none of the week's figures — not issued, due or closed in the week, not open at its end, and not among its
+    subdistrict's current orders (verified more than RED_WINDOW_DAYS before the week's end)."""
+    return min(week.start, week.end - timedelta(days=rules.RED_WINDOW_DAYS))
+
+
+def _in_play_since(day: date):
+    """Orders not settled before `day`: no 办结 before it (closed is final), or issued or due on or after it. A city
+    keeps years of closed orders; the weekly review need not rebuild each one's history."""
+    o, e = SupervisionOrder, aliased(SupervisionEvent)
+    closed_before = exists().where(e.order_id == o.id, e.action == "close",
+                                   e.at < datetime.combine(day, datetime.min.time()))
+    return or_(~closed_before, o.issued_on >= day, o.deadline >= day)
+
+
+def _units_until(engine: Engine, on: date, street: str | None) -> pd.DataFrame:
+    """The responsible units (unit_kind, subdistrict code and name) of the orders issued on or before `on`."""
+    o = SupervisionOrder
+    return frame(engine, select(o.unit_kind, o.subdistrict_code, Subdistrict.name.label("subdistrict_name"))
+                 .outerjoin(Subdistrict, Subdistrict.code == o.subdistrict_code)
+                 .where(o.issued_on <= on, street_filter(o.subdistrict_code, street)).distinct())
+
+
 def _raise_red_subdistricts(df: pd.DataFrame, s: rules.Settings) -> None:
     """红 for every overdue order of a subdistrict with more than `red_share` of its current orders overdue."""
     mine = df["current"] & (df["unit_kind"] == "subdistrict")
@@ -313,7 +338,7 @@ def weekly_summary(engine: Engine, week: Period, street: str | None = None) -> d
     """周度研判的督办摘要: per responsible unit — issued, due and closed in the week, open orders by warning level at
     the week's end — and the chase list (open orders at 黄 or worse, the worst first)."""
     s = supervision_settings(engine)
-    df = _orders_on(engine, week.end, street, settings=s)
+    df = _orders_on(engine, week.end, street, where=_in_play_since(_weekly_horizon(week)), settings=s)
     closed_in_week = set()
     if not df.empty:
         e, o = SupervisionEvent, SupervisionOrder
@@ -330,7 +355,10 @@ def weekly_summary(engine: Engine, week: Period, street: str | None = None) -> d
             "issued": [week.contains(d) for d in df["issued_on"]], "due": [week.contains(d) for d in df["deadline"]],
             **{lv: open_ & (df["level"] == lv) for lv in rules.LEVEL_ORDER},
             "closed": df["id"].isin(closed_in_week), "open": open_}, index=df.index)
-        by_unit = _unit_frame(flags.groupby(_unit_groups(df), sort=False).sum())[WEEKLY_COLUMNS]
+        sums = flags.groupby(_unit_groups(df), sort=False).sum()
+        units = _units_until(engine, week.end, street)  # a unit whose orders were all settled earlier: a row of 0
+        by_unit = _unit_frame(sums.reindex(sums.index.append(pd.MultiIndex.from_arrays(_unit_groups(units)))
+                                           .unique(), fill_value=0))[WEEKLY_COLUMNS]
     chase = df[df["level"].isin(("yellow", "orange", "red"))].copy()
     chase["_rank"] = chase["level"].map({lv: i for i, lv in enumerate(rules.LEVEL_ORDER)})
     chase = chase.sort_values(["_rank", "days_left", "code"], ascending=[False, True, True]).drop(columns="_rank")
