@@ -128,11 +128,34 @@ def test_red_subdistricts_counts_by_unit_and_the_weekly_summary_are_the_per_unit
         chase = df[df["level"].isin(("yellow", "orange", "red"))]
         assert sorted(got["chase"]["code"]) == sorted(chase["code"])
         rest = got["chase"].columns.drop("code")
-        blank = lambda d: d.astype(object).where(d.notna(), None)  # noqa: E731 - an empty id is None or NaN alike
-        same(blank(got["chase"].set_index("code").sort_index()), blank(chase.set_index("code").sort_index()[rest]))
+        same(_blank(got["chase"].set_index("code").sort_index()), _blank(chase.set_index("code").sort_index()[rest]))
         settled = len(df) - len(sq._orders_on(demo_engine, week.end, where=sq._in_play_since(sq._weekly_horizon(week))))
         pruned += settled
     assert pruned > 0, "some weeks should have orders settled before them (else the short cut is not exercised)"
+
+
+def test_the_states_stored_with_the_orders_are_their_replayed_history(demo_engine, monkeypatch):
+    """On or after the last activity (the 督办 page's default day) the orders' states are read as stored, not
+    replayed from every event: both give the same list, with the same warnings; an earlier day replays."""
+    from datetime import timedelta
+
+    last = sq.last_activity(demo_engine)
+    for on, street in ((last, None), (last + timedelta(days=45), None), (last, "360103014")):
+        stored = sq._orders_on(demo_engine, on, street)
+        with monkeypatch.context() as m:
+            m.setattr(sq, "_stored_states", lambda *a, **k: None)
+            replayed = sq._orders_on(demo_engine, on, street)
+        assert len(stored) > 0
+        if street is None:  # the district's orders in every state, some verified, some sent back
+            assert stored["status"].nunique() > 2
+            assert stored["passed_on"].notna().any() and (stored["returned"] > 0).any()
+        same(_blank(stored), _blank(replayed))
+    before = last - timedelta(days=20)
+    assert sq._stored_states(demo_engine, sq._order_rows(demo_engine, before, None), before, None) is None
+
+
+def _blank(d: pd.DataFrame) -> pd.DataFrame:
+    return d.astype(object).where(d.notna(), None)  # an empty id or day is None or NaN alike
 
 
 # --- stations ---------------------------------------------------------------------------------------------------

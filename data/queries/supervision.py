@@ -85,7 +85,9 @@ def _order_rows(engine: Engine, on: date, street: str | None, where=True) -> pd.
     stmt = (select(o.id, o.code, o.source_kind, o.source_ref, o.finding_id, o.facility_id, o.roundtable_issue_id,
                    o.dispatch_id, o.title, o.requirement, o.unit_kind, o.unit_name, o.subdistrict_code,
                    Subdistrict.name.label("subdistrict_name"), o.assignee, o.issued_on, o.deadline, o.issued_by,
-                   o.status.label("current_status"), o.version)
+                   o.status.label("current_status"), o.version, o.returned.label("stored_returned"),
+                   o.reported_on.label("stored_reported_on"),
+                   o.accepted_report_on.label("stored_accepted_report_on"), o.closed_on.label("stored_closed_on"))
             .outerjoin(Subdistrict, Subdistrict.code == o.subdistrict_code)
             .where(o.issued_on <= on, street_filter(o.subdistrict_code, street), where)
             .order_by(o.deadline, o.code))
@@ -131,6 +133,27 @@ def _states(ev: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
+def _stored_states(engine: Engine, df: pd.DataFrame, on: date, street: str | None, where=True):
+    """The states as the orders store them (status, returned, report days, closed day; written with every step in
+    the same transaction as its event), with the day of each order's last pass from its events — the state on `on`
+    when no event of these orders is later than `on` (the usual case: the page's default day is the last activity).
+    None when some event is later: the history is replayed up to `on` instead (_states)."""
+    e, o = SupervisionEvent, SupervisionOrder
+    scope = and_(o.issued_on <= on, street_filter(o.subdistrict_code, street), where)
+    with engine.connect() as conn:
+        last = conn.execute(select(func.max(e.at)).join(o, o.id == e.order_id).where(scope)).scalar()
+        if last is not None and _day(last) > on:
+            return None
+        passes = conn.execute(select(e.order_id, func.max(e.at)).join(o, o.id == e.order_id)
+                              .where(scope, e.action == "pass").group_by(e.order_id)).fetchall()
+    passed = {int(oid): _day(at) for oid, at in passes}
+    out = pd.DataFrame({"status": df["current_status"].tolist(), "returned": df["stored_returned"].astype(int).tolist(),
+                        **{c: [_day(v) for v in df[f"stored_{c}"]] for c in ("reported_on", "accepted_report_on",
+                                                                            "closed_on")},
+                        "passed_on": [passed.get(int(i)) for i in df["id"]]}, index=df["id"].astype("int64"))
+    return out[STATE_COLUMNS]
+
+
 def _orders_on(engine: Engine, on: date, street: str | None = None, where=True,
               settings: rules.Settings | None = None) -> pd.DataFrame:
     """Every order issued on or before `on` (of the subdistrict, when given) as it stood at the end of that day:
@@ -139,7 +162,9 @@ def _orders_on(engine: Engine, on: date, street: str | None = None, where=True,
     df = _order_rows(engine, on, street, where)
     if df.empty:
         return pd.DataFrame(columns=ORDER_COLUMNS)
-    states = _states(_events_until(engine, on, street, where))
+    states = _stored_states(engine, df, on, street, where)
+    if states is None:
+        states = _states(_events_until(engine, on, street, where))
     issued_only = rules.state_after([(rules.ISSUE, None)])  # an order without events
     ids = df["id"].astype("int64")
     has = ids.isin(states.index).tolist()
