@@ -113,4 +113,5 @@ def build_demo(engine: Engine, scale: int = 1, seed: int = DEFAULT_SEED) -> dict
             _reset_sequences(conn)
     from data.demo import supervision  # the 2024 督办 and station history, read from the ledgers just written
     counts.update(supervision.build(engine, scale, seed))
+    rollups.refresh_period_counts(engine)  # the standard periods' distinct aid counts, current from the start
     return dict(counts)

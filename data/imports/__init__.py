@@ -49,6 +49,7 @@ from data.imports.writing import (
 )
 from data.db.models import Meta
 from data.queries.common import DATA_VERSION_KEY, bump_data_version
+from data.db import rollups
 
 __all__ = ["IMPORT_BUSY_MESSAGE", "LEDGERS", "MAX_BYTES", "MAX_SHOWN", "ImportRefused", "ImportResult", "import_file",
            "import_history", "stored_file", "PROBLEM_HEADERS"]
@@ -180,6 +181,9 @@ def import_file(engine: Engine, principal: Principal, ledger: str, file_name: st
     except ImportRefused as exc:
         _audit_refusal(engine, principal, lg, file_name, digest, len(content), exc)
         raise
+    if lg.key == "aid_payments" and (counts["rows_added"] or counts["rows_updated"]):
+        report(0.98, "正在更新救助户数、人数汇总…")
+        rollups.refresh_quietly(engine)  # the standard periods' distinct counts (data/db/rollups.py)
     report(1.0, "导入完成")
     notes = [f"以下列不属于“{lg.title}”台账，已忽略：{'、'.join(unknown)}"] if unknown else []
     if gcj02 and lg.has_coordinates:

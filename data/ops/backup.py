@@ -59,6 +59,7 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.pool import NullPool
 
 from data.db.engine import DatabaseError, check_connection, create_sqlite_file, describe_url, get_engine
+from data.db import rollups
 
 SQLITE_MAGIC = b"SQLite format 3\x00"
 PGDUMP_MAGIC = b"PGDMP"
@@ -413,8 +414,9 @@ def restore(src_path, engine_or_url, *, who="system",
         if backup_kind != "sqlite" or _sqlite_path(engine).exists():  # a missing file may be restored into
             check_connection(engine)
         if backup_kind == "sqlite":
-            return _sqlite_restore(src, engine, who, started, confirm)
-        return _pg_restore(src, engine, who, started, confirm)
+            info = _sqlite_restore(src, engine, who, started, confirm)
+        else:
+            info = _pg_restore(src, engine, who, started, confirm)
     except RestoreCancelled:
         raise
     except BackupError as exc:
@@ -426,6 +428,8 @@ def restore(src_path, engine_or_url, *, who="system",
         error = BackupError(f"恢复失败，数据库未作任何改动：{_short(exc)}")
         _audit_failure(engine, who, src, str(error))
         raise error from exc
+    rollups.refresh_quietly(engine)  # the restored payments' distinct counts per period (derived, not copied)
+    return info
 
 
 # --- SQLite ---------------------------------------------------------------------------------------
@@ -921,8 +925,9 @@ def _data_script(src: Path, env: dict, selection: list[str]):
 
 
 # tables written only by triggers from other tables' rows (migrations 0010, 0011): never copied, the copy of the
-# records fills them (copying them too would count every record twice)
-DERIVED = frozenset({"daily_totals", "aid_person_years"})
+# records fills them (copying them too would count every record twice); and the distinct counts per period with
+# their state (0012): the restored database starts with them not current, until they are refreshed
+DERIVED = frozenset({"daily_totals", "aid_person_years", "aid_period_counts", "aid_counts_state"})
 
 
 def _load_rows(src: Path, env: dict, contents: BackupContents, archive: list[str], scratch: Engine) -> None:

@@ -31,7 +31,11 @@ def _subtypes(subtypes):
 # daily_totals (both exact for any subdistrict; data/db/rollups.py) -------------------------------------------
 
 def _distinct(engine: Engine, period: Period, street: str | None, *by: str, programme: str | None = None) -> dict:
-    """{key of `by`: (households, persons)} of the payments in the period, counted distinct."""
+    """{key of `by`: (households, persons)} of the payments in the period, counted distinct: a standard period
+    (month, quarter, half, year) from aid_period_counts while it is current, else over paid()."""
+    counted = rollups.period_counts(engine, period.start, period.end, street, by, programme)
+    if counted is not None:
+        return counted
     paid = rollups.paid(period.start, period.end, street, programme).subquery()
     stmt = (select(*[paid.c[b] for b in by], func.count(distinct(paid.c.household_id)),
                    func.count(distinct(paid.c.person_id))).group_by(*[paid.c[b] for b in by]))
@@ -162,7 +166,10 @@ def _by_month_summary(engine: Engine, period: Period, street: str | None) -> pd.
     t = AidPersonYear
     whole, edges = rollups.split(period.start, period.end)
     persons: dict[tuple, int] = {}
-    if whole:
+    counted = rollups.month_persons(engine, whole, street) if whole else None
+    if counted is not None:  # the one-month distinct counts, counted ahead (aid_period_counts)
+        persons.update(counted)
+    elif whole:
         per_person = (select(t.year, t.programme, t.person_id,
                              *[func.max(getattr(t, c)).label(c) for c in MONTHS])
                       .where(or_(*[and_(t.year == y, rollups.months_paid(a, b)) for y, a, b in whole]),

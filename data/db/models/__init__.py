@@ -51,6 +51,8 @@ from data.db.models.frozen import (  # noqa: F401
     FrozenFigure,
 )
 from data.db.models.rollups import (  # noqa: F401
+    AidCountsState,
+    AidPeriodCount,
     AidPersonYear,
     DailyTotal,
 )
@@ -67,4 +69,4 @@ from data.db.models.supervision import (  # noqa: F401
     StationScore,
 )
 
-__all__ = ['Base', 'Subdistrict', 'Community', 'FACILITY_KINDS', 'FACILITY_STATUSES', 'Facility', 'MealPointCommunity', 'MealRecord', 'CareWorker', 'HOME_SERVICE_TYPES', 'HomeServiceVisit', 'LivingAloneElder', 'LivingAloneVisit', 'INSPECTION_SOURCES', 'SAFETY_SOURCES', 'Inspection', 'Finding', 'AssetVerification', 'AID_PROGRAMMES', 'AidHousehold', 'AidPerson', 'AidEnrolment', 'AidPayment', 'Screening', 'CIVIL_EVENT_KINDS', 'CivilEvent', 'ServiceStation', 'SocialWorker', 'AidWindow', 'RoundtableMeeting', 'RoundtableIssue', 'VacantRoom', 'Target', 'Meta', 'User', 'UserSession', 'AuditEntry', 'AuditArchive', 'ImportBatch', 'ImportFile', 'FrozenFigure', 'DailyTotal', 'AidPersonYear', 'SiteScenario', 'DispatchRecord', 'SupervisionOrder', 'SupervisionEvent', 'SupervisionEvidence', 'ServiceTask', 'StationEntry', 'StationScore']
+__all__ = ['Base', 'Subdistrict', 'Community', 'FACILITY_KINDS', 'FACILITY_STATUSES', 'Facility', 'MealPointCommunity', 'MealRecord', 'CareWorker', 'HOME_SERVICE_TYPES', 'HomeServiceVisit', 'LivingAloneElder', 'LivingAloneVisit', 'INSPECTION_SOURCES', 'SAFETY_SOURCES', 'Inspection', 'Finding', 'AssetVerification', 'AID_PROGRAMMES', 'AidHousehold', 'AidPerson', 'AidEnrolment', 'AidPayment', 'Screening', 'CIVIL_EVENT_KINDS', 'CivilEvent', 'ServiceStation', 'SocialWorker', 'AidWindow', 'RoundtableMeeting', 'RoundtableIssue', 'VacantRoom', 'Target', 'Meta', 'User', 'UserSession', 'AuditEntry', 'AuditArchive', 'ImportBatch', 'ImportFile', 'FrozenFigure', 'DailyTotal', 'AidPersonYear', 'AidPeriodCount', 'AidCountsState', 'SiteScenario', 'DispatchRecord', 'SupervisionOrder', 'SupervisionEvent', 'SupervisionEvidence', 'ServiceTask', 'StationEntry', 'StationScore']

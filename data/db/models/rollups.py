@@ -56,3 +56,29 @@ class AidPersonYear(Base):
     m12: Mapped[int] = mapped_column(Integer, nullable=False)
     __table_args__ = (PrimaryKeyConstraint("year", "subdistrict_code", "programme", "person_id", "household_id",
                                            name="pk_aid_person_years"),)
+
+
+class AidPeriodCount(Base):
+    """Distinct households and persons paid in one standard run of whole months of a year (a month, quarter, half
+    or the year: first_month..last_month), per programme ('' = all programmes) and subdistrict ('' = the district),
+    each counted once across what '' spans. Recomputed as a whole from aid_person_years (migration 0012,
+    data/db/rollups.py refresh_period_counts) and read only while aid_counts_state says it is current."""
+    __tablename__ = "aid_period_counts"
+    year: Mapped[int] = mapped_column(Integer, nullable=False)
+    first_month: Mapped[int] = mapped_column(Integer, nullable=False)
+    last_month: Mapped[int] = mapped_column(Integer, nullable=False)
+    programme: Mapped[str] = mapped_column(String(20), nullable=False)
+    subdistrict_code: Mapped[str] = mapped_column(String(20), nullable=False)
+    households: Mapped[int] = mapped_column(Integer, nullable=False)
+    persons: Mapped[int] = mapped_column(Integer, nullable=False)
+    __table_args__ = (PrimaryKeyConstraint("year", "first_month", "last_month", "programme", "subdistrict_code",
+                                           name="pk_aid_period_counts"),)
+
+
+class AidCountsState(Base):
+    """One row (id 1): payments_version, bumped by a trigger with every write of aid_payments (migration 0012), and
+    counted_version, the payments_version aid_period_counts was computed at (-1: never)."""
+    __tablename__ = "aid_counts_state"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    payments_version: Mapped[int] = mapped_column(BigInteger, nullable=False)
+    counted_version: Mapped[int] = mapped_column(BigInteger, nullable=False)
