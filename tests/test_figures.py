@@ -235,6 +235,8 @@ def _fingerprint(engine) -> dict:
         for table in Base.metadata.sorted_tables:
             if table.name in APP_WRITTEN:
                 continue
+            if table.name == "aid_counts_state":  # counts writes: per row on SQLite, per statement on PostgreSQL;
+                continue                          # the counts it guards are compared (aid_period_counts)
             cols = [c for c in table.c if isinstance(c.type, (Integer, Float)) and not c.primary_key
                     and c.name != "version"]  # edit tests restore what they change, but versions move on
             row = conn.execute(select(func.count(), *[func.sum(c) for c in cols]).select_from(table)).one()

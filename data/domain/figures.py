@@ -218,8 +218,7 @@ def _f10(engine, period, street=None):
 
 
 def _f11(engine, period, street=None):
-    df = _facilities.community_meal_coverage(engine, period.end, street)
-    covered, n = int(df["covered"].sum()), len(df)
+    covered, n = _facilities.meal_coverage_counts(engine, period.end, street)
     return {"covered": covered, "communities": n, "rate": covered / n if n else 0.0}
 
 
@@ -229,9 +228,9 @@ def _f12(engine, period, street=None):
 
 
 def _meal_coverage_rate(engine, day: date, street=None) -> float:
-    """facilities.meal_coverage_rate, from the (shared) community coverage F11 reads too."""
-    df = _facilities.community_meal_coverage(engine, day, street)
-    return float(df["covered"].sum() / len(df)) if len(df) else 0.0
+    """facilities.meal_coverage_rate, from the (shared) community counts F11 reads too."""
+    covered, n = _facilities.meal_coverage_counts(engine, day, street)
+    return float(covered / n) if n else 0.0
 
 
 def _f13(engine, period, street=None):
@@ -267,10 +266,11 @@ def _f22(engine, period, street=None):
     roster_months = int(by_month["roster"].sum())
     per_elder = float(by_month["visits"].sum()) / roster_months if roster_months else 0.0
     last = period.months()[-1]
-    compliance = _services.living_alone_visit_compliance(engine, custom(last, period.end), street)
+    # counted per subdistrict in SQL: the same rows as the personal compliance list, no person read
+    compliance = _services.visit_compliance_by_subdistrict(engine, custom(last, period.end), street)
+    roster = int(compliance["roster"].sum())
     return _target(engine, "living_alone_visits_per_month", period, per_elder,
-                   below_target_last_month=int((~compliance["compliant"].astype(bool)).sum()),
-                   roster_last_month=len(compliance))
+                   below_target_last_month=roster - int(compliance["compliant"].sum()), roster_last_month=roster)
 
 
 def _f23(engine, period, street=None):

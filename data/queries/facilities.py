@@ -176,13 +176,23 @@ def community_meal_coverage(engine: Engine, on: date, street: str | None = None)
 
 
 @query(scope="street")
-def meal_coverage_rate(engine: Engine, on: date, street: str | None = None) -> float:
-    """社区助餐服务覆盖率（F11、F13）= 被当日运营中助餐点服务范围覆盖的社区数 ÷ 社区总数（0–1，无社区时为 0）。"""
+def meal_coverage_counts(engine: Engine, on: date, street: str | None = None) -> tuple[int, int]:
+    """社区助餐覆盖（F11）：(被当日运营中助餐点服务范围覆盖的社区数, 社区总数)，在数据库中计数 — the covered rows and
+    all rows of community_meal_coverage, without reading every community (a city has thousands)."""
     serving = _serving_counts(on, street)
-    stmt = (select(func.count(), func.count(serving.c.community_code))
+    stmt = (select(func.count(serving.c.community_code), func.count())
             .select_from(Community).outerjoin(serving, serving.c.community_code == Community.code)
             .where(street_filter(Community.subdistrict_code, street)))
-    return _rate(engine, stmt)
+    with engine.connect() as conn:
+        covered, total = conn.execute(stmt).one()
+    return int(covered or 0), int(total or 0)
+
+
+@query(scope="street")
+def meal_coverage_rate(engine: Engine, on: date, street: str | None = None) -> float:
+    """社区助餐服务覆盖率（F11、F13）= 被当日运营中助餐点服务范围覆盖的社区数 ÷ 社区总数（0–1，无社区时为 0）。"""
+    covered, total = meal_coverage_counts(engine, on, street)
+    return float(covered / total) if total else 0.0
 
 
 def _rate(engine: Engine, stmt) -> float:

@@ -168,10 +168,12 @@ def _orders_on(engine: Engine, on: date, street: str | None = None, where=True,
     issued_only = rules.state_after([(rules.ISSUE, None)])  # an order without events
     ids = df["id"].astype("int64")
     has = ids.isin(states.index).tolist()
+    aligned = states.reindex(ids.to_numpy()) if len(states) else pd.DataFrame(index=ids, columns=STATE_COLUMNS)
     for col in STATE_COLUMNS:
-        got = ids.map(states[col]).tolist() if len(states) else [None] * len(ids)
+        got = aligned[col].astype(object)
+        got = got.where(got.notna(), None).tolist()  # a missing day is None (one vectorised isna, not one per row)
         kind = int if col == "returned" else (lambda v: v)
-        df[col] = [(None if pd.isna(v) else kind(v)) if h else issued_only[col] for h, v in zip(has, got)]
+        df[col] = [(None if v is None else kind(v)) if h else issued_only[col] for h, v in zip(has, got)]
     df["issued_on"] = [_day(v) for v in df["issued_on"]]
     df["deadline"] = [_day(v) for v in df["deadline"]]
     df["days_left"] = [(d - on).days for d in df["deadline"]]
