@@ -161,9 +161,16 @@ def _amount(programme: str, subtypes=None):
     return compute
 
 
+def _events(engine, period, street=None, *, kind: str) -> int:
+    """affairs.civil_event_count, read from the per-kind counts of the period (affairs.civil_event_counts, the same
+    definition): one query serves every kind the report reads for that period and street."""
+    counts = _affairs.civil_event_counts(engine, period, street)
+    return int(dict(zip(counts["kind"], counts["count"])).get(kind, 0))
+
+
 def _event(key: str, kind: str):
     def compute(engine, period, street=None):
-        return {key: _affairs.civil_event_count(engine, period, street, kind=kind)}
+        return {key: _events(engine, period, street, kind=kind)}
     return compute
 
 
@@ -203,7 +210,7 @@ def _f06(engine, period, street=None):
 
 
 def _enterprises(engine, day: date) -> int:
-    return _affairs.civil_event_count(engine, custom(date(day.year, 1, 1), day), kind="leading_enterprise")
+    return _events(engine, custom(date(day.year, 1, 1), day), kind="leading_enterprise")
 
 
 def _f07(engine, period, street=None):
@@ -347,8 +354,8 @@ def _f52(engine, period, street=None):
 # --- 婚丧习俗 / 民政服务站 / 圆桌会 ------------------------------------------------------------------------
 
 def _f62(engine, period, street=None):
-    return {"ceremonies": _affairs.civil_event_count(engine, period, kind="collective_ceremony"),
-            "classes": _affairs.civil_event_count(engine, period, kind="newlywed_class")}
+    return {"ceremonies": _events(engine, period, kind="collective_ceremony"),
+            "classes": _events(engine, period, kind="newlywed_class")}
 
 
 def _f70(engine, period, street=None):
@@ -360,7 +367,7 @@ def _f71(engine, period, street=None):
 
 
 def _f72(engine, period, street=None):
-    return {"trainings": _affairs.civil_event_count(engine, period, kind="social_worker_training")}
+    return {"trainings": _events(engine, period, kind="social_worker_training")}
 
 
 def _f73(engine, period, street=None):
