@@ -73,6 +73,12 @@ def _cmd_upgrade(args) -> int:
     before = current_revision(engine)
     upgrade(engine)
     print(f"数据库结构已升级：{before or '空库'} → {head_revision()}")
+    from data.db import rollups
+
+    if not rollups.period_counts_current(engine):  # e.g. first upgrade to 0012, or payments changed by hand
+        done = rollups.refresh_period_counts(engine)
+        if done:
+            print(f"已重算救助发放各标准统计期的去重户数、人数：{done['rows']:,} 行，用时 {done['seconds']:.1f} 秒。")
     return 0
 
 
@@ -219,7 +225,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--demo", action="store_true", help="加载演示城区数据（数据库为空时）")
     p.add_argument("--scale", type=int, default=1, help="演示数据倍数：1 区级，10 市级，100 省级")
     p.set_defaults(func=_cmd_init)
-    p = sub.add_parser("upgrade", help="把已有数据库升级到最新结构，不丢数据")
+    p = sub.add_parser("upgrade", help="把已有数据库升级到最新结构，不丢数据（并重算已过时的救助户数、人数汇总）")
     p.set_defaults(func=_cmd_upgrade)
     p = sub.add_parser("status", help="显示数据库内容和结构版本")
     p.set_defaults(func=_cmd_status)

@@ -32,6 +32,20 @@ def test_init_demo_then_status_then_upgrade(bare_db_url):
 
     up = cli("upgrade", url=bare_db_url)
     assert up.returncode == 0 and "已升级" in up.stdout
+    assert "已重算" not in up.stdout  # the demo's distinct aid counts are current: nothing to do
+
+    from sqlalchemy import text
+
+    from data.db import rollups
+    from data.db.engine import get_engine
+
+    engine = get_engine(bare_db_url)
+    with engine.begin() as conn:  # a payment changed by hand: the counts are no longer current
+        conn.execute(text("UPDATE aid_payments SET paid_on = paid_on WHERE id = (SELECT min(id) FROM aid_payments)"))
+    assert not rollups.period_counts_current(engine)
+    up = cli("upgrade", url=bare_db_url)
+    assert up.returncode == 0 and "已重算救助发放各标准统计期的去重户数、人数" in up.stdout, up.stdout
+    assert rollups.period_counts_current(engine)
 
 
 def test_unreachable_database_is_explained_without_traceback():
