@@ -165,18 +165,30 @@ def period_counts(engine: Engine, start: date, end: date, street: str | None, by
     year, a, b = whole[0]
     c = AidPeriodCount
     where = [c.year == year, c.first_month == a, c.last_month == b]
-    where.append(c.programme != "" if by == ("programme",) else c.programme == (programme or ""))
+    if by == ("programme",):
+        where.append(c.programme == programme if programme else c.programme != "")
+    else:
+        where.append(c.programme == (programme or ""))
     if by == ("subdistrict_code",):
         where.append(c.subdistrict_code == street if street else c.subdistrict_code != "")
     else:
         where.append(c.subdistrict_code == (street or ""))
-    s = AidCountsState
+    rows = _while_current(engine, [*[_BY[k] for k in by], c.households, c.persons], where)
+    return None if rows is None else {tuple(r[:len(by)]): (int(r[-2]), int(r[-1])) for r in rows}
+
+
+def _while_current(engine: Engine, columns: list, where: list) -> list | None:
+    """The rows of aid_period_counts matching `where` if the table is current, else None — in ONE statement (the
+    state row LEFT JOINed to the rows), so the rows and the check come from the same snapshot: a refresh or a write
+    committed between two statements cannot pair old rows with a new check."""
+    s, c = AidCountsState, AidPeriodCount
+    stmt = (select(s.payments_version == s.counted_version, *columns)
+            .select_from(s).outerjoin(c, and_(*where)).where(s.id == 1))
     with engine.connect() as conn:
-        current = conn.execute(select(s.payments_version == s.counted_version).where(s.id == 1)).scalar()
-        if not current:
-            return None
-        rows = conn.execute(select(*[_BY[k] for k in by], c.households, c.persons).where(*where)).all()
-    return {tuple(r[:len(by)]): (int(r[-2]), int(r[-1])) for r in rows}
+        got = conn.execute(stmt).all()
+    if not got or not got[0][0]:
+        return None
+    return [tuple(r[1:]) for r in got if r[-1] is not None]
 
 
 def month_persons(engine: Engine, whole: list[tuple[int, int, int]], street: str | None) -> dict | None:
@@ -184,15 +196,12 @@ def month_persons(engine: Engine, whole: list[tuple[int, int, int]], street: str
     whole months) from aid_period_counts' one-month rows, or None when it is not current (or switched off)."""
     if _RECORDS_ONLY.get() or _NO_PERIOD_COUNTS.get():
         return None
-    c, s = AidPeriodCount, AidCountsState
+    c = AidPeriodCount
     runs = [and_(c.year == y, c.first_month >= a, c.last_month <= b) for y, a, b in whole]
-    with engine.connect() as conn:
-        if not conn.execute(select(s.payments_version == s.counted_version).where(s.id == 1)).scalar():
-            return None
-        rows = conn.execute(select(c.year, c.first_month, c.programme, c.persons)
-                            .where(c.first_month == c.last_month, c.programme != "",
-                                   c.subdistrict_code == (street or ""), or_(*runs))).all()
-    return {(date(int(y), int(mo), 1), prog): int(n) for y, mo, prog, n in rows}
+    rows = _while_current(engine, [c.year, c.first_month, c.programme, c.persons],
+                          [c.first_month == c.last_month, c.programme != "", c.subdistrict_code == (street or ""),
+                           or_(*runs)])
+    return None if rows is None else {(date(int(y), int(mo), 1), prog): int(n) for y, mo, prog, n in rows}
 
 
 def _counts_of(year: int, a: int, b: int):
