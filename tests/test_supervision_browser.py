@@ -131,7 +131,8 @@ def test_one_order_office_street_office_with_a_photo(app_server, browser, own_de
         office.goto()
         page = office.page
         page.get_by_role("button", name="下载 清理后.png").wait_for(timeout=LONG)
-        assert page.locator('[data-testid="stImage"] img').count() >= 1
+        # the photo is drawn by a lazily loaded element script a moment after the buttons: wait for it
+        page.locator('[data-testid="stImage"] img').first.wait_for(state="visible", timeout=LONG)
         _submit(page, "复查通过")
         page.get_by_text(f"督办单 {code} 已复查通过").first.wait_for(timeout=LONG)
         _submit(page, "办结归档")
