@@ -57,7 +57,7 @@ _FIND_JS = """(wanted) => {
     return false;
   };
   const checks = {
-    metric: () => inMain('[data-testid="stMetric"]'),
+    metric: () => inMain('[class*="st-key-kpi_"] h2'),  // a headline card's figure (components/kpis.py)
     map: map,
     chart: () => inMain('[data-testid="stVegaLiteChart"] canvas, [data-testid="stVegaLiteChart"] svg'),
     dataframe: () => inMain('[data-testid="stDataFrame"] canvas, [data-testid="stDataFrame"] table, [data-testid="stTable"] table'),

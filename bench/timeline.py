@@ -42,7 +42,7 @@ _INIT_JS = """(() => {
   window.WebSocket.prototype = Orig.prototype;
   Object.assign(window.WebSocket, {CONNECTING: 0, OPEN: 1, CLOSING: 2, CLOSED: 3});
   const kinds = {
-    metric: '[data-testid="stMetric"]', chart_el: '[data-testid="stVegaLiteChart"]',
+    metric: '[class*="st-key-kpi_"] h2', chart_el: '[data-testid="stVegaLiteChart"]',
     chart: '[data-testid="stVegaLiteChart"] canvas, [data-testid="stVegaLiteChart"] svg',
     table_el: '[data-testid="stDataFrame"], [data-testid="stTable"]',
     table: '[data-testid="stDataFrame"] canvas, [data-testid="stDataFrame"] table, [data-testid="stTable"] table',

@@ -37,7 +37,8 @@ def _draw() -> None:
     st.write(FLOOR_TEXT)
     kind = st.query_params.get("el")
     if kind == "metric":
-        st.metric("指标", "1")
+        from components.kpis import Kpi, kpi_row
+        kpi_row([Kpi("指标", "1")], columns=3)
     elif kind == "dataframe":
         import pandas as pd
         st.dataframe(pd.DataFrame({"街道": ["甲", "乙", "丙"], "数量": [1, 2, 3]}), hide_index=True, width="stretch")

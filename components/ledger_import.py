@@ -5,6 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from components.downloads import XLSX, download_button
+from components.kpis import Kpi, kpi_row
 from components.tables import show_table
 from components.text import md
 from data.db import cache
@@ -30,10 +31,8 @@ def show_outcome(outcome: Outcome, *, key: str = "imp") -> None:
         else:
             st.info(f"“{md(r.file_name)}”与数据库中的{outcome.title}完全一致：{r.rows_total:,} 行均未变化，没有修改任何数据"
                     "（本次导入已记入导入记录）。")
-        c1, c2, c3 = st.columns(3)
-        c1.metric("新增（行）", f"{r.rows_added:,}", border=True)
-        c2.metric("更新（行）", f"{r.rows_updated:,}", border=True)
-        c3.metric("未变（行）", f"{r.rows_unchanged:,}", border=True)
+        kpi_row([Kpi("新增（行）", f"{r.rows_added:,}"), Kpi("更新（行）", f"{r.rows_updated:,}"),
+                 Kpi("未变（行）", f"{r.rows_unchanged:,}")], key="import_result")
         for note in r.notes:
             st.caption(md(note))
         if r.encoding:

@@ -14,8 +14,13 @@ UPLOAD_BOUNDARY = "点击“选择文件”或把文件拖到此处：GeoJSON（
 UPLOAD_FILES = "点击“选择文件”或把文件拖到此处，可一次选择多个文件。"
 
 def chinese_widgets() -> None:
-    """Once per run, before any page draws: CSS that replaces the uploader's English texts."""
+    """Once per run, before any page draws: CSS that replaces the uploader's English texts, and trims the headline
+    cards (components.kpis: no link icon beside the figure, less space around it). The cards read well without it
+    (this CSS arrives with the page's on-demand elements, after the cards)."""
     st.html("""<style>
+    [class*="st-key-kpi_"] [data-testid="stHeaderActionElements"] { display: none !important; }
+    [class*="st-key-kpi_"] h2 { padding: 0.1rem 0 0.2rem 0 !important; font-weight: 400 !important; }
+    [class*="st-key-kpi_"] [data-testid="stMarkdownContainer"] p { margin-bottom: 0.2rem !important; }
     [data-testid="stFileUploaderDropzoneInstructions"] span,
     [data-testid="stFileUploaderDropzoneInstructions"] small { font-size: 0 !important; }
     [data-testid="stFileUploaderDropzoneInstructions"] small::after {

@@ -6,6 +6,7 @@ from datetime import date, timedelta
 import streamlit as st
 
 from components import filters, locale, session
+from components.kpis import Kpi, kpi_row
 from components.text import md
 from components.tables import show_table
 from views import audit_log as view
@@ -21,14 +22,13 @@ st.caption("每一次登录、数据修改、导入、冻结和查看个人信�
            "每条记录带有前一条记录的哈希，任何修改、删除或插入都能被核验发现。")
 
 st.subheader("留存情况")
-top, bottom = st.columns([2, 1, 3]), st.columns([3, 3, 1])
-report = view.verify(reader) if bottom[2].button("立即核验", key="audit_verify") else None
+verify_clicked = st.columns([6, 1])[1].button("立即核验", key="audit_verify")
+report = view.verify(reader) if verify_clicked else None
 kept = view.retention(reader)  # after a verification just run, so 最近一次核验 is that one
-for col, (label, value) in zip(top, kept.cards[:3]):
-    col.metric(label, value)
-bottom[0].metric(kept.cards[3][0], kept.cards[3][1], help=kept.floor_text)
-bottom[1].metric(kept.cards[4][0], "通过" if kept.check_ok else ("未通过" if kept.check_ok is False else "尚未核验"),
-                 help=kept.check_text)
+check = "通过" if kept.check_ok else ("未通过" if kept.check_ok is False else "尚未核验")
+kpi_row([Kpi(label, value) for label, value in kept.cards[:3]], key="audit_kept")
+kpi_row([Kpi(kept.cards[3][0], kept.cards[3][1], help=kept.floor_text),
+         Kpi(kept.cards[4][0], check, help=kept.check_text)], columns=3, key="audit_check")
 st.caption(md(f"{kept.floor_text}。最近一次核验：{kept.check_text}。"
               "较早的记录可按月归档到文件（python -m data audit archive），归档文件同样可以核验。"))
 if report is not None:
@@ -46,7 +46,7 @@ actions = c3.multiselect("操作", list(view.ACTIONS), key="audit_actions", form
                          placeholder="全部操作")
 
 page = view.build(reader, start, end, username, tuple(actions))  # not cached: the log grows with every sign-in
-st.metric("符合条件的记录", f"{page.total:,} 条")
+kpi_row([Kpi("符合条件的记录", f"{page.total:,} 条")], columns=3)
 if page.truncated:
     st.caption(f"只显示最新的 {len(page.table):,} 条；请缩小日期范围或选择用户、操作。")
 if page.table.empty:

@@ -74,7 +74,7 @@ def _card(frame: maps.DistrictMap, on: date) -> None:
         for i, (label, shown) in enumerate(card.fields):
             cols[i % 4].text(f"{label}：{shown}")
         if card.meals:
-            st.metric(card.meals.label, card.meals.value, help=card.meals.help)
+            kpi_row([Kpi(card.meals.label, card.meals.value, help=card.meals.help)], columns=3, key="fac_card_meals")
         elif card.note:
             st.caption(card.note)
 

@@ -3,6 +3,7 @@ period; the targets' progress; a Word draft and an Excel sheet of the figures.""
 import streamlit as st
 
 from components import documents, filters
+from components.kpis import kpi_row
 from components.navigation import PAGES
 from components.session import reader
 from views import report
@@ -18,6 +19,7 @@ st.caption(f"{f.scope} · {period.label}（{period.start:%Y-%m-%d} 至 {period.e
 if page.note:
     st.caption(f"ℹ️ {page.note}")
 
+kpi_row(page.cards)
 left, right = st.columns(2)
 documents.report_buttons(page, left, right)  # built when a button is clicked, not on every run of the page
 

@@ -1,4 +1,5 @@
 """The app shell through AppTest: every page runs, the URL carries the view, bad databases get Chinese messages."""
+from cards import cards
 from pathlib import Path
 
 import pytest
@@ -31,7 +32,7 @@ def run_app(monkeypatch, url, page=None, **params):
 
 
 def texts(at) -> str:
-    parts = [m.label + " " + str(m.value) for m in at.metric]
+    parts = [m.label + " " + str(m.value) for m in cards(at)]
     for kind in ("markdown", "caption", "title", "header", "subheader", "error", "warning", "info", "success"):
         parts += [str(e.value) for e in getattr(at, kind)]
     return "\n".join(parts)
@@ -97,11 +98,11 @@ def test_empty_database_asks_to_initialise(monkeypatch, bare_db_url):
 
 def test_overview_shows_the_report_figures_and_honours_the_street(monkeypatch, demo_url):
     at = run_app(monkeypatch, demo_url, "pages/overview.py", period="2024-H1")
-    metrics = {m.label: m.value for m in at.metric}
+    metrics = {m.label: m.value for m in cards(at)}
     assert metrics["运营助餐点"] == "47" and metrics["助餐社区覆盖率"] == "57.0%"
     at.selectbox(key="flt_street").set_value("360103014").run()
     assert not at.exception
-    local = {m.label: m.value for m in at.metric}
+    local = {m.label: m.value for m in cards(at)}
     assert 0 < int(local["运营助餐点"]) < 47
 
 

@@ -2,6 +2,8 @@
 subdistrict whatever the URL asks, 展示 never sees a person, expired sessions go back to the sign-in form."""
 from __future__ import annotations
 
+from cards import cards
+
 import re
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -30,7 +32,7 @@ def app(monkeypatch, url, **params) -> AppTest:
 
 
 def all_text(at) -> str:
-    parts = [f"{m.label} {m.value}" for m in at.metric]
+    parts = [f"{m.label} {m.value}" for m in cards(at)]
     for kind in ("markdown", "caption", "title", "header", "subheader", "error", "warning", "info", "success", "text"):
         parts += [str(e.value) for e in getattr(at, kind)]
     for df in at.dataframe:
@@ -50,13 +52,13 @@ def test_nothing_is_shown_before_sign_in_and_the_view_survives_it(monkeypatch, d
     user = ensure_user(demo_url, "office")
     at = app(monkeypatch, demo_url, period="2024-Q2", street=OTHER).run()
     assert not at.exception
-    assert not at.metric and not at.dataframe  # no figure before sign-in
+    assert not cards(at) and not at.dataframe  # no figure before sign-in
     assert "请登录" in all_text(at)
     sign_in_form(at, user, "not-the-password-1")
     assert "用户名或密码错误" in " ".join(e.value for e in at.error)
-    assert not at.metric
+    assert not cards(at)
     sign_in_form(at, user, TEST_PASSWORD)
-    assert not at.exception and at.metric
+    assert not at.exception and cards(at)
     assert at.selectbox(key="flt_p_quarter").value == "2024-Q2"  # the bookmarked view, after signing in
     assert at.selectbox(key="flt_street").value == OTHER
     assert "t_office" in all_text(at)
@@ -74,7 +76,7 @@ def test_the_session_cookie_is_written_until_the_browser_connects_with_it(monkey
     at = app(monkeypatch, demo_url).run()
     assert not _cookie_scripts(at)  # not signed in: nothing to write
     sign_in_form(at, user, TEST_PASSWORD)
-    assert at.metric
+    assert cards(at)
     token = at.session_state["_auth_token"]
     for _ in range(2):
         scripts = _cookie_scripts(at)
@@ -91,7 +93,7 @@ def test_a_session_signed_in_elsewhere_writes_no_cookie(monkeypatch, demo_url):
     at = app(monkeypatch, demo_url)
     sign_in_apptest(at, demo_url, "office")  # not through this tab's form (as a resumed cookie would be)
     at.run()
-    assert at.metric and not _cookie_scripts(at)
+    assert cards(at) and not _cookie_scripts(at)
 
 
 @pytest.mark.anonymous
@@ -99,12 +101,12 @@ def test_an_expired_session_returns_to_the_sign_in_form(monkeypatch, demo_url):
     at = app(monkeypatch, demo_url)
     sign_in_apptest(at, demo_url, "leader")
     at.run()
-    assert at.metric
+    assert cards(at)
     with get_engine(demo_url).begin() as conn:  # nobody touched the session for 31 minutes
         conn.execute(update(UserSession).where(UserSession.ended_at.is_(None))
                      .values(last_seen_at=datetime.now() - timedelta(minutes=31)))
     at.run()
-    assert not at.metric
+    assert not cards(at)
     assert "登录已过期" in all_text(at)
 
 
@@ -113,11 +115,11 @@ def test_sign_out_returns_to_the_sign_in_form(monkeypatch, demo_url):
     at = app(monkeypatch, demo_url)
     sign_in_apptest(at, demo_url, "office")
     at.run()
-    assert at.metric
+    assert cards(at)
     at.button(key="signout").click().run()
-    assert not at.metric and "请登录" in all_text(at)
+    assert not cards(at) and "请登录" in all_text(at)
     at.run()
-    assert not at.metric
+    assert not cards(at)
 
 
 def test_street_account_sees_its_own_subdistrict_whatever_the_url_asks(monkeypatch, demo_url):
@@ -130,8 +132,8 @@ def test_street_account_sees_its_own_subdistrict_whatever_the_url_asks(monkeypat
     assert not at.exception
     office = app(monkeypatch, demo_url, period="2024-H1", street=OWN).run()
     office.switch_page("pages/aid.py").run()
-    mine = {m.label: m.value for m in at.metric}
-    assert mine == {m.label: m.value for m in office.metric}  # exactly the office's view of 南浦街道
+    mine = {m.label: m.value for m in cards(at)}
+    assert mine == {m.label: m.value for m in cards(office)}  # exactly the office's view of 南浦街道
     text = all_text(at)
     assert "桃花街道" not in text and "朝阳洲街道" not in text
     for district_page in ("pages/roundtable.py", "pages/report_figures.py", "pages/accounts.py"):
@@ -178,7 +180,7 @@ def test_a_demo_account_is_told_to_change_before_real_use(monkeypatch, demo_url)
     username, *_rest, password = auth.DEMO_ACCOUNTS[1]
     at = app(monkeypatch, demo_url).run()
     sign_in_form(at, username, password)
-    assert not at.exception and at.metric
+    assert not at.exception and cards(at)
     assert any("演示账号" in w.value and "停用或修改密码" in w.value for w in at.sidebar.warning)
 
 
@@ -197,7 +199,7 @@ def test_every_account_changes_its_own_password_from_the_sidebar_and_its_other_s
     at = app(monkeypatch, demo_url)
     at.session_state["_auth_token"] = here.token
     at.run()
-    assert not at.exception and at.metric  # a page of the office's, signed in
+    assert not at.exception and cards(at)  # a page of the office's, signed in
     at = open_section(at, "own_password_open")
     at.text_input(key="own_password_old").input("Start#pass-2024")
     at.text_input(key="own_password_new").input("Changed#pass-2025")
@@ -208,7 +210,7 @@ def test_every_account_changes_its_own_password_from_the_sidebar_and_its_other_s
     assert auth.resume(engine, elsewhere) is None  # the other session is over …
     assert auth.resume(engine, here.token) is not None  # … this one goes on
     at.run()
-    assert not at.exception and at.metric and "请登录" not in all_text(at)
+    assert not at.exception and cards(at) and "请登录" not in all_text(at)
     assert auth.sign_in(engine, name, "Changed#pass-2025").principal.username == name
     with pytest.raises(auth.AuthError):
         auth.sign_in(engine, name, "Start#pass-2024")

@@ -22,21 +22,21 @@ def test_sign_in_with_the_form_then_sign_out(app_server, browser, demo_url):
         probe.goto()
         page = probe.page
         page.get_by_label("用户名", exact=True).wait_for(timeout=30_000)  # the form, not the page behind it
-        assert page.locator('[data-testid="stMetric"]').count() == 0
+        assert page.locator('[class*="st-key-kpi_"]').count() == 0
         page.get_by_label("用户名", exact=True).fill(user)
         page.get_by_label("密码", exact=True).fill("wrong-password-1")
         page.get_by_role("button", name="登录").click()
         page.get_by_text("用户名或密码错误").wait_for()
-        assert page.locator('[data-testid="stMetric"]').count() == 0
+        assert page.locator('[class*="st-key-kpi_"]').count() == 0
         probe.sign_in(user, TEST_PASSWORD)
         page.get_by_text("救助发放").first.wait_for()
         text = page.locator("body").inner_text()
         assert "桃花街道" in text and "2024年上半年" in text  # the bookmarked view survived the sign-in
-        page.locator('[data-testid="stMetric"]').first.wait_for(timeout=30_000)
+        page.locator('[class*="st-key-kpi_"]').first.wait_for(timeout=30_000)
         page.get_by_role("button", name="退出登录").click()
         page.get_by_label("用户名", exact=True).wait_for()
         wait_streamlit_idle(page)
-        assert page.locator('[data-testid="stMetric"]').count() == 0
+        assert page.locator('[class*="st-key-kpi_"]').count() == 0
         result = probe.result()
         assert result.ok, result.problems
     finally:
@@ -83,7 +83,7 @@ def test_reload_and_new_tab_stay_signed_in_until_sign_out(app_server, browser, d
         wait_streamlit_idle(page)
         page.get_by_text("当前用户：").wait_for()  # no password asked
         # the page's figures follow the sidebar (Streamlit can look idle between the two): wait for them
-        page.locator('[data-testid="stMetric"]').first.wait_for(timeout=30_000)
+        page.locator('[class*="st-key-kpi_"]').first.wait_for(timeout=30_000)
         assert not probe.sign_in_form_shown()
 
         tab = probe.context.new_page()
@@ -97,7 +97,7 @@ def test_reload_and_new_tab_stay_signed_in_until_sign_out(app_server, browser, d
         auth.sign_out(get_engine(demo_url), cookie["value"])
         page.reload(wait_until="domcontentloaded")
         page.get_by_label("用户名", exact=True).wait_for(timeout=30_000)
-        assert page.locator('[data-testid="stMetric"]').count() == 0
+        assert page.locator('[class*="st-key-kpi_"]').count() == 0
         page.wait_for_function("() => !document.cookie.includes('mz_session=')")  # the dead cookie is dropped
 
         # Sign in again, sign out with the button: a reload asks for the password.
@@ -109,7 +109,7 @@ def test_reload_and_new_tab_stay_signed_in_until_sign_out(app_server, browser, d
         page.wait_for_function("() => !document.cookie.includes('mz_session=')")
         page.reload(wait_until="domcontentloaded")
         page.get_by_label("用户名", exact=True).wait_for(timeout=30_000)
-        assert page.locator('[data-testid="stMetric"]').count() == 0
+        assert page.locator('[class*="st-key-kpi_"]').count() == 0
         result = probe.result()
         assert result.ok, result.problems
     finally:

@@ -111,8 +111,10 @@ sys.path.insert(0, {root!r})
 import folium
 import streamlit as st
 from components import maps
+from components.kpis import Kpi, kpi_row
 first, second = st.tabs(["指标", "地图"])  # every tab sent; the map's tab is not the chosen one
-first.metric("指标", "1")
+with first:
+    kpi_row([Kpi("指标", "1")])
 with second:
     m = maps.base_map()
     folium.Marker([28.66, 115.89], icon=folium.DivIcon(html="<b>甲</b>")).add_to(m)

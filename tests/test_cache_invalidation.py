@@ -7,6 +7,8 @@ and the test would catch a write path that forgot to bump).
 """
 from __future__ import annotations
 
+from cards import cards
+
 from pathlib import Path
 
 import pytest
@@ -37,7 +39,7 @@ def own_demo_url(request, tmp_path):
 
 
 def _headline(at) -> float:
-    shown = {m.label: m.value for m in at.metric}
+    shown = {m.label: m.value for m in cards(at)}
     return float(shown[LABEL].replace(",", ""))
 
 

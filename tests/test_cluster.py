@@ -48,8 +48,8 @@ def cluster(demo_url):
 
 
 def _metric(page, label: str) -> int:
-    box = page.locator('[data-testid="stMetric"]').filter(has_text=label).first
-    return int(box.locator('[data-testid="stMetricValue"]').inner_text().replace(",", "").strip())
+    box = page.locator('[class*="st-key-kpi_"]').filter(has_text=label).first
+    return int(box.locator("h2").inner_text().replace(",", "").strip())
 
 
 def _pinned(browser, cluster: Cluster, port: int, path: str) -> Probe:

@@ -4,6 +4,8 @@ init` only; a bad ?street= for a 街道 account names its own subdistrict; a cus
 clamped and said so. (The same in Chromium: tests/test_faults_browser.py.)"""
 from __future__ import annotations
 
+from cards import cards
+
 import os
 import socket
 import sqlite3
@@ -90,14 +92,14 @@ def test_missing_database_is_explained_in_chinese_and_the_app_recovers_once_it_i
     assert not at.exception, [e.value for e in at.exception]
     shown = _shown(at)
     assert "找不到数据库文件" in shown and "python -m data init" in shown
-    assert not path.exists() and not at.metric
+    assert not path.exists() and not cards(at)
     _copy_sqlite(demo_url, path)  # the file is back (restored, remounted)
     sign_in_apptest(at, f"sqlite:///{path}")
     at.run()
     assert not at.exception, [e.value for e in at.exception]
     assert "找不到数据库文件" not in _shown(at)
     at.switch_page("pages/overview.py").run()
-    assert not at.exception and at.metric  # the dashboard, in the same server process: no restart
+    assert not at.exception and cards(at)  # the dashboard, in the same server process: no restart
     path.unlink()  # gone again while the app runs: said so, not an empty dashboard
     for extra in (Path(f"{path}-wal"), Path(f"{path}-shm")):
         extra.unlink(missing_ok=True)
@@ -179,7 +181,7 @@ def test_postgresql_going_away_is_explained_in_chinese_then_the_app_recovers(mon
         sign_in_apptest(at, url)
         at.run()
         at.switch_page("pages/aid.py").run()
-        assert not at.exception and at.metric
+        assert not at.exception and cards(at)
         fwd.stop()  # the database server is gone (port closed, connections cut)
         at.run()
         assert not at.exception, [e.value for e in at.exception]
@@ -187,7 +189,7 @@ def test_postgresql_going_away_is_explained_in_chinese_then_the_app_recovers(mon
         fwd.start()  # back
         at.run()
         assert not at.exception, [e.value for e in at.exception]
-        assert "无法连接数据库" not in _shown(at) and at.metric
+        assert "无法连接数据库" not in _shown(at) and cards(at)
     finally:
         fwd.stop()
         get_engine(url).dispose()
@@ -201,7 +203,7 @@ def test_a_locked_sqlite_database_is_explained_in_chinese_then_the_app_recovers(
     sign_in_apptest(at, url)
     at.run()
     at.switch_page("pages/aid.py").run()
-    assert not at.exception and at.metric
+    assert not at.exception and cards(at)
     get_engine(url).dispose()  # the app's idle pooled connections: the lock below waits for no reader
     holder = sqlite3.connect(tmp_path / "locked.db", isolation_level=None, timeout=10)
     holder.execute("PRAGMA locking_mode=EXCLUSIVE")  # in WAL mode, how one connection keeps every other one out
@@ -215,7 +217,7 @@ def test_a_locked_sqlite_database_is_explained_in_chinese_then_the_app_recovers(
         holder.execute("ROLLBACK")
         holder.close()
     at.run()
-    assert not at.exception and "数据库正忙" not in _shown(at) and at.metric
+    assert not at.exception and "数据库正忙" not in _shown(at) and cards(at)
 
 
 # --- item 12: a bad ?street= for a 街道 account ------------------------------------------------------------------

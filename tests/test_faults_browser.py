@@ -71,7 +71,7 @@ def test_missing_then_locked_database_is_explained_in_chinese_and_the_app_recove
         wait_streamlit_idle(probe.page)
         probe.page.get_by_label("用户名", exact=True).wait_for(timeout=60_000)
         probe.sign_in("t_office", TEST_PASSWORD)
-        probe.page.locator('[data-testid="stMetric"]').first.wait_for(timeout=60_000)
+        probe.page.locator('[class*="st-key-kpi_"]').first.wait_for(timeout=60_000)
         text = _body(probe)
         assert "救助发放" in text and "找不到数据库文件" not in text and "数据库正忙" not in text
         result = probe.result()

@@ -151,7 +151,7 @@ def test_meal_coverage_map_in_chromium(app_server, browser, xss_url):
         assert legend.is_visible() and "社区助餐覆盖率" in legend.inner_text()
         shown = _markers_shown(frame)
         assert shown["alone"] + shown["merged"] >= 47, shown
-        assert "47" in live.page.locator('[data-testid="stMetricValue"]').first.inner_text()
+        assert "47" in live.page.locator('[class*="st-key-kpi_"] h2').first.inner_text()
         # metric scale bar only, attribution without Leaflet's flag, layer control folded away
         assert frame.locator(".leaflet-control-scale-line").count() == 1
         assert "Leaflet" not in frame.locator(".leaflet-control-attribution").inner_text()

@@ -2,6 +2,8 @@
 action and user; other roles are refused."""
 from __future__ import annotations
 
+from cards import cards
+
 import re
 from pathlib import Path
 
@@ -34,7 +36,7 @@ def log_table(at):
 
 
 def count_shown(at) -> str:
-    return next(m.value for m in at.metric if m.label == "符合条件的记录")
+    return next(m.value for m in cards(at) if m.label == "符合条件的记录")
 
 
 @pytest.fixture
@@ -136,7 +138,7 @@ def test_objects_read_in_words_not_table_names(monkeypatch, db_url):
 # --- 留存情况 (issue 22 part 3) -------------------------------------------------------------------------------------
 
 def metric(at, label: str) -> str:
-    return next(m.value for m in at.metric if m.label == label)
+    return next(m.value for m in cards(at) if m.label == label)
 
 
 def test_retention_shows_the_floor_archives_and_the_verification_on_demand(monkeypatch, db_url, tmp_path):

@@ -3,6 +3,8 @@ conflicting save shows the conflict and the current values, read-only roles see 
 is for 局领导 / 业务科室 only. Every test puts the shared demo rows back as they were."""
 from __future__ import annotations
 
+from cards import cards
+
 from contextlib import contextmanager
 from datetime import date
 from pathlib import Path
@@ -37,14 +39,14 @@ def run_page(monkeypatch, url, page, role=None, account_street=None, **params) -
 
 
 def texts(at) -> str:
-    parts = [f"{m.label} {m.value}" for m in at.metric]
+    parts = [f"{m.label} {m.value}" for m in cards(at)]
     for kind in ("markdown", "caption", "error", "warning", "info", "success"):
         parts += [str(e.value) for e in getattr(at, kind)]
     return "\n".join(parts)
 
 
 def metric(at, label: str) -> int:
-    return int(next(m.value for m in at.metric if m.label == label).replace(",", ""))
+    return int(next(m.value for m in cards(at) if m.label == label).replace(",", ""))
 
 
 def open_finding(url, street: str | None = None) -> dict:

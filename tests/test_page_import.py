@@ -3,6 +3,8 @@ refused file, the result of an accepted one, the GCJ-02 box where coordinates ap
 original file, and a 街道 account's rows of another subdistrict refused."""
 from __future__ import annotations
 
+from cards import cards
+
 from pathlib import Path
 
 from streamlit.testing.v1 import AppTest
@@ -29,7 +31,7 @@ def open_page(monkeypatch, url, role=None, street=None) -> AppTest:
 
 
 def texts(at) -> str:
-    parts = [f"{m.label} {m.value}" for m in at.metric]
+    parts = [f"{m.label} {m.value}" for m in cards(at)]
     for kind in ("title", "subheader", "markdown", "caption", "error", "warning", "info", "success"):
         parts += [str(e.value) for e in getattr(at, kind)]
     return "\n".join(parts)

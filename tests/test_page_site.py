@@ -1,6 +1,8 @@
 """选址分析 page through AppTest on the demo district: run an optimisation and see the picks in the table."""
 from __future__ import annotations
 
+from cards import cards
+
 from pathlib import Path
 
 import pytest
@@ -25,7 +27,7 @@ def at(monkeypatch, demo_url):
 
 
 def _metric(at, label: str) -> str:
-    return next(m.value for m in at.metric if m.label == label)
+    return next(m.value for m in cards(at) if m.label == label)
 
 
 def _shortlist(at):
@@ -33,7 +35,7 @@ def _shortlist(at):
 
 
 def test_demand_view_shows_coverage_and_gaps(at):
-    assert "运营中的助餐点" in [m.label for m in at.metric]
+    assert "运营中的助餐点" in [m.label for m in cards(at)]
     assert any("社区代码" in df.value.columns for df in at.dataframe)
 
 

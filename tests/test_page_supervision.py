@@ -4,6 +4,8 @@ driven through the page's own forms — issuing from the week's to-do list, sign
 database of this module's own (the shared demo stays as built)."""
 from __future__ import annotations
 
+from cards import cards
+
 from datetime import date
 from pathlib import Path
 
@@ -42,7 +44,7 @@ def open_tab(at, key: str, label: str) -> AppTest:
 
 
 def metrics(at) -> dict:
-    return {m.label: m.value for m in at.metric}
+    return {m.label: m.value for m in cards(at)}
 
 
 def texts(at) -> str:

@@ -4,6 +4,8 @@ The pages run on SQLite only: the query layer is tested on both engines in test_
 """
 from __future__ import annotations
 
+from cards import cards
+
 import json
 import re
 from datetime import date
@@ -46,12 +48,12 @@ def app(monkeypatch, demo_url):
 
 
 def metrics(at: AppTest) -> dict[str, str]:
-    return {mt.label: str(mt.value) for mt in at.metric}
+    return {mt.label: str(mt.value) for mt in cards(at)}
 
 
 def everything_shown(at: AppTest) -> str:
     """Every text and every table cell the run rendered."""
-    parts = [f"{mt.label} {mt.value} {mt.delta}" for mt in at.metric]
+    parts = [f"{mt.label} {mt.value} {mt.delta}" for mt in cards(at)]
     for kind in ("markdown", "caption", "title", "header", "subheader", "error", "warning", "info", "success",
                  "expander"):
         parts += [str(getattr(e, "value", None) or getattr(e, "label", "")) for e in getattr(at, kind)]

@@ -3,6 +3,7 @@
 The folium map is a custom component: AppTest cannot draw it, but the Leaflet script handed to it is in
 the element's JSON arguments — the tests read the markers, polygons and legend from there.
 """
+from cards import cards
 import json
 import re
 import sqlite3
@@ -75,7 +76,7 @@ def community_rows(script: str) -> list[list]:
 
 
 def metrics(at) -> dict[str, str]:
-    return {m.label: m.value for m in at.metric}
+    return {m.label: m.value for m in cards(at)}
 
 
 def unescape(text: str) -> str:
@@ -90,7 +91,7 @@ def test_meal_coverage_headline_and_choropleth(monkeypatch, demo_url):
     assert shown["运营中的助餐点（个）"] == "47"
     assert shown["社区助餐服务覆盖率"] == "57.0%"
     assert shown["已覆盖社区（个）"] == "98 / 172"
-    assert [m.delta for m in at.metric][:2] == ["-21（目标 68）", "-8.0个百分点（目标 65.0%）"]
+    assert [m.delta for m in cards(at)][:2] == ["-21（目标 68）", "-8.0个百分点（目标 65.0%）"]
     args = map_args(at)
     assert args["returned_objects"] == ["last_object_clicked", "last_object_clicked_tooltip"]
     script = unescape(args["script"])
@@ -181,7 +182,7 @@ def test_facility_click_opens_its_card_and_subdistrict_click_selects(monkeypatch
     click = {"last_object_clicked": {"lat": p["lat"], "lng": p["lon"]},
              "last_object_clicked_tooltip": f"{p['name']}社区助餐点 · 运营中"}
     at = run_page(monkeypatch, demo_url, "pages/facilities.py", session={"fac_click": click})
-    card = [m for m in at.metric if m.label == "2024年6月助餐"]
+    card = [m for m in cards(at) if m.label == "2024年6月助餐"]
     assert card and card[0].value.endswith("份")
     assert any(p["name"] in str(md.value) for md in at.markdown)
 

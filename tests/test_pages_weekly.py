@@ -1,4 +1,5 @@
 """周度研判 and 圆桌会模式 through AppTest: the home page defaults to 2024-W52; the presentation steps and freezes."""
+from cards import cards
 from pathlib import Path
 
 from auth_helpers import open_section
@@ -11,7 +12,7 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 def _all_text(at) -> str:
-    parts = [m.label + " " + str(m.value) for m in at.metric]
+    parts = [m.label + " " + str(m.value) for m in cards(at)]
     for kind in ("markdown", "caption", "title", "subheader", "info", "success", "warning"):
         parts += [str(e.value) for e in getattr(at, kind)]
     parts += [df.value.to_string() for df in at.dataframe]
@@ -24,7 +25,7 @@ def test_weekly_review_is_home_and_defaults_to_last_complete_week(monkeypatch, d
     assert any(t.value == "周度研判" for t in at.title)
     assert not [s for s in at.selectbox if s.key and s.key.startswith("wr_week")]  # the sidebar is the one control
     assert any("2024年第52周" in c.value for c in at.caption)
-    labels = {m.label for m in at.metric}
+    labels = {m.label for m in cards(at)}
     assert {"助餐份数（份）", "新发现问题（个）", "完成整改问题（个）", "新开助餐点（个）"} <= labels
     text = _all_text(at)
     assert "南站街道" in text and "逾期未整改问题" in text and "进度滞后" in text
@@ -42,7 +43,7 @@ def test_weekly_review_sends_the_name_list_only_when_its_section_is_opened(monke
     assert len(names) > 0 and names["姓名"].str.contains(r"\*").all()  # masked by default
     open_section(at, "wr_table_open")
     table = next(df.value for df in at.dataframe if "本周" in df.value.columns)
-    assert set(table["指标"]) == {m.label.rsplit("（", 1)[0] for m in at.metric}  # one row per headline figure
+    assert set(table["指标"]) == {m.label.rsplit("（", 1)[0] for m in cards(at)}  # one row per headline figure
     # the open state survives a rerun, like any widget
     at.run()
     assert any("姓名" in df.value.columns for df in at.dataframe)

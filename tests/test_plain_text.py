@@ -5,6 +5,8 @@ select box and multiselect carries a Chinese placeholder (with none, the browser
 options" or "No options to select"), every uploader a Chinese help, on every page of every role."""
 from __future__ import annotations
 
+from cards import cards
+
 import re
 
 import pytest
@@ -16,8 +18,8 @@ IDENTIFIER = re.compile(r"(?<![\w/.-])[a-z]+_[a-z_]+(?![\w/.-])")
 
 def _read(at) -> list[str]:
     out = []
-    for m in at.metric:
-        out += [m.label, str(m.value), str(m.proto.help or ""), str(m.proto.delta or "")]
+    for m in cards(at):
+        out += [m.label, str(m.value), str(m.help or ""), str(m.delta or "")]
     for kind in ("markdown", "caption", "title", "header", "subheader", "error", "warning", "info", "success"):
         out += [str(e.value) for e in getattr(at, kind)]
     for h in at.get("html"):

@@ -46,7 +46,7 @@ _FIRST_SCREEN = """(english) => {
     english: words,
     exceptions: Array.from(document.querySelectorAll('[data-testid="stException"]')).filter(shown).length,
     map: f ? [Math.round(f.getBoundingClientRect().top), Math.round(f.getBoundingClientRect().bottom)] : null,
-    cards: top('[data-testid="stMetric"]').length,
+    cards: top('[class*="st-key-kpi_"]').length,
     charts: top('[data-testid="stVegaLiteChart"], [data-testid="stImage"], [data-testid="stPlotlyChart"]').length,
     tables: top('[data-testid="stDataFrame"], [data-testid="stTable"]').length,
     forms: top('[data-testid="stFileUploader"], [data-testid="stForm"]').length,

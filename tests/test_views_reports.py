@@ -2,6 +2,8 @@
 page (AppTest), in the Word document and in the PowerPoint deck — one model, every place it shows."""
 from __future__ import annotations
 
+from cards import cards
+
 import io
 from datetime import date
 
@@ -31,7 +33,7 @@ def office(demo_url):
 
 
 def _metrics(at) -> list[tuple[str, str, str]]:
-    return [(m.label, m.value, m.delta or "") for m in at.metric]
+    return [(m.label, m.value, m.delta or "") for m in cards(at)]
 
 
 def _cards(cards) -> list[tuple[str, str, str]]:
@@ -91,6 +93,12 @@ def test_report_model_is_what_the_page_and_the_word_draft_show(monkeypatch, demo
     assert boxes == [f"**{r['id']}**　{r['text']}" for r in shown_rows]
     targets = next(df.value for df in at.dataframe if "期末进度" in df.value.columns)
     assert targets.reset_index(drop=True).equals(page.targets.drop(columns=["编号", "截至"]))
+    # the headline above it counts the same figures and the same targets' statuses
+    status = list(targets["状态"])
+    assert {c.label: c.value for c in cards(at)} == {
+        "工作总结数字": f"{len(shown_rows)} 项", "目标任务": f"{len(status)} 项",
+        "已达成": f"{status.count('已达成')} 项", "进度滞后": f"{status.count('进度滞后')} 项"}
+    assert status.count("进度滞后") == 4  # 2024 H1: every target behind pace (a card of zeros would say nothing)
 
 
 def test_report_of_a_month_is_its_half_year(office):

@@ -26,7 +26,7 @@ def test_first_screen_shows_who_to_chase(app_server, browser, demo_url, tmp_path
         assert box and box["y"] + 120 < 900, box  # the list's header and first rows are above the fold
         text = page.locator("body").inner_text()
         assert "python -m data" not in text and "--week" not in text
-        assert page.locator('[data-testid="stMetric"]').first.bounding_box()["y"] < 900
+        assert page.locator('[class*="st-key-kpi_"]').first.bounding_box()["y"] < 900
         assert page.evaluate("() => window.scrollY") == 0
     finally:
         probe.close()

@@ -10,7 +10,7 @@ import pandas as pd
 from data.domain import report
 from data.domain.period import Period
 from data.security.access import Reader
-from views.common import slug
+from views.common import Card, slug
 
 SHOWN = ["id", "section", "text", "district_level", "definition", "page", "previous", "unit", "change",
          "previous_text"]
@@ -48,6 +48,17 @@ class ReportPage:
     def targets(self) -> pd.DataFrame:
         """目标任务进度 at the end of the period (data.domain.report.target_rows)."""
         return report.target_rows(self.rows)
+
+    @property
+    def cards(self) -> list[Card]:
+        """The page's headline: how many figures the report has for the period, how many targets, and how many of
+        them are met or lag (the statuses of the targets table below)."""
+        status = self.targets["状态"].value_counts()
+        return [Card("工作总结数字", f"{len(self.rows):,} 项", help="本期按各指标口径从台账生成的工作总结数字（F编号）"),
+                Card("目标任务", f"{len(self.targets):,} 项", help="工作总结中有目标值和期限的指标"),
+                Card("已达成", f"{int(status.get('已达成', 0)):,} 项", help="期末进度已达到目标值"),
+                Card("进度滞后", f"{int(status.get('进度滞后', 0)):,} 项",
+                     help="期末进度低于从基期到期限匀速推进应达到的进度")]
 
     @property
     def parts(self) -> list[tuple[str, list[Section]]]:
