@@ -158,8 +158,11 @@ def test_random_periods_give_the_records_numbers(demo_engine):
         from_totals = _district_answers(demo_engine, period)
         with rollups.from_records():
             from_records = _district_answers(demo_engine, period)
+        with rollups.without_district():  # daily_totals summed over the subdistricts (before migration 0013)
+            from_daily = _district_answers(demo_engine, period)
         for key in from_records:
             assert from_totals[key] == from_records[key], f"seed {SEED} draw {draw}: {period.key} {key}"
+            assert from_daily[key] == from_records[key], f"seed {SEED} draw {draw}: {period.key} {key}"
     assert from_totals["home_service_visits"] >= 0
 
 
@@ -219,6 +222,52 @@ def test_street_scoped_queries_read_the_records_and_district_wide_ones_the_total
         assert "daily_totals" not in sent[0] and "home_service_visits" in sent[0]
     finally:
         event.remove(demo_engine, "before_cursor_execute", listen)
+
+
+def test_district_wide_sums_read_the_district_table_and_breakdowns_by_subdistrict_the_daily_one(demo_engine):
+    """district_daily_totals (0013) answers what needs no subdistrict; a breakdown by subdistrict stays on
+    daily_totals — and both give the records' numbers (test_random_periods_give_the_records_numbers)."""
+    h1 = parse("2024-H1")
+    sent: list[str] = []
+
+    def listen(conn, cursor, statement, parameters, context, executemany):  # noqa: ANN001
+        sent.append(statement)
+
+    event.listen(demo_engine, "before_cursor_execute", listen)
+    try:
+        services.home_service_visits_by_type(demo_engine, h1)
+        facilities.meals_served(demo_engine, h1)
+        affairs.civil_event_counts(demo_engine, h1)
+        assert len(sent) == 3 and all("FROM district_daily_totals" in s for s in sent), sent
+        sent.clear()
+        services.home_service_visits_by_subdistrict(demo_engine, h1)
+        assert len(sent) == 1 and "district_daily_totals" not in sent[0] and "daily_totals" in sent[0]
+        sent.clear()
+        with rollups.without_district():
+            services.home_service_visits_by_type(demo_engine, h1)
+        assert "district_daily_totals" not in sent[0] and "daily_totals" in sent[0]
+    finally:
+        event.remove(demo_engine, "before_cursor_execute", listen)
+
+
+def test_the_district_table_follows_daily_totals_written_by_hand(demo_engine):
+    """Whoever writes daily_totals (a repair, SQL by hand): the triggers keep the district sums in that transaction."""
+    with demo_engine.connect() as conn:
+        trans = conn.begin()
+        try:
+            t = DailyTotal
+            conn.execute(update(t).where(t.measure == "home_service_visits").values(n=t.n + 2))
+            conn.execute(delete(t).where(t.measure == "civil_events"))
+            conn.execute(t.__table__.insert().values(measure="living_alone_visits", day=date(2030, 1, 1),
+                                                     subdistrict_code="x", k1="", k2="", n=3, v1=0, v2=0))
+            diffs = rollups.differences(conn, limit=5)
+            # daily_totals no longer equals the records (written by hand) — but the district table equals its sums
+            assert diffs and not [d for d in diffs if d[0] == "district_daily_totals"], diffs[:3]
+            rollups.rebuild(conn)
+            assert rollups.differences(conn) == []
+        finally:
+            trans.rollback()
+    assert _same(demo_engine) == []
 
 
 def test_the_span_of_recorded_days_is_the_records_span(demo_engine):

@@ -15,7 +15,7 @@ from data.db.engine import SchemaMissing, SchemaOutdated, check_connection, crea
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 # The newest revision in migrations/versions — what this code expects; tests check that it is alembic's head.
-SCHEMA_HEAD = "0012"
+SCHEMA_HEAD = "0013"
 VERSION_TABLE = "alembic_version"  # alembic's default, kept by every migration
 
 

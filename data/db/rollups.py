@@ -31,6 +31,11 @@ read by `period_counts` only while current: aid_counts_state's payments_version,
 writer's transaction, still equals the version they were counted at. Otherwise the counts come from
 aid_person_years as above — the same numbers; at ×100 0.5–0.8 s each instead of milliseconds.
 
+汇总表 (district_daily_totals, migration 0013): daily_totals summed over the subdistricts — one row per measure ×
+day × keys — kept by triggers on daily_totals. `district(stmt)` moves a district-wide statement of daily_totals
+that does not touch the subdistrict onto it (a half-year of one measure: 181 rows per key instead of 181 × the
+subdistricts); a statement that groups or filters by subdistrict stays on daily_totals.
+
 `from_records()` switches a block to the records (the fidelity tests compute every figure both ways);
 `without_period_counts()` to aid_person_years (the tests of the counts table).
 """
@@ -45,15 +50,17 @@ import time
 
 from sqlalchemy import and_, case, distinct, extract, func, literal, or_, select, true, union_all, update
 from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.sql import visitors
 
 from data.db.models import (AidCountsState, AidPayment, AidPeriodCount, AidPersonYear, CivilEvent, DailyTotal,
-                            Facility, HomeServiceVisit, LivingAloneVisit, MealRecord)
+                            DistrictDailyTotal, Facility, HomeServiceVisit, LivingAloneVisit, MealRecord)
 from data.db.models.rollups import MONTHS
 
 MEASURES = ("aid_payments", "home_service_visits", "living_alone_visits", "meal_records", "civil_events")
 
 _RECORDS_ONLY: ContextVar[bool] = ContextVar("rollups_records_only", default=False)
 _NO_PERIOD_COUNTS: ContextVar[bool] = ContextVar("rollups_no_period_counts", default=False)
+_NO_DISTRICT: ContextVar[bool] = ContextVar("rollups_no_district", default=False)
 
 
 def in_use(street: str | None = None) -> bool:
@@ -84,6 +91,42 @@ def without_period_counts():
         yield
     finally:
         _NO_PERIOD_COUNTS.reset(token)
+
+
+@contextmanager
+def without_district():
+    """Within the block district-wide statements read daily_totals, never district_daily_totals (its tests)."""
+    token = _NO_DISTRICT.set(True)
+    try:
+        yield
+    finally:
+        _NO_DISTRICT.reset(token)
+
+
+def _is_daily(element) -> bool:
+    table = getattr(element, "table", None)
+    return getattr(table, "name", None) == "daily_totals"
+
+
+def district(stmt):
+    """`stmt` (a statement of daily_totals, complete with its grouping) on district_daily_totals instead, unless it
+    touches daily_totals.subdistrict_code (a breakdown or filter by subdistrict) — then `stmt` as it is. Inside
+    without_district() always as it is."""
+    if _NO_DISTRICT.get():
+        return stmt
+    for element in visitors.iterate(stmt):
+        if _is_daily(element) and getattr(element, "name", None) == "subdistrict_code":
+            return stmt
+    target = DistrictDailyTotal.__table__
+
+    def swap(element, **_):
+        if getattr(element, "name", None) == "daily_totals" and hasattr(element, "c"):
+            return target
+        if _is_daily(element) and getattr(element, "name", None) in target.c:
+            return target.c[element.name]
+        return None
+
+    return visitors.replacement_traverse(stmt, {}, swap)
 
 
 def totals(measure: str, start, end, *columns, where=None):
@@ -307,10 +350,12 @@ PERSON_YEAR_COLUMNS = ["year", "subdistrict_code", "programme", "person_id", "ho
 
 def differences(conn: Connection, limit: int = 20) -> list[tuple]:
     """Rows where daily_totals differs from the records: (measure, day, subdistrict, k1, k2, (n, v1, v2) in the
-    table, (n, v1, v2) from the records) — empty when they agree; then the rows where aid_person_years differs:
+    table, (n, v1, v2) from the records) — empty when they agree; then the rows where district_daily_totals differs
+    from daily_totals' sums (_district_differences); then the rows where aid_person_years differs:
     ("aid_person_years", year, subdistrict, programme, person, household, counts in the table, counts from the
     payments)."""
     out = _daily_differences(conn, limit)
+    out += _district_differences(conn, limit)  # its own limit: checked even when daily_totals is off
     t = AidPersonYear
 
     def norm(r):
@@ -323,6 +368,27 @@ def differences(conn: Connection, limit: int = 20) -> list[tuple]:
             break
         if expected.get(key) != stored.get(key):
             out.append(("aid_person_years", *key, stored.get(key), expected.get(key)))
+    return out
+
+
+def _district_differences(conn: Connection, limit: int) -> list[tuple]:
+    """Rows where district_daily_totals differs from daily_totals summed over the subdistricts:
+    ("district_daily_totals", measure, day, k1, k2, (n, v1, v2) in the table, (n, v1, v2) summed)."""
+    t, d = DailyTotal, DistrictDailyTotal
+
+    def norm(r):
+        return (r[0], str(r[1]), r[2], r[3]), (int(r[4]), int(r[5] or 0), int(r[6] or 0))
+
+    keys = [t.measure, t.day, t.k1, t.k2]
+    expected = dict(norm(r) for r in conn.execute(select(*keys, func.sum(t.n), func.sum(t.v1), func.sum(t.v2))
+                                                  .group_by(*keys)))
+    stored = dict(norm(r) for r in conn.execute(select(d.measure, d.day, d.k1, d.k2, d.n, d.v1, d.v2)))
+    out = []
+    for key in sorted(set(expected) | set(stored)):
+        if expected.get(key) != stored.get(key):
+            out.append(("district_daily_totals", *key, stored.get(key), expected.get(key)))
+            if len(out) >= limit:
+                break
     return out
 
 
@@ -377,4 +443,4 @@ def bulk_load(conn: Connection):
 __all__ = ["MEASURES", "PERIOD_RANGES", "bulk_load", "differences", "from_records", "in_use", "months_paid", "paid",
            "month_persons", "period_counts", "period_counts_current", "persons_in_use", "rebuild", "refresh_period_counts", "refresh_quietly",
            "split",
-           "totals", "without_period_counts"]
+           "district", "totals", "without_district", "without_period_counts"]

@@ -927,7 +927,7 @@ def _data_script(src: Path, env: dict, selection: list[str]):
 # tables written only by triggers from other tables' rows (migrations 0010, 0011): never copied, the copy of the
 # records fills them (copying them too would count every record twice); and the distinct counts per period with
 # their state (0012): the restored database starts with them not current, until they are refreshed
-DERIVED = frozenset({"daily_totals", "aid_person_years", "aid_period_counts", "aid_counts_state"})
+DERIVED = frozenset({"daily_totals", "district_daily_totals", "aid_person_years", "aid_period_counts", "aid_counts_state"})
 
 
 def _load_rows(src: Path, env: dict, contents: BackupContents, archive: list[str], scratch: Engine) -> None:

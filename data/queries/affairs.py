@@ -31,8 +31,8 @@ def _in(column, period: Period):
 def civil_event_counts(engine: Engine, period: Period, street: str | None = None) -> pd.DataFrame:
     """民政事务件数（F60–F64、F72、F07）：各类 happened_on 在统计期内的记录数，无记录的类别记 0；街道筛选时不含全区性事务。"""
     if rollups.in_use(street):
-        stmt = rollups.totals("civil_events", period.start, period.end, DailyTotal.k1,
-                              func.sum(DailyTotal.n)).group_by(DailyTotal.k1)
+        stmt = rollups.district(rollups.totals("civil_events", period.start, period.end, DailyTotal.k1,
+                                               func.sum(DailyTotal.n)).group_by(DailyTotal.k1))
     else:
         stmt = (select(CivilEvent.kind, func.count())
                 .where(_in(CivilEvent.happened_on, period), street_filter(CivilEvent.subdistrict_code, street))
@@ -47,8 +47,8 @@ def civil_event_counts(engine: Engine, period: Period, street: str | None = None
 def civil_event_count(engine: Engine, period: Period, street: str | None = None, *, kind: str) -> int:
     """某类民政事务件数（F60–F64、F72、F07）：该类、happened_on 在统计期内的记录数。"""
     if rollups.in_use(street):
-        stmt = rollups.totals("civil_events", period.start, period.end, func.sum(DailyTotal.n),
-                              where=DailyTotal.k1 == kind)
+        stmt = rollups.district(rollups.totals("civil_events", period.start, period.end, func.sum(DailyTotal.n),
+                                               where=DailyTotal.k1 == kind))
         return int(scalar(engine, stmt) or 0)
     stmt = select(func.count()).select_from(CivilEvent).where(
         CivilEvent.kind == kind, _in(CivilEvent.happened_on, period),

@@ -49,8 +49,8 @@ def _sums(engine: Engine, period: Period, street: str | None, *by, where=None) -
     cond = t.subdistrict_code == street if street else None
     if where is not None:
         cond = where if cond is None else and_(cond, where)
-    stmt = rollups.totals("aid_payments", period.start, period.end, *by, func.sum(t.n), func.sum(t.v1),
-                          where=cond).group_by(*by)
+    stmt = rollups.district(rollups.totals("aid_payments", period.start, period.end, *by, func.sum(t.n),
+                                           func.sum(t.v1), where=cond).group_by(*by))
     with engine.connect() as conn:
         return {tuple(r[:len(by)]): (int(r[-2] or 0), int(r[-1] or 0)) for r in conn.execute(stmt)}
 
@@ -87,8 +87,8 @@ def aid_amount(engine: Engine, period: Period, street: str | None = None, *, pro
         where = DailyTotal.k1 == programme
         if subtypes:
             where = and_(where, DailyTotal.k2.in_(list(subtypes)))
-        stmt = rollups.totals("aid_payments", period.start, period.end, func.coalesce(func.sum(DailyTotal.v1), 0),
-                              where=where)
+        stmt = rollups.district(rollups.totals("aid_payments", period.start, period.end,
+                                               func.coalesce(func.sum(DailyTotal.v1), 0), where=where))
         return int(scalar(engine, stmt) or 0)
     stmt = select(func.coalesce(func.sum(AidPayment.amount_fen), 0)).where(
         AidPayment.programme == programme, _paid_in(period), _subtypes(subtypes),
@@ -100,7 +100,8 @@ def aid_amount(engine: Engine, period: Period, street: str | None = None, *, pro
 def aid_amount_all(engine: Engine, period: Period, street: str | None = None) -> int:
     """救助发放总额（分）：各项目 paid_on 在统计期内的发放金额之和（aid_overall 的 amount_fen，不数户数人数）。"""
     if rollups.in_use(street):
-        stmt = rollups.totals("aid_payments", period.start, period.end, func.coalesce(func.sum(DailyTotal.v1), 0))
+        stmt = rollups.district(rollups.totals("aid_payments", period.start, period.end,
+                                               func.coalesce(func.sum(DailyTotal.v1), 0)))
     else:
         stmt = select(func.coalesce(func.sum(AidPayment.amount_fen), 0)).where(
             _paid_in(period), street_filter(AidPayment.subdistrict_code, street))

@@ -276,8 +276,8 @@ def meals_total(engine: Engine, period: Period, street: str | None = None) -> in
     """助餐份数（F14 口径）：served_on 在统计期内的堂食份数与送餐份数之和 — the one definition the overview,
     the weekly review and the report share."""
     if rollups.in_use(street):
-        stmt = rollups.totals("meal_records", period.start, period.end,
-                              func.coalesce(func.sum(DailyTotal.v1 + DailyTotal.v2), 0))
+        stmt = rollups.district(rollups.totals("meal_records", period.start, period.end,
+                                               func.coalesce(func.sum(DailyTotal.v1 + DailyTotal.v2), 0)))
         return int(scalar(engine, stmt) or 0)
     stmt = (select(func.coalesce(func.sum(MealRecord.dine_in + MealRecord.delivered), 0))
             .join(Facility, Facility.id == MealRecord.facility_id)
@@ -291,9 +291,10 @@ def meals_served(engine: Engine, period: Period, street: str | None = None) -> p
     """助餐人次（按月，F14）：served_on 在统计期内的助餐记录，堂食份数与送餐份数之和。"""
     if rollups.in_use(street):
         month = month_start(DailyTotal.day)
-        stmt = rollups.totals("meal_records", period.start, period.end, month.label("month"),
-                              func.sum(DailyTotal.v1).label("dine_in"), func.sum(DailyTotal.v2).label("delivered")
-                              ).group_by(month).order_by(month)
+        stmt = rollups.district(rollups.totals("meal_records", period.start, period.end, month.label("month"),
+                                               func.sum(DailyTotal.v1).label("dine_in"),
+                                               func.sum(DailyTotal.v2).label("delivered")
+                                               ).group_by(month).order_by(month))
     else:
         month = month_start(MealRecord.served_on)
         stmt = (select(month.label("month"), func.sum(MealRecord.dine_in).label("dine_in"),

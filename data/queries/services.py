@@ -27,7 +27,8 @@ def _in(column, period: Period):
 def home_service_visits(engine: Engine, period: Period, street: str | None = None) -> int:
     """居家上门服务人次（F20）：visited_on 在统计期内的居家上门服务记录数（三类服务合计）。"""
     if rollups.in_use(street):
-        stmt = rollups.totals("home_service_visits", period.start, period.end, func.sum(DailyTotal.n))
+        stmt = rollups.district(rollups.totals("home_service_visits", period.start, period.end,
+                                               func.sum(DailyTotal.n)))
         return int(scalar(engine, stmt) or 0)
     stmt = select(func.count()).select_from(HomeServiceVisit).where(
         _in(HomeServiceVisit.visited_on, period), street_filter(HomeServiceVisit.subdistrict_code, street))
@@ -38,8 +39,8 @@ def home_service_visits(engine: Engine, period: Period, street: str | None = Non
 def home_service_visits_by_type(engine: Engine, period: Period, street: str | None = None) -> pd.DataFrame:
     """居家上门服务人次（按服务类型）: every type listed, zero when none."""
     if rollups.in_use(street):
-        stmt = rollups.totals("home_service_visits", period.start, period.end, DailyTotal.k1,
-                              func.sum(DailyTotal.n)).group_by(DailyTotal.k1)
+        stmt = rollups.district(rollups.totals("home_service_visits", period.start, period.end, DailyTotal.k1,
+                                               func.sum(DailyTotal.n)).group_by(DailyTotal.k1))
     else:
         stmt = (select(HomeServiceVisit.service_type, func.count().label("visits"))
                 .where(_in(HomeServiceVisit.visited_on, period),
@@ -88,7 +89,8 @@ def living_alone_roster_count(engine: Engine, on: date, street: str | None = Non
 def living_alone_visits(engine: Engine, period: Period, street: str | None = None) -> int:
     """巡访、探访独居老人人次（F23）：visited_on 在统计期内的巡访、探访记录数。"""
     if rollups.in_use(street):
-        stmt = rollups.totals("living_alone_visits", period.start, period.end, func.sum(DailyTotal.n))
+        stmt = rollups.district(rollups.totals("living_alone_visits", period.start, period.end,
+                                               func.sum(DailyTotal.n)))
         return int(scalar(engine, stmt) or 0)
     stmt = select(func.count()).select_from(LivingAloneVisit).where(
         _in(LivingAloneVisit.visited_on, period), street_filter(LivingAloneVisit.subdistrict_code, street))
@@ -100,8 +102,9 @@ def living_alone_visits_by_month(engine: Engine, period: Period, street: str | N
     """独居老人巡访（按月，F22）：各月巡访人次、月末在册人数及人均巡访次数。"""
     if rollups.in_use(street):
         mon = month_start(DailyTotal.day)
-        df = frame(engine, rollups.totals("living_alone_visits", period.start, period.end, mon.label("month"),
-                                          func.sum(DailyTotal.n).label("visits")).group_by(mon).order_by(mon))
+        df = frame(engine, rollups.district(rollups.totals("living_alone_visits", period.start, period.end,
+                                                           mon.label("month"), func.sum(DailyTotal.n).label("visits"))
+                                            .group_by(mon).order_by(mon)))
     else:
         mon = month_start(LivingAloneVisit.visited_on)
         df = frame(engine, select(mon.label("month"), func.count().label("visits"))

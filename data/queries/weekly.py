@@ -51,8 +51,9 @@ def weekly_headline(engine: Engine, week: Period, street: str | None = None) -> 
 def meals_by_day(engine: Engine, period: Period, street: str | None = None) -> pd.DataFrame:
     """每日助餐份数: meals served (dine-in + delivered) per day of the period, every day listed (0 when none)."""
     if rollups.in_use(street):
-        stmt = rollups.totals("meal_records", period.start, period.end, DailyTotal.day.label("day"),
-                              func.sum(DailyTotal.v1 + DailyTotal.v2).label("meals")).group_by(DailyTotal.day)
+        stmt = rollups.district(rollups.totals("meal_records", period.start, period.end, DailyTotal.day.label("day"),
+                                               func.sum(DailyTotal.v1 + DailyTotal.v2).label("meals"))
+                                .group_by(DailyTotal.day))
     else:
         stmt = (select(MealRecord.served_on.label("day"),
                        func.sum(MealRecord.dine_in + MealRecord.delivered).label("meals"))

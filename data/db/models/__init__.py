@@ -55,6 +55,7 @@ from data.db.models.rollups import (  # noqa: F401
     AidPeriodCount,
     AidPersonYear,
     DailyTotal,
+    DistrictDailyTotal,
 )
 from data.db.models.site import (  # noqa: F401
     SiteScenario,

@@ -27,6 +27,22 @@ class DailyTotal(Base):
     __table_args__ = (PrimaryKeyConstraint("measure", "day", "subdistrict_code", "k1", "k2", name="pk_daily_totals"),)
 
 
+class DistrictDailyTotal(Base):
+    """One day × measure × keys for the whole district: daily_totals summed over its subdistricts. Never written by
+    the program: the triggers of migration 0013 on daily_totals keep it equal to their sum, in the same
+    transaction (a row whose count drops to 0 is deleted). District-wide figures that do not break down by
+    subdistrict read it: a half-year is 181 rows per key instead of 181 × the subdistricts (data/db/rollups.py)."""
+    __tablename__ = "district_daily_totals"
+    measure: Mapped[str] = mapped_column(String(24), nullable=False)
+    day: Mapped[date] = mapped_column(Date, nullable=False)
+    k1: Mapped[str] = mapped_column(String(30), nullable=False)
+    k2: Mapped[str] = mapped_column(String(20), nullable=False)
+    n: Mapped[int] = mapped_column(BigInteger, nullable=False)
+    v1: Mapped[int] = mapped_column(BigInteger, nullable=False)
+    v2: Mapped[int] = mapped_column(BigInteger, nullable=False)
+    __table_args__ = (PrimaryKeyConstraint("measure", "day", "k1", "k2", name="pk_district_daily_totals"),)
+
+
 MONTHS = tuple(f"m{i:02d}" for i in range(1, 13))
 
 
