@@ -56,3 +56,36 @@ def is_demo_account(p: Principal) -> bool:
 def end_of_run() -> None:
     """After every run of app.py (also after st.stop / st.rerun / st.switch_page in a page)."""
     runtime_gc.freeze_new_imports()  # the libraries this run imported: out of every later full collection
+
+
+class Ahead:
+    """A page model read in a worker thread while the script goes on: `Ahead(fn, *args)` starts `fn(*args)` (a
+    view's build: cached, access-checked reads, no drawing) and `.result()` waits for it and returns it, or raises
+    what it raised. The thread carries this run's context, so its reads use the run's cache and data version.
+    Used where a page needs two independent models whose reads wait on the database (周度研判: the review and the
+    督办 summary), so one waits while the other works."""
+
+    def __init__(self, fn, *args, **kwargs):
+        import threading
+
+        from streamlit.runtime.scriptrunner import add_script_run_ctx, get_script_run_ctx
+
+        self._value = self._error = None
+
+        def run():
+            try:
+                self._value = fn(*args, **kwargs)
+            except BaseException as e:  # noqa: BLE001 - handed to the script's thread by result()
+                self._error = e
+
+        self._thread = threading.Thread(target=run, name="mz-ahead", daemon=True)
+        ctx = get_script_run_ctx(suppress_warning=True)
+        if ctx is not None:
+            add_script_run_ctx(self._thread, ctx)
+        self._thread.start()
+
+    def result(self):
+        self._thread.join()
+        if self._error is not None:
+            raise self._error
+        return self._value

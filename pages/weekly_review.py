@@ -9,7 +9,7 @@ import streamlit as st
 from components import documents, filters, supervision_panels
 from components.kpis import kpi_row
 from components.personal import reveal_control
-from components.session import reader
+from components.session import Ahead, reader
 from components.text import md
 from views import supervision as duban
 from views import weekly
@@ -17,6 +17,7 @@ from views import weekly
 f = filters.current()
 read = reader()
 week = weekly.review_week(f.period, f.last_data_day)
+summary = Ahead(duban.weekly_summary, read, week, f.street)  # read while the review is read (both wait on the database)
 page = weekly.build(read, week, f.street, f.street_name)
 
 st.title("周度研判")
@@ -41,7 +42,7 @@ with lag:
     else:
         st.dataframe(page.lagging_table, hide_index=True, width="stretch", height=250)
 kpi_row(page.cards, columns=4)
-supervision_panels.weekly_section(duban.weekly_summary(read, week, f.street))  # 督办: issued, due, overdue by level
+supervision_panels.weekly_section(summary.result())  # 督办: issued, due, overdue by level
 
 # --- details ----------------------------------------------------------------------------------------------
 with st.expander("本周、上周与变化（表）", key="wr_table_open", on_change="rerun") as box:

@@ -32,6 +32,38 @@ def test_weekly_review_is_home_and_defaults_to_last_complete_week(monkeypatch, d
     assert at.selectbox(key="flt_kind").value == "month"  # the shared filter default stays month
 
 
+def test_the_duban_summary_read_beside_the_review_is_the_weeks(monkeypatch, demo_url):
+    """The 督办 section, read in a worker thread while the review is read (components.session.Ahead), shows the
+    summary of the same week as the view gives it."""
+    from auth_helpers import principal
+    from data.security.access import Reader
+    from views import supervision as duban
+
+    office = Reader(get_engine(demo_url), principal("office"))
+    at = run_app(monkeypatch, demo_url)
+    assert not at.exception, [e.value for e in at.exception]
+    want = duban.weekly_summary(office, parse("2024-W52"))
+    assert any(m.value == want.headline + "。" for m in at.markdown), want.headline
+    assert any(list(df.value.columns)[:2] == ["责任单位", "本周派发"] for df in at.dataframe)
+
+
+def test_a_model_read_ahead_gives_its_value_or_raises_its_error():
+    from components.session import Ahead
+
+    assert Ahead(lambda a, b=0: a + b, 2, b=3).result() == 5
+
+    def fails():
+        raise ValueError("数据库不可用")
+
+    ahead = Ahead(fails)
+    try:
+        ahead.result()
+    except ValueError as e:
+        assert str(e) == "数据库不可用"
+    else:
+        raise AssertionError("the worker's error was lost")
+
+
 def test_weekly_review_sends_the_name_list_only_when_its_section_is_opened(monkeypatch, demo_url):
     at = run_app(monkeypatch, demo_url)
     assert not at.exception, [e.value for e in at.exception]

@@ -32,7 +32,7 @@ writer's transaction, still equals the version they were counted at. Otherwise t
 aid_person_years as above — the same numbers; at ×100 0.5–0.8 s each instead of milliseconds.
 
 汇总表 (district_daily_totals, migration 0013): daily_totals summed over the subdistricts — one row per measure ×
-day × keys — kept by triggers on daily_totals. `district(stmt)` moves a district-wide statement of daily_totals
+day × keys — kept by triggers on daily_totals (PostgreSQL; on SQLite a view of the same sums). `district(stmt)` moves a district-wide statement of daily_totals
 that does not touch the subdistrict onto it (a half-year of one measure: 181 rows per key instead of 181 × the
 subdistricts); a statement that groups or filters by subdistrict stays on daily_totals.
 

@@ -49,7 +49,8 @@ def record_date_range(engine: Engine) -> tuple[date, date] | None:
 @query(scope="district")
 def table_counts(engine: Engine) -> pd.DataFrame:
     """Rows per table (for `python -m data status`)."""
-    present = set(inspect(engine).get_table_names())
+    insp = inspect(engine)
+    present = set(insp.get_table_names()) | set(insp.get_view_names())  # district_daily_totals: a view on SQLite
     rows = []
     with engine.connect() as conn:
         for table in Base.metadata.sorted_tables:

@@ -5,8 +5,12 @@ served, civil events by kind, aid amounts by programme …) summed daily_totals 
 half-year of one measure is some 430,000 rows (0.2–0.45 s each on PostgreSQL; 工作总结数据 reads a dozen). This
 table holds the same sums for the district as a whole — 181 rows per key for a half-year — kept by triggers on
 daily_totals itself, so whatever writes daily_totals (the record tables' triggers of 0010, a rebuild, a repair)
-keeps it in the same transaction. PostgreSQL: statement-level triggers with transition tables (one grouped upsert
-per statement); SQLite: row-level triggers. A row whose count drops to 0 is deleted, like daily_totals'.
+keeps it in the same transaction: statement-level triggers with transition tables (one grouped upsert per
+statement); a row whose count drops to 0 is deleted, like daily_totals'.
+
+On SQLite (one district, ×1–×10) it is a view of the same sums instead: SQLite's triggers are per row, and a second
+upsert for every record written made a 100,000-row import hold the write lock a third longer (past the quarter of
+the import that tests/test_imports_large.py allows); the reads gain nothing to speak of at that scale.
 
 Derived (never copied by a backup). Existing totals are summed in here. The SQL is written out here.
 
@@ -67,26 +71,14 @@ def _pg() -> list[str]:
     ]
 
 
-def _sqlite_add(r: str) -> str:
-    return (f"INSERT INTO {TABLE} ({COLUMNS}) VALUES ({r}.measure, {r}.day, {r}.k1, {r}.k2, {r}.n, {r}.v1, {r}.v2) "
-            f"{UPSERT};")
-
-
-def _sqlite_remove(r: str) -> str:
-    key = f"measure = {r}.measure AND day = {r}.day AND k1 = {r}.k1 AND k2 = {r}.k2"
-    return (f"UPDATE {TABLE} SET n = n - {r}.n, v1 = v1 - {r}.v1, v2 = v2 - {r}.v2 WHERE {key}; "
-            f"DELETE FROM {TABLE} WHERE {key} AND n = 0;")
-
-
-def _sqlite() -> list[str]:
-    return [
-        f"CREATE TRIGGER {FN}_ins AFTER INSERT ON daily_totals BEGIN {_sqlite_add('NEW')} END",
-        f"CREATE TRIGGER {FN}_upd AFTER UPDATE ON daily_totals BEGIN {_sqlite_remove('OLD')} {_sqlite_add('NEW')} END",
-        f"CREATE TRIGGER {FN}_del AFTER DELETE ON daily_totals BEGIN {_sqlite_remove('OLD')} END",
-    ]
+SQLITE_VIEW = (f"CREATE VIEW {TABLE} ({COLUMNS}) AS SELECT measure, day, k1, k2, sum(n), sum(v1), sum(v2) "
+               f"FROM daily_totals GROUP BY measure, day, k1, k2")
 
 
 def upgrade() -> None:
+    if op.get_bind().dialect.name != "postgresql":
+        op.execute(SQLITE_VIEW)
+        return
     op.create_table(
         TABLE,
         sa.Column("measure", sa.String(length=24), nullable=False),
@@ -99,18 +91,16 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("measure", "day", "k1", "k2", name="pk_district_daily_totals"),
     )
     op.execute(f"INSERT INTO {TABLE} ({COLUMNS}) {_summed('daily_totals')}")  # the totals already there
-    for statement in (_pg() if op.get_bind().dialect.name == "postgresql" else _sqlite()):
+    for statement in _pg():
         op.execute(statement)
-    if op.get_bind().dialect.name == "postgresql":
-        op.execute(f"ANALYZE {TABLE}")
+    op.execute(f"ANALYZE {TABLE}")
 
 
 def downgrade() -> None:
-    if op.get_bind().dialect.name == "postgresql":
-        for event in ("ins", "upd", "del", "trunc"):
-            op.execute(f"DROP TRIGGER IF EXISTS {FN}_{event} ON daily_totals")
-        op.execute(f"DROP FUNCTION IF EXISTS {FN}()")
-    else:
-        for event in ("ins", "upd", "del"):
-            op.execute(f"DROP TRIGGER IF EXISTS {FN}_{event}")
+    if op.get_bind().dialect.name != "postgresql":
+        op.execute(f"DROP VIEW IF EXISTS {TABLE}")
+        return
+    for event in ("ins", "upd", "del", "trunc"):
+        op.execute(f"DROP TRIGGER IF EXISTS {FN}_{event} ON daily_totals")
+    op.execute(f"DROP FUNCTION IF EXISTS {FN}()")
     op.drop_table(TABLE)
