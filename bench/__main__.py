@@ -291,6 +291,8 @@ def print_tables(results: list[dict], pages, checks: list[dict]) -> None:
         p("\n=== Chromium: navigation → main element drawn, median (min–max) s; ratio = page / empty ===")
         for r in results:
             br = r.get("browser") or {}
+            if not br:  # no browser run on this dataset (--browser-on names the ones that have one)
+                continue
             if "error" in br:
                 p(f"{r['engine']} ×{r['scale']}: ERROR {br['error'][:200]}")
                 continue

@@ -36,7 +36,8 @@ REFERENCE_TABLES = ("subdistricts", "communities")
 ARGS = {"period": parse("2024-H1"), "week": parse("2024-W23"), "month_period": parse("2024-06"),
         "quarter": parse("2024-Q2"), "on": date(2024, 6, 30), "plan_year": 2024,
         "ends": (date(2024, 5, 31), date(2024, 6, 30)), "indicator": "meal_points", "start": date(2024, 5, 1),
-        "end": date(2024, 5, 31), "kind": "funeral_prompt_letter", "programme": "dibao", "month": "2024-06"}
+        "end": date(2024, 5, 31), "kind": "funeral_prompt_letter",
+        "kinds": ("finding", "visits", "meal_point", "ledger", "roundtable"), "programme": "dibao", "month": "2024-06"}
 
 
 def _street_only_rows():

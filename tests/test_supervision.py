@@ -509,3 +509,39 @@ def test_views_on_the_demo_for_each_role(demo_engine):
     from exports.assessment_docx import assessment_docx
 
     assert assessment_docx(report)[:2] == b"PK"
+
+
+@pytest.mark.parametrize("street", [None, "360103010"])
+def test_every_item_the_weekly_review_flags_is_drafted_or_already_under_an_open_order(demo_engine, street):
+    """待督办事项 come from the review's own lists (the ones 周度研判 shows): each overdue finding, each subdistrict
+    with elders under-visited, each silent meal point, each subdistrict whose ledgers were silent, and (district)
+    each open roundtable request — no more, no fewer; an item an open order already covers names that order."""
+    from data.domain.period import parse
+    from views import supervision, weekly
+
+    week = parse("2024-W52")
+    reader = Reader(demo_engine, OFFICE)
+    page = weekly.build(reader, week, street)
+    todo = supervision.candidates(reader, week, street)
+    want = ({("finding", c) for c in page.overdue["code"]}
+            | {("visits", f"{c}:2024-12") for c in page.below_by_street["subdistrict_code"]}
+            | {("meal_point", c) for c in page.silent_points["code"]}
+            | {("ledger", f"{c}:{week.key}") for c in page.silent_ledgers["subdistrict_code"]})
+    with demo_engine.connect() as conn:
+        open_requests = conn.execute(select(RoundtableIssue.id).join(
+            RoundtableMeeting, RoundtableMeeting.id == RoundtableIssue.meeting_id).where(
+            RoundtableMeeting.held_on <= week.end,
+            RoundtableIssue.resolved_on.is_(None) | (RoundtableIssue.resolved_on > week.end))).scalars().all()
+        covering = conn.execute(select(SupervisionOrder.source_kind, SupervisionOrder.source_ref,
+                                       SupervisionOrder.code).where(SupervisionOrder.status != "closed")).all()
+    if street is None:
+        want |= {("roundtable", f"RT-{i}") for i in open_requests}
+    got = list(zip(todo["kind"], todo["ref"]))
+    assert len(got) == len(set(got)) and set(got) == want and len(want) >= 3
+    under = {(k, r): c for k, r, c in covering}
+    assert [c if isinstance(c, str) else None for c in todo["existing_code"]] == \
+        [under.get(item) for item in got]
+    assert todo["kind_name"].notna().all()
+    # each drafted order names its unit and says what to do
+    assert todo["title"].str.len().gt(0).all() and todo["requirement"].str.len().gt(0).all()
+    assert (todo["unit"].str.startswith("subdistrict:") | (todo["kind"] == "roundtable")).all()

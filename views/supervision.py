@@ -17,6 +17,7 @@ from data.domain import supervision as rules
 from data.domain.period import Period, latest_complete
 from data.queries import geography
 from data.queries import supervision as sq
+from data.queries import weekly
 from data.security.access import AccessDenied, Reader
 from data.writes import supervision as writes
 from data.writes import edits
@@ -268,7 +269,13 @@ def candidates(reader: Reader, week: Period, street: str | None = None) -> pd.Da
     """待督办事项 of the week (office and leadership), with each item's drafted order and its covering order."""
     if reader.principal.role not in ("office", "leader"):
         return pd.DataFrame(columns=sq.CANDIDATE_COLUMNS)
-    todo = reader.q(sq.candidates, week, street)
+    # the review's own lists, read through the same cached queries as the 周度研判 page (one read serves both)
+    todo = sq.candidate_rows(week, street, reader.q(weekly.overdue_findings, week, street),
+                             reader.q(weekly.visits_below_rule_by_subdistrict, week, street),
+                             reader.q(weekly.silent_meal_points, week, street), reader.q(weekly.silent_ledgers, week, street),
+                             reader.q(sq.open_requests, week.end) if street is None else None)
+    if len(todo):
+        todo = sq.with_covering(todo, reader.q(sq.covering_orders, tuple(sorted(set(todo["kind"]))), street))
     return todo.sort_values("existing_code", key=lambda c: c.notna(), kind="stable").reset_index(drop=True)
 
 

@@ -397,16 +397,18 @@ CANDIDATE_COLUMNS = ["kind", "kind_name", "ref", "finding_id", "facility_id", "r
                      "existing_status"]
 
 
-@query(scope="street", roles=DISTRICT)
-def candidates(engine: Engine, week: Period, street: str | None = None) -> pd.DataFrame:
+def candidate_rows(week: Period, street: str | None, overdue: pd.DataFrame, below_by_subdistrict: pd.DataFrame,
+                   silent_points: pd.DataFrame, silent_ledgers: pd.DataFrame,
+                   requests: pd.DataFrame | None = None) -> pd.DataFrame:
     """待督办事项: what the weekly review lists as needing action at the week's end — overdue findings, subdistricts
     with elders visited fewer than twice this month, meal points with no record for 7 days, subdistricts whose
-    ledgers were not updated in the week, roundtable requests still open — each with a drafted order, and the open
-    order that already covers it (if any)."""
+    ledgers were not updated in the week, roundtable requests still open (district only) — each with a drafted
+    order. Built from the review's own lists (data.queries.weekly), which the review page has already read: the two
+    share one read of each. `with_covering` adds the open order that already covers an item."""
     from data.queries import weekly
 
     rows = []
-    for r in weekly.overdue_findings(engine, week, street).itertuples():
+    for r in overdue.itertuples():
         what = r.description or r.category
         rows.append(dict(kind="finding", ref=r.code, finding_id=int(r.id), unit=f"subdistrict:{r.subdistrict_code}",
                          subdistrict_code=r.subdistrict_code, unit_label=r.subdistrict_name,
@@ -415,7 +417,7 @@ def candidates(engine: Engine, week: Period, street: str | None = None) -> pd.Da
                                      f"{r.days_overdue} 天。请立即整改，反馈整改情况并上传整改后的照片。",
                          detail=f"逾期 {r.days_overdue} 天"))
     month = weekly.month_to_week_end(week)
-    for r in weekly.visits_below_rule_by_subdistrict(engine, week, street).itertuples():
+    for r in below_by_subdistrict.itertuples():
         rows.append(dict(kind="visits", ref=f"{r.subdistrict_code}:{rules.month_key(week.end)}",
                          unit=f"subdistrict:{r.subdistrict_code}", subdistrict_code=r.subdistrict_code,
                          unit_label=r.subdistrict_name,
@@ -423,7 +425,7 @@ def candidates(engine: Engine, week: Period, street: str | None = None) -> pd.Da
                          requirement=f"{month.start:%m月%d日}至{month.end:%m月%d日}，在册独居老人 {r.roster} 人中有 {r.below} 人"
                                      "巡访不足两次。请于期限内完成补访（每人每月不少于两次）并录入巡访台账。",
                          detail=f"{r.below} 人"))
-    for r in weekly.silent_meal_points(engine, week, street).itertuples():
+    for r in silent_points.itertuples():
         last = _day(r.last_served_on)
         rows.append(dict(kind="meal_point", ref=r.code, facility_id=int(r.id), unit=f"subdistrict:{r.subdistrict_code}",
                          subdistrict_code=r.subdistrict_code, unit_label=r.subdistrict_name,
@@ -432,15 +434,15 @@ def candidates(engine: Engine, week: Period, street: str | None = None) -> pd.Da
                                       f"{last:%Y-%m-%d}）" if last else "该助餐点没有任何助餐记录")
                                      + "。请核实运营情况，补录助餐台账或说明停业原因。",
                          detail=f"最近记录 {last:%Y-%m-%d}" if last else "无记录"))
-    for r in weekly.silent_ledgers(engine, week, street).itertuples():
+    for r in silent_ledgers.itertuples():
         rows.append(dict(kind="ledger", ref=f"{r.subdistrict_code}:{week.key}", unit=f"subdistrict:{r.subdistrict_code}",
                          subdistrict_code=r.subdistrict_code, unit_label=r.subdistrict_name,
                          title=f"台账未更新：{r.subdistrict_name}{week.label}无任何台账记录",
                          requirement=f"{week.label}（{week.start:%m月%d日}至{week.end:%m月%d日}）未报送任何台账。"
                                      "请核实并补报助餐、上门服务、巡访、救助发放等台账。",
                          detail=week.label))
-    if street is None:
-        for r in _open_requests(engine, week.end).itertuples():
+    if street is None and requests is not None:
+        for r in requests.itertuples():
             rows.append(dict(kind="roundtable", ref=f"RT-{r.id}", roundtable_issue_id=int(r.id),
                              unit=f"department:{rules.DEPARTMENTS[0]}", subdistrict_code=None,
                              unit_label=rules.DEPARTMENTS[0], title=f"圆桌会诉求：{r.topic}",
@@ -448,20 +450,36 @@ def candidates(engine: Engine, week: Period, street: str | None = None) -> pd.Da
                                          "请牵头协调解决并反馈结果。",
                              detail=f"{_day(r.held_on):%Y-%m-%d} 提出"))
     df = pd.DataFrame(rows, columns=CANDIDATE_COLUMNS)
-    if df.empty:
-        return df
-    df["kind_name"] = df["kind"].map(rules.SOURCES)
-    o = SupervisionOrder
-    covered = frame(engine, select(o.source_kind, o.source_ref, o.code, o.status)
-                    .where(o.status != "closed", o.source_kind.in_(sorted(set(df["kind"]))),
-                           street_filter(o.subdistrict_code, street)).order_by(o.id))
-    known = {(k, r): (c, st) for k, r, c, st in covered.itertuples(index=False, name=None)}
-    df["existing_code"] = [known.get((k, r), (None, None))[0] for k, r in zip(df["kind"], df["ref"])]
-    df["existing_status"] = [rules.STATUSES.get(known.get((k, r), (None, None))[1]) for k, r in zip(df["kind"], df["ref"])]
+    if len(df):
+        df["kind_name"] = df["kind"].map(rules.SOURCES)
     return df
 
 
-def _open_requests(engine: Engine, on: date) -> pd.DataFrame:
+def with_covering(todo: pd.DataFrame, covering: pd.DataFrame) -> pd.DataFrame:
+    """The 待督办事项 with the code and status of the open order that already covers each (None where none does);
+    `covering` is `covering_orders` of their kinds."""
+    known = {(k, r): (c, st) for k, r, c, st in covering[["source_kind", "source_ref", "code", "status"]]
+             .itertuples(index=False, name=None)}
+    todo = todo.copy()
+    todo["existing_code"] = [known.get((k, r), (None, None))[0] for k, r in zip(todo["kind"], todo["ref"])]
+    todo["existing_status"] = [rules.STATUSES.get(known.get((k, r), (None, None))[1])
+                               for k, r in zip(todo["kind"], todo["ref"])]
+    return todo
+
+
+@query(scope="street", roles=DISTRICT)
+def covering_orders(engine: Engine, kinds: tuple[str, ...], street: str | None = None) -> pd.DataFrame:
+    """Orders not yet closed whose source is of one of `kinds` (an item already under an order is not drafted
+    again)."""
+    o = SupervisionOrder
+    return frame(engine, select(o.source_kind, o.source_ref, o.code, o.status)
+                 .where(o.status != "closed", o.source_kind.in_(sorted(kinds)),
+                        street_filter(o.subdistrict_code, street)).order_by(o.id))
+
+
+@query(scope="district", roles=DISTRICT)
+def open_requests(engine: Engine, on: date) -> pd.DataFrame:
+    """Roundtable requests raised on or before `on` and not resolved by then."""
     i, m = RoundtableIssue, RoundtableMeeting
     return frame(engine, select(i.id, i.raised_by, i.topic, m.held_on).join(m, m.id == i.meeting_id)
                  .where(m.held_on <= on, (i.resolved_on.is_(None)) | (i.resolved_on > on)).order_by(m.held_on, i.id))
