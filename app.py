@@ -3,7 +3,7 @@ from datetime import date
 
 import streamlit as st
 
-from components import auth_ui, filters, floor, locale, map_component, navigation, session, warmup  # noqa: F401
+from components import auth_ui, filters, first_screen, floor, locale, map_component, navigation, session, warmup  # noqa: F401
 
 st.set_page_config(page_title="民政一张图 · 西湖区民政局", layout="wide")
 warmup.start()  # once per process: the pages' libraries and geography files, in the background (components/warmup.py)
@@ -46,7 +46,9 @@ def _home() -> None:
 next(iter(nav.values())).insert(0, st.Page(_home, title="首页", url_path=navigation.HOME_PATH, default=True,
                                            visibility="hidden"))
 try:
-    st.navigation(nav, expanded=True).run()  # every page listed: more than twelve no longer hide behind "View more"
+    page = st.navigation(nav, expanded=True)  # every page listed: more than twelve no longer hide behind "View more"
+    first_screen.page_started(page.url_path)  # its first run pauses after the headline (components/first_screen.py)
+    page.run()
 except session.AccessDenied as exc:
     st.warning(str(exc))
 except session.DATABASE_ERRORS as exc:  # a page's read failed: a Chinese message, never a traceback

@@ -16,6 +16,10 @@ warm_s  — after the cold run: period set to 2024-H1 (untimed rerun), then the 
 map_bytes — sum of len(json_args) of every streamlit_folium component instance the page sends (what AppTest
           would send to the browser as the component's arguments), measured after the warm run.
 rss_peak_mb — this process's peak RSS at the end (VmHWM; see _peak_rss_mb for why not ru_maxrss).
+
+Server time only: the pause a page's first run makes after its headline for the browser to draw it
+(components/first_screen.py, MZ_FIRST_SCREEN_PAUSE_MS) is turned off here — AppTest has no browser, and a pause is
+no work; the browser benchmark (bench/browser.py, a real server) includes it in what it measures.
 """
 from __future__ import annotations
 
@@ -27,6 +31,7 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+os.environ.setdefault("MZ_FIRST_SCREEN_PAUSE_MS", "0")  # server work only (see above)
 
 
 def _server_like_pages_manager():

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 
 import streamlit as st
 
+from components import first_screen
 from components.text import JOINER, md
 
 KEY_PREFIX = "kpi_"  # a card's container key starts with it: the browser finds cards by class st-key-kpi_…
@@ -78,3 +79,4 @@ def kpi_row(items: list[Kpi], columns: int | None = None, key: str | None = None
         with cols[i % len(cols)]:
             with st.container(border=True, key=f"{row}_{i}"):
                 st.markdown(card_markdown(k), help=k.help)
+    first_screen.headline_drawn()  # a page's first run: the headline is drawn before what follows it arrives

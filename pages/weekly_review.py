@@ -24,7 +24,8 @@ st.title("周度研判")
 st.caption(f"{f.scope} · {weekly.week_note(f.period, week)}，与上周（{week.previous().label}）比较")
 supervision_panels.inbox_badge(duban.inbox(read, duban.default_day(read, f.last_data_day)))  # 街道 accounts only
 
-# --- first screen: who to chase, which targets lag, what moved -----------------------------------------------
+# --- first screen: what moved (cards, drawn first), who to chase, which targets lag ---------------------------
+kpi_row(page.cards, columns=4)  # the headline first: the tables below load their code on demand
 chase, lag = st.columns([3, 2])
 with chase:
     st.markdown(f"**需督办：逾期未整改问题 {page.overdue_count} 个**（截至 {week.end.year}年{week.end.month}月"
@@ -41,7 +42,6 @@ with lag:
         st.info("目标表中暂无可计算进度的目标。")
     else:
         st.dataframe(page.lagging_table, hide_index=True, width="stretch", height=250)
-kpi_row(page.cards, columns=4)
 supervision_panels.weekly_section(summary.result())  # 督办: issued, due, overdue by level
 
 # --- details ----------------------------------------------------------------------------------------------

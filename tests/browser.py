@@ -123,6 +123,7 @@ class AppServer:
 
     def start(self) -> "AppServer":
         env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))}
+        env.pop("MZ_FIRST_SCREEN_PAUSE_MS", None)  # conftest turns it off for AppTest; a browser sees the default
         env.update(self.env)
         last_error = ""
         for _attempt in range(3):  # a port picked free can be taken before Streamlit binds it

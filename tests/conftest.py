@@ -18,6 +18,10 @@ from data.db.migrate import upgrade
 
 pytest_plugins = ["browser_fixtures"]
 
+# AppTest has no browser to draw a first screen: no pause after headlines in-process (tests/test_first_screen.py
+# turns it on where it is counted; the servers of the browser tests run with the product's default)
+os.environ.setdefault("MZ_FIRST_SCREEN_PAUSE_MS", "0")
+
 ENGINES = ["sqlite", "postgresql"]
 DEFAULT_PG = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 
