@@ -220,6 +220,9 @@ def slide_switches(browser, url: str, state, rounds: int) -> list[float]:
         page.set_viewport_size({"width": 1920, "height": 1080})
         page.goto(url, wait_until="domcontentloaded")
         page.wait_for_function(_SLIDE_JS, arg=1, timeout=TIMEOUT_MS, polling="raf")
+        # the keys work once the page's key handler is in (components.slides.arrow_keys: an st.html element, whose
+        # frontend code loads on demand and may show after the slide); a key pressed before it would be lost
+        page.wait_for_function("() => !!window.__rtKeyHandler", timeout=TIMEOUT_MS, polling="raf")
         for _ in range(rounds):
             for n in range(2, 6):
                 page.locator(".rt-title").first.click()  # focus the canvas, as a presenter's clicker would
