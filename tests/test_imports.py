@@ -1,6 +1,6 @@
 """台账导入 (data.imports) on SQLite and PostgreSQL: every ledger imports, bad files are refused with every problem
 named by file / sheet / row / column and leave the database exactly as it was, re-imports change nothing,
-corrected files update, 街道 accounts import only their own rows, and 100,000 rows import in seconds."""
+corrected files update, 街道 accounts import only their own rows, and 100,000 rows import whole, with progress."""
 from __future__ import annotations
 
 import io
