@@ -210,6 +210,32 @@ _SLIDE_JS = """(n) => {
 }"""
 
 
+_SLIDE_STATE_JS = """() => {
+  const t = document.querySelector('.rt-title');
+  const img = document.querySelector('[data-testid="stImage"] img');
+  const app = document.querySelector('[data-testid="stApp"]');
+  const next = Array.from(document.querySelectorAll('button')).find(b => b.innerText.trim() === '下一页');
+  return {title: t ? t.innerText.slice(0, 40) : null, script: app ? app.getAttribute('data-test-script-state') : null,
+          image: img ? {complete: img.complete, width: img.naturalWidth, src: img.src.slice(-60)} : null,
+          handler: !!window.__rtKeyHandler, next_disabled: next ? next.disabled : null,
+          focus: document.activeElement ? document.activeElement.tagName : null};
+}"""
+
+
+def _wait_slide(page, what: str, js: str, arg=None):
+    """page.wait_for_function, and on a timeout an error that says which wait and what the page showed."""
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
+    try:
+        return page.wait_for_function(js, arg=arg, timeout=TIMEOUT_MS, polling="raf")
+    except PlaywrightTimeout:
+        try:
+            seen = page.evaluate(_SLIDE_STATE_JS)
+        except Exception as exc:  # noqa: BLE001 - the page itself may be gone
+            seen = f"page not readable: {type(exc).__name__}"
+        raise RuntimeError(f"timed out waiting for {what}; page showed {seen}") from None
+
+
 def slide_switches(browser, url: str, state, rounds: int) -> list[float]:
     """The roundtable: seconds from pressing 下一页 (→) to the next slide drawn (its title, its image loaded, the run
     finished), for each step of ``rounds`` passes through the five slides (forward only, then back to slide 1)."""
@@ -219,20 +245,20 @@ def slide_switches(browser, url: str, state, rounds: int) -> list[float]:
         page = ctx.new_page()
         page.set_viewport_size({"width": 1920, "height": 1080})
         page.goto(url, wait_until="domcontentloaded")
-        page.wait_for_function(_SLIDE_JS, arg=1, timeout=TIMEOUT_MS, polling="raf")
+        _wait_slide(page, "slide 1", _SLIDE_JS, 1)
         # the keys work once the page's key handler is in (components.slides.arrow_keys: an st.html element, whose
         # frontend code loads on demand and may show after the slide); a key pressed before it would be lost
-        page.wait_for_function("() => !!window.__rtKeyHandler", timeout=TIMEOUT_MS, polling="raf")
-        for _ in range(rounds):
+        _wait_slide(page, "the key handler", "() => !!window.__rtKeyHandler")
+        for r in range(rounds):
             for n in range(2, 6):
                 page.locator(".rt-title").first.click()  # focus the canvas, as a presenter's clicker would
                 t0 = page.evaluate("() => performance.now()")
                 page.keyboard.press("ArrowRight")
-                t1 = page.wait_for_function(_SLIDE_JS, arg=n, timeout=TIMEOUT_MS, polling="raf").json_value()
+                t1 = _wait_slide(page, f"slide {n} after → (round {r + 1})", _SLIDE_JS, n).json_value()
                 out.append((t1 - t0) / 1000.0)
             for n in range(4, 0, -1):  # back to the first slide, unmeasured
                 page.keyboard.press("ArrowLeft")
-                page.wait_for_function(_SLIDE_JS, arg=n, timeout=TIMEOUT_MS, polling="raf")
+                _wait_slide(page, f"slide {n} after ← (round {r + 1})", _SLIDE_JS, n)
         return out
     finally:
         ctx.close()

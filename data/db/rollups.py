@@ -54,6 +54,7 @@ from sqlalchemy.sql import visitors
 
 from data.db.models import (AidCountsState, AidPayment, AidPeriodCount, AidPersonYear, CivilEvent, DailyTotal,
                             DistrictDailyTotal, Facility, HomeServiceVisit, LivingAloneVisit, MealRecord)
+from data.db.locks import try_xact_lock
 from data.db.models.rollups import MONTHS
 
 MEASURES = ("aid_payments", "home_service_visits", "living_alone_visits", "meal_records", "civil_events")
@@ -272,7 +273,7 @@ def refresh_period_counts(engine: Engine) -> dict | None:
     conn_engine = engine.execution_options(isolation_level="REPEATABLE READ") if pg else engine
     cols = ["year", "first_month", "last_month", "programme", "subdistrict_code", "households", "persons"]
     with conn_engine.begin() as conn:
-        if pg and not conn.execute(select(func.pg_try_advisory_xact_lock(0x61696463))).scalar():
+        if pg and not try_xact_lock(conn, "minzheng-aid-counts-refresh"):
             return None
         if not pg:  # the write lock first, then the snapshot: nothing can commit between the two
             conn.execute(update(AidCountsState).where(AidCountsState.id == -1).values(counted_version=0))

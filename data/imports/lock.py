@@ -3,7 +3,7 @@
     with locked_transaction(engine, "meal_records", on_wait=...) as conn:   # compare and write here
         ...
 
-PostgreSQL: a transaction-scoped advisory lock per ledger (pg_try_advisory_xact_lock): a second import of the same
+PostgreSQL: a transaction-scoped advisory lock per ledger and schema (data.db.locks): a second import of the same
 ledger waits for the first to commit; imports of other ledgers, readers and other writers go on. SQLite: BEGIN
 IMMEDIATE, the database's single write lock (readers go on under WAL, see data.db.engine). Either way the second
 import compares with the rows the first one wrote, so the same file imported twice at once adds its rows once.
@@ -15,17 +15,16 @@ busy_timeout and then fails with "database is locked": `data.db.engine.is_databa
 """
 from __future__ import annotations
 
-import hashlib
 import os
 import time
 from contextlib import contextmanager
 from typing import Callable, Iterator
 
-from sqlalchemy import text
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import OperationalError
 
 from data.db.engine import BUSY_MESSAGE, is_database_busy
+from data.db.locks import try_xact_lock
 
 # What another user sees while the database is held: data.db.engine's one text and its one test, under the names the
 # import code uses.
@@ -38,9 +37,9 @@ class ImportBusy(RuntimeError):
     """Another import of the ledger kept its lock longer than WAIT_SECONDS; the message is Chinese."""
 
 
-def ledger_lock_key(ledger: str) -> int:
-    """A stable signed 64-bit advisory-lock key for one ledger (the same in every process)."""
-    return int.from_bytes(hashlib.sha256(f"minzheng-import:{ledger}".encode()).digest()[:8], "big", signed=True)
+def ledger_lock_name(ledger: str) -> str:
+    """The advisory lock of one ledger's imports (data.db.locks keys it by schema and this name)."""
+    return f"minzheng-import:{ledger}"
 
 
 @contextmanager
@@ -105,8 +104,8 @@ def _begin_immediate(conn: Connection, ledger: str, started: float, wait: float,
 
 
 def _advisory_lock(conn: Connection, ledger: str, started: float, wait: float, on_wait) -> None:
-    key = ledger_lock_key(ledger)
-    while not conn.execute(text("SELECT pg_try_advisory_xact_lock(:k)"), {"k": key}).scalar():
+    name = ledger_lock_name(ledger)
+    while not try_xact_lock(conn, name):
         try:
             _waited(ledger, started, wait, on_wait)
         except ImportBusy:

@@ -1,0 +1,34 @@
+"""PostgreSQL advisory locks named per schema.
+
+An advisory lock's key is database-wide: two installations (or the test suite's parallel schemas) in one database
+would otherwise wait for each other's imports, audit entries and refreshes. The key is a 64-bit hash of the
+connection's current schema and the lock's name, computed by PostgreSQL itself (hashtextextended), so every process
+connected to the same schema agrees on it.
+
+    if try_xact_lock(conn, "minzheng-import:meal_records"): ...   # held until the transaction ends
+"""
+from __future__ import annotations
+
+from sqlalchemy import text
+from sqlalchemy.engine import Connection
+
+_KEY = "hashtextextended(current_schema() || ':' || :lock_name, 0)"
+
+
+def try_xact_lock(conn: Connection, name: str) -> bool:
+    """Take the transaction-scoped lock `name` if free; False when another transaction of this schema holds it."""
+    return bool(conn.execute(text(f"SELECT pg_try_advisory_xact_lock({_KEY})"), {"lock_name": name}).scalar())
+
+
+def xact_lock(conn: Connection, name: str) -> None:
+    """Wait for and take the transaction-scoped lock `name` (released by the commit or rollback)."""
+    conn.execute(text(f"SELECT pg_advisory_xact_lock({_KEY})"), {"lock_name": name})
+
+
+def session_lock(conn: Connection, name: str) -> None:
+    """Wait for and take the session-scoped lock `name` (for autocommit connections); release with session_unlock."""
+    conn.execute(text(f"SELECT pg_advisory_lock({_KEY})"), {"lock_name": name})
+
+
+def session_unlock(conn: Connection, name: str) -> None:
+    conn.execute(text(f"SELECT pg_advisory_unlock({_KEY})"), {"lock_name": name})
