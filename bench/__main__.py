@@ -251,6 +251,14 @@ def evaluate_load(load: dict | None) -> list[dict]:
              "value": load["errors"], "limit": 0, "ok": load["errors"] == 0}]
 
 
+def evaluate_imports(imports: dict | None) -> list[dict]:
+    from bench.imports import IMPORT_100K_S, evaluate
+    ok = {e: r for e, r in (imports or {}).items() if "error" not in r}
+    failed = [{"target": f"import ≤ {IMPORT_100K_S:.0f} s", "page": e, "value": None, "limit": IMPORT_100K_S,
+               "ok": False} for e, r in (imports or {}).items() if "error" in r]
+    return evaluate(ok) + failed
+
+
 def print_load(load: dict | None) -> None:
     if not load:
         return
@@ -359,6 +367,9 @@ def main(argv=None) -> int:
     ap.add_argument("--cluster-sessions", type=int, default=50)
     ap.add_argument("--cluster-seconds", type=float, default=120)
     ap.add_argument("--cluster-ports", default="", help="nginx,replica,replica ports (default: free ones)")
+    ap.add_argument("--imports", action="store_true",
+                    help="also a 100,000-row meal-records file imported new, again and corrected, on each engine "
+                         "of --engines (bench/imports.py)")
     a = ap.parse_args(argv)
     scales = [int(s) for s in a.scales.split(",") if s.strip()]
     engines = [e.strip() for e in a.engines.split(",") if e.strip()]
@@ -444,11 +455,23 @@ def main(argv=None) -> int:
                                              "sessions": a.cluster_sessions, "seconds": a.cluster_seconds}
                 log(f"  cluster load ERROR {exc}")
             out_path.write_text(json.dumps(doc, ensure_ascii=False, indent=1, default=str), encoding="utf-8")
+    if a.imports:
+        from bench.imports import run_imports
+        doc["imports"] = {}
+        for eng in engines:
+            log(f"\n[imports] 100,000 meal records on {eng}: new, the same file again, every row corrected …")
+            try:
+                doc["imports"][eng] = run_imports(eng, a.runs, log)
+            except Exception as exc:  # noqa: BLE001 - keep the rest of the results
+                doc["imports"][eng] = {"error": str(exc)[:1000]}
+                log(f"  imports ERROR {exc}")
+            out_path.write_text(json.dumps(doc, ensure_ascii=False, indent=1, default=str), encoding="utf-8")
     doc["load_avg_end"] = os.getloadavg()
     doc["finished"] = datetime.now(timezone.utc).isoformat(timespec="seconds")
     doc["targets"] = (evaluate(doc["datasets"], pages) + evaluate_load(doc.get("load"))
                       + [{**t, "target": f"cluster {name}: " + t["target"]}
-                         for name, res in (doc.get("cluster_load") or {}).items() for t in evaluate_load(res)])
+                         for name, res in (doc.get("cluster_load") or {}).items() for t in evaluate_load(res)]
+                      + evaluate_imports(doc.get("imports")))
     out_path.write_text(json.dumps(doc, ensure_ascii=False, indent=1, default=str), encoding="utf-8")
     print_tables(doc["datasets"], pages, doc["targets"])
     if doc.get("load") and "page_s" in doc["load"]:
@@ -460,6 +483,10 @@ def main(argv=None) -> int:
                   f"{len(c['replicas'])} replicas: {res['visits']} visits, p50 {res['page_s']['p50'] or 0:.3f} s, "
                   f"p95 {res['page_s']['p95'] or 0:.3f} s, errors {res['errors']}, reconnects {res['reconnects']}, "
                   f"peak RSS MB {c['peak_rss_mb']}, killed {c['killed'] or '—'} ===", flush=True)
+    for eng, res in (doc.get("imports") or {}).items():
+        if "error" not in res:
+            print(f"\n=== 导入 import {res['rows']:,} meal records on {eng}: new {fmt(res['new_s'])} s, same file "
+                  f"{fmt(res['same_s'])} s, every row corrected {fmt(res['changed_s'])} s ===", flush=True)
     log(f"\nJSON: {out_path.relative_to(ROOT) if out_path.is_relative_to(ROOT) else out_path}")
     return 0
 

@@ -102,3 +102,31 @@ def test_cold_pages_at_x100_on_postgresql_are_a_target():
     checks = [c for c in evaluate([result], pages) if "cold" in c["target"]]
     assert [(c["page"], c["ok"]) for c in checks] == [("aid", False), ("overview", True)]
     assert all(c["target"] == "postgresql ×100 cold ≤ 2.0 s" for c in checks)
+
+
+@pytest.mark.parametrize("kind", ["sqlite", "postgresql"])
+def test_the_import_benchmark_imports_a_file_new_again_and_corrected_and_cleans_up(kind):
+    """bench/imports.py (a small file here): each step's counts are checked by the bench itself (it raises on a
+    wrong count), every step is timed, its targets read the medians, and the scratch database is gone afterwards."""
+    from sqlalchemy import create_engine, text
+
+    from bench import imports
+    from bench.datasets import pg_admin_url
+
+    before_files = set(imports.CACHE.glob("import-*"))
+    out = imports.run_imports(kind, runs=1, log=lambda *a: None, rows=300)
+    assert out["rows"] == 300
+    for key in ("new_s", "same_s", "changed_s"):
+        assert out[key]["n"] == 1 and out[key]["median"] > 0
+    checks = imports.evaluate({kind: out})
+    assert [(c["page"], c["value"]) for c in checks] == [(kind, out["new_s"]["median"]),
+                                                         (kind, out["changed_s"]["median"])]
+    assert all(c["ok"] == (c["value"] <= imports.IMPORT_100K_S) for c in checks)
+    assert set(imports.CACHE.glob("import-*")) == before_files
+    if kind == "postgresql":
+        eng = create_engine(pg_admin_url())
+        with eng.connect() as conn:
+            left = conn.execute(text("select count(*) from information_schema.schemata "
+                                     "where schema_name like 'bench_import_%'")).scalar()
+        eng.dispose()
+        assert left == 0

@@ -4,12 +4,12 @@ corrected files update, 街道 accounts import only their own rows, and 100,000 
 from __future__ import annotations
 
 import io
-from datetime import date
+from datetime import date, timedelta
 
 import openpyxl
 import pandas as pd
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 import data.db.models as m
 import factories as fx
@@ -461,6 +461,58 @@ def test_a_filled_in_template_imports(engine, ledger):
 
 
 # --- 100,000 rows ----------------------------------------------------------------------------------------------
+
+def test_a_file_changing_many_records_updates_every_one_and_keeps_the_totals(engine):
+    """More changed records than data.imports.writing.SET_BASED_FROM: on PostgreSQL one UPDATE … FROM a staged copy
+    (so the rollup triggers run once), row by row on SQLite — the same outcome: every record changed once, versions
+    moved by one, the daily totals equal to the records."""
+    from data.db import rollups
+    from data.imports.writing import SET_BASED_FROM
+
+    n = SET_BASED_FROM + 30
+    days = [(date(2024, 1, 1) + timedelta(days=i)).isoformat() for i in range(n)]
+    meals = [meal(day=d, dine=10 + i % 40) for i, d in enumerate(days)]
+    import_file(engine, OFFICE, "meal_records", "m.xlsx", xlsx_bytes(meals, sheet="助餐记录"))
+    r = import_file(engine, OFFICE, "meal_records", "m2.xlsx",
+                    xlsx_bytes([dict(x, 堂食份数=x["堂食份数"] + 1) for x in meals], sheet="助餐记录"))
+    assert (r.rows_added, r.rows_updated, r.rows_unchanged) == (0, n, 0)
+    with engine.connect() as conn:
+        assert conn.execute(select(func.sum(MealRecord.dine_in))).scalar() == sum(x["堂食份数"] + 1 for x in meals)
+        assert rollups.differences(conn) == []
+    # a versioned ledger: every facility renamed, each one version on
+    points = [dict(VALID["facilities"][0], 设施编号=f"MP-{200 + i}", 设施名称=f"第{i}助餐点") for i in range(n)]
+    import_file(engine, OFFICE, "facilities", "f.xlsx", xlsx_bytes(points, sheet="设施"))
+    r = import_file(engine, OFFICE, "facilities", "f2.xlsx",
+                    xlsx_bytes([dict(p, 设施名称=p["设施名称"] + "（新）") for p in points], sheet="设施"))
+    assert r.rows_updated == n
+    with engine.connect() as conn:
+        got = conn.execute(select(Facility.name, Facility.version).where(Facility.code.like("MP-2%"))).all()
+    assert sorted(got) == sorted((f"第{i}助餐点（新）", 2) for i in range(n))
+
+
+def test_many_changes_where_one_record_moved_meanwhile_write_nothing(engine):
+    """The optimistic rule holds for a large change too: one record whose version moved after it was read refuses
+    the whole write, naming that record, and no other record changed."""
+    from data.imports.ledgers import LEDGERS as ALL
+    from data.imports.writing import EXPECTED, IDENT, SET_BASED_FROM, WriteConflict, store
+
+    n = SET_BASED_FROM + 10
+    points = [dict(VALID["facilities"][0], 设施编号=f"MP-{300 + i}", 设施名称=f"第{i}点") for i in range(n)]
+    import_file(engine, OFFICE, "facilities", "f.xlsx", xlsx_bytes(points, sheet="设施"))
+    with engine.connect() as conn:
+        ids = conn.execute(select(Facility.id).where(Facility.code.like("MP-3%")).order_by(Facility.id)).scalars().all()
+    moved = ids[n // 2]
+    with engine.begin() as conn:   # someone else saved that record after the import had read it
+        conn.execute(update(Facility).where(Facility.id == moved).values(version=Facility.version + 1))
+    changes = pd.DataFrame({IDENT: ids, EXPECTED: [1] * n, "name": [f"改名{i}" for i in range(n)]})
+    with pytest.raises(WriteConflict) as info:
+        with engine.begin() as conn:
+            store(conn, ALL["facilities"], updated=changes, fields=["name"])
+    assert info.value.ident == moved
+    with engine.connect() as conn:
+        names = conn.execute(select(Facility.name).where(Facility.id.in_(ids))).scalars().all()
+    assert not any(x.startswith("改名") for x in names)
+
 
 def test_100k_meal_records_import_whole_with_progress_and_idempotent(engine):
     base = dict(kind="meal_point", address=None, operator=None, capacity=40, public=False, plan_year=None,
