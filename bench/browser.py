@@ -214,7 +214,7 @@ _SLIDE_STATE_JS = """() => {
   const t = document.querySelector('.rt-title');
   const img = document.querySelector('[data-testid="stImage"] img');
   const app = document.querySelector('[data-testid="stApp"]');
-  const next = Array.from(document.querySelectorAll('button')).find(b => b.innerText.trim() === '下一页');
+  const next = Array.from(document.querySelectorAll('button')).find(b => b.innerText.trim().startsWith('下一页'));
   return {title: t ? t.innerText.slice(0, 40) : null, script: app ? app.getAttribute('data-test-script-state') : null,
           image: img ? {complete: img.complete, width: img.naturalWidth, src: img.src.slice(-60)} : null,
           handler: !!window.__rtKeyHandler, next_disabled: next ? next.disabled : null,
@@ -246,9 +246,6 @@ def slide_switches(browser, url: str, state, rounds: int) -> list[float]:
         page.set_viewport_size({"width": 1920, "height": 1080})
         page.goto(url, wait_until="domcontentloaded")
         _wait_slide(page, "slide 1", _SLIDE_JS, 1)
-        # the keys work once the page's key handler is in (components.slides.arrow_keys: an st.html element, whose
-        # frontend code loads on demand and may show after the slide); a key pressed before it would be lost
-        _wait_slide(page, "the key handler", "() => !!window.__rtKeyHandler")
         for r in range(rounds):
             for n in range(2, 6):
                 page.locator(".rt-title").first.click()  # focus the canvas, as a presenter's clicker would

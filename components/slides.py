@@ -48,6 +48,7 @@ def theme(dark: bool, canvas: bool = True) -> None:
     .stApp button p, .stApp label p, .stApp [data-baseweb="select"] div, .stApp .rt-page, .stApp button {{
       font-size: 28px !important; line-height: 1.2 !important; }}
     .stApp [data-baseweb="select"] * {{ font-size: 28px !important; }}
+    .stApp button kbd {{ font-size: 28px !important; line-height: 1.2 !important; }}
     .stApp [data-baseweb="select"] > div {{ min-height: 56px; }}
     .rt-title {{ font-size: 56px; font-weight: 700; line-height: 1.15; margin: 0; }}
     .rt-sub {{ font-size: 28px; color: {muted} !important; margin: 0.2rem 0 0.6rem 0; }}
@@ -86,8 +87,9 @@ def fullscreen_button() -> None:
 
 
 def arrow_keys() -> None:
-    """← → and a presenter clicker's PageUp / PageDown click 上一页 / 下一页; F toggles full screen (runs in the page
-    itself; nothing is loaded from anywhere)."""
+    """A presenter clicker's PageUp / PageDown click 上一页 / 下一页; F toggles full screen (runs in the page itself;
+    nothing is loaded from anywhere). ← → are the buttons' own shortcuts (st.button(shortcut=…)), live as soon as
+    the buttons are drawn; this script, an st.html element, arrives a moment later."""
     st.html("""<script>
     (function () {
       const w = window.parent && window.parent.document ? window.parent : window;
@@ -102,10 +104,11 @@ def arrow_keys() -> None:
           e.preventDefault();
           return;
         }
-        const label = e.key === 'ArrowRight' || e.key === 'PageDown' ? '下一页'
-                    : e.key === 'ArrowLeft' || e.key === 'PageUp' ? '上一页' : null;
+        const label = e.key === 'PageDown' ? '下一页' : e.key === 'PageUp' ? '上一页' : null;
         if (!label) return;
-        const btn = Array.from(w.document.querySelectorAll('button')).find(b => b.innerText.trim() === label);
+        // the button's text is its label, then its shortcut's key (→ / ←) on a line of its own
+        const btn = Array.from(w.document.querySelectorAll('button'))
+          .find(b => b.innerText.trim().split('\\n')[0].trim() === label);
         if (btn && !btn.disabled) { e.preventDefault(); btn.click(); }
       };
       w.document.addEventListener('keydown', w.__rtKeyHandler);

@@ -42,10 +42,10 @@ with top[1]:
     st.toggle("深色", key="rt_dark")
 with top[2]:
     st.button("上一页", key="rt_prev", on_click=_go, args=(-1,), disabled=st.session_state.rt_step <= 1,
-              width="stretch")
+              width="stretch", shortcut="Left")
 with top[3]:
     st.button("下一页", key="rt_next", on_click=_go, args=(1,), disabled=st.session_state.rt_step >= LAST,
-              width="stretch")
+              width="stretch", shortcut="Right")
 with top[4]:
     fullscreen_button()
 with top[5]:
@@ -56,7 +56,7 @@ if read.principal.can_freeze:
 quarter = parse_period(key)
 step = st.session_state.rt_step
 
-arrow_keys()  # ← → PageUp PageDown: 上一页 / 下一页; F: full screen
+arrow_keys()  # a clicker's PageUp / PageDown: 上一页 / 下一页; F: full screen (← → are the buttons' own shortcuts)
 auto = rt.auto_seconds(st.query_params.get("auto"))
 if auto:  # a lobby screen: the next slide every `auto` seconds, and fresh figures, without reloading the page
     @st.fragment(run_every=auto)

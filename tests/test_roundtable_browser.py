@@ -110,7 +110,7 @@ _CANVAS = """() => {
     .filter(e => e.innerText.includes('工作人员')).length;
   const nums = Array.from(document.querySelectorAll('.rt-num')).map(e => parseFloat(getComputedStyle(e).fontSize));
   const bar = ['上一页', '下一页', '全屏'].filter(t => !Array.from(document.querySelectorAll('button'))
-    .some(b => b.innerText.trim() === t && visible(b)));
+    .some(b => b.innerText.trim().split('\\n')[0].trim() === t && visible(b)));   // a label, then its key
   return {height: Math.max(document.documentElement.scrollHeight, document.body.scrollHeight,
                            (document.querySelector('[data-testid="stMain"]') || document.body).scrollHeight),
           smallest: sizes.slice(0, 3), chrome, staff, nums, missing: bar};
@@ -145,6 +145,34 @@ def _axis_texts(monkeypatch, figs, step: int) -> list[tuple[str, float, float]]:
     monkeypatch.setattr(ci, "_png", spy)
     view_image(figs, step, size="slide", theme="light")
     return seen
+
+
+@pytest.mark.parametrize("demo_url", ["sqlite"], indirect=True)
+def test_the_arrow_key_works_as_soon_as_the_buttons_are_drawn(app_server, browser, demo_url):
+    """A presenter who presses → the moment the control bar shows moves to slide 2 (← and → are the buttons' own
+    shortcuts; a page script installed after the slide used to lose a key pressed in its first second), and the
+    buttons show their keys."""
+    from auth_helpers import TEST_PASSWORD, ensure_user
+
+    base = app_server("app.py", env={"DATABASE_URL": demo_url})
+    probe = Probe(browser, f"{base}/roundtable?period=2024-Q2", viewport=FULL_HD,
+                  credentials=(ensure_user(demo_url, "display"), TEST_PASSWORD))
+    try:
+        probe.goto(base + "/")
+        page = probe.page
+        page.goto(f"{base}/roundtable?period=2024-Q2", wait_until="commit")
+        nxt = page.get_by_role("button", name="下一页")
+        nxt.wait_for(state="visible", timeout=30_000)
+        page.keyboard.press("ArrowRight")   # nothing else awaited: not the slide, not the end of the run
+        _wait_title(page, "2. ")
+        assert nxt.locator("kbd").inner_text() == "→"
+        assert page.get_by_role("button", name="上一页").locator("kbd").inner_text() == "←"
+        page.keyboard.press("ArrowLeft")
+        _wait_title(page, "1. ")
+        result = probe.result()
+        assert not result.exceptions and not result.page_errors, result.problems
+    finally:
+        probe.close()
 
 
 @pytest.mark.parametrize("demo_url", ["sqlite"], indirect=True)
