@@ -138,8 +138,10 @@ def main(argv=None) -> int:
     for c in evaluate(results):
         print(f"{'OK  ' if c['ok'] else 'MISS'} {c['page']:10s} {c['target']}: {c['value']:.1f} s")
     if a.out:
-        Path(a.out).write_text(json.dumps({"imports": results, "targets": evaluate(results)}, ensure_ascii=False,
-                                          indent=1), encoding="utf-8")
+        from bench.__main__ import machine
+        Path(a.out).write_text(json.dumps({"command": "python -m bench.imports " + " ".join(argv or sys.argv[1:]),
+                                           "machine": machine(), "imports": results, "targets": evaluate(results)},
+                                          ensure_ascii=False, indent=1, default=str), encoding="utf-8")
     return 0
 
 

@@ -27,7 +27,7 @@ CHUNK = 5_000
 UPDATE_STAGE = "mz_import_changes"   # PostgreSQL: the changed records of an import, for one UPDATE … FROM
 SET_BASED_FROM = 50   # PostgreSQL: more changed records than this are updated by one statement (_update_from_stage)
 PG_PARAMS = 60_000   # bound parameters in one PostgreSQL statement (its limit is 65,535)
-STAGE = "mz_import_stage"   # the rows to add, staged on the import's own connection before the lock (TEMP)
+STAGE = "mz_import_stage"   # the rows to add, in a TEMP table (SQLite: staged before the write lock)
 AUDIT_SAMPLE = 50   # keys and changes listed in the audit entry (the counts are always complete)
 
 
@@ -237,26 +237,29 @@ def _fill(conn: Connection, stage: Table, rows: pd.DataFrame, progress=None, spa
 
 
 def stage_new_rows(conn: Connection, lg: Ledger, diff: Diff, progress=None, span=(0.40, 0.70)) -> Table | None:
-    """Copy the rows to add into a TEMP table of this connection, before the import lock is taken; under the lock
-    one INSERT … SELECT copies them into the ledger's table (store).
+    """SQLite: copy the rows to add into a TEMP table of this connection, before the write lock is taken; under the
+    lock one INSERT … SELECT copies them into the ledger's table (store).
 
     SQLite has one write lock for the whole database, held from the first write to the commit: every other user's
     write (a sign-in, an edit, an audit entry) waits for it. Converting and binding each row is most of an insert's
-    time, so it is done here, into the connection's private temp database (no lock on the shared file).
-    PostgreSQL: the rows go in by COPY (no statement to compile, nothing parsed per row), and the one INSERT … SELECT
-    runs the rollup tables' statement-level triggers once for the whole file.
-    None where there is nothing to stage (findings, whose new inspections are only known under the lock; no new
-    rows)."""
-    if lg.key == "findings" or not diff.new.any():
+    time, so it is done here, into the connection's private temp database (no lock on the shared file). None where
+    there is nothing to gain: PostgreSQL, where an import blocks no other user (store stages its rows inside the
+    writing transaction, which a transaction-mode connection pooler such as PgBouncer also keeps on one server
+    connection); findings, whose new inspections are only known under the lock; no new rows."""
+    if conn.dialect.name != "sqlite" or lg.key == "findings" or not diff.new.any():
         return None
-    cols = list(lg.fields)
-    stage = Table(STAGE, MetaData(), *[Column(c, lg.table.c[c].type) for c in cols], prefixes=["TEMPORARY"])
+    stage = _stage_table(lg)
     drop_stage(conn, stage)
     stage.create(conn)
-    added = diff.merged.loc[diff.new, cols]
-    _fill(conn, stage, added, progress, span, "正在准备写入")
-    conn.commit()   # the temp table only: nothing shared is written or locked
+    _fill(conn, stage, diff.merged.loc[diff.new, list(lg.fields)], progress, span, "正在准备写入")
+    conn.commit()   # the temp database only: the shared file is not locked
     return stage
+
+
+def _stage_table(lg: Ledger, name: str = STAGE, columns: list[Column] | None = None) -> Table:
+    """A TEMP table of the ledger's fields (or `columns`); on PostgreSQL dropped by the transaction's commit."""
+    cols = columns if columns is not None else [Column(c, lg.table.c[c].type) for c in lg.fields]
+    return Table(name, MetaData(), *cols, prefixes=["TEMPORARY"], postgresql_on_commit="DROP")
 
 
 def drop_stage(conn: Connection, stage: Table | None) -> None:
@@ -285,6 +288,13 @@ def store(conn: Connection, lg: Ledger, added: pd.DataFrame | None = None, updat
     updated = updated if updated is not None else pd.DataFrame(columns=[IDENT, EXPECTED])
     fields = list(fields or [])
     total, done = len(added) + len(updated), 0
+    if staged is None and conn.dialect.name == "postgresql" and len(added) > SET_BASED_FROM:
+        # PostgreSQL: the rows COPYed into a temp table of this transaction (nothing compiled or parsed per row),
+        # then ONE INSERT … SELECT below: the rollup triggers run once for the whole file
+        staged = _stage_table(lg)
+        conn.exec_driver_sql(f"DROP TABLE IF EXISTS pg_temp.{STAGE}")
+        staged.create(conn)
+        _fill(conn, staged, added[list(lg.fields)], progress, (span[0], (span[0] + span[1]) / 2), "正在写入")
     if staged is not None and len(added):
         cols = [*lg.fields, *(["version"] if lg.versioned else [])]
         source = select(*staged.c, *([literal(1)] if lg.versioned else []))
@@ -350,7 +360,7 @@ def _update_from_stage(conn: Connection, lg: Ledger, ident: str, fields: list[st
     if lg.versioned:
         cols.append(Column("b_version", t.c.version.type))
     cols += [Column(f"v_{c}", t.c[c].type) for c in fields]
-    stage = Table(UPDATE_STAGE, MetaData(), *cols, prefixes=["TEMPORARY"])
+    stage = _stage_table(lg, UPDATE_STAGE, cols)
     conn.exec_driver_sql(f"DROP TABLE IF EXISTS pg_temp.{UPDATE_STAGE}")
     stage.create(conn)
     _fill(conn, stage, vals, progress, (span[0], (span[0] + span[1]) / 2), "正在写入")
