@@ -473,11 +473,15 @@ def test_a_file_changing_many_records_updates_every_one_and_keeps_the_totals(eng
     days = [(date(2024, 1, 1) + timedelta(days=i)).isoformat() for i in range(n)]
     meals = [meal(day=d, dine=10 + i % 40) for i, d in enumerate(days)]
     import_file(engine, OFFICE, "meal_records", "m.xlsx", xlsx_bytes(meals, sheet="助餐记录"))
+    more = [meal(day=(date(2024, 6, 1) + timedelta(days=i)).isoformat(), dine=7) for i in range(n)]
+    seen = []
     r = import_file(engine, OFFICE, "meal_records", "m2.xlsx",
-                    xlsx_bytes([dict(x, 堂食份数=x["堂食份数"] + 1) for x in meals], sheet="助餐记录"))
-    assert (r.rows_added, r.rows_updated, r.rows_unchanged) == (0, n, 0)
+                    xlsx_bytes([dict(x, 堂食份数=x["堂食份数"] + 1) for x in meals] + more, sheet="助餐记录"),
+                    progress=lambda f, text: seen.append(f))
+    assert (r.rows_added, r.rows_updated, r.rows_unchanged) == (n, n, 0)
+    assert seen == sorted(seen) and seen[-1] == 1.0   # the bar never steps back, through both kinds of write
     with engine.connect() as conn:
-        assert conn.execute(select(func.sum(MealRecord.dine_in))).scalar() == sum(x["堂食份数"] + 1 for x in meals)
+        assert conn.execute(select(func.sum(MealRecord.dine_in))).scalar() == sum(x["堂食份数"] + 1 for x in meals) + 7 * n
         assert rollups.differences(conn) == []
     # a versioned ledger: every facility renamed, each one version on
     points = [dict(VALID["facilities"][0], 设施编号=f"MP-{200 + i}", 设施名称=f"第{i}助餐点") for i in range(n)]

@@ -212,6 +212,7 @@ def _fill(conn: Connection, stage: Table, rows: pd.DataFrame, progress=None, spa
     cols = [c.name for c in stage.c]
     copy = cursor = None
     if conn.dialect.name == "postgresql":
+        rows = _copyable(rows, stage)
         cursor = conn.connection.driver_connection.cursor()
         names = ", ".join(conn.dialect.identifier_preparer.quote(c) for c in cols)
         copy = cursor.copy(f"COPY {stage.name} ({names}) FROM STDIN")
@@ -234,6 +235,22 @@ def _fill(conn: Connection, stage: Table, rows: pd.DataFrame, progress=None, spa
     if copy is not None:
         copy.__exit__(None, None, None)
         cursor.close()
+
+
+def _copyable(rows: pd.DataFrame, stage: Table) -> pd.DataFrame:
+    """COPY parses text by the column's type: an integer or boolean column that pandas holds as floats (a merge with
+    missing ids makes 7 into 7.0) is given back its own type, as a bound parameter would have been cast."""
+    out = rows
+    for c in stage.c:
+        try:
+            kind = c.type.python_type
+        except NotImplementedError:
+            continue
+        if kind in (int, bool) and rows[c.name].dtype.kind == "f":
+            if out is rows:
+                out = rows.copy()
+            out[c.name] = out[c.name].round().astype("Int64") if kind is int else out[c.name].astype("boolean")
+    return out
 
 
 def stage_new_rows(conn: Connection, lg: Ledger, diff: Diff, progress=None, span=(0.40, 0.70)) -> Table | None:
@@ -294,7 +311,8 @@ def store(conn: Connection, lg: Ledger, added: pd.DataFrame | None = None, updat
         staged = _stage_table(lg)
         conn.exec_driver_sql(f"DROP TABLE IF EXISTS pg_temp.{STAGE}")
         staged.create(conn)
-        _fill(conn, staged, added[list(lg.fields)], progress, (span[0], (span[0] + span[1]) / 2), "正在写入")
+        added_end = span[0] + (span[1] - span[0]) * len(added) / total   # where the added rows' share ends
+        _fill(conn, staged, added[list(lg.fields)], progress, (span[0], (span[0] + added_end) / 2), "正在写入")
     if staged is not None and len(added):
         cols = [*lg.fields, *(["version"] if lg.versioned else [])]
         source = select(*staged.c, *([literal(1)] if lg.versioned else []))
@@ -370,7 +388,7 @@ def _update_from_stage(conn: Connection, lg: Ledger, ident: str, fields: list[st
         values["version"] = stage.c.b_version + 1
     done = set(conn.execute(update(t).where(*match).values(values).returning(t.c[ident])).scalars())
     if len(done) != len(vals):
-        missed = next(_plain(v) for v in vals["b_ident"] if _plain(v) not in done)
+        missed = next((_plain(v) for v in vals["b_ident"] if _plain(v) not in done), None)
         raise WriteConflict("导入过程中有记录被他人修改，未导入任何数据，请重新导入。", ident=missed)
     conn.exec_driver_sql(f"DROP TABLE pg_temp.{UPDATE_STAGE}")
     _progress(progress, span[0], span[1], 1, 1, f"正在写入：{len(vals):,} / {len(vals):,} 行")
