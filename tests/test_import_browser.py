@@ -119,3 +119,61 @@ def test_station_signs_in_downloads_fills_and_uploads_a_template(app_server, bro
         assert not result.external_requests and not result.exceptions and not result.page_errors, result.problems
     finally:
         probe.close()
+
+
+def test_a_large_meal_file_through_the_page_on_postgresql(app_server, browser, tmp_path):
+    """The office imports a 120-row meal file through the page on PostgreSQL — above the size where the importer
+    COPYs and writes in one statement — then a corrected copy with more days: the page says what was added and updated, the records
+    hold the new numbers and the daily totals still equal the records."""
+    import pandas as pd
+    from sqlalchemy import func
+
+    from conftest import fresh_database
+    from data.db import rollups
+    from data.db.migrate import upgrade
+    from data.db.models import Facility, MealRecord
+
+    with fresh_database("postgresql", tmp_path) as url:
+        engine = get_engine(url)
+        upgrade(engine)
+        with engine.begin() as conn:   # a district of one subdistrict, one community and one meal point
+            conn.execute(Facility.__table__.metadata.tables["subdistricts"].insert(), [dict(code=OWN, name="南浦街道")])
+            conn.execute(Community.__table__.insert(), [dict(code=OWN + "001", name="二郎庙社区居委会",
+                                                             short_name="二郎庙", kind="社区居委会",
+                                                             subdistrict_code=OWN, lon=115.864, lat=28.658,
+                                                             pop_60=800, pop_80=120, living_alone=10)])
+            conn.execute(Facility.__table__.insert(), [dict(
+                code="MP-001", name="二郎庙社区助餐点", kind="meal_point", capacity=40, public=False,
+                key_project=False, reserve_project=False, showcase=False, offers_delivery=False,
+                safety_supervised=False, subdistrict_code=OWN, community_code=OWN + "001", lon=115.864,
+                lat=28.658, opened_on=pd.Timestamp("2023-01-01").date(), version=1)])
+        base = app_server(ROOT / "app.py", env={"DATABASE_URL": url})
+        probe = Probe(browser, f"{base}/data_import", credentials=(ensure_user(url, "office"), TEST_PASSWORD))
+        days = pd.date_range("2024-01-01", periods=120).strftime("%Y-%m-%d")
+        frame = pd.DataFrame({"助餐点": "二郎庙社区助餐点", "日期": days, "堂食份数": 30, "送餐份数": 2})
+        try:
+            probe.goto()
+            page = probe.page
+            page.get_by_label("台账", exact=True).wait_for(timeout=60_000)
+            _choose_ledger(page, "助餐记录")
+            first = tmp_path / "一季度助餐.csv"
+            frame.to_csv(first, index=False)
+            _upload(page, first)
+            page.get_by_text("已导入").first.wait_for()
+            assert "新增 120 行" in page.locator("body").inner_text()
+            fixed = tmp_path / "一季度助餐（更正）.csv"
+            later = pd.DataFrame({"助餐点": "二郎庙社区助餐点", "日期": pd.date_range("2024-05-01", periods=60)
+                                  .strftime("%Y-%m-%d"), "堂食份数": 5, "送餐份数": 0})
+            # every row corrected (none stays 30), and 60 more days: both kinds of write in one file
+            pd.concat([frame.assign(堂食份数=frame.index % 25 + 31), later]).to_csv(fixed, index=False)
+            _upload(page, fixed)
+            page.get_by_text("新增 60 行，更新 120 行").first.wait_for()
+            with engine.connect() as conn:
+                assert conn.execute(select(func.count(), func.sum(MealRecord.dine_in))).one() == (
+                    180, int(sum(i % 25 + 31 for i in range(120))) + 5 * 60)
+                assert rollups.differences(conn) == []
+            result = probe.result()
+            assert not result.external_requests and not result.exceptions and not result.page_errors, \
+                result.problems
+        finally:
+            probe.close()
