@@ -171,19 +171,16 @@ def test_imports_of_different_ledgers_do_not_wait_for_each_other(engine, db_url)
 
 def test_an_import_in_another_schema_of_the_same_database_does_not_wait(engine, db_url, tmp_path):
     """Two installations in one PostgreSQL database (one schema each): an import in one does not hold the other's
-    import of the same ledger, nor its audit chain (the advisory locks are keyed by schema, data.db.locks)."""
+    import of the same ledger (the import locks are keyed by schema, data.db.locks)."""
     if engine.dialect.name == "sqlite":
         pytest.skip("a SQLite file is one installation")
     from conftest import fresh_database
-    from data.security.audit import lock_chain
 
     with fresh_database("postgresql", tmp_path) as other_url:
         other = get_engine(other_url)
-        with locked_transaction(engine, "meal_records") as conn:
-            lock_chain(conn)
-            with locked_transaction(other, "meal_records", wait=1.0) as oc:
-                oc.execute(text("SET LOCAL lock_timeout = '2s'"))   # a shared key would fail here, not hang
-                lock_chain(oc)
+        with locked_transaction(engine, "meal_records"):
+            with locked_transaction(other, "meal_records", wait=1.0):
+                pass
             with pytest.raises(ImportBusy):   # the same schema still waits
                 with locked_transaction(get_engine(db_url), "meal_records", wait=1.0):
                     pass

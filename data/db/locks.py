@@ -1,7 +1,8 @@
 """PostgreSQL advisory locks named per schema.
 
 An advisory lock's key is database-wide: two installations (or the test suite's parallel schemas) in one database
-would otherwise wait for each other's imports, audit entries and refreshes. The key is a 64-bit hash of the
+would otherwise wait for each other's imports and refreshes (an import gives up after its wait). The audit chain's
+lock stays one fixed key (data.security.audit: replicas of two versions must share it while they are restarted). The key is a 64-bit hash of the
 connection's current schema and the lock's name, computed by PostgreSQL itself (hashtextextended), so every process
 connected to the same schema agrees on it.
 

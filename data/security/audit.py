@@ -16,8 +16,8 @@ and stamps the entry and keeps it with the connection; when the caller's transac
 just before the COMMIT. The chain lock is therefore the last lock a transaction takes and is held only for those
 inserts and the commit: a transaction holding it never waits for a row lock, the import lock or anything else, so
 it cannot be part of a deadlock, however long the caller's transaction (an import, a restore) ran before.
-* PostgreSQL: the advisory lock CHAIN_LOCK of the schema (data.db.locks), distinct from the import
-  locks' (data.imports.lock.ledger_lock_name: "minzheng-import:<ledger>"); released by the commit itself.
+* PostgreSQL: pg_advisory_xact_lock(CHAIN_LOCK_KEY) — a fixed key, distinct from the import locks'
+  (data.db.locks hashes the schema and "minzheng-import:<ledger>"); released by the commit itself.
 * SQLite: the database's one write lock. A transaction that has written holds it already; one that has not (an
   entry recorded on its own) takes it with BEGIN IMMEDIATE before reading the last hash.
 A rolled-back transaction drops its pending entries with it, as an inserted row would have been. On a connection in
@@ -33,12 +33,11 @@ import weakref
 from datetime import date, datetime
 
 import pandas as pd
-from sqlalchemy import event, func, insert, select
+from sqlalchemy import event, func, insert, select, text
 from sqlalchemy.engine import Connection, Engine
 
 from data.security.access import ROLES
 from data.security.masking import mask_personal, mask_personal_text
-from data.db.locks import session_lock, session_unlock, xact_lock
 from data.db.models.auth import AuditArchive, AuditEntry
 
 ACTIONS = {
@@ -116,8 +115,10 @@ def record_now(engine: Engine, who, action: str, target: str | None = None, deta
 
 GENESIS = "0" * 64   # the prev_hash of the very first row
 CHAIN_FIELDS = ("at", "username", "role", "action", "target", "detail", "ok")
-# the chain's advisory lock (data.db.locks keys it by schema): not one of data.imports.lock's ("minzheng-import:…")
-CHAIN_LOCK = "minzheng-audit-chain"
+# pg_advisory_xact_lock key of the chain: fixed and database-wide, unlike data.db.locks' per-schema keys — replicas of
+# two versions run side by side while they are restarted one by one, and a chain lock they did not share would let
+# both append after the same row (a broken chain); serialising the appends of two schemas only makes one wait a moment
+CHAIN_LOCK_KEY = int.from_bytes(hashlib.sha256(b"minzheng-audit-chain").digest()[:8], "big", signed=True)
 
 CHUNK = 1000
 _PENDING: "weakref.WeakKeyDictionary[Connection, list[dict]]" = weakref.WeakKeyDictionary()
@@ -149,7 +150,7 @@ def lock_chain(conn: Connection) -> None:
     """Take the chain lock for the rest of `conn`'s transaction (PostgreSQL); on SQLite make sure the transaction
     holds the write lock. Take it as the LAST lock of a transaction (see the module docstring)."""
     if conn.dialect.name == "postgresql":
-        xact_lock(conn, CHAIN_LOCK)
+        conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": CHAIN_LOCK_KEY})
     elif conn.dialect.name == "sqlite" and not conn.connection.driver_connection.in_transaction:
         conn.exec_driver_sql("BEGIN IMMEDIATE")
 
@@ -172,7 +173,7 @@ def append_entries(conn: Connection, entries: list[dict]) -> None:
         return
     own = conn.dialect.name == "sqlite" and _autocommit(conn) and not conn.connection.driver_connection.in_transaction
     if conn.dialect.name == "postgresql" and _autocommit(conn):
-        session_lock(conn, CHAIN_LOCK)
+        conn.execute(text("SELECT pg_advisory_lock(:k)"), {"k": CHAIN_LOCK_KEY})
     else:
         lock_chain(conn)
     try:
@@ -203,7 +204,7 @@ def append_entries(conn: Connection, entries: list[dict]) -> None:
         raise
     finally:
         if conn.dialect.name == "postgresql" and _autocommit(conn):
-            session_unlock(conn, CHAIN_LOCK)
+            conn.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": CHAIN_LOCK_KEY})
 
 
 def seal(conn: Connection) -> None:
