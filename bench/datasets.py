@@ -20,6 +20,12 @@ CACHE = ROOT / "bench" / ".cache"
 DEFAULT_PG = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 
 
+def schema_url(schema: str) -> str:
+    """The admin URL with its search_path set to `schema` (each benchmark database is a schema of its own)."""
+    admin_url = pg_admin_url()
+    return f"{admin_url}{'&' if '?' in admin_url else '?'}options={quote('-csearch_path=' + schema)}"
+
+
 def pg_admin_url() -> str:
     url = os.environ.get("TEST_DATABASE_URL", DEFAULT_PG)
     if url.startswith("postgresql://"):
@@ -78,8 +84,7 @@ def prepare(engine_kind: str, scale: int, keep: bool) -> Dataset:
     else:
         schema = f"bench_x{scale}_{head}".lower().replace("-", "_")[:60]
         admin_url = pg_admin_url()
-        sep = "&" if "?" in admin_url else "?"
-        url = f"{admin_url}{sep}options={quote('-csearch_path=' + schema)}"
+        url = schema_url(schema)
         ds = Dataset(engine_kind, scale, url, schema=schema)
         admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
         with admin.connect() as conn:

@@ -15,7 +15,6 @@ import time
 import uuid
 from datetime import date
 from pathlib import Path
-from urllib.parse import quote
 
 import pandas as pd
 from sqlalchemy import create_engine, insert, text
@@ -55,12 +54,12 @@ def _fresh(engine_kind: str):
             for p in CACHE.glob(path.name + "*"):
                 p.unlink()
     else:
-        from bench.datasets import pg_admin_url
-        admin_url, schema = pg_admin_url(), f"bench_import_{uuid.uuid4().hex[:8]}"
-        admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
+        from bench.datasets import pg_admin_url, schema_url
+        schema = f"bench_import_{uuid.uuid4().hex[:8]}"
+        admin = create_engine(pg_admin_url(), isolation_level="AUTOCOMMIT")
         with admin.connect() as conn:
             conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-        url = f"{admin_url}{'&' if '?' in admin_url else '?'}options={quote('-csearch_path=' + schema)}"
+        url = schema_url(schema)
 
         def cleanup():
             get_engine(url).dispose()

@@ -19,17 +19,3 @@ _KEY = "hashtextextended(current_schema() || ':' || :lock_name, 0)"
 def try_xact_lock(conn: Connection, name: str) -> bool:
     """Take the transaction-scoped lock `name` if free; False when another transaction of this schema holds it."""
     return bool(conn.execute(text(f"SELECT pg_try_advisory_xact_lock({_KEY})"), {"lock_name": name}).scalar())
-
-
-def xact_lock(conn: Connection, name: str) -> None:
-    """Wait for and take the transaction-scoped lock `name` (released by the commit or rollback)."""
-    conn.execute(text(f"SELECT pg_advisory_xact_lock({_KEY})"), {"lock_name": name})
-
-
-def session_lock(conn: Connection, name: str) -> None:
-    """Wait for and take the session-scoped lock `name` (for autocommit connections); release with session_unlock."""
-    conn.execute(text(f"SELECT pg_advisory_lock({_KEY})"), {"lock_name": name})
-
-
-def session_unlock(conn: Connection, name: str) -> None:
-    conn.execute(text(f"SELECT pg_advisory_unlock({_KEY})"), {"lock_name": name})

@@ -309,7 +309,7 @@ def store(conn: Connection, lg: Ledger, added: pd.DataFrame | None = None, updat
         # PostgreSQL: the rows COPYed into a temp table of this transaction (nothing compiled or parsed per row),
         # then ONE INSERT … SELECT below: the rollup triggers run once for the whole file
         staged = _stage_table(lg)
-        conn.exec_driver_sql(f"DROP TABLE IF EXISTS pg_temp.{STAGE}")
+        drop_stage(conn, staged)
         staged.create(conn)
         added_end = span[0] + (span[1] - span[0]) * len(added) / total   # where the added rows' share ends
         _fill(conn, staged, added[list(lg.fields)], progress, (span[0], (span[0] + added_end) / 2), "正在写入")
