@@ -137,6 +137,10 @@ def test_fully_drawn_does_not_wait_for_a_map_in_a_tab_not_chosen(app_server, bro
         page = ctx.new_page()
         page.goto(url + "/", wait_until="domcontentloaded")
         page.wait_for_function(_FULL_JS, arg="metric", timeout=30_000, polling="raf")
-        assert page.locator('iframe[title="streamlit_folium.st_folium"]').count() == 1  # the map was sent, hidden
+        # the map was sent, hidden: its frame is attached (the component's code may arrive after the page counts as
+        # drawn, which is the point — so wait for it rather than look once)
+        frame = page.locator('iframe[title="streamlit_folium.st_folium"]')
+        frame.wait_for(state="attached", timeout=30_000)
+        assert frame.count() == 1
     finally:
         ctx.close()
