@@ -6,7 +6,7 @@ TEST_DATABASE_URL ?= postgresql://postgres@127.0.0.1:5432/test
 PORT ?= 8501
 # the issue-22 figures in one JSON: cold and warm at ×1 (SQLite, PostgreSQL) and ×100 (PostgreSQL, built once and
 # kept: --keep), the browser on ×1 SQLite, the load through nginx with 2 replicas (steady, and one killed halfway)
-BENCH_ARGS ?= --datasets sqlite:1,postgresql:1,postgresql:100 --browser-on sqlite:1 --runs 3 --keep --cluster --imports
+BENCH_ARGS ?= --datasets sqlite:1,postgresql:1,postgresql:100 --browser-on sqlite:1 --browser-cache cold,warm --runs 3 --keep --cluster --imports
 export TEST_DATABASE_URL
 
 CLUSTER_DATABASE_URL ?= postgresql://postgres@127.0.0.1:5432/minzheng_cluster

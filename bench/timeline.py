@@ -1,6 +1,6 @@
 """What a page does between navigation and fully drawn, in the browser (issue 22): a diagnostic, not a benchmark.
 
-    python -m bench.timeline --db bench/.cache/sqlite-x1-0010.db --pages aid,stations [--rounds 2]
+    python -m bench.timeline --db bench/.cache/sqlite-x1-0013.db --pages aid,stations [--rounds 2] [--http-cache warm]
 
 For each page (one unmeasured visit first, so the server's caches are warm, then ``--rounds`` fresh browser
 contexts like the browser benchmark's visits), prints in ms since navigation start: the first websocket message,
@@ -70,10 +70,21 @@ _INIT_JS = """(() => {
 })();"""
 
 
-def visit(browser, url, kind, state) -> dict:
-    ctx = _context(browser, state)
+def visit(browser, url, kind, state, warm: dict | None = None) -> dict:
+    """One visit in a fresh context (cold HTTP cache), or, with ``warm`` (url → context), in a new tab of a context
+    of its own whose HTTP cache an unmeasured visit filled (as bench/browser.py's http_cache="warm")."""
+    if warm is not None and url not in warm:
+        warm[url] = _context(browser, state)
+        warm[url].add_init_script(_INIT_JS)
+        filler = warm[url].new_page()
+        filler.goto(url)
+        filler.wait_for_function(_FULL_JS, arg=kind, polling="raf")
+        filler.close()
+    ctx = warm[url] if warm is not None else _context(browser, state)
+    page = None
     try:
-        ctx.add_init_script(_INIT_JS)
+        if warm is None:
+            ctx.add_init_script(_INIT_JS)
         page = ctx.new_page()
         page.goto(url, wait_until="commit")
         first = page.wait_for_function(_FIRST_JS, polling="raf").json_value()["t"] if kind != "idle" else None
@@ -84,7 +95,10 @@ def visit(browser, url, kind, state) -> dict:
             [r.name.split('/').pop().split('?')[0], r.initiatorType, r.startTime, r.responseEnd, r.transferSize])""")
         return {"first": first, "full": full, **tl, "resources": res}
     finally:
-        ctx.close()
+        if warm is None:
+            ctx.close()
+        elif page is not None:
+            page.close()
 
 
 VERBOSE = False
@@ -117,6 +131,8 @@ def main(argv=None) -> int:
     ap.add_argument("--pages", required=True)
     ap.add_argument("--rounds", type=int, default=2)
     ap.add_argument("--json", default="")
+    ap.add_argument("--http-cache", choices=["cold", "warm"], default="cold",
+                    help="warm: each address in a new tab of a context whose HTTP cache one unmeasured visit filled")
     ap.add_argument("--base", default="", help="another checkout (e.g. git archive of main): its pages are visited "
                     "too, interleaved with these, on a second server over the same database (A/B in one run)")
     a = ap.parse_args(argv)
@@ -144,13 +160,14 @@ def main(argv=None) -> int:
                 if base:
                     targets.append((f"base:{p}", f"{base.url}/{p}?period=2024-H1", state))  # same database: same cookie
             kinds = {k: _which_main(browser, u, st) for k, u, st in targets}
+            warm = {} if a.http_cache == "warm" else None
             for r in range(a.rounds):
                 # each pair (this checkout, base) in alternating order: a visit right after another is not
                 # systematically the second one
                 order = targets[:1] + [t for i in range(1, len(targets), 2 if base else 1)
                                        for t in (targets[i:i + 2] if not base or r % 2 == 0 else targets[i:i + 2][::-1])]
                 for k, u, st in order:
-                    v = visit(browser, u, kinds[k], st)
+                    v = visit(browser, u, kinds[k], st, warm)
                     out.setdefault(k, []).append(v)
                     report(f"{k} [{kinds[k]}] r{r + 1}", v)
             browser.close()
