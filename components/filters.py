@@ -31,7 +31,7 @@ class Filters:
 
 def _shown_code(code: str) -> str:
     """A subdistrict code from the URL, quoted in a message only when it is one (digits): the rest of the URL never
-    reaches the page's Markdown."""
+    reaches the page's Markdown. Read after "链接中的街道": 链接中的街道代码“360103099”… / 链接中的街道代码…"""
     return f"代码“{code}”" if code.isascii() and code.isdigit() and len(code) <= 20 else "代码"
 
 
@@ -49,6 +49,18 @@ def clamp_range(chosen: Period, first_day: date, last_day: date) -> tuple[Period
                        f"（{shown.start:%Y-%m-%d} 至 {shown.end:%Y-%m-%d}）。")
     shown = periods.custom(start, end)
     return shown, f"链接中的统计期 {asked} 超出台账日期范围（{span}），已限定为 {start:%Y-%m-%d} 至 {end:%Y-%m-%d}。"
+
+
+def outside_records(chosen: Period, first_day: date, last_day: date) -> tuple[Period, str | None]:
+    """A month, quarter, half-year, year or week wholly before the first or after the last day with records becomes
+    the latest complete period of its kind with records, and the notice says so (None when it has records). A period
+    that overlaps the records stays (e.g. the year whose second half is still to come)."""
+    if chosen.end >= first_day and chosen.start <= last_day:
+        return chosen, None
+    shown = periods.latest_complete(chosen.kind, last_day)
+    span = f"{first_day:%Y-%m-%d} 至 {last_day:%Y-%m-%d}"
+    return shown, (f"链接中的统计期“{chosen.label}”（{chosen.start:%Y-%m-%d} 至 {chosen.end:%Y-%m-%d}）不在台账日期范围"
+                   f"（{span}）内，没有可统计的记录，已改为显示{shown.label}（{shown.start:%Y-%m-%d} 至 {shown.end:%Y-%m-%d}）。")
 
 
 def _reconnected_tab() -> bool:
@@ -71,29 +83,30 @@ def sidebar_filters(first_day: date, last_day: date, streets: dict[str, str], lo
     # which the widgets take up when nothing is seeded over them: the filters survive the move.
     carried = not qp.get("period") and _reconnected_tab()
     if "flt_kind" not in st.session_state and not carried:
-        chosen, problem = None, None
+        chosen, problems = None, []
         if qp.get("period"):
             try:
                 chosen = periods.parse(qp["period"])
             except PeriodError as exc:
-                problem = str(exc)
+                problems.append(f"{exc} 已显示{periods.latest_complete('month', last_day).label}。")
         chosen = chosen or periods.latest_complete("month", last_day)
-        if chosen.kind == "range":  # a custom range is clamped to the records (the date picker allows no other)
-            chosen, note = clamp_range(chosen, first_day, last_day)
-            problem = problem or note
+        # a period is limited to the records: a custom range is clamped (the date picker allows no other), any other
+        # kind wholly outside them is replaced by the latest complete one of its kind
+        chosen, note = (clamp_range if chosen.kind == "range" else outside_records)(chosen, first_day, last_day)
+        problems += [note] if note else []
         st.session_state.flt_kind = chosen.kind
         st.session_state[f"flt_p_{chosen.kind}"] = chosen.key
         if chosen.kind == "range":
             st.session_state.flt_range = (chosen.start, chosen.end)
         street = qp.get("street", ALL_STREETS)
         if locked and street not in (ALL_STREETS, locked):  # a 街道 account sees its own subdistrict, whatever the URL
-            problem = f"链接中的街道{_shown_code(street)}不是本账号所属街道，已显示{streets.get(locked, '本街道')}。"
+            problems.append(f"链接中的街道{_shown_code(street)}不是本账号所属街道，已显示{streets.get(locked, '本街道')}。")
             street = locked
         elif street and street not in streets:
-            problem = f"链接中的街道代码{_shown_code(street)}不存在，已显示全区。"
+            problems.append(f"链接中的街道{_shown_code(street)}不存在，已显示全区。")
             street = ALL_STREETS
         st.session_state.flt_street = street
-        st.session_state.flt_problem = problem
+        st.session_state.flt_problem = "\n\n".join(problems) or None  # each problem of the link, not only the last
 
     with st.sidebar:
         st.markdown("### 筛选")

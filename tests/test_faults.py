@@ -258,6 +258,41 @@ def test_a_custom_period_partly_outside_the_records_is_limited_to_them(monkeypat
     assert at.query_params["period"] in ("2024-07-01~2024-12-31", ["2024-07-01~2024-12-31"])
 
 
+@pytest.mark.parametrize("asked, shown, label", [("2099", "2024", "2099年"), ("1900-01", "2024-12", "1900年1月"),
+                                                 ("2030-Q2", "2024-Q4", "2030年第二季度")])
+def test_a_year_or_month_outside_the_records_is_replaced_and_said_so(monkeypatch, demo_url, asked, shown, label):
+    """A bookmarked year, month or quarter with no records at all is not drawn as if it had figures ("as of
+    2099-12-31"): the latest complete period of the same kind is shown instead, and the page says so."""
+    at = _app(monkeypatch, demo_url, period=asked)
+    at.run()
+    at.switch_page("pages/overview.py").run()
+    assert not at.exception, [e.value for e in at.exception]
+    warning = " ".join(w.value for w in at.warning)
+    assert f"“{label}”" in warning and "不在台账日期范围" in warning, warning
+    assert at.query_params["period"] in (shown, [shown])
+
+
+@pytest.mark.parametrize("asked, reason", [("2024-13", "月份应为 1 至 12"), ("2024-W60", "周次应为 1 至 52"),
+                                           ("2024-02-30~2024-03-01", "日期不存在")])
+def test_a_period_that_cannot_exist_is_explained_in_chinese(monkeypatch, demo_url, asked, reason):
+    at = _app(monkeypatch, demo_url, period=asked)
+    at.run()
+    at.switch_page("pages/overview.py").run()
+    assert not at.exception, [e.value for e in at.exception]
+    warning = " ".join(w.value for w in at.warning)
+    assert reason in warning and "已显示2024年12月" in warning, warning
+    assert not any(w in warning for w in ("must be", "Invalid", "out of range")), warning
+
+
+def test_every_problem_of_a_link_is_said_not_only_the_last(monkeypatch, demo_url):
+    at = _app(monkeypatch, demo_url, period="2024-Q5", street="360103099")
+    at.run()
+    at.switch_page("pages/overview.py").run()
+    warning = " ".join(w.value for w in at.warning)
+    assert "无法识别的统计期“2024-Q5”" in warning and "链接中的街道代码“360103099”不存在" in warning, warning
+    assert "代码代码" not in warning
+
+
 def test_no_error_details_reach_a_browser_by_configuration():
     """client.showErrorDetails is one of the values the installed Streamlit accepts, and the one that shows nothing."""
     import tomllib

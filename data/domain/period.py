@@ -136,15 +136,26 @@ def iso_week(y: int, w: int) -> Period:
     return week_of(date.fromisocalendar(y, w, 1))
 
 
+# (pattern, builder, why a key of that shape can still name no period — in Chinese, for the message)
 _PATTERNS = [
-    (re.compile(r"^(\d{4})-(\d{1,2})$"), lambda m: month(int(m[1]), int(m[2]))),
-    (re.compile(r"^(\d{4})-[Qq]([1-4])$"), lambda m: quarter(int(m[1]), int(m[2]))),
-    (re.compile(r"^(\d{4})-[Hh]([12])$"), lambda m: half(int(m[1]), int(m[2]))),
-    (re.compile(r"^(\d{4})-[Ww](\d{1,2})$"), lambda m: iso_week(int(m[1]), int(m[2]))),
-    (re.compile(r"^(\d{4})$"), lambda m: year(int(m[1]))),
+    (re.compile(r"^(\d{4})-(\d{1,2})$"), lambda m: month(int(m[1]), int(m[2])), lambda m: "月份应为 1 至 12"),
+    (re.compile(r"^(\d{4})-[Qq]([1-4])$"), lambda m: quarter(int(m[1]), int(m[2])), lambda m: "季度应为 1 至 4"),
+    (re.compile(r"^(\d{4})-[Hh]([12])$"), lambda m: half(int(m[1]), int(m[2])), lambda m: "半年应为 H1 或 H2"),
+    (re.compile(r"^(\d{4})-[Ww](\d{1,2})$"), lambda m: iso_week(int(m[1]), int(m[2])),
+     lambda m: f"{int(m[1])}年共 {_weeks_in(int(m[1]))} 周，周次应为 1 至 {_weeks_in(int(m[1]))}"),
+    (re.compile(r"^(\d{4})$"), lambda m: year(int(m[1])), lambda m: "年份应为 1 至 9999"),
     (re.compile(r"^(\d{4}-\d{2}-\d{2})~(\d{4}-\d{2}-\d{2})$"),
-     lambda m: custom(date.fromisoformat(m[1]), date.fromisoformat(m[2]))),
+     lambda m: custom(date.fromisoformat(m[1]), date.fromisoformat(m[2])),
+     lambda m: "日期不存在（月份应为 1 至 12，日应在该月天数以内）"),
 ]
+
+
+def _weeks_in(y: int) -> int:
+    """ISO weeks in a year (52 or 53): the week of 28 December is the year's last."""
+    try:
+        return date(y, 12, 28).isocalendar()[1]
+    except ValueError:
+        return 52
 
 
 def custom(start: date, end: date) -> Period:
@@ -169,13 +180,15 @@ def label(key: str) -> str:
 
 
 def _read(key: str) -> Period:
-    for pattern, build in _PATTERNS:
+    for pattern, build, why in _PATTERNS:
         m = pattern.match(key)
         if m:
             try:
                 return build(m)
-            except ValueError as exc:
-                raise PeriodError(f"统计期“{key}”不存在：{exc}") from exc
+            except PeriodError:
+                raise
+            except ValueError as exc:  # Python's own words (English) stay out of the message
+                raise PeriodError(f"统计期“{key}”不存在：{why(m)}。") from exc
     shown = f"“{key}”" if re.fullmatch(r"[0-9A-Za-z~-]{1,40}", key) else ""  # URL text reaches Markdown only if plain
     raise PeriodError(f"无法识别的统计期{shown}。示例：2024-06、2024-Q2、2024-H1、2024-W23、2024。")
 
