@@ -58,6 +58,8 @@ def outside_records(chosen: Period, first_day: date, last_day: date) -> tuple[Pe
     if chosen.end >= first_day and chosen.start <= last_day:
         return chosen, None
     shown = periods.latest_complete(chosen.kind, last_day)
+    if shown == chosen:  # no records at all (the span is today): the default period stays, with nothing to say
+        return chosen, None
     span = f"{first_day:%Y-%m-%d} 至 {last_day:%Y-%m-%d}"
     return shown, (f"链接中的统计期“{chosen.label}”（{chosen.start:%Y-%m-%d} 至 {chosen.end:%Y-%m-%d}）不在台账日期范围"
                    f"（{span}）内，没有可统计的记录，已改为显示{shown.label}（{shown.start:%Y-%m-%d} 至 {shown.end:%Y-%m-%d}）。")

@@ -108,6 +108,8 @@ def test_overview_shows_the_report_figures_and_honours_the_street(monkeypatch, d
 
 @pytest.mark.parametrize("page", PAGES)
 def test_every_page_runs_on_an_empty_database(monkeypatch, db_url, page):
-    """A new deployment before its first import: every page opens with zeros and hints, never a traceback."""
+    """A new deployment before its first import: every page opens with zeros and hints, never a traceback (nor a
+    notice that the default period lies outside records there are none of)."""
     at = run_app(monkeypatch, db_url, page)
     assert not at.exception, [e.value for e in at.exception]
+    assert not any("台账日期范围" in w.value for w in at.warning)

@@ -302,3 +302,45 @@ def test_no_error_details_reach_a_browser_by_configuration():
     conf = tomllib.loads((ROOT / ".streamlit" / "config.toml").read_text(encoding="utf-8"))
     value = conf["client"]["showErrorDetails"]
     assert value == config.ShowErrorDetailsConfigOptions.NONE.value == "none"
+
+
+# --- a comparison with a period before the first ledger record -----------------------------------------------------
+
+def test_the_first_month_with_records_shows_no_rise_against_the_month_before_them(monkeypatch, demo_url):
+    """2023-01 is the demo's first month with records: its meals, payments and findings are not "+44,410 较上期"
+    against an empty 2022-12 — those cards show no change and their help says why; a state (meal points operating,
+    from the facilities' own dates) is still compared."""
+    at = _app(monkeypatch, demo_url, period="2023-01")
+    sign_in_apptest(at, demo_url)
+    at.run()
+    at.switch_page("pages/overview.py").run()
+    assert not at.exception, [e.value for e in at.exception]
+    by_label = {k.label: k for k in cards(at)}
+    meals = next(k for label, k in by_label.items() if label.startswith("助餐份数"))
+    aid = next(k for label, k in by_label.items() if label.startswith("救助发放"))
+    for k in (meals, aid):
+        assert k.delta is None and "上期无台账记录，不作比较" in (k.help or ""), k
+    at2 = _app(monkeypatch, demo_url, period="2023-02")  # the month after: compared as before
+    sign_in_apptest(at2, demo_url)
+    at2.run()
+    at2.switch_page("pages/overview.py").run()
+    meals2 = next(k for k in cards(at2) if k.label.startswith("助餐份数"))
+    assert meals2.delta and "较上期" in meals2.delta
+
+
+def test_aid_shows_no_year_on_year_change_when_the_year_before_has_no_records(monkeypatch, demo_url):
+    at = _app(monkeypatch, demo_url, period="2023")
+    sign_in_apptest(at, demo_url)
+    at.run()
+    at.switch_page("pages/aid.py").run()
+    assert not at.exception, [e.value for e in at.exception]
+    shown = cards(at)
+    assert shown and all(k.delta is None for k in shown if "同比" in (k.help or "") or k.label.endswith("（万元）"))
+    total = next(k for k in shown if k.label.startswith("救助发放合计"))
+    assert total.delta is None and "上年同期无台账记录" in total.help
+    at2 = _app(monkeypatch, demo_url, period="2024")
+    sign_in_apptest(at2, demo_url)
+    at2.run()
+    at2.switch_page("pages/aid.py").run()
+    total2 = next(k for k in cards(at2) if k.label.startswith("救助发放合计"))
+    assert total2.delta and "同比" in total2.delta

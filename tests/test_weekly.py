@@ -136,10 +136,24 @@ def test_targets_pace_on_a_small_database(db_url):
     assert row["value"] == 2 and row["target"] == 4 and row["gap"] == 2 and row["status"] == "进度滞后"
 
 
+def weekly_fmt_change(key, value):
+    from views.weekly import fmt_change
+    return fmt_change(key, value)
+
+
 def test_first_week_of_data_has_an_empty_previous_week(demo_engine):
-    head = weekly.weekly_headline(demo_engine, week_of(date(2023, 1, 1)))
-    assert (head["previous"] == 0).all()
-    assert head.set_index("key").loc["meals", "value"] > 0
+    """The week before the first ledger record: counts over it are not 0 but absent (no change is shown against
+    it); states at its end (meal points operating, overdue findings) are still read from the records' own dates."""
+    from data.domain import headlines
+
+    head = weekly.weekly_headline(demo_engine, week_of(date(2023, 1, 1))).set_index("key")
+    flows = [k for k in head.index if not headlines.headline(k).stock]
+    stocks = [k for k in head.index if headlines.headline(k).stock]
+    assert flows and stocks
+    assert head.loc[flows, "previous"].isna().all() and head.loc[flows, "change"].isna().all()
+    assert (head.loc[stocks, "previous"] == 0).all()
+    assert head.loc["meals", "value"] > 0
+    assert weekly_fmt_change("meals", head.loc["meals", "change"]) == "—（上期无台账）"
 
 
 def test_demo_week_52(demo_engine):

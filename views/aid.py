@@ -12,7 +12,7 @@ from data.domain import period as periods
 from data.domain.figures import figure
 from data.domain.period import Period
 from data.domain.units import fen_to_wan, fmt_int
-from data.queries import aid, geography
+from data.queries import aid, geography, meta
 from data.security.access import Reader
 from views import map_scale
 from views.headline import Metric
@@ -46,12 +46,20 @@ class AidPage:
     discovery_kpis: tuple[Metric, ...]
 
 
-def _wan(label: str, fen: int, fen_prev: int, help_text: str) -> Metric:
+NO_RECORDS_A_YEAR_EARLIER = "上年同期无台账记录，不作同比"
+
+
+def _wan(label: str, fen: int, fen_prev: int | None, help_text: str) -> Metric:
+    """A money card; no change when the year-earlier period has no ledger records (fen_prev None)."""
+    if fen_prev is None:
+        return Metric(label, f"{fen_to_wan(fen):,.2f}", None, f"{help_text}；{NO_RECORDS_A_YEAR_EARLIER}")
     diff = fen_to_wan(fen) - fen_to_wan(fen_prev)
     return Metric(label, f"{fen_to_wan(fen):,.2f}", f"{diff:+,.2f}（同比）", help_text)
 
 
-def _count(label: str, n: int, n_prev: int, help_text: str) -> Metric:
+def _count(label: str, n: int, n_prev: int | None, help_text: str) -> Metric:
+    if n_prev is None:
+        return Metric(label, fmt_int(n), None, f"{help_text}；{NO_RECORDS_A_YEAR_EARLIER}")
     return Metric(label, fmt_int(n), f"{int(n) - int(n_prev):+,}（同比）", help_text)
 
 
@@ -71,18 +79,25 @@ def build(reader: Reader, p: Period, street: str | None, scope: str) -> AidPage:
     tekun = reader.q(aid.aid_amount, p, street, programme="tekun", subtypes=("living", "care"))
     tekun_prev = reader.q(aid.aid_amount, prev, street, programme="tekun", subtypes=("living", "care"))
     now, before = totals.set_index("programme"), totals_prev.set_index("programme")
+    span = reader.q(meta.record_date_range)
+    yoy = span is None or prev.end >= span[0]  # a year earlier nothing was recorded yet: no 同比 (not "+100%")
+
+    def was(value):
+        return value if yoy else None
     first = (
-        _wan("救助发放合计（万元）", overall["amount_fen"], overall_prev["amount_fen"],
+        _wan("救助发放合计（万元）", overall["amount_fen"], was(overall_prev["amount_fen"]),
              f"所有救助项目发放金额之和；救助对象 {overall['households']:,} 户 {overall['persons']:,} 人（跨项目去重）"),
-        _wan("发放低保金（万元）", now.loc["dibao", "amount_fen"], before.loc["dibao", "amount_fen"],
+        _wan("发放低保金（万元）", now.loc["dibao", "amount_fen"], was(before.loc["dibao", "amount_fen"]),
              figure("F41").definition),
-        _count("低保保障户数（户）", now.loc["dibao", "households"], before.loc["dibao", "households"],
+        _count("低保保障户数（户）", now.loc["dibao", "households"], was(before.loc["dibao", "households"]),
                figure("F40").definition),
-        _count("低保保障人数（人）", now.loc["dibao", "persons"], before.loc["dibao", "persons"], figure("F40").definition),
-        _count("供养特困人员（人）", now.loc["tekun", "persons"], before.loc["tekun", "persons"], figure("F42").definition),
+        _count("低保保障人数（人）", now.loc["dibao", "persons"], was(before.loc["dibao", "persons"]),
+               figure("F40").definition),
+        _count("供养特困人员（人）", now.loc["tekun", "persons"], was(before.loc["tekun", "persons"]),
+               figure("F42").definition),
     )
-    second = (_wan("特困生活、护理补贴（万元）", tekun, tekun_prev, figure("F43").definition),) + tuple(
-        _wan(f"{_LABEL_OF[c]}（万元）", now.loc[c, "amount_fen"], before.loc[c, "amount_fen"],
+    second = (_wan("特困生活、护理补贴（万元）", tekun, was(tekun_prev), figure("F43").definition),) + tuple(
+        _wan(f"{_LABEL_OF[c]}（万元）", now.loc[c, "amount_fen"], was(before.loc[c, "amount_fen"]),
              figure(_FIGURE_OF[c]).definition) for c in ("temporary", "orphan", "disability", "charity"))
     window = trend_window(p)
     disc = reader.q(aid.proactive_discovery, p, street)

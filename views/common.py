@@ -22,6 +22,9 @@ def headline_card(row, label: str | None = None, money_unit: bool = False, befor
     registered headline (data.domain.headlines), its 口径, the day or dates it is for and the value before as help;
     no change means no delta (no arrow, no colour)."""
     h = headlines.headline(row.key)
+    if row.previous is None:  # the period before has no ledger records: nothing to compare with, and the help says so
+        return Card(label or row.label, h.show(row.value, money_unit), None,
+                    f"{h.definition}。{row.as_of}；{before}无台账记录，不作比较", "inverse" if h.rise_is_bad else "normal")
     change = h.change(row.value, row.previous)
     return Card(label or row.label, h.show(row.value, money_unit), f"{change} 较{before}" if change else None,
                 f"{h.definition}。{row.as_of}；{before} {h.show(row.previous, True)}",

@@ -22,7 +22,10 @@ def fmt_headline(key: str, value) -> str:
 
 
 def fmt_change(key: str, value) -> str:
-    """A change (this week − last week) as every page writes it; 持平 when nothing changed."""
+    """A change (this week − last week) as every page writes it; 持平 when nothing changed; — when there is nothing
+    to compare with (the week before has no ledger records)."""
+    if value is None:
+        return "—（上期无台账）"
     return headlines.headline(key).change(value, 0) or "持平"
 
 

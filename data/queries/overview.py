@@ -9,7 +9,7 @@ from sqlalchemy.engine import Engine
 from data.security.access import query
 from data.domain.period import Period
 from data.domain import headlines
-from data.queries import affairs, facilities
+from data.queries import affairs, facilities, meta
 
 
 # the headline cards, in order: one registered definition each (data.domain.headlines), shared with 周度研判
@@ -22,14 +22,22 @@ def _headline_frame(engine: Engine, keys: list[str], period: Period, street: str
     rise_is_bad — values from data.domain.headlines, the one function of each figure."""
     now = headlines.headline_values(engine, period, street, keys)
     before = headlines.headline_values(engine, period.previous(), street, keys)
+    # a count over a period before the first day with ledger records is not "0 last time": nothing was recorded yet,
+    # so a flow has no previous value and no change (a stock, e.g. meal points operating, is still a state then)
+    span = meta.record_date_range(engine)
+    unrecorded = span is not None and period.previous().end < span[0]
     rows = []
     for k in keys:
         h = headlines.headline(k)
-        rows.append({"key": k, "label": h.label, "unit": h.unit, "value": now[k], "previous": before[k],
-                     "change": now[k] - before[k], "definition": h.definition, "as_of": h.as_of(period),
-                     "rise_is_bad": h.rise_is_bad})
-    return pd.DataFrame(rows, columns=["key", "label", "unit", "value", "previous", "change", "definition", "as_of",
-                                       "rise_is_bad"])
+        prev = None if unrecorded and not h.stock else before[k]
+        rows.append({"key": k, "label": h.label, "unit": h.unit, "value": now[k], "previous": prev,
+                     "change": None if prev is None else now[k] - prev, "definition": h.definition,
+                     "as_of": h.as_of(period), "rise_is_bad": h.rise_is_bad})
+    df = pd.DataFrame(rows, columns=["key", "label", "unit", "value", "previous", "change", "definition", "as_of",
+                                     "rise_is_bad"])
+    for col in ("previous", "change"):  # None stays None beside whole numbers (a float column would make 13 13.0)
+        df[col] = pd.Series([r[col] for r in rows], dtype=object)
+    return df
 
 
 @query(scope="street")
