@@ -10,7 +10,10 @@ PALETTE = ["#1f6fb2", "#e07b39", "#3a9d5d", "#c44e52", "#8172b2", "#937860", "#d
 
 def line_by_month(df: pd.DataFrame, x: str, y: str, color: str | None = None, *, y_title: str, x_title: str = "月份",
                   height: int = 280) -> alt.Chart:
-    enc = {"x": alt.X(f"{x}:T", title=x_title, axis=alt.Axis(format="%Y-%m")),
+    # one tick per month: on a few months Vega would put ticks at half months, each labelled with its month
+    # (2024-08, 2024-08, 2024-09, …) and the points would sit between labels
+    enc = {"x": alt.X(f"{x}:T", title=x_title, axis=alt.Axis(format="%Y-%m", tickCount={"interval": "month", "step": 1},
+                                                             labelOverlap=True)),
            "y": alt.Y(f"{y}:Q", title=y_title),
            "tooltip": [alt.Tooltip(f"{x}:T", title=x_title, format="%Y-%m"), alt.Tooltip(f"{y}:Q", title=y_title, format=",")]}
     if color:
