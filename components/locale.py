@@ -23,7 +23,7 @@ def chinese_widgets() -> None:
     [class*="st-key-kpi_"] [data-testid="stMarkdownContainer"] p { margin-bottom: 0.2rem !important; }
     [data-testid="stFileUploaderDropzoneInstructions"] span,
     [data-testid="stFileUploaderDropzoneInstructions"] small { font-size: 0 !important; }
-    [data-testid="stFileUploaderDropzoneInstructions"] small::after {
+    [data-testid="stFileUploaderDropzoneInstructions"] > div::after {
       content: "可将文件拖到此处；单个文件不超过 50 MB"; font-size: 0.875rem; }
     [data-testid="stFileUploaderDropzone"] [data-testid="stBaseButton-secondary"] { font-size: 0 !important; }
     [data-testid="stFileUploaderDropzone"] [data-testid="stBaseButton-secondary"] * { display: none !important; }

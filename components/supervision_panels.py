@@ -199,10 +199,15 @@ def _step_form(ov: view.OrderView, step, held: int, key: str, on_act) -> None:
                             key=f"{key}_{step.action}_note_{o['id']}_{held}")
         files = []
         if step.action == "report":
+            files_key = f"{key}_files_{o['id']}_{held}"
+            mb = int(ov.evidence_max_mb)
+            # the box's own hint in Chinese with this limit (components.locale puts the importer's 50 MB on every
+            # other uploader); the browser refuses a larger file before sending it (max_upload_size)
+            st.html(f'<style>.st-key-{files_key} [data-testid="stFileUploaderDropzoneInstructions"] > div::after '
+                    f'{{ content: "可将文件拖到此处；最多 {view.MAX_FILES} 个，每个不超过 {mb} MB"; }}</style>')
             files = st.file_uploader(f"整改照片、扫描件（JPG、PNG、PDF，最多 {view.MAX_FILES} 个，每个不超过 "
-                                     f"{ov.evidence_max_mb} MB）",
-                                     type=["jpg", "jpeg", "png", "pdf"], accept_multiple_files=True,
-                                     key=f"{key}_files_{o['id']}_{held}", help=locale.UPLOAD_FILES) or []
+                                     f"{mb} MB）", type=["jpg", "jpeg", "png", "pdf"], accept_multiple_files=True,
+                                     max_upload_size=mb, key=files_key, help=locale.UPLOAD_FILES) or []
         go = st.form_submit_button(step.label, type="primary")
     if go:
         upload = [view.Evidence(f.name, f.getvalue()) for f in files]

@@ -25,6 +25,11 @@ def _choose_ledger(page, title: str) -> None:
     wait_streamlit_idle(page)
 
 
+_CHINESE_HINT_JS = """() => {
+    const d = document.querySelector('[data-testid="stFileUploaderDropzoneInstructions"] > div');
+    return !!d && getComputedStyle(d, '::after').content.includes('单个文件不超过 50 MB'); }"""
+
+
 def _upload(page, path: Path) -> None:
     page.locator('[data-testid="stFileUploader"] input[type="file"]').set_input_files(str(path))
     # the button is already enabled when an earlier file is still in the uploader: wait until the new file has
@@ -156,6 +161,8 @@ def test_a_large_meal_file_through_the_page_on_postgresql(app_server, browser, t
             page = probe.page
             page.get_by_label("台账", exact=True).wait_for(timeout=60_000)
             _choose_ledger(page, "助餐记录")
+            # the drop box's hint shows in Chinese (Streamlit's own English "50MB per file" is hidden under it)
+            page.wait_for_function(_CHINESE_HINT_JS)
             first = tmp_path / "一季度助餐.csv"
             frame.to_csv(first, index=False)
             _upload(page, first)

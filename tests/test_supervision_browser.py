@@ -113,6 +113,14 @@ def test_one_order_office_street_office_with_a_photo(app_server, browser, own_de
         _submit(page, "签收")
         page.get_by_text(f"督办单 {code} 已签收").first.wait_for(timeout=LONG)
         _fill(_form(page, "反馈整改情况"), "整改情况（必填）", "楼道堆物已全部清理，照片见附件。")
+        # the box's own hint is in Chinese and names the evidence limit (10 MB), not the importer's 50 MB
+        hint = page.locator('[data-testid="stFileUploaderDropzoneInstructions"] > div').first
+        hint.wait_for(state="attached", timeout=LONG)  # its own text is 0 px: the Chinese ::after is what shows
+        page.wait_for_function("""() => { const s = document.querySelector(
+            '[data-testid="stFileUploaderDropzoneInstructions"] > div');
+            return s && getComputedStyle(s, '::after').content.includes('10 MB'); }""", timeout=LONG)
+        shown = hint.evaluate("s => getComputedStyle(s, '::after').content")
+        assert "每个不超过 10 MB" in shown and "50" not in shown, shown
         page.locator('[data-testid="stFileUploader"] input[type="file"]').set_input_files(
             files=[{"name": "清理后.png", "mimeType": "image/png", "buffer": _photo()}])
         page.locator('[data-testid="stFileUploader"]').get_by_text("清理后.png", exact=True).first.wait_for()
