@@ -36,7 +36,13 @@ street_codes = [""] + list(page.streets)
 
 # --- create -----------------------------------------------------------------------------------------
 st.subheader("新建账号")
-with st.form("acct_create", clear_on_submit=True):
+# After a refused create the administrator corrects what was wrong: everything typed stays but the two passwords
+# (typed again); after a create the form is empty. Widgets' values can only be dropped before they are drawn.
+NEW_FIELDS = ("acct_new_username", "acct_new_name", "acct_new_role", "acct_new_street")
+NEW_PASSWORDS = ("acct_new_password", "acct_new_password2")
+for field in st.session_state.pop("acct_new_clear", ()):
+    st.session_state.pop(field, None)
+with st.form("acct_create", clear_on_submit=False):
     c1, c2 = st.columns(2)
     username = c1.text_input("新账号的用户名", key="acct_new_username", help="登录用，不能含空格，最长 50 个字符")
     display_name = c2.text_input("显示名称", key="acct_new_name", help="例如姓名或科室名称")
@@ -51,9 +57,13 @@ if create:
         st.session_state["acct_flash"] = view.create_account(reader, username=username, display_name=display_name,
                                                              role=role, street=street, password=password, again=again)
     except view.AuthError as exc:
-        st.error(md(exc))
+        st.session_state["acct_new_error"] = str(exc)
+        st.session_state["acct_new_clear"] = NEW_PASSWORDS
     else:
-        st.rerun()
+        st.session_state["acct_new_clear"] = NEW_FIELDS + NEW_PASSWORDS
+    st.rerun()
+if st.session_state.get("acct_new_error"):
+    st.error(md(st.session_state.pop("acct_new_error")))
 
 # --- edit -------------------------------------------------------------------------------------------
 st.subheader("修改账号")

@@ -100,6 +100,31 @@ def test_create_is_refused_with_chinese_reasons(monkeypatch, url):
     assert set(listed(at)["用户名"]) == {"t_admin"}
 
 
+def test_a_refused_create_keeps_what_was_typed_but_the_passwords(monkeypatch, url):
+    """A mistyped second password must not wipe the username, display name, role and subdistrict; after a create
+    that succeeds the form is empty for the next account."""
+    at = open_page(monkeypatch, url)
+    at.text_input(key="acct_new_username").input("jia_street")
+    at.text_input(key="acct_new_name").input("甲街道民政办")
+    at.selectbox(key="acct_new_role").set_value("street")
+    at.selectbox(key="acct_new_street").set_value(STREET[0])
+    at.text_input(key="acct_new_password").input(PASSWORD)
+    at.text_input(key="acct_new_password2").input(PASSWORD + "x")
+    widget(at.button, "新建账号").click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert any("两次输入的初始密码不一致" in e.value for e in at.error)
+    assert (at.text_input(key="acct_new_username").value, at.text_input(key="acct_new_name").value) == \
+        ("jia_street", "甲街道民政办")
+    assert (at.selectbox(key="acct_new_role").value, at.selectbox(key="acct_new_street").value) == ("street", STREET[0])
+    assert at.text_input(key="acct_new_password").value == "" and at.text_input(key="acct_new_password2").value == ""
+    at.text_input(key="acct_new_password").input(PASSWORD)
+    at.text_input(key="acct_new_password2").input(PASSWORD)
+    widget(at.button, "新建账号").click().run()
+    assert any("已新建账号“jia_street”" in s.value for s in at.success)
+    assert not at.error
+    assert at.text_input(key="acct_new_username").value == "" and at.text_input(key="acct_new_name").value == ""
+
+
 def test_a_disabled_account_cannot_sign_in(monkeypatch, url):
     engine = get_engine(url)
     auth.create_user(engine, "leaving", PASSWORD, "office", by="system")
