@@ -545,3 +545,18 @@ def test_every_item_the_weekly_review_flags_is_drafted_or_already_under_an_open_
     # each drafted order names its unit and says what to do
     assert todo["title"].str.len().gt(0).all() and todo["requirement"].str.len().gt(0).all()
     assert (todo["unit"].str.startswith("subdistrict:") | (todo["kind"] == "roundtable")).all()
+
+
+def test_every_role_reads_the_orders_on_the_same_default_day(demo_engine):
+    """The projected (display) page and the leader's page show the same 截至日期 and so the same warning counts: an
+    order that moved after the last ledger day counts for the display role too (it was skipped for it, so the
+    projected counts missed orders issued since)."""
+    from datetime import date, timedelta
+
+    from data.queries import supervision as sq
+    from views import supervision as page_model
+
+    last = sq.last_activity(demo_engine)
+    ledger_end = last - timedelta(days=30)  # orders moved after the last day with ledger records
+    for who in (OFFICE, DISPLAY):
+        assert page_model.default_day(Reader(demo_engine, who), ledger_end, today=date(2099, 1, 1)) == last, who.role

@@ -91,7 +91,7 @@ def default_day(reader: Reader, last_data_day: date | None, today: date | None =
     """The day the page reads the orders on: the later of the last day with ledger records and the last day an order
     (of the reader's scope) moved, never after today."""
     today = today or date.today()
-    moved = reader.q(sq.last_activity, None) if reader.principal.role != "display" else None
+    moved = reader.q(sq.last_activity, None)
     days = [d for d in (last_data_day, moved) if d is not None]
     return min(max(days), today) if days else today
 

@@ -287,9 +287,10 @@ def order_counts(engine: Engine, on: date, street: str | None = None) -> pd.Data
     return count_by_unit(_orders_on(engine, on, street, settings=s), s)
 
 
-@query(scope="street", roles=BUSINESS)
+@query(scope="street", roles=COUNTS)
 def last_activity(engine: Engine, street: str | None = None) -> date | None:
-    """The last day any order (of the subdistrict) was issued or moved: the 督办 page's default 截至日期."""
+    """The last day any order (of the subdistrict) was issued or moved: the 督办 page's default 截至日期 — the same
+    day for every role that sees the counts (a date, nothing of an order's text or people)."""
     e, o = SupervisionEvent, SupervisionOrder
     at = scalar(engine, select(func.max(e.at)).join(o, o.id == e.order_id)
                 .where(street_filter(o.subdistrict_code, street)))
