@@ -91,11 +91,10 @@ else:
     if code:
         try:
             finding = rect.finding_for_edit(read, code)
-        except rect.AccessDenied as exc:
-            st.warning(md(exc))
-        else:
-            if finding is None:
-                st.warning(f"找不到问题编号“{md(code)}”。")
+        except rect.AccessDenied:  # audited; the same words as "none", so a code of another street is not confirmed
+            finding = None
+        if finding is None:
+            st.warning(f"找不到问题编号“{md(code)}”，或本账号无权查看。")
     else:
         st.caption("选择或输入问题编号后，可标记为已整改（整改完成日期和说明）或重新打开。")
     if finding is not None:

@@ -145,10 +145,22 @@ def test_street_account_cannot_open_another_subdistricts_finding(monkeypatch, de
     other = open_finding(demo_url, street="360103004")
     at = run_page(monkeypatch, demo_url, "pages/rectification.py", role="street", account_street="360103001",
                   period="2024-12")
+    def refusals() -> int:
+        got = audit_entries(get_engine(demo_url), actions=("read_refused",))
+        return sum(str(t).endswith("finding_for_edit") for t in got["target"])
+
+    before = refusals()
     at.text_input(key="rect_edit_code").input(other["code"]).run()
     assert not at.exception
-    assert any("本街道" in w.value for w in at.warning)
+    refused = " ".join(w.value for w in at.warning)
     assert not [b for b in at.button if (b.key or "").startswith("FormSubmitter:rect_edit")]
+    # the same words as for a code that does not exist (another street's code is not confirmed) …
+    at.text_input(key="rect_edit_code").input("AQ19990101").run()
+    missing = " ".join(w.value for w in at.warning)
+    assert refused.replace(other["code"], "X") == missing.replace("AQ19990101", "X")
+    assert "或本账号无权查看" in refused
+    # … and the refused read is in the audit log, as every refused read of a page is
+    assert refusals() == before + 1
 
 
 def test_office_edits_a_facilitys_status_dates(monkeypatch, demo_url):
