@@ -146,3 +146,25 @@ def test_masking_of_free_text_and_structures():
                          "n": 3, "ok": True, nid: [int(PHONE), 12.5]})
     assert out["head_name"] == "张*丰" and out["phone"] == {"before": "********3456", "after": None}
     assert out["n"] == 3 and out["ok"] is True and in_clear(json.dumps(out)) == []
+
+
+@pytest.mark.parametrize("stored, shown", [
+    ({"added_keys": ["HX-0101"], "batch_id": 1, "file": "findings_ok.csv", "gcj02": False, "ledger": "findings",
+      "rows_added": 1, "rows_total": 1, "rows_unchanged": 0, "rows_updated": 0, "title": "检查与整改问题", "updated": {}},
+     "新增记录编号：HX-0101；导入批次号：1；文件：findings_ok.csv；坐标由GCJ-02换算：否；台账：问题；新增行数：1；文件行数：1；"
+     "未变行数：0；更新行数：0；标题：检查与整改问题；更新：无"),
+    ({"must_change_password": {"after": False, "before": True}, "other_sessions_ended": 0, "password": "changed"},
+     "须改密码：是 → 否；结束的其他登录会话数：0；密码：已修改"),
+    ({"code": "DB-2026-0001", "source": "manual", "source_ref": None, "title": "楼道堆物"},
+     "编号：DB-2026-0001；来源：其他事项；来源记录：空；标题：楼道堆物"),
+    ({"asked_street": "360103014", "query": "data.queries.supervision.order_detail"},
+     "所请求的街道：360103014；查询（系统内部名称）：data.queries.supervision.order_detail"),
+])
+def test_the_audit_details_of_imports_password_changes_orders_and_refusals_read_in_chinese(stored, shown):
+    """What an import, a password change, a 督办单 and a refused read store is shown field by field in Chinese (these
+    read "其他：1；其他：0 …" before); a refused read names the internal query it was, marked as such."""
+    from data.security.audit import readable_detail
+
+    got = readable_detail(json.dumps(stored, ensure_ascii=False))
+    assert got == shown
+    assert "其他：" not in got

@@ -290,6 +290,12 @@ DETAIL_WORDS = {
     "current_version": "当前版本", "expected_version": "预期版本",
     "first_at": "最早时间", "last_at": "最晚时间", "broken_id": "断裂的记录号", "cutoff": "截止日期",
     "first_id": "起始记录号", "last_id": "终止记录号", "sha256": "SHA-256", "left": "留在表中",
+    # a ledger import (data.imports): what the file added, changed and left as it was
+    "added_keys": "新增记录编号", "batch_id": "导入批次号", "gcj02": "坐标由GCJ-02换算", "rows_added": "新增行数",
+    "rows_total": "文件行数", "rows_unchanged": "未变行数", "rows_updated": "更新行数", "title": "标题",
+    # an account's password change, a 督办单 issued, a refused read
+    "other_sessions_ended": "结束的其他登录会话数", "password": "密码", "source": "来源", "source_ref": "来源记录",
+    "asked_street": "所请求的街道", "query": "查询（系统内部名称）",
 }
 DETAIL_TABLES = {"findings": "问题", "vacant_rooms": "闲置用房", "users": "账号", "facilities": "设施",
                  "frozen_figures": "冻结数", "settings": "设置", "site_scenarios": "选址方案",
@@ -304,17 +310,19 @@ DETAIL_TABLES = {"findings": "问题", "vacant_rooms": "闲置用房", "users": 
 def _value_words() -> dict[str, dict]:
     """Words for the stored codes of a field, by field name (a scenario's parameters from geo.site_selection, read
     only when a detail is shown: the sign-in path does not load the geometry libraries)."""
+    from data.domain.supervision import SOURCES
     from geo.site_selection import ACCESS_RULES, MODES, OWNER_TYPES, WEIGHTS
 
     return {"role": ROLES, "roles": ROLES, "principal_role": ROLES, "mode": MODES, "access": ACCESS_RULES,
-            "weight": WEIGHTS, "owner_types": OWNER_TYPES, "owner_type": OWNER_TYPES}
+            "weight": WEIGHTS, "owner_types": OWNER_TYPES, "owner_type": OWNER_TYPES, "source": SOURCES,
+            "password": {"changed": "已修改", "reset": "已重置", "set": "已设置"}}
 # a stored code that names an action (an edit conflict's "op": room_edit …, a step's "action") reads as that action
 ACTION_WORDS = {**ACTIONS, "rectify": "整改完成", "reopen": "重新打开", "save": "保存", "delete": "删除", "add": "新增",
                 "update": "修改", "convert": "转为设施"}
 CODE = re.compile(r"[a-z]+(?:_[a-z0-9]+)+")  # a stored code (snake_case) with no word above: never shown as is
 # fields that hold what a person typed or a name (an account like zhang_san, a file name): always shown as stored
 AS_TYPED = {"username", "created_by", "frozen_by", "by", "display_name", "name", "label", "file", "note", "address",
-            "reason", "os_user", "code", "error"}
+            "reason", "os_user", "code", "error", "title", "added_keys", "query"}
 
 
 def _detail_value(value, key=None) -> str:
@@ -324,6 +332,8 @@ def _detail_value(value, key=None) -> str:
         return "否"
     if value is None or value == "":
         return "空"
+    if isinstance(value, (dict, list, tuple)) and not value:
+        return "无"
     if isinstance(value, dict):
         if set(value) == {"before", "after"}:
             return f"{_detail_value(value['before'], key)} → {_detail_value(value['after'], key)}"
