@@ -21,7 +21,7 @@ from components.downloads import download_button
 from components.kpis import Kpi, kpi_row
 from components.styled_tables import STYLE_MAX_ROWS, pick_table, show_styled_table
 from components.tables import show_table
-from components.text import md
+from components.text import html_text, md
 from data.security.access import AccessDenied
 from views import supervision as view
 
@@ -203,8 +203,9 @@ def _step_form(ov: view.OrderView, step, held: int, key: str, on_act) -> None:
             mb = int(ov.evidence_max_mb)
             # the box's own hint in Chinese with this limit (components.locale puts the importer's 50 MB on every
             # other uploader); the browser refuses a larger file before sending it (max_upload_size)
-            st.html(f'<style>.st-key-{files_key} [data-testid="stFileUploaderDropzoneInstructions"] > div::after '
-                    f'{{ content: "可将文件拖到此处；最多 {view.MAX_FILES} 个，每个不超过 {mb} MB"; }}</style>')
+            st.html(f'<style>.st-key-{html_text(files_key)} [data-testid="stFileUploaderDropzoneInstructions"] '
+                    f'> div::after {{ content: "可将文件拖到此处；最多 {html_text(view.MAX_FILES)} 个，每个不超过 '
+                    f'{html_text(mb)} MB"; }}</style>')
             files = st.file_uploader(f"整改照片、扫描件（JPG、PNG、PDF，最多 {view.MAX_FILES} 个，每个不超过 "
                                      f"{mb} MB）", type=["jpg", "jpeg", "png", "pdf"], accept_multiple_files=True,
                                      max_upload_size=mb, key=files_key, help=locale.UPLOAD_FILES) or []
