@@ -13,7 +13,7 @@ from data.domain.figures import figure
 from data.domain.period import Period
 from data.domain.units import fmt_int, pct
 from data.queries import findings as fq
-from data.security.access import AccessDenied, Reader, prepare, restrict
+from data.security.access import AccessDenied, Reader, call
 from data.writes import edits
 from views import finding_tables as tables
 from views.common import Card, slug
@@ -153,10 +153,8 @@ def found_list(reader: Reader, period: Period, street: str | None, sources) -> t
 def finding_for_edit(reader: Reader, code: str) -> dict | None:
     """The finding with this 问题编号 as the edit form needs it, read fresh (not cached) as the reader's principal;
     None when there is none. Raises AccessDenied (another subdistrict's finding for a 街道 account), audited like every
-    refused read of a page (data.security.access.prepare/restrict with audit=True)."""
-    fn = edits.finding_for_edit
-    args, kwargs = prepare(reader.principal, fn, (), {"code": code}, reader.engine, audit=True)
-    return restrict(reader.principal, fn, fn(reader.engine, *args, **kwargs), reader.engine, audit=True)
+    refused read of a page."""
+    return call(reader.principal, edits.finding_for_edit, reader.engine, code=code, audit_refusals=True)
 
 
 def save_finding(reader: Reader, finding_id: int, version: int, values: dict) -> dict:

@@ -299,10 +299,11 @@ def restrict(principal: Principal, fn, result, engine: Engine | None = None, *, 
     return result
 
 
-def call(principal: Principal, fn, engine: Engine, *args, **kwargs):
-    """Run a named query as `principal` (no cache): the plain-Python form of data.db.cache.q."""
-    args, kwargs = prepare(principal, fn, args, kwargs, engine)
-    return restrict(principal, fn, fn(engine, *args, **kwargs), engine)
+def call(principal: Principal, fn, engine: Engine, *args, audit_refusals: bool = False, **kwargs):
+    """Run a named query as `principal` (no cache): the plain-Python form of data.db.cache.q. `audit_refusals`:
+    a page's fresh (uncached) read, whose refusal is audited as data.db.cache.q audits a cached one."""
+    args, kwargs = prepare(principal, fn, args, kwargs, engine, audit=audit_refusals)
+    return restrict(principal, fn, fn(engine, *args, **kwargs), engine, audit=audit_refusals)
 
 
 def grant_reveal(engine: Engine, principal: Principal, reason: str, where: str) -> Principal:
