@@ -153,7 +153,8 @@ def for_edit(reader: Reader, facility_id: int) -> tuple[dict | None, str | None]
     """(the facility as it is now, or None; the refusal when the principal may not read it). Read uncached: the
     form needs the current version."""
     try:
-        return call(reader.principal, edits.facility_for_edit, reader.engine, facility_id), None
+        return call(reader.principal, edits.facility_for_edit, reader.engine, facility_id,
+                    audit_refusals=True), None  # a refused page read is audited, as every one
     except AccessDenied as exc:
         return None, str(exc)
 
